@@ -1,34 +1,72 @@
 namespace LowRankVerify.Theory
 
-/// Flat, allocation-free state of one SGD chain (THEORY.md §1, issue 5). Layer ℓ (zero-based `l`) is
-/// stored row-major at `Weights.[Offsets.[l] ..]` with `Widths.[l+1]` rows and `Widths.[l]` columns.
+open System
+open System.Runtime.Intrinsics
+
+/// How an engine run ended (THEORY.md §1 SGD; issue "Fast SGD engine").
+[<RequireQualifiedAccess>]
+type RunOutcome =
+    /// Every requested step was taken and every residual and weight stayed finite.
+    | Completed of steps: int64
+    /// The step with zero-based index `step` (so `step` steps had completed before it) produced a
+    /// non-finite residual r or a non-finite weight; the run stopped right after that step.
+    | Diverged of step: int64
+    /// The observer returned false after `steps` steps; the run stopped there.
+    | Stopped of steps: int64
+
+/// Flat, allocation-free state of one SGD chain (THEORY.md §1). Layer ℓ (zero-based `l`, the paper's
+/// W_{l+1}) is stored row-major at `Weights.[Offsets.[l] ..]` with `Widths.[l+1]` rows and `Widths.[l]`
+/// columns, and the true layer is `Scales.[l] · V_l` (lazy weight decay: one scale per layer, so the
+/// decay (1 − 2ηλ) costs one multiplication per layer, not one per weight). Read weights through
+/// `Engine.toNetwork` or after `Engine.normalise`.
 type EngineState =
     { /// Widths n_0..n_L.
       Widths: int[]
       /// Start of each layer in `Weights` (length L + 1; the last is the total size).
       Offsets: int[]
-      /// All weights, layer after layer, row-major.
+      /// The unscaled layers V_l, layer after layer, row-major (W_l = Scales.[l] · V_l).
       Weights: float[]
-      /// Scratch for the forward chain b_ℓ: `B.[l * maxWidth ..]` holds b_{l+1}.
+      /// The lazy decay scale of each layer; kept within [2^-256, 2^256] by folding it back into V_l.
+      Scales: float[]
+      /// Scratch for the forward chain: `B.[l * MaxWidth ..]` holds b_l (the input of layer l) for
+      /// l ≥ 1 (b_0 = e_j is never stored).
       B: float[]
-      /// Scratch for the backward chain a_ℓ, same layout as `B`.
+      /// Scratch for the backward chain: `A.[l * MaxWidth ..]` holds a_l (the output side of layer l)
+      /// for l ≤ L − 2 (a_{L−1} = e_i is never stored).
       A: float[]
       /// Largest width, the stride of `A` and `B`.
       MaxWidth: int
       /// Row-major copy of A*.
       Target: float[]
-      /// Observed entries flattened as i·d_in + j.
-      Observed: int[] }
+      /// Row index i of each observed entry.
+      ObservedRow: int[]
+      /// Column index j of each observed entry.
+      ObservedCol: int[]
+      /// False when the last step stored a non-finite weight (checked inside the update loops).
+      mutable WeightsFinite: bool }
 
-/// The fast single-entry SGD engine: forward chain, backward chain, fused decay and rank-one update,
-/// O(L·w²) per step, no allocation per step. Equivalent to `Sgd.step` up to round-off.
+/// The fast single-entry SGD engine (THEORY.md §1): forward chain b_ℓ, backward chain a_ℓ, rank-one
+/// update, O(L·w²) per step, never forms the product A_θ, allocates nothing per step. The backward
+/// chain and the update of each hidden layer share one sweep over its weights; the first and last
+/// layers only touch column j and row i (decay is lazy). Equivalent to `Sgd.step` up to round-off
+/// (checked in Properties/EngineTests.fs).
 [<RequireQualifiedAccess>]
 module Engine =
 
-    /// Packs a task and a network into a fresh engine state (copies the weights).
+    /// Scales outside [2^-256, 2^256] are folded back into the weights before the next step, so the
+    /// stored V_l = W_l / s_l can neither underflow nor overflow while W_l is representable.
+    [<Literal>]
+    let private scaleLow = 8.636168555094445e-78
+
+    [<Literal>]
+    let private scaleHigh = 1.157920892373162e77
+
+    /// Packs a task and a network into a fresh engine state (copies the weights; every scale is 1).
     let create (task: Task) (net: Network) : EngineState =
         let widths = Network.widths net
         let depth = net.Depth
+        if widths.[0] <> task.DIn || widths.[depth] <> task.DOut then
+            invalidArg "net" (sprintf "network maps %d -> %d but the task is %d x %d" widths.[0] widths.[depth] task.DOut task.DIn)
         let offsets = Array.zeroCreate (depth + 1)
         for l in 0 .. depth - 1 do
             offsets.[l + 1] <- offsets.[l] + widths.[l + 1] * widths.[l]
@@ -42,104 +80,373 @@ module Engine =
         { Widths = widths
           Offsets = offsets
           Weights = weights
-          B = Array.zeroCreate (depth * maxWidth)
-          A = Array.zeroCreate (depth * maxWidth)
+          Scales = Array.create depth 1.0
+          B = Array.zeroCreate (depth * maxWidth + 4)
+          A = Array.zeroCreate (depth * maxWidth + 4)
           MaxWidth = maxWidth
           Target = task.Target.ToRowMajorArray()
-          Observed = task.Observed |> Array.map (fun (i, j) -> i * task.DIn + j) }
+          ObservedRow = task.Observed |> Array.map fst
+          ObservedCol = task.Observed |> Array.map snd
+          WeightsFinite = true }
 
-    /// Unpacks the current weights into a `Network` (allocates; for observation, not the hot loop).
+    /// Depth L of the chain.
+    let depth (s: EngineState) = s.Widths.Length - 1
+
+    /// An independent deep copy (for offshoots branched from a run).
+    let copy (s: EngineState) : EngineState =
+        { s with
+            Weights = Array.copy s.Weights
+            Scales = Array.copy s.Scales
+            B = Array.copy s.B
+            A = Array.copy s.A }
+
+    let private foldLayer (s: EngineState) (l: int) =
+        let sc = s.Scales.[l]
+        if sc <> 1.0 then
+            let w = s.Weights
+            for k in s.Offsets.[l] .. s.Offsets.[l + 1] - 1 do
+                w.[k] <- sc * w.[k]
+            s.Scales.[l] <- 1.0
+
+    /// Folds every lazy scale back into the stored weights (afterwards `Weights` holds W_l exactly as
+    /// `toNetwork` reports it and every scale is 1). Costs one pass over the weights.
+    let normalise (s: EngineState) =
+        for l in 0 .. depth s - 1 do
+            foldLayer s l
+
+    /// Unpacks the current weights W_l = s_l·V_l into a `Network` (allocates; for observation).
     let toNetwork (s: EngineState) : Network =
         { W =
             Array.init (s.Widths.Length - 1) (fun l ->
                 let rows, cols = s.Widths.[l + 1], s.Widths.[l]
-                Linalg.M.Dense(rows, cols, (fun r c -> s.Weights.[s.Offsets.[l] + r * cols + c]))) }
+                let sc = s.Scales.[l]
+                Linalg.M.Dense(rows, cols, (fun r c -> sc * s.Weights.[s.Offsets.[l] + r * cols + c]))) }
 
-    /// One SGD step at entry (i, j) with explicit decay (`1 − 2ηλ` for the paper's step): computes
-    /// b_ℓ, a_ℓ and r, then W_ℓ ← decay·W_ℓ + η r a_ℓ b_ℓᵀ in place. Returns the residual r.
-    let stepWithDecay (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
+    /// True when every stored weight and scale is finite (a full O(L·w²) scan, for observers).
+    let isFinite (s: EngineState) =
+        Array.forall Double.IsFinite s.Weights && Array.forall Double.IsFinite s.Scales
+
+    // y[yo + r] = scale · Σ_c w[off + r·cols + c] · x[xo + c] for r < rows (rows in blocks of 4).
+    let private matVec (w: float[]) (off: int) (rows: int) (cols: int) (x: float[]) (xo: int) (y: float[]) (yo: int) (scale: float) =
+        let vc = cols &&& ~~~3
+        let mutable r = 0
+        if vc > 0 then
+            while r + 3 < rows do
+                let o0 = off + r * cols
+                let o1 = o0 + cols
+                let o2 = o1 + cols
+                let o3 = o2 + cols
+                let mutable a0 = Vector256<float>.Zero
+                let mutable a1 = Vector256<float>.Zero
+                let mutable a2 = Vector256<float>.Zero
+                let mutable a3 = Vector256<float>.Zero
+                let mutable c = 0
+                while c < vc do
+                    let xv = Vector256.LoadUnsafe(&x.[xo + c])
+                    a0 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o0 + c]), xv, a0)
+                    a1 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o1 + c]), xv, a1)
+                    a2 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o2 + c]), xv, a2)
+                    a3 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o3 + c]), xv, a3)
+                    c <- c + 4
+                let mutable s0 = Vector256.Sum a0
+                let mutable s1 = Vector256.Sum a1
+                let mutable s2 = Vector256.Sum a2
+                let mutable s3 = Vector256.Sum a3
+                while c < cols do
+                    let xc = x.[xo + c]
+                    s0 <- s0 + w.[o0 + c] * xc
+                    s1 <- s1 + w.[o1 + c] * xc
+                    s2 <- s2 + w.[o2 + c] * xc
+                    s3 <- s3 + w.[o3 + c] * xc
+                    c <- c + 1
+                y.[yo + r] <- scale * s0
+                y.[yo + r + 1] <- scale * s1
+                y.[yo + r + 2] <- scale * s2
+                y.[yo + r + 3] <- scale * s3
+                r <- r + 4
+        while r < rows do
+            let o = off + r * cols
+            let mutable acc = 0.0
+            let mutable c = 0
+            if vc > 0 then
+                let mutable av = Vector256<float>.Zero
+                while c < vc do
+                    av <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o + c]), Vector256.LoadUnsafe(&x.[xo + c]), av)
+                    c <- c + 4
+                acc <- Vector256.Sum av
+            while c < cols do
+                acc <- acc + w.[o + c] * x.[xo + c]
+                c <- c + 1
+            y.[yo + r] <- scale * acc
+            r <- r + 1
+
+    // One sweep over hidden layer l: aOut = sOld · Vᵀ aIn (old V) and V += coef · aIn bInᵀ.
+    // Returns Σ 0·(new weight), which is 0 when every new weight is finite and NaN otherwise.
+    let private backUpdate
+        (v: float[]) (off: int) (rows: int) (cols: int) (aIn: float[]) (ai: int) (bIn: float[]) (bi: int)
+        (aOut: float[]) (ao: int) (sOld: float) (coef: float) : float =
+        let vc = cols &&& ~~~3
+        Array.Clear(aOut, ao, cols)
+        let mutable chk = Vector256<float>.Zero
+        let mutable chks = 0.0
+        let mutable r = 0
+        while r + 1 < rows do
+            let o0 = off + r * cols
+            let o1 = o0 + cols
+            let ar0 = aIn.[ai + r]
+            let ar1 = aIn.[ai + r + 1]
+            let x0 = sOld * ar0
+            let x1 = sOld * ar1
+            let y0 = coef * ar0
+            let y1 = coef * ar1
+            let mutable c = 0
+            if vc > 0 then
+                let x0v = Vector256.Create x0
+                let x1v = Vector256.Create x1
+                let y0v = Vector256.Create y0
+                let y1v = Vector256.Create y1
+                while c < vc do
+                    let v0 = Vector256.LoadUnsafe(&v.[o0 + c])
+                    let v1 = Vector256.LoadUnsafe(&v.[o1 + c])
+                    let acc = Vector256.LoadUnsafe(&aOut.[ao + c])
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(x1v, v1, Vector256.FusedMultiplyAdd(x0v, v0, acc)), &aOut.[ao + c])
+                    let bv = Vector256.LoadUnsafe(&bIn.[bi + c])
+                    let n0 = Vector256.FusedMultiplyAdd(y0v, bv, v0)
+                    let n1 = Vector256.FusedMultiplyAdd(y1v, bv, v1)
+                    Vector256.StoreUnsafe(n0, &v.[o0 + c])
+                    Vector256.StoreUnsafe(n1, &v.[o1 + c])
+                    chk <- chk + (n0 - n0) + (n1 - n1)
+                    c <- c + 4
+            while c < cols do
+                let v0 = v.[o0 + c]
+                let v1 = v.[o1 + c]
+                aOut.[ao + c] <- aOut.[ao + c] + x0 * v0 + x1 * v1
+                let bc = bIn.[bi + c]
+                let n0 = v0 + y0 * bc
+                let n1 = v1 + y1 * bc
+                v.[o0 + c] <- n0
+                v.[o1 + c] <- n1
+                chks <- chks + (n0 - n0) + (n1 - n1)
+                c <- c + 1
+            r <- r + 2
+        if r < rows then
+            let o0 = off + r * cols
+            let ar0 = aIn.[ai + r]
+            let x0 = sOld * ar0
+            let y0 = coef * ar0
+            let mutable c = 0
+            if vc > 0 then
+                let x0v = Vector256.Create x0
+                let y0v = Vector256.Create y0
+                while c < vc do
+                    let v0 = Vector256.LoadUnsafe(&v.[o0 + c])
+                    let acc = Vector256.LoadUnsafe(&aOut.[ao + c])
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(x0v, v0, acc), &aOut.[ao + c])
+                    let n0 = Vector256.FusedMultiplyAdd(y0v, Vector256.LoadUnsafe(&bIn.[bi + c]), v0)
+                    Vector256.StoreUnsafe(n0, &v.[o0 + c])
+                    chk <- chk + (n0 - n0)
+                    c <- c + 4
+            while c < cols do
+                let v0 = v.[o0 + c]
+                aOut.[ao + c] <- aOut.[ao + c] + x0 * v0
+                let n0 = v0 + y0 * bIn.[bi + c]
+                v.[o0 + c] <- n0
+                chks <- chks + (n0 - n0)
+                c <- c + 1
+        chks + Vector256.Sum chk
+
+    // Tiny widths (every n_ℓ ≤ 2 would still run the generic loops; this path is the same algorithm
+    // with the loops left to the JIT and no vector set-up, used when the largest width is below 4).
+    // The generic path below handles every shape; `stepCore` picks the path once per step.
+
+    /// The step with lazy decay: W_l ← decay·W_l + η r a_l b_lᵀ, realised as s_l ← decay·s_l and
+    /// V_l ← V_l + (η r / s_l) a_l b_lᵀ. Requires every decay·s_l within the fold range.
+    let private stepLazy (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
         let depth = s.Widths.Length - 1
         let w = s.Weights
+        let sc = s.Scales
+        let off = s.Offsets
+        let widths = s.Widths
         let stride = s.MaxWidth
         let b = s.B
         let a = s.A
-        // b_1 = e_j, then b_{l+1} = W_l b_l: b_2 is column j of W_1.
-        let n0 = s.Widths.[0]
-        let n1 = s.Widths.[1]
-        System.Array.Clear(b, 0, n0)
-        b.[j] <- 1.0
-        if depth > 1 then
-            let off = s.Offsets.[0]
-            for r in 0 .. n1 - 1 do
-                b.[stride + r] <- w.[off + r * n0 + j]
-            for l in 1 .. depth - 2 do
-                let rows, cols = s.Widths.[l + 1], s.Widths.[l]
-                let off = s.Offsets.[l]
-                let src = l * stride
-                let dst = (l + 1) * stride
-                for r in 0 .. rows - 1 do
-                    let mutable acc = 0.0
-                    let ro = off + r * cols
-                    for c in 0 .. cols - 1 do
-                        acc <- acc + w.[ro + c] * b.[src + c]
-                    b.[dst + r] <- acc
-        // a_L = e_i, then a_{l} = W_{l+1}ᵀ a_{l+1}: a_{L-1} is row i of W_L.
+        let n0 = widths.[0]
         let last = depth - 1
-        let nL = s.Widths.[depth]
-        let nLm1 = s.Widths.[last]
-        let lastOff = s.Offsets.[last]
-        System.Array.Clear(a, last * stride, nL)
-        a.[last * stride + i] <- 1.0
-        // A_ij = row i of W_L · b_L
-        let mutable aij = 0.0
-        let bL = last * stride
-        let rowI = lastOff + i * nLm1
-        for c in 0 .. nLm1 - 1 do
-            aij <- aij + w.[rowI + c] * b.[bL + c]
-        if depth > 1 then
-            for c in 0 .. nLm1 - 1 do
-                a.[(last - 1) * stride + c] <- w.[rowI + c]
-            for l in last - 1 .. -1 .. 1 do
-                let rows, cols = s.Widths.[l + 1], s.Widths.[l]
-                let off = s.Offsets.[l]
-                let src = l * stride
-                let dst = (l - 1) * stride
-                System.Array.Clear(a, dst, cols)
-                for r in 0 .. rows - 1 do
-                    let ar = a.[src + r]
-                    if ar <> 0.0 then
-                        let ro = off + r * cols
-                        for c in 0 .. cols - 1 do
-                            a.[dst + c] <- a.[dst + c] + ar * w.[ro + c]
-        let res = s.Target.[i * n0 + j] - aij
-        let g = eta * res
-        for l in 0 .. depth - 1 do
-            let rows, cols = s.Widths.[l + 1], s.Widths.[l]
-            let off = s.Offsets.[l]
-            let ao = l * stride
-            let bo = l * stride
-            for r in 0 .. rows - 1 do
-                let ga = g * a.[ao + r]
-                let ro = off + r * cols
+        if depth = 1 then
+            let res = s.Target.[i * n0 + j] - sc.[0] * w.[i * n0 + j]
+            if Double.IsFinite res then
+                let s0 = decay * sc.[0]
+                sc.[0] <- s0
+                let nw = w.[i * n0 + j] + eta * res / s0
+                w.[i * n0 + j] <- nw
+                s.WeightsFinite <- Double.IsFinite nw && Double.IsFinite s0
+            res
+        else
+            // Forward chain: b_1 = s_0 · V_0[:, j], b_{l+1} = s_l · V_l b_l.
+            let n1 = widths.[1]
+            let s0 = sc.[0]
+            let o0 = off.[0] + j
+            for r in 0 .. n1 - 1 do
+                b.[stride + r] <- s0 * w.[o0 + r * n0]
+            for l in 1 .. depth - 2 do
+                matVec w off.[l] widths.[l + 1] widths.[l] b (l * stride) b ((l + 1) * stride) sc.[l]
+            // A_ij = s_{L-1} · V_{L-1}[i, :] · b_{L-1}.
+            let cols = widths.[last]
+            let rowI = off.[last] + i * cols
+            let bL = last * stride
+            let sL = sc.[last]
+            let mutable dot = 0.0
+            for c in 0 .. cols - 1 do
+                dot <- dot + w.[rowI + c] * b.[bL + c]
+            let res = s.Target.[i * n0 + j] - sL * dot
+            if Double.IsFinite res then
+                let g = eta * res
+                // Backward chain starts at a_{L-2} = s_{L-1} · V_{L-1}[i, :] (old row), then row i update.
+                let aL = (last - 1) * stride
+                let sLn = decay * sL
+                sc.[last] <- sLn
+                let cL = g / sLn
+                let mutable chk = sLn - sLn
                 for c in 0 .. cols - 1 do
-                    w.[ro + c] <- decay * w.[ro + c] + ga * b.[bo + c]
+                    let v = w.[rowI + c]
+                    a.[aL + c] <- sL * v
+                    let nv = v + cL * b.[bL + c]
+                    w.[rowI + c] <- nv
+                    chk <- chk + (nv - nv)
+                // Hidden layers: one sweep computes a_{l-1} and updates V_l.
+                for l in last - 1 .. -1 .. 1 do
+                    let sl = sc.[l]
+                    let sln = decay * sl
+                    sc.[l] <- sln
+                    chk <- chk + (sln - sln)
+                    chk <- chk + backUpdate w off.[l] widths.[l + 1] widths.[l] a (l * stride) b (l * stride) a ((l - 1) * stride) sl (g / sln)
+                // First layer: only column j changes, V_0[:, j] += (g / s_0') a_0.
+                let s0n = decay * s0
+                sc.[0] <- s0n
+                let c0 = g / s0n
+                for r in 0 .. n1 - 1 do
+                    let k = o0 + r * n0
+                    let nv = w.[k] + c0 * a.[r]
+                    w.[k] <- nv
+                    chk <- chk + (nv - nv)
+                s.WeightsFinite <- (chk = 0.0)
+            res
+
+    // Folds every layer whose next scale would leave the fold range; true when the lazy step may run.
+    let inline private prepareScales (s: EngineState) (decay: float) =
+        let sc = s.Scales
+        let mutable ok = true
+        for l in 0 .. sc.Length - 1 do
+            let m = abs (decay * sc.[l])
+            if not (m >= scaleLow && m <= scaleHigh) then
+                foldLayer s l
+                let m1 = abs decay
+                if not (m1 >= scaleLow && m1 <= scaleHigh) then ok <- false
+        ok
+
+    // Fused-decay fallback for a decay outside the fold range (0 included): normalises every scale to
+    // 1, then the plain algorithm W_l ← decay·W_l + η r a_l b_lᵀ on every weight. Rare (controls only).
+    let private stepFused (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
+        normalise s
+        let depth = s.Widths.Length - 1
+        let w = s.Weights
+        let off = s.Offsets
+        let widths = s.Widths
+        let stride = s.MaxWidth
+        let b = s.B
+        let a = s.A
+        let n0 = widths.[0]
+        let last = depth - 1
+        // bAt l c = b_l[c] (b_0 = e_j); aAt l r = a_l[r] (a_{L-1} = e_i).
+        let bAt l c = if l = 0 then (if c = j then 1.0 else 0.0) else b.[l * stride + c]
+        let aAt l r = if l = last then (if r = i then 1.0 else 0.0) else a.[l * stride + r]
+        for l in 0 .. depth - 2 do
+            let rows, cols = widths.[l + 1], widths.[l]
+            for r in 0 .. rows - 1 do
+                let mutable acc = 0.0
+                for c in 0 .. cols - 1 do
+                    acc <- acc + w.[off.[l] + r * cols + c] * bAt l c
+                b.[(l + 1) * stride + r] <- acc
+        let mutable aij = 0.0
+        for c in 0 .. widths.[last] - 1 do
+            aij <- aij + w.[off.[last] + i * widths.[last] + c] * bAt last c
+        for l in last .. -1 .. 1 do
+            let rows, cols = widths.[l + 1], widths.[l]
+            for c in 0 .. cols - 1 do
+                let mutable acc = 0.0
+                for r in 0 .. rows - 1 do
+                    acc <- acc + w.[off.[l] + r * cols + c] * aAt l r
+                a.[(l - 1) * stride + c] <- acc
+        let res = s.Target.[i * n0 + j] - aij
+        if Double.IsFinite res then
+            let g = eta * res
+            let mutable finite = true
+            for l in 0 .. depth - 1 do
+                let rows, cols = widths.[l + 1], widths.[l]
+                for r in 0 .. rows - 1 do
+                    let ga = g * aAt l r
+                    for c in 0 .. cols - 1 do
+                        let k = off.[l] + r * cols + c
+                        let nv = decay * w.[k] + ga * bAt l c
+                        w.[k] <- nv
+                        if not (Double.IsFinite nv) then finite <- false
+            s.WeightsFinite <- finite
         res
 
-    /// One SGD step of THEORY.md §1 at entry (i, j); returns the residual r before the step.
+    /// One SGD step at entry (i, j) with explicit decay (`1 − 2ηλ` for the paper's step):
+    /// W_ℓ ← decay·W_ℓ + η r a_ℓ b_ℓᵀ with r = A*_ij − A_θ,ij. Returns r. When r is not finite the
+    /// weights are left unchanged; `WeightsFinite` reports whether the step stored a non-finite weight.
+    let stepWithDecay (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
+        if prepareScales s decay then
+            stepLazy s decay eta i j
+        else
+            stepFused s decay eta i j
+
+    /// One SGD step of THEORY.md §1 at entry (i, j): decay 1 − 2ηλ. Returns the residual r before the step.
     let step (s: EngineState) (hyper: Hyper) (i: int) (j: int) =
         stepWithDecay s (1.0 - 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta i j
 
-    /// `steps` SGD steps with entries drawn uniformly from the observed set by `rng` (advanced in place).
-    /// Returns false, leaving the state at the first non-finite residual, when the run diverges.
-    let run (s: EngineState) (hyper: Hyper) (rng: byref<Rng>) (steps: int64) : bool =
-        let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
-        let n0 = s.Widths.[0]
-        let obs = s.Observed
-        let mutable ok = true
+    // Up to `steps` steps with entries drawn by `rng`; returns the steps taken and whether the last
+    // one diverged (non-finite residual or weight).
+    let private runCore (s: EngineState) (decay: float) (eta: float) (rng: byref<Rng>) (steps: int64) : struct (int64 * bool) =
+        let rows = s.ObservedRow
+        let cols = s.ObservedCol
+        let n = rows.Length
         let mutable t = 0L
-        while ok && t < steps do
-            let e = obs.[Rng.nextInt &rng obs.Length]
-            let r = stepWithDecay s decay hyper.Eta (e / n0) (e % n0)
-            if not (System.Double.IsFinite r) then ok <- false
+        let mutable diverged = false
+        while not diverged && t < steps do
+            let e = Rng.nextInt &rng n
+            let r = stepWithDecay s decay eta rows.[e] cols.[e]
+            if not (Double.IsFinite r && s.WeightsFinite) then diverged <- true
             t <- t + 1L
-        ok
+        struct (t, diverged)
+
+    /// `steps` SGD steps (THEORY.md §1) with entries drawn uniformly from the observed set by `rng`
+    /// (advanced in place, one `Rng.nextInt` per step). Stops at the first step whose residual or
+    /// new weights are not finite and reports its zero-based index.
+    let runDetailed (s: EngineState) (hyper: Hyper) (rng: byref<Rng>) (steps: int64) : RunOutcome =
+        let struct (t, diverged) = runCore s (1.0 - 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta &rng steps
+        if diverged then RunOutcome.Diverged(t - 1L) else RunOutcome.Completed t
+
+    /// `runDetailed` as a bool: false, leaving the state after the first divergent step, when the run
+    /// diverges.
+    let run (s: EngineState) (hyper: Hyper) (rng: byref<Rng>) (steps: int64) : bool =
+        let struct (_, diverged) = runCore s (1.0 - 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta &rng steps
+        not diverged
+
+    /// `steps` SGD steps, calling `observe t state` after every `every` steps (and after the last one),
+    /// where t is the number of steps taken so far; `observe` returning false stops the run. The steps
+    /// between observations run the same loop as `run`, so observation costs only the callbacks.
+    let runObserved (s: EngineState) (hyper: Hyper) (rng: byref<Rng>) (steps: int64) (every: int64) (observe: int64 -> EngineState -> bool) : RunOutcome =
+        if every <= 0L then invalidArg "every" "must be positive"
+        let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
+        let mutable t = 0L
+        let mutable outcome = ValueNone
+        while outcome.IsNone do
+            let chunk = min every (steps - t)
+            let struct (taken, diverged) = runCore s decay hyper.Eta &rng chunk
+            t <- t + taken
+            if diverged then outcome <- ValueSome(RunOutcome.Diverged(t - 1L))
+            elif not (observe t s) then outcome <- ValueSome(if t >= steps then RunOutcome.Completed t else RunOutcome.Stopped t)
+            elif t >= steps then outcome <- ValueSome(RunOutcome.Completed t)
+        outcome.Value

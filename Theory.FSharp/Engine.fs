@@ -1,6 +1,7 @@
 namespace LowRankVerify.Theory
 
 open System
+open System.Runtime.InteropServices
 open System.Runtime.Intrinsics
 
 /// How an engine run ended (THEORY.md §1 SGD; issue "Fast SGD engine").
@@ -28,6 +29,10 @@ type EngineState =
       Weights: float[]
       /// The lazy decay scale of each layer; kept within [2^-256, 2^256] by folding it back into V_l.
       Scales: float[]
+      /// Per layer, an upper bound on max |V_l| (grown by |coef|·Σ|a|·Σ|b| per update, reset by a scan
+      /// when it passes 1e300); a non-finite weight makes the scan fail, so divergence is detected at
+      /// the exact step without checking every weight every step.
+      Bounds: float[]
       /// Scratch for the forward chain: `B.[l * MaxWidth ..]` holds b_l (the input of layer l) for
       /// l ≥ 1 (b_0 = e_j is never stored).
       B: float[]
@@ -81,6 +86,7 @@ module Engine =
           Offsets = offsets
           Weights = weights
           Scales = Array.create depth 1.0
+          Bounds = Array.init depth (fun l -> Array.fold (fun m x -> max m (abs x)) 0.0 weights.[offsets.[l] .. offsets.[l + 1] - 1])
           B = Array.zeroCreate (depth * maxWidth + 4)
           A = Array.zeroCreate (depth * maxWidth + 4)
           MaxWidth = maxWidth
@@ -97,6 +103,7 @@ module Engine =
         { s with
             Weights = Array.copy s.Weights
             Scales = Array.copy s.Scales
+            Bounds = Array.copy s.Bounds
             B = Array.copy s.B
             A = Array.copy s.A }
 
@@ -107,6 +114,7 @@ module Engine =
             for k in s.Offsets.[l] .. s.Offsets.[l + 1] - 1 do
                 w.[k] <- sc * w.[k]
             s.Scales.[l] <- 1.0
+            s.Bounds.[l] <- abs sc * s.Bounds.[l]
 
     /// Folds every lazy scale back into the stored weights (afterwards `Weights` holds W_l exactly as
     /// `toNetwork` reports it and every scale is 1). Costs one pass over the weights.
@@ -126,8 +134,49 @@ module Engine =
     let isFinite (s: EngineState) =
         Array.forall Double.IsFinite s.Weights && Array.forall Double.IsFinite s.Scales
 
+    /// Bounds at or above this trigger an exact scan of the layer (overflow is at 1.8e308).
+    [<Literal>]
+    let private boundLimit = 1e300
+
+    // Σ |x[o .. o+n)| (NaN or ∞ when some entry is not finite).
+    let private sumAbs (x: float[]) (o: int) (n: int) =
+        let xr = &MemoryMarshal.GetArrayDataReference x
+        let mutable acc = Vector256<float>.Zero
+        let mutable c = 0
+        while c + 3 < n do
+            acc <- acc + Vector256.Abs(Vector256.LoadUnsafe(&xr, unativeint (o + c)))
+            c <- c + 4
+        let mutable total = Vector256.Sum acc
+        while c < n do
+            total <- total + abs x.[o + c]
+            c <- c + 1
+        total
+
+    // Recomputes the bound of layer l by a scan; clears WeightsFinite if a weight is not finite.
+    let private rescan (s: EngineState) (l: int) =
+        let w = s.Weights
+        let mutable m = 0.0
+        let mutable finite = true
+        for k in s.Offsets.[l] .. s.Offsets.[l + 1] - 1 do
+            let x = w.[k]
+            if not (Double.IsFinite x) then finite <- false
+            elif abs x > m then m <- abs x
+        if finite then
+            s.Bounds.[l] <- m
+        else
+            s.Bounds.[l] <- infinity
+            s.WeightsFinite <- false
+
+    // Grows the bound of layer l by `inc` (an upper bound on the largest change of an entry).
+    let inline private bump (s: EngineState) (l: int) (inc: float) =
+        let nb = s.Bounds.[l] + inc
+        if nb < boundLimit then s.Bounds.[l] <- nb else rescan s l
+
     // y[yo + r] = scale · Σ_c w[off + r·cols + c] · x[xo + c] for r < rows (rows in blocks of 4).
+    // Callers guarantee the ranges lie inside the arrays (the loads are unchecked).
     let private matVec (w: float[]) (off: int) (rows: int) (cols: int) (x: float[]) (xo: int) (y: float[]) (yo: int) (scale: float) =
+        let wr = &MemoryMarshal.GetArrayDataReference w
+        let xr = &MemoryMarshal.GetArrayDataReference x
         let vc = cols &&& ~~~3
         let mutable r = 0
         if vc > 0 then
@@ -142,11 +191,11 @@ module Engine =
                 let mutable a3 = Vector256<float>.Zero
                 let mutable c = 0
                 while c < vc do
-                    let xv = Vector256.LoadUnsafe(&x.[xo + c])
-                    a0 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o0 + c]), xv, a0)
-                    a1 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o1 + c]), xv, a1)
-                    a2 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o2 + c]), xv, a2)
-                    a3 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o3 + c]), xv, a3)
+                    let xv = Vector256.LoadUnsafe(&xr, unativeint (xo + c))
+                    a0 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&wr, unativeint (o0 + c)), xv, a0)
+                    a1 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&wr, unativeint (o1 + c)), xv, a1)
+                    a2 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&wr, unativeint (o2 + c)), xv, a2)
+                    a3 <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&wr, unativeint (o3 + c)), xv, a3)
                     c <- c + 4
                 let mutable s0 = Vector256.Sum a0
                 let mutable s1 = Vector256.Sum a1
@@ -171,7 +220,7 @@ module Engine =
             if vc > 0 then
                 let mutable av = Vector256<float>.Zero
                 while c < vc do
-                    av <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&w.[o + c]), Vector256.LoadUnsafe(&x.[xo + c]), av)
+                    av <- Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(&wr, unativeint (o + c)), Vector256.LoadUnsafe(&xr, unativeint (xo + c)), av)
                     c <- c + 4
                 acc <- Vector256.Sum av
             while c < cols do
@@ -180,56 +229,70 @@ module Engine =
             y.[yo + r] <- scale * acc
             r <- r + 1
 
-    // One sweep over hidden layer l: aOut = sOld · Vᵀ aIn (old V) and V += coef · aIn bInᵀ.
-    // Returns Σ 0·(new weight), which is 0 when every new weight is finite and NaN otherwise.
+    // One sweep over hidden layer l: aOut = sOld · Vᵀ aIn (with the old V) and V += coef · aIn bInᵀ,
+    // rows in blocks of 4 so that each vector of aOut is loaded and stored once per 4 rows.
+    // Callers guarantee the ranges lie inside the arrays (the loads and stores are unchecked).
     let private backUpdate
         (v: float[]) (off: int) (rows: int) (cols: int) (aIn: float[]) (ai: int) (bIn: float[]) (bi: int)
-        (aOut: float[]) (ao: int) (sOld: float) (coef: float) : float =
+        (aOut: float[]) (ao: int) (sOld: float) (coef: float) =
+        let vr = &MemoryMarshal.GetArrayDataReference v
+        let br = &MemoryMarshal.GetArrayDataReference bIn
+        let outr = &MemoryMarshal.GetArrayDataReference aOut
         let vc = cols &&& ~~~3
         Array.Clear(aOut, ao, cols)
-        let mutable chk = Vector256<float>.Zero
-        let mutable chks = 0.0
         let mutable r = 0
-        while r + 1 < rows do
-            let o0 = off + r * cols
-            let o1 = o0 + cols
-            let ar0 = aIn.[ai + r]
-            let ar1 = aIn.[ai + r + 1]
-            let x0 = sOld * ar0
-            let x1 = sOld * ar1
-            let y0 = coef * ar0
-            let y1 = coef * ar1
-            let mutable c = 0
-            if vc > 0 then
-                let x0v = Vector256.Create x0
-                let x1v = Vector256.Create x1
-                let y0v = Vector256.Create y0
-                let y1v = Vector256.Create y1
+        if vc > 0 then
+            while r + 3 < rows do
+                let o0 = off + r * cols
+                let o1 = o0 + cols
+                let o2 = o1 + cols
+                let o3 = o2 + cols
+                let ar0 = aIn.[ai + r]
+                let ar1 = aIn.[ai + r + 1]
+                let ar2 = aIn.[ai + r + 2]
+                let ar3 = aIn.[ai + r + 3]
+                let x0 = Vector256.Create(sOld * ar0)
+                let x1 = Vector256.Create(sOld * ar1)
+                let x2 = Vector256.Create(sOld * ar2)
+                let x3 = Vector256.Create(sOld * ar3)
+                let y0 = Vector256.Create(coef * ar0)
+                let y1 = Vector256.Create(coef * ar1)
+                let y2 = Vector256.Create(coef * ar2)
+                let y3 = Vector256.Create(coef * ar3)
+                let mutable c = 0
                 while c < vc do
-                    let v0 = Vector256.LoadUnsafe(&v.[o0 + c])
-                    let v1 = Vector256.LoadUnsafe(&v.[o1 + c])
-                    let acc = Vector256.LoadUnsafe(&aOut.[ao + c])
-                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(x1v, v1, Vector256.FusedMultiplyAdd(x0v, v0, acc)), &aOut.[ao + c])
-                    let bv = Vector256.LoadUnsafe(&bIn.[bi + c])
-                    let n0 = Vector256.FusedMultiplyAdd(y0v, bv, v0)
-                    let n1 = Vector256.FusedMultiplyAdd(y1v, bv, v1)
-                    Vector256.StoreUnsafe(n0, &v.[o0 + c])
-                    Vector256.StoreUnsafe(n1, &v.[o1 + c])
-                    chk <- chk + (n0 - n0) + (n1 - n1)
+                    let p0 = unativeint (o0 + c)
+                    let p1 = unativeint (o1 + c)
+                    let p2 = unativeint (o2 + c)
+                    let p3 = unativeint (o3 + c)
+                    let pa = unativeint (ao + c)
+                    let v0 = Vector256.LoadUnsafe(&vr, p0)
+                    let v1 = Vector256.LoadUnsafe(&vr, p1)
+                    let v2 = Vector256.LoadUnsafe(&vr, p2)
+                    let v3 = Vector256.LoadUnsafe(&vr, p3)
+                    let acc =
+                        Vector256.FusedMultiplyAdd(x3, v3, Vector256.FusedMultiplyAdd(x2, v2, Vector256.FusedMultiplyAdd(x1, v1, Vector256.FusedMultiplyAdd(x0, v0, Vector256.LoadUnsafe(&outr, pa)))))
+                    Vector256.StoreUnsafe(acc, &outr, pa)
+                    let bv = Vector256.LoadUnsafe(&br, unativeint (bi + c))
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(y0, bv, v0), &vr, p0)
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(y1, bv, v1), &vr, p1)
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(y2, bv, v2), &vr, p2)
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(y3, bv, v3), &vr, p3)
                     c <- c + 4
-            while c < cols do
-                let v0 = v.[o0 + c]
-                let v1 = v.[o1 + c]
-                aOut.[ao + c] <- aOut.[ao + c] + x0 * v0 + x1 * v1
-                let bc = bIn.[bi + c]
-                let n0 = v0 + y0 * bc
-                let n1 = v1 + y1 * bc
-                v.[o0 + c] <- n0
-                v.[o1 + c] <- n1
-                chks <- chks + (n0 - n0) + (n1 - n1)
-                c <- c + 1
-            r <- r + 2
-        if r < rows then
+                while c < cols do
+                    let v0 = v.[o0 + c]
+                    let v1 = v.[o1 + c]
+                    let v2 = v.[o2 + c]
+                    let v3 = v.[o3 + c]
+                    aOut.[ao + c] <- aOut.[ao + c] + sOld * ar0 * v0 + sOld * ar1 * v1 + sOld * ar2 * v2 + sOld * ar3 * v3
+                    let bc = bIn.[bi + c]
+                    v.[o0 + c] <- v0 + coef * ar0 * bc
+                    v.[o1 + c] <- v1 + coef * ar1 * bc
+                    v.[o2 + c] <- v2 + coef * ar2 * bc
+                    v.[o3 + c] <- v3 + coef * ar3 * bc
+                    c <- c + 1
+                r <- r + 4
+        while r < rows do
             let o0 = off + r * cols
             let ar0 = aIn.[ai + r]
             let x0 = sOld * ar0
@@ -239,25 +302,18 @@ module Engine =
                 let x0v = Vector256.Create x0
                 let y0v = Vector256.Create y0
                 while c < vc do
-                    let v0 = Vector256.LoadUnsafe(&v.[o0 + c])
-                    let acc = Vector256.LoadUnsafe(&aOut.[ao + c])
-                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(x0v, v0, acc), &aOut.[ao + c])
-                    let n0 = Vector256.FusedMultiplyAdd(y0v, Vector256.LoadUnsafe(&bIn.[bi + c]), v0)
-                    Vector256.StoreUnsafe(n0, &v.[o0 + c])
-                    chk <- chk + (n0 - n0)
+                    let p0 = unativeint (o0 + c)
+                    let pa = unativeint (ao + c)
+                    let v0 = Vector256.LoadUnsafe(&vr, p0)
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(x0v, v0, Vector256.LoadUnsafe(&outr, pa)), &outr, pa)
+                    Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(y0v, Vector256.LoadUnsafe(&br, unativeint (bi + c)), v0), &vr, p0)
                     c <- c + 4
             while c < cols do
                 let v0 = v.[o0 + c]
                 aOut.[ao + c] <- aOut.[ao + c] + x0 * v0
-                let n0 = v0 + y0 * bIn.[bi + c]
-                v.[o0 + c] <- n0
-                chks <- chks + (n0 - n0)
+                v.[o0 + c] <- v0 + y0 * bIn.[bi + c]
                 c <- c + 1
-        chks + Vector256.Sum chk
-
-    // Tiny widths (every n_ℓ ≤ 2 would still run the generic loops; this path is the same algorithm
-    // with the loops left to the JIT and no vector set-up, used when the largest width is below 4).
-    // The generic path below handles every shape; `stepCore` picks the path once per step.
+            r <- r + 1
 
     /// The step with lazy decay: W_l ← decay·W_l + η r a_l b_lᵀ, realised as s_l ← decay·s_l and
     /// V_l ← V_l + (η r / s_l) a_l b_lᵀ. Requires every decay·s_l within the fold range.
@@ -272,14 +328,16 @@ module Engine =
         let a = s.A
         let n0 = widths.[0]
         let last = depth - 1
+        s.WeightsFinite <- true
         if depth = 1 then
-            let res = s.Target.[i * n0 + j] - sc.[0] * w.[i * n0 + j]
+            let k = i * n0 + j
+            let res = s.Target.[k] - sc.[0] * w.[k]
             if Double.IsFinite res then
                 let s0 = decay * sc.[0]
                 sc.[0] <- s0
-                let nw = w.[i * n0 + j] + eta * res / s0
-                w.[i * n0 + j] <- nw
-                s.WeightsFinite <- Double.IsFinite nw && Double.IsFinite s0
+                let inc = eta * res / s0
+                w.[k] <- w.[k] + inc
+                bump s 0 (abs inc)
             res
         else
             // Forward chain: b_1 = s_0 · V_0[:, j], b_{l+1} = s_l · V_l b_l.
@@ -306,30 +364,28 @@ module Engine =
                 let sLn = decay * sL
                 sc.[last] <- sLn
                 let cL = g / sLn
-                let mutable chk = sLn - sLn
                 for c in 0 .. cols - 1 do
                     let v = w.[rowI + c]
                     a.[aL + c] <- sL * v
-                    let nv = v + cL * b.[bL + c]
-                    w.[rowI + c] <- nv
-                    chk <- chk + (nv - nv)
+                    w.[rowI + c] <- v + cL * b.[bL + c]
+                bump s last (abs cL * sumAbs b bL cols)
                 // Hidden layers: one sweep computes a_{l-1} and updates V_l.
                 for l in last - 1 .. -1 .. 1 do
                     let sl = sc.[l]
                     let sln = decay * sl
                     sc.[l] <- sln
-                    chk <- chk + (sln - sln)
-                    chk <- chk + backUpdate w off.[l] widths.[l + 1] widths.[l] a (l * stride) b (l * stride) a ((l - 1) * stride) sl (g / sln)
+                    let coef = g / sln
+                    let lo = l * stride
+                    backUpdate w off.[l] widths.[l + 1] widths.[l] a lo b lo a ((l - 1) * stride) sl coef
+                    bump s l (abs coef * sumAbs a lo widths.[l + 1] * sumAbs b lo widths.[l])
                 // First layer: only column j changes, V_0[:, j] += (g / s_0') a_0.
                 let s0n = decay * s0
                 sc.[0] <- s0n
                 let c0 = g / s0n
                 for r in 0 .. n1 - 1 do
                     let k = o0 + r * n0
-                    let nv = w.[k] + c0 * a.[r]
-                    w.[k] <- nv
-                    chk <- chk + (nv - nv)
-                s.WeightsFinite <- (chk = 0.0)
+                    w.[k] <- w.[k] + c0 * a.[r]
+                bump s 0 (abs c0 * sumAbs a 0 n1)
             res
 
     // Folds every layer whose next scale would leave the fold range; true when the lazy step may run.
@@ -391,6 +447,8 @@ module Engine =
                         w.[k] <- nv
                         if not (Double.IsFinite nv) then finite <- false
             s.WeightsFinite <- finite
+            for l in 0 .. depth - 1 do
+                rescan s l
         res
 
     /// One SGD step at entry (i, j) with explicit decay (`1 − 2ηλ` for the paper's step):

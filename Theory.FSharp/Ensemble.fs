@@ -1,25 +1,29 @@
 namespace LowRankVerify.Theory
 
 open System
+open System.Runtime.InteropServices
 open System.Runtime.Intrinsics
 
 
 /// Many independent SGD chains (THEORY.md §1) on one task and one shape, run together: different
-/// seeds, or a grid of (η, λ). Structure of arrays: weight k of chain c (k counting the weights of
-/// one chain, layer after layer, row-major) is at `Weights.[k * Stride + c]`, so one SIMD register
-/// holds the same weight of 4 consecutive chains and every operation of the step vectorises across
-/// chains. Chain c draws its entries from `Rng.stream seed c`, so its trajectory does not depend on
-/// the thread count or on the other chains.
+/// seeds, or a grid of (η, λ). Structure of arrays in blocks of 4 chains (one SIMD register): with
+/// K weights per chain (k counting them layer after layer, row-major), weight k of chain c is at
+/// `Weights.[((c / 4) * K + k) * 4 + c % 4]`, so one register holds the same weight of 4 consecutive
+/// chains and every operation of the step vectorises across chains, while each block of 4 chains
+/// owns a contiguous range (no cache line is shared by two threads, and a block's weights stream
+/// sequentially). `Ensemble.index` computes the position. Chain c draws its entries from
+/// `Rng.stream seed c`, so its trajectory does not depend on the thread count or the other chains.
 type EnsembleState =
     { /// Number of chains.
       Chains: int
-      /// Lanes per weight: `Chains` rounded up to a multiple of 4 (padding lanes have η = 0).
+      /// `Chains` rounded up to a multiple of 4 (padding lanes have η = 0 and zero weights).
       Stride: int
       /// Widths n_0..n_L shared by every chain.
       Widths: int[]
       /// Start of each layer in weight units k (length L + 1; the last is the weights per chain).
       Offsets: int[]
-      /// All weights, `Weights.[k * Stride + c]` (true values: the decay is fused into the update).
+      /// All weights, weight k of chain c at `Weights.[((c / 4) * K + k) * 4 + c % 4]` (true values:
+      /// the decay is fused into the update).
       Weights: float[]
       /// Per lane decay 1 − 2ηλ.
       Decay: float[]
@@ -47,6 +51,14 @@ module Ensemble =
     [<Literal>]
     let lanes = 4
 
+    /// Position in `Weights` of weight k (0 ≤ k < K, layer after layer, row-major) of chain c.
+    let index (e: EnsembleState) (c: int) (k: int) =
+        ((c / lanes) * e.Offsets.[e.Offsets.Length - 1] + k) * lanes + c % lanes
+
+    let inline private ldAt (wr: byref<float>) (k: int) = Vector256.LoadUnsafe(&wr, unativeint k)
+
+    let inline private stAt (v: Vector256<float>) (wr: byref<float>) (k: int) = Vector256.StoreUnsafe(v, &wr, unativeint k)
+
     /// An ensemble where chain c starts from `nets.[c]` with `hypers.[c]` and draws its entries from
     /// `Rng.stream seed c`. Every network must have the task's shape and the same widths.
     let create (task: Task) (nets: Network[]) (hypers: Hyper[]) (seed: uint64) : EnsembleState =
@@ -69,7 +81,7 @@ module Ensemble =
                 let w = nets.[c].W.[l]
                 for r in 0 .. w.RowCount - 1 do
                     for col in 0 .. w.ColumnCount - 1 do
-                        weights.[(offsets.[l] + r * w.ColumnCount + col) * stride + c] <- w.[r, col]
+                        weights.[((c / lanes) * offsets.[depth] + offsets.[l] + r * w.ColumnCount + col) * lanes + c % lanes] <- w.[r, col]
         { Chains = chains
           Stride = stride
           Widths = widths
@@ -101,7 +113,7 @@ module Ensemble =
         { W =
             Array.init (e.Widths.Length - 1) (fun l ->
                 let rows, cols = e.Widths.[l + 1], e.Widths.[l]
-                Linalg.M.Dense(rows, cols, (fun r col -> e.Weights.[(e.Offsets.[l] + r * cols + col) * e.Stride + c]))) }
+                Linalg.M.Dense(rows, cols, (fun r col -> e.Weights.[index e c (e.Offsets.[l] + r * cols + col)]))) }
 
     /// The generator state of chain c (where its stream stands now).
     let rng (e: EnsembleState) (c: int) : Rng = e.Rngs.[c]
@@ -116,7 +128,6 @@ module Ensemble =
     let private groupStep (e: EnsembleState) (c0: int) (mw: int) (b: Vector256<float>[]) (a: Vector256<float>[]) : Vector256<float> =
         let widths = e.Widths
         let off = e.Offsets
-        let st = e.Stride
         let w = e.Weights
         let depth = widths.Length - 1
         let last = depth - 1
@@ -140,8 +151,9 @@ module Ensemble =
             )
         let decay = Vector256.LoadUnsafe(&e.Decay.[c0])
         let eta = Vector256.LoadUnsafe(&e.Eta.[c0])
-        let inline ld k = Vector256.LoadUnsafe(&w.[k * st + c0])
-        let inline sto (v: Vector256<float>) k = Vector256.StoreUnsafe(v, &w.[k * st + c0])
+        // The block of lanes c0..c0+3 starts at c0·K; weight k of the block is at c0·K + 4k.
+        let wr = &MemoryMarshal.GetArrayDataReference w
+        let bs = c0 * off.[depth]
         let mutable chk = Vector256<float>.Zero
         if depth = 1 then
             let mutable aij = Vector256<float>.Zero
@@ -149,15 +161,15 @@ module Ensemble =
                 let mi = Vector256.Equals(iv, Vector256.Create(float r))
                 for k in 0 .. n0 - 1 do
                     let m = mi &&& Vector256.Equals(jv, Vector256.Create(float k))
-                    aij <- Vector256.ConditionalSelect(m, ld (r * n0 + k), aij)
+                    aij <- Vector256.ConditionalSelect(m, ldAt &wr (bs + 4 * (r * n0 + k)), aij)
             let res = tv - aij
             let g = eta * res
             for r in 0 .. widths.[1] - 1 do
                 let mi = Vector256.Equals(iv, Vector256.Create(float r))
                 for k in 0 .. n0 - 1 do
                     let m = mi &&& Vector256.Equals(jv, Vector256.Create(float k))
-                    let nv = decay * ld (r * n0 + k) + Vector256.ConditionalSelect(m, g, Vector256<float>.Zero)
-                    sto nv (r * n0 + k)
+                    let nv = decay * ldAt &wr (bs + 4 * (r * n0 + k)) + Vector256.ConditionalSelect(m, g, Vector256<float>.Zero)
+                    stAt nv &wr (bs + 4 * (r * n0 + k))
                     chk <- chk + (nv - nv)
             chk + (res - res)
         else
@@ -166,7 +178,7 @@ module Ensemble =
             for r in 0 .. n1 - 1 do
                 let mutable acc = Vector256<float>.Zero
                 for k in 0 .. n0 - 1 do
-                    acc <- Vector256.ConditionalSelect(Vector256.Equals(jv, Vector256.Create(float k)), ld (r * n0 + k), acc)
+                    acc <- Vector256.ConditionalSelect(Vector256.Equals(jv, Vector256.Create(float k)), ldAt &wr (bs + 4 * (r * n0 + k)), acc)
                 b.[mw + r] <- acc
             for l in 1 .. depth - 2 do
                 let rowsL, colsL = widths.[l + 1], widths.[l]
@@ -174,7 +186,7 @@ module Ensemble =
                     let mutable acc = Vector256<float>.Zero
                     let ko = off.[l] + r * colsL
                     for c in 0 .. colsL - 1 do
-                        acc <- Vector256.FusedMultiplyAdd(ld (ko + c), b.[l * mw + c], acc)
+                        acc <- Vector256.FusedMultiplyAdd(ldAt &wr (bs + 4 * (ko + c)), b.[l * mw + c], acc)
                     b.[(l + 1) * mw + r] <- acc
             // a_{L-2}[c] = W_{L-1}[i, c] (masked gather), A_ij = a_{L-2} · b_{L-1}.
             let nL = widths.[depth]
@@ -185,7 +197,7 @@ module Ensemble =
             for c in 0 .. cl - 1 do
                 let mutable acc = Vector256<float>.Zero
                 for r in 0 .. nL - 1 do
-                    acc <- Vector256.ConditionalSelect(Vector256.Equals(iv, Vector256.Create(float r)), ld (off.[last] + r * cl + c), acc)
+                    acc <- Vector256.ConditionalSelect(Vector256.Equals(iv, Vector256.Create(float r)), ldAt &wr (bs + 4 * (off.[last] + r * cl + c)), acc)
                 a.[aL + c] <- acc
                 aij <- Vector256.FusedMultiplyAdd(acc, b.[bL + c], aij)
             let res = tv - aij
@@ -195,8 +207,8 @@ module Ensemble =
                 let gi = Vector256.ConditionalSelect(Vector256.Equals(iv, Vector256.Create(float r)), g, Vector256<float>.Zero)
                 let ko = off.[last] + r * cl
                 for c in 0 .. cl - 1 do
-                    let nv = Vector256.FusedMultiplyAdd(gi, b.[bL + c], decay * ld (ko + c))
-                    sto nv (ko + c)
+                    let nv = Vector256.FusedMultiplyAdd(gi, b.[bL + c], decay * ldAt &wr (bs + 4 * (ko + c)))
+                    stAt nv &wr (bs + 4 * (ko + c))
                     chk <- chk + (nv - nv)
             // Hidden layers: a_{l-1} = W_lᵀ a_l with the old W_l, then W_l ← decay·W_l + g a_l b_lᵀ.
             for l in last - 1 .. -1 .. 1 do
@@ -209,10 +221,10 @@ module Ensemble =
                     let ga = g * ar
                     let ko = off.[l] + r * colsL
                     for c in 0 .. colsL - 1 do
-                        let v = ld (ko + c)
+                        let v = ldAt &wr (bs + 4 * (ko + c))
                         a.[ao + c] <- Vector256.FusedMultiplyAdd(ar, v, a.[ao + c])
                         let nv = Vector256.FusedMultiplyAdd(ga, b.[l * mw + c], decay * v)
-                        sto nv (ko + c)
+                        stAt nv &wr (bs + 4 * (ko + c))
                         chk <- chk + (nv - nv)
             // First layer: W ← decay·W + [k = j] g a_0.
             for r in 0 .. n1 - 1 do
@@ -220,8 +232,8 @@ module Ensemble =
                 let ko = r * n0
                 for k in 0 .. n0 - 1 do
                     let gk = Vector256.ConditionalSelect(Vector256.Equals(jv, Vector256.Create(float k)), ga, Vector256<float>.Zero)
-                    let nv = decay * ld (ko + k) + gk
-                    sto nv (ko + k)
+                    let nv = decay * ldAt &wr (bs + 4 * (ko + k)) + gk
+                    stAt nv &wr (bs + 4 * (ko + k))
                     chk <- chk + (nv - nv)
             chk + (res - res)
 

@@ -107,16 +107,18 @@ let ``Engine.run draws one entry per step and matches stepping by hand exactly``
 
 [<Fact>]
 let ``strong and degenerate decays (scale folding, decay 0, negative decay) agree with Sgd.stepWithDecay`` () =
-    let c = buildCase 11 [| 2; 3; 3; 2 |] true
-    for decay in [ 0.3; 0.0; -0.2; 1e-90 ] do
-        let entries = drawEntries c.Task (Rng.create 5UL) 2000
-        let s = Engine.create c.Task c.Net
-        for (i, j) in entries do
-            Engine.stepWithDecay s decay 0.01 i j |> ignore
-        let expected = entries |> Array.fold (fun net e -> Sgd.stepWithDecay decay 0.01 c.Task net e) c.Net
-        let gap = relativeGap (Engine.toNetwork s) expected
-        Assert.True(gap <= equivalenceTolerance 2000 3 3, sprintf "decay %g: gap %g" decay gap)
-        Assert.True(s.Scales |> Array.forall (fun x -> abs x >= 1e-78 && abs x <= 1e78), sprintf "scales %A" s.Scales)
+    // Widths up to Engine.tinyWidth take the fused path, wider ones the lazy-scale path: test both.
+    for widths in [ [| 2; 3; 3; 2 |]; [| 2; 6; 5; 2 |] ] do
+        let c = buildCase 11 widths true
+        for decay in [ 0.3; 0.0; -0.2; 1e-90 ] do
+            let entries = drawEntries c.Task (Rng.create 5UL) 2000
+            let s = Engine.create c.Task c.Net
+            for (i, j) in entries do
+                Engine.stepWithDecay s decay 0.01 i j |> ignore
+            let expected = entries |> Array.fold (fun net e -> Sgd.stepWithDecay decay 0.01 c.Task net e) c.Net
+            let gap = relativeGap (Engine.toNetwork s) expected
+            Assert.True(gap <= equivalenceTolerance 2000 3 (Array.max widths), sprintf "%A decay %g: gap %g" widths decay gap)
+            Assert.True(s.Scales |> Array.forall (fun x -> abs x >= 1e-78 && abs x <= 1e78), sprintf "scales %A" s.Scales)
 
 [<Fact>]
 let ``runObserved sees every checkpoint and ends where run ends`` () =
@@ -137,20 +139,21 @@ let ``runObserved sees every checkpoint and ends where run ends`` () =
 
 [<Fact>]
 let ``runDetailed reports the first step with a non-finite residual or weight`` () =
-    let c = buildCase 5 [| 3; 4; 4; 3 |] false
-    let hyper = { Eta = 40.0; Lambda = 0.0 }
-    let s = Engine.create c.Task c.Net
-    let mutable rng = Rng.create 8UL
-    let outcome = Engine.runDetailed s hyper &rng 100000L
-    // Replay step by hand on a fresh state: the first non-finite residual or weight is the reported step.
-    let s2 = Engine.create c.Task c.Net
-    let entries = drawEntries c.Task (Rng.create 8UL) 100000
-    let firstBad =
-        entries
-        |> Array.findIndex (fun (i, j) ->
-            let r = Engine.step s2 hyper i j
-            not (Double.IsFinite r) || not (Engine.isFinite s2))
-    Assert.Equal(RunOutcome.Diverged(int64 firstBad), outcome)
+    for widths in [ [| 3; 4; 4; 3 |]; [| 3; 6; 5; 3 |] ] do
+        let c = buildCase 5 widths false
+        let hyper = { Eta = 40.0; Lambda = 0.0 }
+        let s = Engine.create c.Task c.Net
+        let mutable rng = Rng.create 8UL
+        let outcome = Engine.runDetailed s hyper &rng 100000L
+        // Replay by hand on a fresh state: the first non-finite residual or weight is the reported step.
+        let s2 = Engine.create c.Task c.Net
+        let entries = drawEntries c.Task (Rng.create 8UL) 100000
+        let firstBad =
+            entries
+            |> Array.findIndex (fun (i, j) ->
+                let r = Engine.step s2 hyper i j
+                not (Double.IsFinite r) || not (Engine.isFinite s2))
+        Assert.Equal(RunOutcome.Diverged(int64 firstBad), outcome)
 
 [<Fact>]
 let ``engine steps allocate nothing`` () =

@@ -388,6 +388,101 @@ module Engine =
                 bump s 0 (abs c0 * sumAbs a 0 n1)
             res
 
+    /// Widths up to this use `stepTiny` (plain loops, decay fused into the update): below one SIMD
+    /// register the lazy path's bookkeeping (divisions, bounds) costs more than it saves.
+    [<Literal>]
+    let tinyWidth = 4
+
+    // The step for tiny widths: W_l ← decay·W_l + η r a_l b_lᵀ on every weight (scales stay 1), with
+    // the backward chain fused into the update sweep; finiteness checked on every new weight.
+    let private stepTiny (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
+        let depth = s.Widths.Length - 1
+        let w = s.Weights
+        let off = s.Offsets
+        let widths = s.Widths
+        let stride = s.MaxWidth
+        let b = s.B
+        let a = s.A
+        let n0 = widths.[0]
+        let last = depth - 1
+        if depth = 1 then
+            let k = i * n0 + j
+            let res = s.Target.[k] - w.[k]
+            if Double.IsFinite res then
+                let mutable chk = 0.0
+                for q in 0 .. w.Length - 1 do
+                    let nv = decay * w.[q]
+                    w.[q] <- nv
+                    chk <- chk + (nv - nv)
+                let nv = w.[k] + eta * res
+                w.[k] <- nv
+                s.WeightsFinite <- (chk + (nv - nv) = 0.0)
+            res
+        else
+            let n1 = widths.[1]
+            for r in 0 .. n1 - 1 do
+                b.[stride + r] <- w.[r * n0 + j]
+            for l in 1 .. depth - 2 do
+                let rows, cols = widths.[l + 1], widths.[l]
+                let src = l * stride
+                let dst = src + stride
+                let mutable ro = off.[l]
+                for r in 0 .. rows - 1 do
+                    let mutable acc = 0.0
+                    for c in 0 .. cols - 1 do
+                        acc <- acc + w.[ro + c] * b.[src + c]
+                    b.[dst + r] <- acc
+                    ro <- ro + cols
+            let cols = widths.[last]
+            let rowI = off.[last] + i * cols
+            let bL = last * stride
+            let mutable dot = 0.0
+            for c in 0 .. cols - 1 do
+                dot <- dot + w.[rowI + c] * b.[bL + c]
+            let res = s.Target.[i * n0 + j] - dot
+            if Double.IsFinite res then
+                let g = eta * res
+                let mutable chk = 0.0
+                // Last layer: a_{L-2} = old row i; every row decays, row i gains g·b_{L-1}.
+                let aL = (last - 1) * stride
+                for c in 0 .. cols - 1 do
+                    a.[aL + c] <- w.[rowI + c]
+                for k in off.[last] .. off.[depth] - 1 do
+                    w.[k] <- decay * w.[k]
+                for c in 0 .. cols - 1 do
+                    let nv = w.[rowI + c] + g * b.[bL + c]
+                    w.[rowI + c] <- nv
+                    chk <- chk + (nv - nv)
+                // Hidden layers: a_{l-1} = W_lᵀ a_l (old W_l) and W_l ← decay·W_l + g a_l b_lᵀ in one sweep.
+                for l in last - 1 .. -1 .. 1 do
+                    let rows, cols = widths.[l + 1], widths.[l]
+                    let ao = (l - 1) * stride
+                    let ai = l * stride
+                    for c in 0 .. cols - 1 do
+                        a.[ao + c] <- 0.0
+                    let mutable ro = off.[l]
+                    for r in 0 .. rows - 1 do
+                        let ar = a.[ai + r]
+                        let ga = g * ar
+                        for c in 0 .. cols - 1 do
+                            let v = w.[ro + c]
+                            a.[ao + c] <- a.[ao + c] + ar * v
+                            let nv = decay * v + ga * b.[ai + c]
+                            w.[ro + c] <- nv
+                            chk <- chk + (nv - nv)
+                        ro <- ro + cols
+                // First layer: every column decays, column j gains g·a_0.
+                let mutable ro = 0
+                for r in 0 .. n1 - 1 do
+                    for k in 0 .. n0 - 1 do
+                        w.[ro + k] <- decay * w.[ro + k]
+                    let nv = w.[ro + j] + g * a.[r]
+                    w.[ro + j] <- nv
+                    chk <- chk + (nv - nv)
+                    ro <- ro + n0
+                s.WeightsFinite <- (chk = 0.0)
+            res
+
     // Folds every layer whose next scale would leave the fold range; true when the lazy step may run.
     let inline private prepareScales (s: EngineState) (decay: float) =
         let sc = s.Scales
@@ -455,7 +550,9 @@ module Engine =
     /// W_ℓ ← decay·W_ℓ + η r a_ℓ b_ℓᵀ with r = A*_ij − A_θ,ij. Returns r. When r is not finite the
     /// weights are left unchanged; `WeightsFinite` reports whether the step stored a non-finite weight.
     let stepWithDecay (s: EngineState) (decay: float) (eta: float) (i: int) (j: int) : float =
-        if prepareScales s decay then
+        if s.MaxWidth <= tinyWidth then
+            stepTiny s decay eta i j
+        elif prepareScales s decay then
             stepLazy s decay eta i j
         else
             stepFused s decay eta i j

@@ -37,6 +37,8 @@ type EnsembleState =
       ObservedRow: int[]
       /// Column index j of each observed entry.
       ObservedCol: int[]
+      /// (i, j, A*_ij) of observed entry e at `[3e .. 3e + 2]`, indices as floats (for SIMD masks).
+      EntryTable: float[]
       /// Per chain: −1, or the zero-based index of the first step whose residual or new weights were
       /// not finite (the chain's later values are meaningless).
       DivergedAt: int64[]
@@ -93,6 +95,7 @@ module Ensemble =
           Target = task.Target.ToRowMajorArray()
           ObservedRow = task.Observed |> Array.map fst
           ObservedCol = task.Observed |> Array.map snd
+          EntryTable = task.Observed |> Array.collect (fun (i, j) -> [| float i; float j; task.Target.[i, j] |])
           DivergedAt = Array.create chains -1L
           StepsTaken = 0L }
 
@@ -137,18 +140,11 @@ module Ensemble =
         let e1 = Rng.nextInt &e.Rngs.[c0 + 1] n
         let e2 = Rng.nextInt &e.Rngs.[c0 + 2] n
         let e3 = Rng.nextInt &e.Rngs.[c0 + 3] n
-        let rows = e.ObservedRow
-        let cols = e.ObservedCol
-        let iv = Vector256.Create(float rows.[e0], float rows.[e1], float rows.[e2], float rows.[e3])
-        let jv = Vector256.Create(float cols.[e0], float cols.[e1], float cols.[e2], float cols.[e3])
-        let tg = e.Target
-        let tv =
-            Vector256.Create(
-                tg.[rows.[e0] * n0 + cols.[e0]],
-                tg.[rows.[e1] * n0 + cols.[e1]],
-                tg.[rows.[e2] * n0 + cols.[e2]],
-                tg.[rows.[e3] * n0 + cols.[e3]]
-            )
+        // Entry e as floats (i, j, A*_ij) at EntryTable.[3e ..]: masks compare against float indices.
+        let et = e.EntryTable
+        let iv = Vector256.Create(et.[3 * e0], et.[3 * e1], et.[3 * e2], et.[3 * e3])
+        let jv = Vector256.Create(et.[3 * e0 + 1], et.[3 * e1 + 1], et.[3 * e2 + 1], et.[3 * e3 + 1])
+        let tv = Vector256.Create(et.[3 * e0 + 2], et.[3 * e1 + 2], et.[3 * e2 + 2], et.[3 * e3 + 2])
         let decay = Vector256.LoadUnsafe(&e.Decay.[c0])
         let eta = Vector256.LoadUnsafe(&e.Eta.[c0])
         // The block of lanes c0..c0+3 starts at c0·K; weight k of the block is at c0·K + 4k.

@@ -240,17 +240,19 @@ module Ensemble =
         let b = Array.zeroCreate<Vector256<float>> (depth * mw)
         let a = Array.zeroCreate<Vector256<float>> (depth * mw)
         let start = e.StepsTaken
-        for g in g0 .. g1 - 1 do
-            let c0 = g * lanes
-            let mutable t = 0L
-            while t < steps do
+        // Steps outer, groups inner: consecutive group steps are independent, so the CPU overlaps
+        // them (a group's step t+1 waits on its step t; the next group's step does not).
+        let mutable t = 0L
+        while t < steps do
+            for g in g0 .. g1 - 1 do
+                let c0 = g * lanes
                 let bad = groupStep e c0 mw b a
                 if not (Vector256.EqualsAll(bad, Vector256<float>.Zero)) then
                     for k in 0 .. lanes - 1 do
                         let c = c0 + k
                         if c < e.Chains && e.DivergedAt.[c] < 0L && bad.GetElement k <> 0.0 then
                             e.DivergedAt.[c] <- start + t
-                t <- t + 1L
+            t <- t + 1L
 
     /// `steps` SGD steps of every chain on at most `threads` threads (contiguous blocks of lane
     /// groups, one per thread). The result does not depend on `threads`.

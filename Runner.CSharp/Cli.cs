@@ -26,8 +26,10 @@ public static class Cli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            // One line: the first error is the one to fix; later ones are often its consequences.
-            Console.Error.WriteLine($"error: {OneLine(parse.Errors[0].Message)}");
+            // One line, every distinct parse error (e.g. a misspelt command gives "Required command was
+            // not provided." and "Unrecognized command or argument 'x'.").
+            var messages = parse.Errors.Select(e => OneLine(e.Message)).Distinct();
+            Console.Error.WriteLine($"error: {string.Join(" ", messages)}");
             return BadInput;
         }
         try

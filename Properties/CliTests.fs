@@ -407,3 +407,52 @@ type CliTests() =
             Harness.expectFailure "cli.network-roundtrip-lossy" 200 (Prop.forAll arb (CliTests.RoundTrips lossy dir)) |> ignore
         finally
             CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``large task files stream across read chunks: values bit for bit, error lines absolute (control: one ulp is seen)``() =
+        let dir = CliRun.tempDir ()
+        try
+            // 300 × 300 random finite doubles, ~2 MB: many 64 KiB chunks, tokens split at chunk edges.
+            let rows, cols = 300, 300
+            let mutable rng = Rng.create 7UL
+            let values = Array.init rows (fun _ -> Array.init cols (fun _ -> (Rng.nextGaussian &rng) * 10.0 ** float (Rng.nextInt &rng 40 - 20)))
+            let write (vs: float[][]) =
+                let body = vs |> Array.mapi (fun i r -> "[" + String.Join(", ", r |> Array.mapi (fun j x -> JsonOut.Format(x, sprintf "target[%d][%d]" i j))) + "]")
+                "{\"target\": [\n" + String.Join(",\n", body) + "\n], \"observed\": [[0, 0], [299, 299]]}"
+            let path = Path.Combine(dir, "big.json")
+            let same (vs: float[][]) =
+                File.WriteAllText(path, write vs)
+                let task = TaskFile.Read("--task", path)
+                Array.forall id [| for i in 0 .. rows - 1 do for j in 0 .. cols - 1 -> BitConverter.DoubleToInt64Bits task.Target.[i, j] = BitConverter.DoubleToInt64Bits values.[i].[j] |]
+            Assert.True(same values)
+            let perturbed = values |> Array.map Array.copy
+            perturbed.[250].[123] <- Math.BitIncrement perturbed.[250].[123]
+            Assert.False(same perturbed)
+            // A syntax error on row 250 (line 252 of the file; "," -> ";" ends its first number) is
+            // reported with its absolute line, though the reader restarts on every chunk.
+            File.WriteAllText(path, (write values).Split('\n') |> Array.mapi (fun k line -> if k = 251 then line.Replace(",", ";") else line) |> fun ls -> String.Join("\n", ls))
+            let ex = Assert.Throws<InputException>(fun () -> TaskFile.Read("--task", path) |> ignore)
+            Assert.Contains("line 252,", ex.Message)
+            Assert.Equal("target[250][0]", ex.Field)
+        finally
+            CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``the weight budget counts across layers and stops reading at the first number over it``() =
+        let read (limit: int64) (text: string) =
+            use c = new JsonCursor(new MemoryStream(Text.Encoding.UTF8.GetBytes(text: string)), "--network mem")
+            let mutable budget = 0L
+            let layers = Collections.Generic.List<float[][]>()
+            let fields = Collections.Generic.Dictionary<string, Action<string>>()
+            fields.["layers"] <-
+                Action<string>(fun p ->
+                    JsonSchema.ReadArray(c, p, "matrices", true, Action<int, string>(fun _ lp -> layers.Add(JsonSchema.ReadMatrix(c, lp, &budget, limit, p, "hold")))) |> ignore)
+            JsonSchema.ReadDocument(c, fields)
+            layers.Count
+        let text = """{"layers": [[[1, 2], [3, 4]], [[5, 6]], [[7]]]}"""
+        Assert.Equal(3, read 7L text)
+        let ex = Assert.Throws<InputException>(fun () -> read 6L text |> ignore)
+        Assert.Equal("layers", ex.Field)
+        Assert.Contains("layers[2][0][0]", ex.Message)
+        let ex2 = Assert.Throws<InputException>(fun () -> read 5L text |> ignore)
+        Assert.Contains("layers[1][0][1]", ex2.Message)

@@ -69,7 +69,7 @@ public sealed class JsonCursor : IDisposable
             {
                 ok = reader.Read();
                 if (ok)
-                    Capture(ref reader, path);
+                    Capture(ref reader);
             }
             catch (JsonException e)
             {
@@ -100,7 +100,7 @@ public sealed class JsonCursor : IDisposable
             throw Error(path, "truncated JSON: the file ends before this value");
     }
 
-    private void Capture(ref Utf8JsonReader reader, string path)
+    private void Capture(ref Utf8JsonReader reader)
     {
         Type = reader.TokenType;
         FiniteNumber = null;
@@ -119,7 +119,6 @@ public sealed class JsonCursor : IDisposable
                 Text = reader.GetString();
                 break;
         }
-        _ = path;
     }
 
     private InputException Malformed(string path, JsonException e)

@@ -69,6 +69,21 @@ type CoreTests(output: ITestOutputHelper) =
         Array.iter2 (near (Tolerance.gamma 8 * 4e-16)) expected actual
 
     [<Fact>]
+    member _.``Linalg.singularValues of a subnormal matrix (regression: the solver's zero critical point)``() =
+        // A_θ at a converged solver point of D3.critical-balanced.solver (LOWRANK_SEED=2): every entry is
+        // subnormal, and the old `x / scale` overflowed 1/scale to ∞.
+        let x =
+            Linalg.M.DenseOfRowArrays
+                [| [| -4.940656458412465e-324; -1.4821969375237396e-323; -4.940656458412465e-324 |]
+                   [| -1.976262583364986e-323; -5.928787750094958e-323; -1.4821969375237396e-323 |] |]
+        let up = 2.0 ** 1000.0 // exact power-of-two scaling into the normal range
+        let expected = Linalg.singularValues (x * up) |> Array.map (fun s -> s / up)
+        let actual = Linalg.singularValues x
+        // subnormals are multiples of 2^-1074: the scaled-back values agree to a few such units
+        let floor = 4.0 * 4.940656458412465e-324
+        Array.iter2 (near (Tolerance.gamma 8 * expected.[0] + floor)) expected actual
+
+    [<Fact>]
     member _.``Linalg.singularValues of exact diagonal matrices and of zero and empty matrices``() =
         let d = Linalg.M.DenseOfDiagonalArray [| 1e-16; 3e-16; 2e-16 |]
         Array.iter2 (near (Tolerance.gamma 6 * 3e-16)) [| 3e-16; 2e-16; 1e-16 |] (Linalg.singularValues d)

@@ -21,6 +21,12 @@ module IdentityChecks =
     /// γ for gauge transforms Q W Qᵀ followed by a product of L layers: n = 4 L · max width.
     let chainGamma (net: Network) = Tolerance.gamma (4 * net.Depth * Array.max (Network.widths net))
 
+    /// Absolute error of `n` operations in gradual underflow: each may add up to the smallest subnormal
+    /// 2^-1074 (`Double.Epsilon` in .NET) on top of the relative error γ (Higham §2.1, model with underflow),
+    /// times `Tolerance.safetyFactor`. Matters only at points like the solver's near-zero critical points
+    /// (weights ~1e-162 whose squares are subnormal), where every relative bound underflows to 0.
+    let underflowFloor (n: int) = Tolerance.safetyFactor * float n * System.Double.Epsilon
+
     /// D1: D_ℓ⁺ − [(1 − 2ηλ)² D_ℓ + η² (G_ℓᵀG_ℓ − G_{ℓ-1}G_{ℓ-1}ᵀ)] after `Sgd.stepWithDecay decay` at a
     /// drawn entry (decay = 1 − 2ηλ is the paper's step). Max-abs entry error per pair of layers against
     /// γ (s_ℓ² + s_{ℓ-1}² + d²(w_ℓ² + w_{ℓ-1}²) + η²(g_ℓ² + g_{ℓ-1}²)), s_ℓ = |decay| w_ℓ + η g_ℓ the scale
@@ -164,9 +170,9 @@ module IdentityChecks =
         Loss.gradientNorm (Loss.dataGradient task net) + 2.0 * lambda * sqrt (Network.squaredNorm net)
 
     /// Upper bound on the true ‖∇L_λ‖ at a point certified critical at relative level `rho`:
-    /// rho·(‖∇ℓ‖ + 2λ‖θ‖) + the gradient's round-off.
+    /// rho·(‖∇ℓ‖ + 2λ‖θ‖) + the gradient's round-off (relative and underflow).
     let gradientBound (task: Task) (lambda: float) (rho: float) (net: Network) =
-        rho * residualScale task lambda net + gradientRoundOff task lambda net
+        rho * residualScale task lambda net + gradientRoundOff task lambda net + underflowFloor (Scales.accumulation task net)
 
     /// D3, balance: for every ℓ, ‖D_ℓ‖_F ≤ (‖W_ℓ‖_F + ‖W_{ℓ-1}‖_F)·‖∇L_λ‖/2λ + round-off. This follows
     /// from the exact identity 2λD_ℓ = W_ℓᵀ∇_{W_ℓ}L_λ − ∇_{W_{ℓ-1}}L_λ W_{ℓ-1}ᵀ (the data terms are both
@@ -179,7 +185,7 @@ module IdentityChecks =
         |> Array.mapi (fun k d ->
             let err = sqrt (Linalg.squaredFrobenius d)
             let roundOff = gamma * (w.[k + 1] ** 2.0 + w.[k] ** 2.0) * sqrt (float (d.RowCount * d.ColumnCount))
-            err, (w.[k + 1] + w.[k]) * gb / (2.0 * lambda) + roundOff)
+            err, (w.[k + 1] + w.[k]) * gb / (2.0 * lambda) + roundOff + underflowFloor (Scales.accumulation task net) / (2.0 * lambda))
 
     /// `xs` padded with zeros to length n (singular values of a smaller matrix, as a multiset).
     let private pad n (xs: float[]) = Array.init n (fun i -> if i < xs.Length then xs.[i] else 0.0)
@@ -220,7 +226,7 @@ module IdentityChecks =
                    let x = sW.[i] * sW.[i]
                    let dx = 2.0 * sW.[i] * dsW + dsW * dsW
                    let xErr = float depth * (x + dx) ** float (depth - 1) * dx
-                   yield abs (x ** float depth - sA.[i] * sA.[i]), e + weyl + a2Err + xErr |]
+                   yield abs (x ** float depth - sA.[i] * sA.[i]), e + weyl + a2Err + xErr + underflowFloor (depth * n * n) |]
 
     /// D4, Euler identity: |‖θ‖² + (L/2λ)⟨∇_Aℓ(A), A⟩| = |⟨θ, ∇L_λ⟩|/2λ ≤ ‖θ‖‖∇L_λ‖/2λ at a point certified
     /// critical at level `rho` (Σ_ℓ⟨W_ℓ, ∇_{W_ℓ}ℓ⟩ = L⟨∇_Aℓ, A⟩ by homogeneity), plus round-off
@@ -234,7 +240,7 @@ module IdentityChecks =
         let p = Scales.productBound net
         let gamma = Tolerance.gamma (Scales.accumulation task net)
         let roundOff = gamma * (theta2 + depth / (2.0 * lambda) * 2.0 * (Linalg.maxAbs task.Target + 2.0 * p) * p)
-        err, sqrt theta2 * gradientBound task lambda rho net / (2.0 * lambda) + roundOff
+        err, sqrt theta2 * gradientBound task lambda rho net / (2.0 * lambda) + roundOff + underflowFloor (Scales.accumulation task net) * (1.0 + depth / (2.0 * lambda))
 
     /// Condition-number bound of the invertible frames M_ℓ of the D5 transform (singular values in [0.5, 2]).
     [<Literal>]
@@ -370,6 +376,33 @@ module IdentityChecks =
         else
             task, Network.balanced (cols u) (keep |> Array.map (fun k -> a.[k])) (cols v) c.Hidden, a
 
+    /// A root-count case (L, s, c): s log-uniform in [1e-2, 1e2] and c = κ s^{2−2/L} with κ log-uniform in
+    /// [1e-3, 2], which straddles the threshold κ* = p^p/(1+p)^{1+p} (p = 1 − 2/L) where the two roots merge.
+    let rootCase (depths: int * int) : Arbitrary<int * float * float> =
+        Arb.fromGen (
+            gen {
+                let! depth = Gen.choose depths
+                let! s = Gens.logUniform (1e-2, 1e2)
+                let! kappa = Gens.logUniform (1e-3, 2.0)
+                return depth, s, kappa * s ** (2.0 - 2.0 / float depth)
+            })
+
+    /// Grid points of the independent root-count check.
+    [<Literal>]
+    let rootGrid = 2000
+
+    /// D7 root count, checked independently of the bisection: the roots are ascending in (0, s); if g(a) =
+    /// (s − a)a^{1−2/L} − c is positive anywhere on a 2000-point grid of (0, s) there must be two roots
+    /// (g < 0 at both ends); with two roots g is positive between them; and the count is 0 or 2.
+    let rootCount (depth: int, s: float, c: float) : bool =
+        let rs = CriticalPoints.roots depth s c
+        let p = 1.0 - 2.0 / float depth
+        let g a = (s - a) * a ** p - c
+        let positiveSomewhere = Seq.init (rootGrid - 1) (fun k -> s * float (k + 1) / float rootGrid) |> Seq.exists (fun a -> g a > 0.0)
+        let ordered = rs |> Array.forall (fun a -> a > 0.0 && a < s) && (rs.Length < 2 || rs.[0] < rs.[1])
+        let between = rs.Length <> 2 || g (0.5 * (rs.[0] + rs.[1])) > 0.0
+        ordered && between && (rs.Length = 0 || rs.Length = 2) && (not positiveSomewhere || rs.Length = 2)
+
     /// Cases for the numerical solver: depth 1..3, widths 1..3 (≤ 27 parameters: the finite-difference
     /// Hessian stays cheap), λ in [0.01, 0.2], partly or fully observed.
     let solverSpec =
@@ -380,6 +413,11 @@ module IdentityChecks =
             TargetScale = 0.5, 2.0
             FullyObserved = 0.3
             Lambda = 0.01, 0.2 }
+
+    /// ‖θ‖² below which a solver point counts as the zero critical point (reported separately: D3 and D4
+    /// hold there trivially, so the solver test requires enough points above it).
+    [<Literal>]
+    let zeroPointNorm = 1e-6
 
     /// Gradient-descent steps the solver may take before its Newton refinement.
     [<Literal>]
@@ -408,7 +446,7 @@ type IdentityTests(output: ITestOutputHelper) =
     /// Solver cases: each runs `CriticalPoints.solve` (descent + finite-difference Newton).
     static let solverCases = 40
 
-    /// Least number of converged solver cases for D3/D4 at numerical points to count as exercised.
+    /// Least number of converged solver cases away from the zero point for D3/D4 to count as exercised.
     static let minConverged = 20
 
     let log (o: CheckOutcome) = output.WriteLine(o.Name + ": " + o.Summary)
@@ -478,11 +516,13 @@ type IdentityTests(output: ITestOutputHelper) =
     member _.``D3.critical-balanced and D4.euler-identity at solver points``() =
         let converged = ref 0
         let tried = ref 0
+        let nonZero = ref 0
         let counting (f: Case -> (float * float)[]) (c: Case) =
             let r = IdentityChecks.solve c
             tried.Value <- tried.Value + 1
             if r.Converged then
                 converged.Value <- converged.Value + 1
+                if Network.squaredNorm r.Network > IdentityChecks.zeroPointNorm then nonZero.Value <- nonZero.Value + 1
                 f c
             else
                 [||]
@@ -491,8 +531,10 @@ type IdentityTests(output: ITestOutputHelper) =
             let r = IdentityChecks.solve c
             let task = Gens.task c
             Array.append (IdentityChecks.d3Balance task c.Lambda r.RelativeResidual r.Network) (IdentityChecks.d3Spectra r.Network)))
-        output.WriteLine(sprintf "D3 solver: %d of %d solves converged to %g" converged.Value tried.Value Tolerance.criticalPointTarget)
-        Assert.True(converged.Value >= minConverged, sprintf "only %d of %d solves converged" converged.Value tried.Value)
+        output.WriteLine(
+            sprintf "D3 solver: %d of %d solves converged to %g, %d of them away from the zero point (||theta||^2 > %g)"
+                converged.Value tried.Value Tolerance.criticalPointTarget nonZero.Value IdentityChecks.zeroPointNorm)
+        Assert.True(nonZero.Value >= minConverged, sprintf "only %d of %d solves converged away from 0" nonZero.Value tried.Value)
         checkPairs "D4.euler-identity.solver" solverCases arb (fun c ->
             let r = IdentityChecks.solve c
             if r.Converged then [| IdentityChecks.d4 (Gens.task c) c.Lambda r.RelativeResidual r.Network |] else [||])
@@ -549,3 +591,20 @@ type IdentityTests(output: ITestOutputHelper) =
         controlPairs "D7.fully-observed-closed-form.control" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
             let task, net, a = IdentityChecks.d7WrongPoint c
             [| IdentityChecks.d7Residual c task net a |])
+
+    [<Fact>]
+    member _.``D7.root-count: for L >= 3 the equation has 0 or 2 roots``() =
+        let counts = Array.zeroCreate 3
+        let prop =
+            Prop.forAll (IdentityChecks.rootCase (3, 6)) (fun (l, s, c) ->
+                let n = (CriticalPoints.roots l s c).Length
+                if n <= 2 then counts.[n] <- counts.[n] + 1
+                IdentityChecks.rootCount (l, s, c))
+        Harness.check "D7.root-count" cases prop |> ignore
+        output.WriteLine(sprintf "D7.root-count: %d cases with 0 roots, %d with 1, %d with 2" counts.[0] counts.[1] counts.[2])
+        Assert.True(counts.[0] > 0 && counts.[2] > 0, "both outcomes must be exercised")
+
+    [<Fact>]
+    member _.``D7.root-count control: for L = 2 there is one root``() =
+        let prop = Prop.forAll (IdentityChecks.rootCase (2, 2)) IdentityChecks.rootCount
+        Harness.expectFailure "D7.root-count.control" cases prop |> log

@@ -25,7 +25,7 @@ type GradientTests(output: ITestOutputHelper) =
     static let stepGrid = [| 1e-2; 3e-3; 1e-3; 3e-4; 1e-4; 3e-5; 1e-5; 3e-6; 1e-6; 3e-7; 1e-7 |]
 
     /// Cases per property: each costs two loss evaluations and one gradient.
-    static let cases = 300
+    static let cases = 500
 
     /// Coefficients of ∏(w_ℓ + t v_ℓ), constant term first.
     static let polyProduct (w: float[]) (v: float[]) =

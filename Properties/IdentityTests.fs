@@ -430,7 +430,8 @@ module IdentityChecks =
     let solve (c: Case) : SolverResult =
         solved.GetOrAdd(c, fun c -> CriticalPoints.solve (Gens.task c) c.Lambda Tolerance.criticalPointTarget solverDescentSteps (Gens.network c))
 
-    /// Worst error/tolerance ratio of a list of pairs (0 when empty), for a single FsCheck verdict.
+    /// Records every (error, tolerance) pair in `worst` and returns whether all pass (true when empty):
+    /// one FsCheck verdict per case.
     let worstOf (worst: Worst) (pairs: (float * float)[]) =
         pairs |> Array.fold (fun ok (e, t) -> worst.Record(e, t) && ok) true
 
@@ -438,16 +439,16 @@ module IdentityChecks =
 type IdentityTests(output: ITestOutputHelper) =
 
     /// Cases per cheap property (one step, a few products).
-    static let cases = 200
+    static let cases = 500
 
     /// Cases per property that builds exact critical points (SVDs of every layer).
-    static let criticalCases = 150
+    static let criticalCases = 300
 
     /// Solver cases: each runs `CriticalPoints.solve` (descent + finite-difference Newton).
-    static let solverCases = 40
+    static let solverCases = 60
 
     /// Least number of converged solver cases away from the zero point for D3/D4 to count as exercised.
-    static let minConverged = 20
+    static let minConverged = 30
 
     let log (o: CheckOutcome) = output.WriteLine(o.Name + ": " + o.Summary)
 

@@ -182,3 +182,17 @@ type CoreTests(output: ITestOutputHelper) =
                     let g = (s - a) * a ** p - c
                     let bound = a ** (p - 1.0) * (p * s + a) * Tolerance.rootBracketUlps * Tolerance.machineEpsilon * a + Tolerance.gamma 4 * (s * a ** p + c)
                     Assert.True(abs g <= bound, sprintf "L=%d c=%g root %g: g = %g > %g" depth c a g bound)
+
+    [<Fact>]
+    member _.``Gens.shrinkCaseWhere only shrinks the shape and respects its filter``() =
+        let c =
+            { Widths = [| 3; 4; 2; 5 |]; Seed = 7UL; Scale = 0.5; TargetScale = 1.0; ObservedFraction = 1.0; Eta = 0.1; Lambda = 0.01 }
+        let valid (x: Case) = x.Depth >= 2
+        let shrunk = Gens.shrinkCaseWhere valid c |> Seq.toArray
+        Assert.NotEmpty(shrunk)
+        for s in shrunk do
+            Assert.True(valid s)
+            Assert.True(s.Depth < c.Depth || (s.Depth = c.Depth && Array.forall2 (<=) s.Widths c.Widths && s.Widths <> c.Widths))
+            Assert.Equal(c.Seed, s.Seed)
+            Assert.Equal(c.Lambda, s.Lambda)
+        Assert.Contains(shrunk, fun s -> s.Depth = 2)

@@ -165,7 +165,11 @@ module Generators =
     /// 4. at the balancedness edge, the full directions of a random pair (W_{ℓ−1}, W_ℓ) scaled by (c, 1/c)
     ///    (product unchanged, tail untouched) with (c² − c⁻²)‖x_full‖ = √(ε1(1 − δ)).
     /// Edges that the spectrum cannot reach (no tail room, q = 0) are left out. Returns the network.
-    let point (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
+    let rec point (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network = pointIn None p dOut dIn spec
+
+    /// `point` with the outer frames U (d_out × k) and V (d_in × k) given, e.g. the target's singular
+    /// vectors so that the spectrum is aligned with the data (controls); random Haar frames when None.
+    and pointIn (frames: (Matrix<float> * Matrix<float>) option) (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
         let mutable rng = Rng.stream spec.Seed 3UL
         let k = spectrumSize dOut dIn spec
         let q = max 0 (min spec.Full (min p.R k))
@@ -221,8 +225,14 @@ module Generators =
             { W = Array.init spec.Depth (fun l -> Linalg.M.Dense(ws.[l + 1], ws.[l])) }
         else
             let s = order |> Array.map (fun xi -> xi ** (float spec.Depth / 2.0))
-            let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
-            let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
+            let u, v, r2 =
+                match frames with
+                | Some(fu, fv) when fu.ColumnCount >= s.Length && fv.ColumnCount >= s.Length ->
+                    fu.SubMatrix(0, dOut, 0, s.Length), fv.SubMatrix(0, dIn, 0, s.Length), rng
+                | _ ->
+                    let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
+                    let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
+                    u, v, r2
             let net, r3 = Network.balancedRandom r2 u s v spec.Hidden
             rng <- r3
             if balance && c <> 1.0 && spec.Depth >= 2 then

@@ -84,26 +84,21 @@ module ClaimChecks =
     let brokenStep : StepRule =
         fun hyper task net e -> Sgd.stepWithDecay (1.0 + 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta task net e
 
-    /// A random C1 case for stream `index` of `seed`: task up to 6×6 (scale in [0.1, 1]), depth 3..5, widths
-    /// ≤ 6, λ log-uniform in [0.1, 1], f_α family at random, η a fraction of `Regime.etaMax` (half the cases
-    /// within 10^{−k} of it).
-    let randomClosureCase (seed: uint64) (index: int) : ClosureCase * TaskSpec * PointSpec =
+    /// A random C1 case for stream `index` of `seed` (`Generators.closureSpec`: task up to 6×6, depth 3..5,
+    /// widths ≤ 6), with its spec.
+    let randomClosureCase (seed: uint64) (index: int) : ClosureCase * ClosureSpec =
         let mutable rng = Rng.stream seed (uint64 index)
-        let ts = Generators.taskSpec &rng 6 0.1 1.0
-        let tk = Generators.task ts
-        let ps = Generators.pointSpec &rng tk.DOut tk.DIn 3 5 6
-        let lambda = exp (log 0.1 + (log 1.0 - log 0.1) * Rng.nextFloat &rng)
-        let family = FAlpha.all.[Rng.nextInt &rng 2]
-        let frac =
-            if Rng.nextInt &rng 2 = 0 then 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
-            else 0.05 + 0.95 * Rng.nextFloat &rng
-        Generators.closureCase { Regime.defaults with Family = family } ts ps lambda frac, ts, ps
+        let spec = Generators.closureSpec &rng 6 3 5
+        Generators.closureCaseOf spec, spec
 
-    let private describe (c: ClosureCase) (r: ClosureReport) =
-        sprintf "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s violated by %.3g (bound %.3g)"
+    /// One line describing a C1 case and its report (used in counterexamples and control examples).
+    let describe (c: ClosureCase) (r: ClosureReport) =
+        sprintf "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s"
             c.Task.DOut c.Task.DIn c.Task.N c.Depth (Network.widths c.Point) c.Region.R c.Hyper.Eta c.Hyper.Lambda
             c.Region.Eps1 c.Region.Eps2 c.Region.Alpha c.Region.C (FAlpha.name c.Region.Family) r.WorstEntry
-            (match r.Condition with Some k -> sprintf "%A" k | None -> "nothing") r.Violation r.ViolationBound
+            (match r.Condition with
+             | Some k -> sprintf "%A violated by %.3g (round-off bound %.3g)" k r.Violation r.ViolationBound
+             | None -> sprintf "stays inside (smallest slack after the step %.3g)" (-r.Violation))
 
     let private counterexampleOf claim (desc: string) (r: ClosureReport) replay =
         { Claim = claim; Description = desc; Violation = r.Violation; Bound = r.ViolationBound
@@ -140,7 +135,7 @@ module ClaimChecks =
         let run () =
             let results =
                 [ for i in 0 .. budget.Cases - 1 do
-                      let c, _, _ = randomClosureCase budget.Seed i
+                      let c, _ = randomClosureCase budget.Seed i
                       if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho then
                           let r = closure c
                           if r.Contained then yield c, r ]
@@ -215,28 +210,13 @@ module ClaimChecks =
             let v = if excess > tol then Verdict.Counterexample elif excess > 0.0 then Verdict.Inconclusive else Verdict.Holds
             Some(excess, tol, v)
 
-    /// A fully observed D7 case for stream `index`: target up to maxSize × maxSize, depth in [minDepth,
-    /// maxDepth], hidden widths k, and λ = c/(2N) with c a random fraction of the largest c for which the
-    /// top singular value has roots. Returns task, λ and hidden widths.
+    /// A fully observed D7 case for stream `index` (`Generators.d7Spec`, `Generators.d7Case`); also returns
+    /// the advanced stream.
     let randomD7Case (seed: uint64) (index: int) (maxSize: int) (minDepth: int) (maxDepth: int) =
         let mutable rng = Rng.stream seed (uint64 index)
-        let dOut = 1 + Rng.nextInt &rng maxSize
-        let dIn = 1 + Rng.nextInt &rng maxSize
-        let spec =
-            { DOut = dOut; DIn = dIn; TargetRank = 1 + Rng.nextInt &rng (min dOut dIn); Scale = 0.5 + 1.5 * Rng.nextFloat &rng
-              Kind = TaskKind.Full; Seed = Rng.nextUInt64 &rng }
-        let tk = Generators.task spec
-        let depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
-        let s1 = (Linalg.singularValues tk.Target).[0]
-        let cMax =
-            if depth <= 2 then s1
-            else
-                let pp = 1.0 - 2.0 / float depth
-                s1 / (1.0 + pp) * (pp * s1 / (1.0 + pp)) ** pp
-        let c = cMax * (0.05 + 0.9 * Rng.nextFloat &rng)
-        let lambda = c / (2.0 * float tk.N)
-        let k = min dOut dIn
-        tk, depth, lambda, Array.create (depth - 1) k, rng
+        let spec = Generators.d7Spec &rng maxSize minDepth maxDepth
+        let tk, depth, lambda, hidden = Generators.d7Case spec
+        tk, depth, lambda, hidden, rng
 
     let private familyAndAlpha (rng: byref<Rng>) (values: float[]) =
         let family = FAlpha.all.[Rng.nextInt &rng 2]
@@ -464,7 +444,7 @@ module ClaimChecks =
                       let start, r1 = outsideStart rng0 p widths
                       yield sprintf "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda, absorption tk hyper p start budget.SimulationSteps r1
                   else
-                      let c, _, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
+                      let c, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
                       if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && Region.contains c.Region c.Point then
                           yield sprintf "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" c.Task.DOut c.Task.DIn c.Task.N c.Depth c.Region.R c.Hyper.Eta c.Hyper.Lambda, absorption c.Task c.Hyper c.Region c.Point budget.SimulationSteps (Rng.stream budget.Seed (uint64 (1000 + i))) ]
         let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
@@ -628,7 +608,7 @@ module ClaimChecks =
         let mutable sdeTried = 0
         let mutable bestLog = -infinity
         for i in 0 .. budget.Cases - 1 do
-            let c, _, _ = randomClosureCase (budget.Seed ^^^ 0xC6UL) i
+            let c, _ = randomClosureCase (budget.Seed ^^^ 0xC6UL) i
             if c.Task.N >= 2 && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && (closure c).Verdict = Verdict.Holds then
                 sdeTried <- sdeTried + 1
                 match sdeLeaves c (Rng.stream budget.Seed (uint64 (50000 + i))) with
@@ -755,29 +735,52 @@ module ClaimChecks =
         { Control = name; Claim = claim; FailedAsExpected = found.IsSome; CasesTried = tried
           Seconds = sw.Elapsed.TotalSeconds; Example = defaultArg found "" }
 
-    /// C1's L = 2 control case: target of rank r + 1, L = 2, a point whose r full values and one tail value
-    /// (at the rank edge) lie along the target's singular vectors, constants from `Regime.derive`, η the
-    /// largest step allowed by R0, R1, R2, R4 (R3 cannot hold: the data ask for rank > r).
-    let depthTwoCase (seed: uint64) (index: int) : ClosureCase =
+    /// Shape of C1's L = 2 control case (shrinkable).
+    type DepthTwoSpec =
+        { /// d_out ≥ 2.
+          DOut: int
+          /// d_in ≥ 2.
+          DIn: int
+          /// r ∈ 1..min(d_out, d_in) − 1; the target has rank r + 1.
+          R: int
+          /// λ.
+          Lambda: float
+          /// Relative rank slack 0.5·10^{−k}.
+          SlackExponent: int
+          /// Seed of target and point.
+          Seed: uint64 }
+
+    /// A random L = 2 control spec: sizes 2..4, λ ∈ [0.001, 0.011].
+    let depthTwoSpec (seed: uint64) (index: int) : DepthTwoSpec =
         let mutable rng = Rng.stream seed (uint64 index)
         let dOut = 2 + Rng.nextInt &rng 3
         let dIn = 2 + Rng.nextInt &rng 3
-        let k = min dOut dIn
-        let r = 1 + Rng.nextInt &rng (k - 1)
-        let ts = { DOut = dOut; DIn = dIn; TargetRank = r + 1; Scale = 1.0; Kind = TaskKind.Full; Seed = Rng.nextUInt64 &rng }
+        { DOut = dOut; DIn = dIn; R = 1 + Rng.nextInt &rng (min dOut dIn - 1); Lambda = 0.001 + 0.01 * Rng.nextFloat &rng
+          SlackExponent = 1 + Rng.nextInt &rng 8; Seed = Rng.nextUInt64 &rng }
+
+    /// C1's L = 2 control case: fully observed target of rank r + 1, L = 2, a point whose r full values and
+    /// one tail value (at the rank edge) lie along the target's singular vectors, constants from
+    /// `Regime.derive`, η the largest step allowed by R0, R1, R2, R4 (R3 cannot hold: the data ask for
+    /// rank > r and L = 2 gives the tail no contraction).
+    let depthTwoCaseOf (spec: DepthTwoSpec) : ClosureCase =
+        let k = min spec.DOut spec.DIn
+        let r = max 1 (min spec.R (k - 1))
+        let ts = { DOut = spec.DOut; DIn = spec.DIn; TargetRank = r + 1; Scale = 1.0; Kind = TaskKind.Full; Seed = spec.Seed }
         let tk = Generators.task ts
-        let lambda = 0.001 + 0.01 * Rng.nextFloat &rng
-        let p = Regime.derive Regime.defaults tk 2 r lambda
+        let p = Regime.derive Regime.defaults tk 2 r spec.Lambda
         let ps =
             { Depth = 2; Hidden = [| k |]; R = r; Full = r; Tail = 1; RankEdge = true; NormEdge = false; BalanceEdge = false
-              SlackExponent = 1 + Rng.nextInt &rng 8; Seed = Rng.nextUInt64 &rng }
+              SlackExponent = spec.SlackExponent; Seed = spec.Seed + 1UL }
         let u, _, v = Linalg.thinSvd tk.Target
-        let eta = Regime.etaMaxIgnoring [ "R3" ] p tk 2 lambda Regime.defaults.Rho
-        { Task = tk; Depth = 2; Region = p; Hyper = { Eta = eta; Lambda = lambda }; Point = Generators.pointIn (Some(u, v)) p dOut dIn ps }
+        let eta = Regime.etaMaxIgnoring [ "R3" ] p tk 2 spec.Lambda Regime.defaults.Rho
+        { Task = tk; Depth = 2; Region = p; Hyper = { Eta = eta; Lambda = spec.Lambda }; Point = Generators.pointIn (Some(u, v)) p spec.DOut spec.DIn ps }
+
+    /// `depthTwoCaseOf (depthTwoSpec seed index)`.
+    let depthTwoCase (seed: uint64) (index: int) = depthTwoCaseOf (depthTwoSpec seed index)
 
     /// Negative controls, one outcome each; every one must fail (find a confirmed counterexample).
     let runControls (budget: CheckBudget) (progress: string -> unit) : ControlOutcome[] =
-        let baseCase i = let c, _, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
+        let baseCase i = let c, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
         [| closureControl "C1 with lambda = 0" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Lambda = 0.0 } }) budget progress
            closureControl "C1 with eta = 30 x etaMax" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Eta = 30.0 * c.Hyper.Eta } }) budget progress
            closureControl "C1 with L = 2 and data of rank r + 1" Sgd.step (depthTwoCase (budget.Seed ^^^ 0x12UL)) budget progress

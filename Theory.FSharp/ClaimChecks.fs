@@ -185,11 +185,13 @@ module ClaimChecks =
         let k = float (min task.DOut task.DIn)
         k * FAlpha.lipschitz p.Family p.Alpha * bigE ** (1.0 / float depth) + (Region.roundOffBound p net).Rank
 
-    /// Region constants that put a critical point on the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
-    /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0).
+    /// Region constants that put a critical point near the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
+    /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0). A negative `eps2`
+    /// asks for the exact boundary: ε2 = frac(max_ℓ Σ f_α) + 1e-12 (rank slack 1e-12).
     let boundaryRegion (family: FAlphaFamily) (alpha: float) (eps2: float) (net: Network) : RegionParams =
         let q = Region.measure family alpha net
         let top = Array.max q.ApproximateRanks
+        let eps2 = if eps2 < 0.0 then top - floor top + 1e-12 else eps2
         let c = 1.5 * Array.max q.SquaredNorms
         { R = max 0 (int (ceil (top - eps2)))
           Eps1 = 1e-6
@@ -223,7 +225,7 @@ module ClaimChecks =
         let pos = values |> Array.filter (fun x -> x > 0.0)
         let lo, hi = (if pos.Length = 0 then 0.01, 1.0 else Array.min pos / 3.0, Array.max pos * 3.0)
         let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-        family, alpha, 0.9 * Rng.nextFloat &rng
+        family, alpha, (if Rng.nextInt &rng 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &rng)
 
     /// C2 on `budget.Cases` D7 tasks (every root choice) and `budget.Cases / 4` partially observed tasks
     /// solved numerically (converged points only; tolerance from the residual through `c2Tolerance`).
@@ -403,12 +405,23 @@ module ClaimChecks =
           HitTime: int64 option
           /// A step after the hit at which θ_t ∉ B_r beyond round-off, with its violation and bound.
           Exit: (int64 * float * float) option
-          /// Steps after the hit at which the slack was negative within round-off.
-          RoundOffExits: int }
+          /// Checks after the hit at which the slack was negative within round-off.
+          RoundOffExits: int
+          /// Steps between membership checks (1: every step).
+          CheckEvery: int64
+          /// The last state reached.
+          Final: Network }
 
-    /// Runs `steps` uniform SGD steps with the engine, checking B_r after EVERY step; records the first hit
-    /// and any later exit (an exit counts only beyond `Region.roundOffBound`).
+    /// Most membership checks per absorption run: runs longer than this are checked every
+    /// ⌈steps / maxChecks⌉ steps (a membership check costs one SVD per layer, ~100 SGD steps).
+    [<Literal>]
+    let maxChecks = 5000L
+
+    /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
+    /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
+    /// beyond `Region.roundOffBound`; a non-finite state after the hit is an exit).
     let absorption (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (steps: int64) (rng: Rng) : AbsorptionResult =
+        let every = max 1L ((steps + maxChecks - 1L) / maxChecks)
         let st = Engine.create task start
         let mutable r = rng
         let mutable hit = if Region.contains p start then Some 0L else None
@@ -417,8 +430,9 @@ module ClaimChecks =
         let mutable t = 0L
         let mutable ok = true
         while ok && exit.IsNone && t < steps do
-            ok <- Engine.run st hyper &r 1L
-            t <- t + 1L
+            let n = min every (steps - t)
+            ok <- Engine.run st hyper &r n
+            t <- t + n
             let net = Engine.toNetwork st
             if not ok || not (net.W |> Array.forall Linalg.isFinite) then
                 ok <- false
@@ -432,7 +446,7 @@ module ClaimChecks =
                     let b = Region.roundOffBound p net
                     let over = [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ] |> List.max
                     if over > 0.0 then exit <- Some(t, -s.Min, -s.Min - over) else roundOff <- roundOff + 1
-        { HitTime = hit; Exit = exit; RoundOffExits = roundOff }
+        { HitTime = hit; Exit = exit; RoundOffExits = roundOff; CheckEvery = every; Final = Engine.toNetwork st }
 
     /// C4 on `budget.Cases / 4` runs (at least 2): half start outside B_r, half at a C1 point of B_r.
     let checkC4 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
@@ -489,9 +503,10 @@ module ClaimChecks =
         let runs = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> e1Run (budget.Seed ^^^ 0xC5UL) i budget.SimulationSteps ]
         let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
         let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+        let inB0 = runs |> List.filter (fun ((_, _, p, _), a) -> a.HitTime.IsSome && Region.contains { p with R = 0 } a.Final) |> List.length
         let cov =
-            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f)" entered.Length runs.Length budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits)
+            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f); %d of them ended in B_0 (the zero network's region)" entered.Length runs.Length budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits) inB0
         progress ("C5: " + cov)
         let bad =
             [ for ((eps, depth, p, hyper), a) in runs do

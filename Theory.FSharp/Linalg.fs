@@ -35,7 +35,8 @@ module Linalg =
         elif scale = 0.0 then
             Array.zeroCreate k
         else
-            let s = (x / scale).Svd(false).S.ToArray()
+            // entrywise division: `x / scale` multiplies by 1/scale, which overflows for subnormal scales
+            let s = x.Map(fun v -> v / scale).Svd(false).S.ToArray()
             s |> Array.map (fun v -> abs v * scale) |> Array.sortDescending
 
     /// Thin SVD `x = U diag(s) Vᵀ` with the same rescaling as `singularValues`; U is rows×k, V is cols×k.
@@ -45,7 +46,7 @@ module Linalg =
         if scale = 0.0 then
             M.DenseIdentity(x.RowCount, k), Array.zeroCreate k, M.DenseIdentity(x.ColumnCount, k)
         else
-            let svd = (x / scale).Svd(true)
+            let svd = x.Map(fun v -> v / scale).Svd(true)
             let u = svd.U.SubMatrix(0, x.RowCount, 0, k)
             let v = svd.VT.Transpose().SubMatrix(0, x.ColumnCount, 0, k)
             u, svd.S.ToArray() |> Array.map (fun s -> s * scale), v

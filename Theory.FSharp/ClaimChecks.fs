@@ -374,6 +374,37 @@ module ClaimChecks =
         let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
         tk, depth, widths, p, { Eta = eta; Lambda = lambda }, rng
 
+    /// C3's mechanism case (choice constants, outside the C1 regime on purpose): a fully observed task
+    /// k × k' (k, k' ∈ 2..4) whose target has full rank k_min > r, L = 3, hidden widths k_min, weak decay
+    /// λ = 0.005 and η = 0.1 (2ηλ = 10⁻³), B_r with r ∈ 1..k_min − 1, α = 0.05, ε1 = 0.05, ε2 = 0.5, C = 5
+    /// (piecewise f_α), a Gaussian start (entries N(0, 0.36)) outside B_r. Unrestricted SGD keeps fitting
+    /// the data's extra directions; draws restricted to r rows let every other row of W_L decay.
+    let mechanismCase (seed: uint64) (index: int) =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let dOut = 2 + Rng.nextInt &rng 3
+        let dIn = 2 + Rng.nextInt &rng 3
+        let k = min dOut dIn
+        let ts = { DOut = dOut; DIn = dIn; TargetRank = k; Scale = 1.0; Kind = TaskKind.Full; Seed = Rng.nextUInt64 &rng }
+        let tk = Generators.task ts
+        let p = { R = 1 + Rng.nextInt &rng (k - 1); Eps1 = 0.05; Eps2 = 0.5; Alpha = 0.05; C = 5.0; Family = FAlphaFamily.Piecewise }
+        let widths = [| dIn; k; k; dOut |]
+        let mutable start, r1 = Network.gaussian rng 0.6 widths
+        while Region.contains p start do
+            let s', r' = Network.gaussian r1 0.6 widths
+            start <- s'
+            r1 <- r'
+        tk, p, { Eta = 0.1; Lambda = 0.005 }, start, r1
+
+    /// C3's mechanism on one case: (restricted witness, unrestricted run) with the same budget, checking
+    /// every 10 steps.
+    let mechanism (seed: uint64) (index: int) (maxSteps: int64) =
+        let tk, p, hyper, start, rng0 = mechanismCase seed index
+        let mutable rng = rng0
+        let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+        let w = witness tk hyper p start entries maxSteps 10L rng
+        let all = witness tk hyper p start tk.Observed maxSteps 10L rng
+        tk, p, w, all
+
     /// C3 on `budget.Cases / 4` random starts outside B_r (at least 2).
     let checkC3 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
@@ -386,23 +417,32 @@ module ClaimChecks =
                   let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
                   let w = witness tk hyper p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 1000L)) rng
                   yield tk, depth, p, hyper, w ]
+        let mech = [ for i in 0 .. max 2 (budget.Cases / 16) - 1 -> mechanism (budget.Seed ^^^ 0xC333UL) i (max budget.SimulationSteps 20000L) ]
+        let mechReached = mech |> List.filter (fun (_, _, w, _) -> w.Reached) |> List.length
+        let mechAll = mech |> List.filter (fun (_, _, _, a) -> a.Reached) |> List.length
         let reached = runs |> List.filter (fun (_, _, _, _, w) -> w.Reached)
         let ts = reached |> List.map (fun (_, _, _, _, w) -> float w.Steps)
         let cov =
             sprintf "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g" reached.Length runs.Length
                 (if ts.IsEmpty then nan else List.sort ts |> fun l -> l.[l.Length / 2]) (if ts.IsEmpty then nan else List.max ts)
                 (if reached.IsEmpty then nan else reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+        let cov =
+            cov + sprintf "; mechanism (weak decay, data of rank > r): restricted draws reached B_r in %d of %d cases, unrestricted SGD in %d" mechReached mech.Length mechAll
         progress ("C3: " + cov)
         let undecided =
-            [ for (tk, depth, p, hyper, w) in runs do
+            [ for (tk, p, w, _) in mech do
+                  if not w.Reached then
+                      yield { Claim = "C3"; Description = sprintf "mechanism case: no witness within %d steps: task %dx%d, r=%d" w.Steps tk.DOut tk.DIn p.R
+                              Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
+              for (tk, depth, p, hyper, w) in runs do
                   if not w.Reached then
                       yield { Claim = "C3"; Description = sprintf "no witness within %d steps: task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g, %d restricted entries" w.Steps tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda w.Entries.Length
                               Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
         { Claim = "C3"
           Name = "Reachability"
-          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax)"
+          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax; and a weak-decay mechanism case where the data ask for rank > r)"
           Verdict = (if undecided.IsEmpty then Verdict.Holds else Verdict.Inconclusive)
-          CasesTried = runs.Length
+          CasesTried = runs.Length + mech.Length
           BoundaryCoverage = cov
           Seconds = sw.Elapsed.TotalSeconds
           Counterexamples = undecided }

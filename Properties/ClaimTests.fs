@@ -213,7 +213,7 @@ type ClaimTests(output: ITestOutputHelper) =
                 let eig, tol = r.MinEigenvalue
                 let isMin = r.Ratio.IsSome && eig >= -tol
                 tally.Add(if isMin then "rank-2 local minimum" else "no confirmed rank-2 minimum")
-                isMin ==> lazy (r.MinRatioAlong >= 0.5 * r.Ratio.Value))
+                isMin ==> lazy (r.MinRatioAlong >= ClaimChecks.keepFraction * r.Ratio.Value))
         timed "C6.gdKeepsRank" (fun () -> Harness.check "C6.gdKeepsRank" 4 prop) |> ignore
         report "C6.gdKeepsRank:" tally
 
@@ -283,6 +283,13 @@ type ControlTests(output: ITestOutputHelper) =
                     let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
                     qa - (float p.R + p.Eps2) <= ClaimChecks.c2Tolerance p tk lambda net
                 | _ -> true)))
+
+    [<Fact>]
+    member _.``C4.control.lambdaZero: without weight decay SGD runs leave B_r``() =
+        control "C4.control.lambdaZero" 60 (Prop.forAll closureSpecs (fun spec ->
+            let c = Generators.closureCaseOf spec
+            not (Region.contains c.Region c.Point)
+            || (ClaimChecks.absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point 300L (Rng.create spec.Point.Seed)).Exit.IsNone))
 
     [<Fact>]
     member _.``C3.control.lambdaZero: without weight decay restricted draws find no witness``() =

@@ -590,6 +590,16 @@ module ClaimChecks =
           /// Steps run.
           Steps: int }
 
+    /// s_2/s_1 below which a product counts as rank one (C6): E1's rank-2 minima have s_2/s_1 of order ε²
+    /// or more, far above it, and a collapse drives it to round-off.
+    [<Literal>]
+    let rankTwoRatio = 1e-3
+
+    /// Fraction of its value at the minimum that s_2/s_1 must keep along the GD run for the run to "stay at
+    /// rank 2" (C6; a choice: leaving the minimum's basin drives the ratio toward 0).
+    [<Literal>]
+    let keepFraction = 0.5
+
     /// C6 (GD part) on E1's task: a rank-2 critical point from `CriticalPoints.solve` started at W_ℓ = I,
     /// confirmed a local minimum by its Hessian; then GD (η = 0.5/‖H‖) from a perturbation of relative size
     /// 1e-3 for `steps` steps; the run "stays at its rank" when s_2/s_1 never drops below half its value.
@@ -598,7 +608,7 @@ module ClaimChecks =
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 20000 start
         let ratio = secondRatio (Network.product sol.Network)
-        if not sol.Converged || ratio < 1e-3 then
+        if not sol.Converged || ratio < rankTwoRatio then
             { Ratio = None; MinEigenvalue = (nan, nan); MinRatioAlong = nan; Steps = 0 }
         else
             let h = CriticalPoints.hessian tk lambda sol.Network
@@ -663,9 +673,9 @@ module ClaimChecks =
         let gdBad =
             [ for ((eps, depth, lambda), r) in decided do
                   let eig, tol = r.MinEigenvalue
-                  if eig >= -tol && r.MinRatioAlong < 0.5 * r.Ratio.Value then
+                  if eig >= -tol && r.MinRatioAlong < keepFraction * r.Ratio.Value then
                       yield { Claim = "C6"; Description = sprintf "GD left the rank-2 minimum of E1 eps=%.3g L=%d lambda=%.3g: s2/s1 %.3g -> %.3g" eps depth lambda r.Ratio.Value r.MinRatioAlong
-                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = 0.5 * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
+                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = keepFraction * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
         let minima = decided |> List.filter (fun (_, r) -> let e, t = r.MinEigenvalue in e >= -t)
         let mutable sdeLeft = 0
         let mutable sdeTried = 0
@@ -873,6 +883,16 @@ module ClaimChecks =
                            let excess = qa - (float p.R + p.Eps2)
                            if excess > c2Tolerance p tk lambda net then Some(sprintf "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g" tk.DOut tk.DIn depth ch qa (float p.R + p.Eps2)) else None
                        | _ -> None))
+               progress
+           searchControl "C4 with lambda = 0 (runs from boundary points of B_r)" "C4" (max 2 (budget.Cases / 4))
+               (fun i ->
+                   let c = baseCase i
+                   if not (Region.contains c.Region c.Point) then None
+                   else
+                       let a = absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point (min budget.SimulationSteps 2000L) (Rng.stream budget.Seed (uint64 (90000 + i)))
+                       match a.Exit with
+                       | Some(t, v, b) -> Some(sprintf "%s; with lambda = 0 the run left B_r at step %d by %.3g (bound %.3g)" (describe c (closure c)) t v b)
+                       | None -> None)
                progress
            searchControl "C3 with lambda = 0 (restricted draws, no decay)" "C3" (max 2 (budget.Cases / 8))
                (fun i ->

@@ -884,12 +884,12 @@ module ClaimChecks =
                            if excess > c2Tolerance p tk lambda net then Some(sprintf "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g" tk.DOut tk.DIn depth ch qa (float p.R + p.Eps2)) else None
                        | _ -> None))
                progress
-           searchControl "C4 with lambda = 0 (runs from boundary points of B_r)" "C4" (max 2 (budget.Cases / 4))
+           searchControl "C4 with lambda = 0 (runs from boundary points of B_r)" "C4" budget.Cases
                (fun i ->
                    let c = baseCase i
                    if not (Region.contains c.Region c.Point) then None
                    else
-                       let a = absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point (min budget.SimulationSteps 2000L) (Rng.stream budget.Seed (uint64 (90000 + i)))
+                       let a = absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point (min budget.SimulationSteps 300L) (Rng.stream budget.Seed (uint64 (90000 + i)))
                        match a.Exit with
                        | Some(t, v, b) -> Some(sprintf "%s; with lambda = 0 the run left B_r at step %d by %.3g (bound %.3g)" (describe c (closure c)) t v b)
                        | None -> None)

@@ -224,3 +224,31 @@ let ``ensemble reports divergence per chain`` () =
     Ensemble.run e 100_000L
     Assert.Equal(None, Ensemble.divergedAt e 0)
     Assert.True((Ensemble.divergedAt e 1).IsSome)
+
+/// `lowrank bench` through the CLI (Console is redirected, so these join the serial "Console" collection).
+[<Collection("Console")>]
+type BenchCliTests() =
+
+    [<Fact>]
+    member _.``bench rejects a bad --seconds with exit 2 and one line naming the option``() =
+        for bad in [ "0"; "-1"; "601"; "abc" ] do
+            let rc, _, err = CliRun.run [ "bench"; "--seconds"; bad ]
+            Assert.Equal(2, rc)
+            Assert.Contains("--seconds", err)
+            Assert.Equal(1, err.Trim().Split('\n').Length)
+
+    [<Fact>]
+    member _.``bench --json lists every config and mode with consistent gflops``() =
+        let rc, out, _ = CliRun.run [ "bench"; "--json"; "--seconds"; "0.01" ]
+        Assert.Equal(0, rc)
+        use doc = Text.Json.JsonDocument.Parse out
+        let configs = doc.RootElement.GetProperty("configs").EnumerateArray() |> Seq.toArray
+        Assert.Equal(12, configs.Length)
+        for c in configs do
+            let depth = c.GetProperty("depth").GetInt32()
+            let width = c.GetProperty("width").GetInt32()
+            let sps = c.GetProperty("stepsPerSecond").GetDouble()
+            Assert.True(sps > 0.0)
+            Assert.Contains(c.GetProperty("mode").GetString(), [ "single"; "ensemble"; "reference" ])
+            Assert.Equal(sps * 6.0 * float depth * float (width * width) / 1e9, c.GetProperty("gflops").GetDouble(), 9)
+            Assert.True(c.GetProperty("d").GetInt32() >= 2)

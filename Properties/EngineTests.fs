@@ -18,32 +18,62 @@ let equivalenceSteps = 10_000
 /// non-expansive small-η regimes generated below (η ≤ 0.02, |A*_ij| ≤ 1, small start) their sum
 /// grows like √steps (probabilistic round-off analysis, Higham & Mary 2019), not like steps.
 /// Measured: the largest gap over 60 random cases was 3e-3 of this tolerance.
-let equivalenceTolerance (steps: int) (depth: int) (maxWidth: int) = sqrt (float steps) * Tolerance.gamma (depth * maxWidth)
+let equivalenceTolerance (steps: int) (depth: int) (maxWidth: int) =
+    sqrt (float steps) * Tolerance.gamma (depth * maxWidth)
 
 /// One generated case: shape, task, start and step sizes, all from `Seed`.
 type Case =
-    { Seed: int
-      Widths: int[]
-      Task: Task
-      Net: Network
-      Hyper: Hyper }
+    {
+        Seed: int
+        Widths: int[]
+        Task: Task
+        Net: Network
+        Hyper: Hyper
+    }
 
     override this.ToString() =
-        sprintf "seed %d widths %A eta %g lambda %g N %d" this.Seed this.Widths this.Hyper.Eta this.Hyper.Lambda this.Task.N
+        sprintf
+            "seed %d widths %A eta %g lambda %g N %d"
+            this.Seed
+            this.Widths
+            this.Hyper.Eta
+            this.Hyper.Lambda
+            this.Task.N
 
 let private buildCase (seed: int) (widths: int[]) (decayOn: bool) : Case =
     let mutable rng = Rng.create (uint64 seed)
     let dOut, dIn = widths.[widths.Length - 1], widths.[0]
-    let target = Array.init dOut (fun _ -> Array.init dIn (fun _ -> 2.0 * Rng.nextFloat &rng - 1.0))
+
+    let target =
+        Array.init dOut (fun _ -> Array.init dIn (fun _ -> 2.0 * Rng.nextFloat &rng - 1.0))
+
     let all = Task.allEntries dOut dIn
     let chosen = all |> Array.filter (fun _ -> Rng.nextFloat &rng < 0.7)
-    let observed = if chosen.Length = 0 then [| all.[Rng.nextInt &rng all.Length] |] else chosen
-    let task = { Target = Linalg.M.DenseOfRowArrays target; Observed = observed }
+
+    let observed =
+        if chosen.Length = 0 then
+            [| all.[Rng.nextInt &rng all.Length] |]
+        else
+            chosen
+
+    let task =
+        {
+            Target = Linalg.M.DenseOfRowArrays target
+            Observed = observed
+        }
+
     let net, r = Network.gaussian rng (0.5 / sqrt (float (Array.max widths))) widths
     rng <- r
     let eta = 0.002 + 0.018 * Rng.nextFloat &rng
     let lambda = if decayOn then 0.005 + 0.045 * Rng.nextFloat &rng else 0.0
-    { Seed = seed; Widths = widths; Task = task; Net = net; Hyper = { Eta = eta; Lambda = lambda } }
+
+    {
+        Seed = seed
+        Widths = widths
+        Task = task
+        Net = net
+        Hyper = { Eta = eta; Lambda = lambda }
+    }
 
 /// Random shapes: depth 1..5, widths 1..6; λ > 0 in most cases and λ = 0 in some.
 let private genCase (decayAlways: bool) =
@@ -51,7 +81,13 @@ let private genCase (decayAlways: bool) =
         let! depth = Gen.choose (1, 5)
         let! widths = Gen.arrayOfLength (depth + 1) (Gen.choose (1, 6))
         let! seed = Gen.choose (0, Int32.MaxValue)
-        let! decayOn = if decayAlways then Gen.constant true else Gen.frequency [ 4, Gen.constant true; 1, Gen.constant false ]
+
+        let! decayOn =
+            if decayAlways then
+                Gen.constant true
+            else
+                Gen.frequency [ 4, Gen.constant true; 1, Gen.constant false ]
+
         return buildCase seed widths decayOn
     }
 
@@ -67,18 +103,25 @@ let private reference (c: Case) (entries: (int * int)[]) =
 let private relativeGap (a: Network) (b: Network) =
     let mutable gap = 0.0
     let mutable scale = 1.0
+
     for l in 0 .. a.Depth - 1 do
         gap <- max gap ((a.W.[l] - b.W.[l]).Enumerate() |> Seq.map abs |> Seq.max)
         scale <- max scale (b.W.[l].Enumerate() |> Seq.map abs |> Seq.max)
+
     gap / scale
 
 let private engineAgrees (stepper: EngineState -> Hyper -> int -> int -> float) (c: Case) =
     let entries = drawEntries c.Task (Rng.create (uint64 c.Seed)) equivalenceSteps
     let s = Engine.create c.Task c.Net
+
     for (i, j) in entries do
         stepper s c.Hyper i j |> ignore
+
     let gap = relativeGap (Engine.toNetwork s) (reference c entries)
-    let tol = equivalenceTolerance equivalenceSteps (c.Widths.Length - 1) (Array.max c.Widths)
+
+    let tol =
+        equivalenceTolerance equivalenceSteps (c.Widths.Length - 1) (Array.max c.Widths)
+
     gap <= tol |> Prop.label (sprintf "%O: gap %g > tolerance %g" c gap tol)
 
 [<Fact>]
@@ -88,8 +131,15 @@ let ``engine step agrees with Sgd.step to round-off over 10^4 steps`` () =
 
 [<Fact>]
 let ``negative control: an engine with the decay 1 - eta*lambda fails the equivalence check`` () =
-    let broken (s: EngineState) (h: Hyper) i j = Engine.stepWithDecay s (1.0 - h.Eta * h.Lambda) h.Eta i j
-    let o = Harness.expectFailure "engine.equivalence.brokenDecay" 30 (Prop.forAll (Arb.fromGen (genCase true)) (engineAgrees broken))
+    let broken (s: EngineState) (h: Hyper) i j =
+        Engine.stepWithDecay s (1.0 - h.Eta * h.Lambda) h.Eta i j
+
+    let o =
+        Harness.expectFailure
+            "engine.equivalence.brokenDecay"
+            30
+            (Prop.forAll (Arb.fromGen (genCase true)) (engineAgrees broken))
+
     Assert.True o.Failed
 
 [<Fact>]
@@ -99,8 +149,10 @@ let ``Engine.run draws one entry per step and matches stepping by hand exactly``
     let mutable rng = Rng.create 99UL
     Assert.True(Engine.run s1 c.Hyper &rng 5000L)
     let s2 = Engine.create c.Task c.Net
+
     for (i, j) in drawEntries c.Task (Rng.create 99UL) 5000 do
         Engine.step s2 c.Hyper i j |> ignore
+
     Assert.Equal<float[]>(s2.Weights, s1.Weights)
     Assert.Equal<float[]>(s2.Scales, s1.Scales)
     Assert.Equal(drawEntries c.Task (Rng.create 99UL) 5001 |> Array.last, drawEntries c.Task rng 1 |> Array.head)
@@ -110,15 +162,29 @@ let ``strong and degenerate decays (scale folding, decay 0, negative decay) agre
     // Widths up to Engine.tinyWidth take the fused path, wider ones the lazy-scale path: test both.
     for widths in [ [| 2; 3; 3; 2 |]; [| 2; 6; 5; 2 |] ] do
         let c = buildCase 11 widths true
+
         for decay in [ 0.3; 0.0; -0.2; 1e-90 ] do
             let entries = drawEntries c.Task (Rng.create 5UL) 2000
             let s = Engine.create c.Task c.Net
+
             for (i, j) in entries do
                 Engine.stepWithDecay s decay 0.01 i j |> ignore
-            let expected = entries |> Array.fold (fun net e -> Sgd.stepWithDecay decay 0.01 c.Task net e) c.Net
+
+            let expected =
+                entries
+                |> Array.fold (fun net e -> Sgd.stepWithDecay decay 0.01 c.Task net e) c.Net
+
             let gap = relativeGap (Engine.toNetwork s) expected
-            Assert.True(gap <= equivalenceTolerance 2000 3 (Array.max widths), sprintf "%A decay %g: gap %g" widths decay gap)
-            Assert.True(s.Scales |> Array.forall (fun x -> abs x >= 1e-78 && abs x <= 1e78), sprintf "scales %A" s.Scales)
+
+            Assert.True(
+                gap <= equivalenceTolerance 2000 3 (Array.max widths),
+                sprintf "%A decay %g: gap %g" widths decay gap
+            )
+
+            Assert.True(
+                s.Scales |> Array.forall (fun x -> abs x >= 1e-78 && abs x <= 1e78),
+                sprintf "scales %A" s.Scales
+            )
 
 [<Fact>]
 let ``runObserved sees every checkpoint and ends where run ends`` () =
@@ -126,7 +192,12 @@ let ``runObserved sees every checkpoint and ends where run ends`` () =
     let s1 = Engine.create c.Task c.Net
     let mutable r1 = Rng.create 1UL
     let seen = Collections.Generic.List<int64>()
-    let outcome = Engine.runObserved s1 c.Hyper &r1 1000L 300L (fun t _ -> seen.Add t; true)
+
+    let outcome =
+        Engine.runObserved s1 c.Hyper &r1 1000L 300L (fun t _ ->
+            seen.Add t
+            true)
+
     Assert.Equal(RunOutcome.Completed 1000L, outcome)
     Assert.Equal<int64[]>([| 300L; 600L; 900L; 1000L |], seen.ToArray())
     let s2 = Engine.create c.Task c.Net
@@ -148,11 +219,13 @@ let ``runDetailed reports the first step with a non-finite residual or weight`` 
         // Replay by hand on a fresh state: the first non-finite residual or weight is the reported step.
         let s2 = Engine.create c.Task c.Net
         let entries = drawEntries c.Task (Rng.create 8UL) 100000
+
         let firstBad =
             entries
             |> Array.findIndex (fun (i, j) ->
                 let r = Engine.step s2 hyper i j
                 not (Double.IsFinite r) || not (Engine.isFinite s2))
+
         Assert.Equal(RunOutcome.Diverged(int64 firstBad), outcome)
 
 [<Fact>]
@@ -171,27 +244,42 @@ let ``engine steps allocate nothing`` () =
 
 /// Ensemble case: a shape and task from `buildCase`, `chains` chains on a grid of (η, λ).
 let private ensembleAgrees (c: Case, chains: int) =
-    let hypers = Array.init chains (fun k -> { Eta = c.Hyper.Eta * (1.0 + 0.1 * float k); Lambda = c.Hyper.Lambda * float (k % 3) })
+    let hypers =
+        Array.init chains (fun k ->
+            {
+                Eta = c.Hyper.Eta * (1.0 + 0.1 * float k)
+                Lambda = c.Hyper.Lambda * float (k % 3)
+            })
+
     let seed = uint64 c.Seed
     let e = Ensemble.create c.Task (Array.create chains c.Net) hypers seed
     Ensemble.run e (int64 equivalenceSteps)
-    let tol = equivalenceTolerance equivalenceSteps (c.Widths.Length - 1) (Array.max c.Widths)
+
+    let tol =
+        equivalenceTolerance equivalenceSteps (c.Widths.Length - 1) (Array.max c.Widths)
+
     let gaps =
         Array.init chains (fun k ->
             let entries = drawEntries c.Task (Rng.stream seed (uint64 k)) equivalenceSteps
             relativeGap (Ensemble.toNetwork e k) (reference { c with Hyper = hypers.[k] } entries))
+
     (Array.max gaps <= tol && e.DivergedAt |> Array.forall (fun t -> t < 0L))
     |> Prop.label (sprintf "%O chains %d: gaps %A > tolerance %g" c chains gaps tol)
 
 [<Fact>]
 let ``ensemble chains agree with Sgd.step to round-off over 10^4 steps`` () =
     let g = Gen.zip (genCase false) (Gen.choose (1, 6))
-    Harness.check "ensemble.equivalence" 8 (Prop.forAll (Arb.fromGen g) ensembleAgrees) |> ignore
+
+    Harness.check "ensemble.equivalence" 8 (Prop.forAll (Arb.fromGen g) ensembleAgrees)
+    |> ignore
 
 [<Fact>]
 let ``ensemble results do not depend on the thread count or on observation`` () =
     let c = buildCase 21 [| 2; 3; 3; 2 |] true
-    let make () = Ensemble.ofSeeds c.Task c.Net c.Hyper 77UL 13
+
+    let make () =
+        Ensemble.ofSeeds c.Task c.Net c.Hyper 77UL 13
+
     let e1 = make ()
     Ensemble.runWith 1 e1 3000L
     let e2 = make ()
@@ -203,17 +291,22 @@ let ``ensemble results do not depend on the thread count or on observation`` () 
     Assert.Equal<float[]>(e1.Weights, e3.Weights)
     Assert.Equal(3000L, e2.StepsTaken)
     // Different streams give different chains (the check above could not pass by accident).
-    Assert.NotEqual<float[]>((Ensemble.toNetwork e1 0).W.[0].ToColumnMajorArray(), (Ensemble.toNetwork e1 1).W.[0].ToColumnMajorArray())
+    Assert.NotEqual<float[]>(
+        (Ensemble.toNetwork e1 0).W.[0].ToColumnMajorArray(),
+        (Ensemble.toNetwork e1 1).W.[0].ToColumnMajorArray()
+    )
 
 [<Fact>]
 let ``ensemble steps allocate nothing per step`` () =
     let c = buildCase 1 [| 2; 2; 2; 2; 2 |] true
     let e = Ensemble.ofSeeds c.Task c.Net { c.Hyper with Eta = 1e-3 } 3UL 8
     Ensemble.runWith 1 e 10_000L
+
     let measure steps =
         let before = GC.GetAllocatedBytesForCurrentThread()
         Ensemble.runWith 1 e steps
         GC.GetAllocatedBytesForCurrentThread() - before
+
     Assert.Equal(measure 1_000L, measure 100_000L)
 
 [<Fact>]
@@ -244,6 +337,7 @@ type BenchCliTests() =
         use doc = Text.Json.JsonDocument.Parse out
         let configs = doc.RootElement.GetProperty("configs").EnumerateArray() |> Seq.toArray
         Assert.Equal(12, configs.Length)
+
         for c in configs do
             let depth = c.GetProperty("depth").GetInt32()
             let width = c.GetProperty("width").GetInt32()

@@ -68,7 +68,8 @@ module Engine =
     [<Literal>]
     let private scaleHigh = 1.157920892373162e77
 
-    /// Packs a task and a network into a fresh engine state (copies the weights; every scale is 1).
+    /// Packs a task and a network θ = (W_1, …, W_L) (THEORY.md §1) into a fresh engine state (copies
+    /// the weights; every scale is 1).
     let create (task: Task) (net: Network) : EngineState =
         let widths = Network.widths net
         let depth = net.Depth
@@ -111,10 +112,10 @@ module Engine =
             WeightsFinite = true
         }
 
-    /// Depth L of the chain.
+    /// Depth L of the chain (THEORY.md §1: the number of weight matrices).
     let depth (s: EngineState) = s.Widths.Length - 1
 
-    /// An independent deep copy (for offshoots branched from a run).
+    /// An independent deep copy (for offshoots branched from a run, THEORY.md §5 E1).
     let copy (s: EngineState) : EngineState =
         { s with
             Weights = Array.copy s.Weights
@@ -142,7 +143,8 @@ module Engine =
         for l in 0 .. depth s - 1 do
             foldLayer s l
 
-    /// Unpacks the current weights W_l = s_l·V_l into a `Network` (allocates; for observation).
+    /// Unpacks the current weights W_l = s_l·V_l into a `Network` θ (THEORY.md §1; allocates, for
+    /// observation).
     let toNetwork (s: EngineState) : Network =
         {
             W =
@@ -152,7 +154,7 @@ module Engine =
                     Linalg.M.Dense(rows, cols, (fun r c -> sc * s.Weights.[s.Offsets.[l] + r * cols + c])))
         }
 
-    /// True when every stored weight and scale is finite (a full O(L·w²) scan, for observers).
+    /// True when every stored weight and scale of θ is finite (a full O(L·w²) scan, for observers).
     let isFinite (s: EngineState) =
         Array.forall Double.IsFinite s.Weights && Array.forall Double.IsFinite s.Scales
 
@@ -511,8 +513,9 @@ module Engine =
 
             res
 
-    /// Widths up to this use `stepTiny` (plain loops, decay fused into the update): below one SIMD
-    /// register the lazy path's bookkeeping (divisions, bounds) costs more than it saves.
+    /// Largest width that uses the fused-decay SGD step of THEORY.md §1 (`stepTiny`: plain loops, the
+    /// decay fused into the update); at these widths the lazy path's bookkeeping (divisions, bounds)
+    /// costs more than it saves.
     [<Literal>]
     let tinyWidth = 4
 
@@ -779,7 +782,7 @@ module Engine =
         else
             RunOutcome.Completed t
 
-    /// `runDetailed` as a bool: false, leaving the state after the first divergent step, when the run
+    /// `runDetailed` (THEORY.md §1 SGD) as a bool: false, leaving the state after the first divergent step, when the run
     /// diverges.
     let run (s: EngineState) (hyper: Hyper) (rng: byref<Rng>) (steps: int64) : bool =
         let struct (_, diverged) =
@@ -787,7 +790,7 @@ module Engine =
 
         not diverged
 
-    /// `steps` SGD steps, calling `observe t state` after every `every` steps (and after the last one),
+    /// `steps` SGD steps (THEORY.md §1), calling `observe t state` after every `every` steps (and after the last one),
     /// where t is the number of steps taken so far; `observe` returning false stops the run. The steps
     /// between observations run the same loop as `run`, so observation costs only the callbacks.
     let runObserved

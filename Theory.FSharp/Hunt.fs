@@ -684,6 +684,13 @@ module Hunt =
           /// Seed of the perturbation.
           Seed: uint64 }
 
+    /// s_2/s_1 of the product; NaN (a diverged run) when it is not finite or its SVD fails to converge.
+    let private safeRatio (net: Network) =
+        let a = Network.product net
+        if not (Linalg.isFinite a) then nan
+        else
+            try ClaimChecks.secondRatio a with :? MathNet.Numerics.NonConvergenceException -> nan
+
     /// C6 objective on one case: the rank-2 minimum of E1 (`ClaimChecks.gdStays` machinery, with GD's η
     /// multiplied by `etaFactor`), score = (1 − keepFraction) − (min ratio along)/(ratio at the minimum):
     /// > 0 when GD lost rank 2 (violation = ratio − min ratio, bound = keepFraction · ratio).
@@ -711,7 +718,7 @@ module Hunt =
                 let mutable k = 0
                 while k < gdSteps && System.Double.IsFinite minRatio do
                     net <- Gd.step hyper tk net
-                    minRatio <- if net.W |> Array.forall Linalg.isFinite then min minRatio (ClaimChecks.secondRatio (Network.product net)) else nan
+                    minRatio <- if net.W |> Array.forall Linalg.isFinite then min minRatio (safeRatio net) else nan
                     k <- k + 1
                 let minRatio = if System.Double.IsNaN minRatio then 0.0 else minRatio
                 let v = ratio - minRatio

@@ -26,7 +26,9 @@ module Linalg =
 
     /// Singular values of `x`, descending, `min(rows, cols)` of them. The matrix is divided by its
     /// largest absolute entry before MathNet's SVD and the values scaled back, because the SVD's
-    /// absolute thresholds misbehave on entries near 1e-16; an all-zero matrix gives zeros.
+    /// absolute thresholds misbehave on entries near 1e-16; an all-zero matrix gives zeros. The division
+    /// is entry-wise: MathNet's `x / scale` multiplies by `1/scale`, which is +inf for a subnormal
+    /// scale (a network collapsed to zero) and makes the SVD fail to converge.
     let singularValues (x: Matrix<float>) : float[] =
         let k = min x.RowCount x.ColumnCount
         let scale = maxAbs x
@@ -35,7 +37,7 @@ module Linalg =
         elif scale = 0.0 then
             Array.zeroCreate k
         else
-            let s = (x / scale).Svd(false).S.ToArray()
+            let s = x.Map(fun v -> v / scale).Svd(false).S.ToArray()
             s |> Array.map (fun v -> abs v * scale) |> Array.sortDescending
 
     /// Thin SVD `x = U diag(s) Vᵀ` with the same rescaling as `singularValues`; U is rows×k, V is cols×k.
@@ -45,7 +47,7 @@ module Linalg =
         if scale = 0.0 then
             M.DenseIdentity(x.RowCount, k), Array.zeroCreate k, M.DenseIdentity(x.ColumnCount, k)
         else
-            let svd = (x / scale).Svd(true)
+            let svd = x.Map(fun v -> v / scale).Svd(true)
             let u = svd.U.SubMatrix(0, x.RowCount, 0, k)
             let v = svd.VT.Transpose().SubMatrix(0, x.ColumnCount, 0, k)
             u, svd.S.ToArray() |> Array.map (fun s -> s * scale), v

@@ -1,0 +1,268 @@
+namespace LowRankVerify.Theory
+
+open MathNet.Numerics.LinearAlgebra
+
+/// How the observed set of a generated task is chosen.
+[<RequireQualifiedAccess>]
+type TaskKind =
+    /// Each entry observed independently with this probability (at least one entry is always observed).
+    | Partial of fraction: float
+    /// Every entry observed (the D7 case).
+    | Full
+    /// E1's task `Task.twoByTwo epsilon` (THEORY.md §5); the other fields of the spec are ignored.
+    | E1 of epsilon: float
+
+/// A random low-rank task, described by values that shrink (sizes, rank, scale) and a seed.
+type TaskSpec =
+    { /// d_out (1..6).
+      DOut: int
+      /// d_in (1..6).
+      DIn: int
+      /// Rank of A* (≤ min(d_out, d_in)).
+      TargetRank: int
+      /// Largest singular value of A* (its scale).
+      Scale: float
+      /// Observed-set kind.
+      Kind: TaskKind
+      /// Seed of the frames, the spectrum and the observed set.
+      Seed: uint64 }
+
+/// A point of B_r built BY CONSTRUCTION (C1, C4): spectrum x_i = s_i(W_ℓᵀW_ℓ) chosen against the region
+/// constants, a balanced network from `Network.balancedRandom`, then a controlled imbalance.
+type PointSpec =
+    { /// Depth L ≥ 2.
+      Depth: int
+      /// Hidden widths n_1..n_{L−1} (each ≤ 6); the spectrum has k = min(all widths) values.
+      Hidden: int[]
+      /// Target rank r of B_r.
+      R: int
+      /// q ≤ r "full" values x_i ≥ α (they count 1 in Σ f_α).
+      Full: int
+      /// Number of non-zero "tail" values x_i < α.
+      Tail: int
+      /// Put the rank condition at its boundary (needs q + Tail > r + ε2).
+      RankEdge: bool
+      /// Put the norm condition at its boundary (needs q ≥ 1).
+      NormEdge: bool
+      /// Put the balancedness condition at its boundary (needs q ≥ 1 and L ≥ 2).
+      BalanceEdge: bool
+      /// Relative slack 0.5·10^{−k} of each boundary condition (k ≥ 1).
+      SlackExponent: int
+      /// Seed of frames and spectrum shape.
+      Seed: uint64 }
+
+/// One C1 case: task, region constants and step from the derived regime, and a point of B_r.
+type ClosureCase =
+    { /// The task.
+      Task: Task
+      /// Depth L.
+      Depth: int
+      /// Region constants (from `Regime.derive` unless a control overrides them).
+      Region: RegionParams
+      /// η and λ.
+      Hyper: Hyper
+      /// The point θ (in B_r when the construction succeeded; callers check).
+      Point: Network }
+
+/// Pure, `Rng`-driven building blocks of every claim check (tests wrap them in FsCheck generators,
+/// the runner calls them directly).
+[<RequireQualifiedAccess>]
+module Generators =
+
+    let private uniform (rng: byref<Rng>) lo hi = lo + (hi - lo) * Rng.nextFloat &rng
+
+    let private logUniform (rng: byref<Rng>) lo hi = exp (uniform &rng (log lo) (log hi))
+
+    /// Target A* = U diag(s) Vᵀ of the spec's rank and scale (s_1 = Scale, s_i ∈ [0.2, 1]·Scale), Haar U, V.
+    let target (spec: TaskSpec) : Matrix<float> =
+        let mutable rng = Rng.stream spec.Seed 1UL
+        let k = max 0 (min spec.TargetRank (min spec.DOut spec.DIn))
+        if k = 0 then
+            Linalg.M.Dense(spec.DOut, spec.DIn)
+        else
+            let u, r1 = Linalg.randomOrthonormal rng spec.DOut k
+            let v, r2 = Linalg.randomOrthonormal r1 spec.DIn k
+            rng <- r2
+            let s = Array.zeroCreate k
+            for i in 0 .. k - 1 do
+                s.[i] <- if i = 0 then spec.Scale else spec.Scale * uniform &rng 0.2 1.0
+            let s = Array.sortDescending s
+            u * Linalg.M.DenseOfDiagonalArray(s) * v.Transpose()
+
+    /// The task of a spec (random low-rank target, random / full observed set, or E1's task).
+    let task (spec: TaskSpec) : Task =
+        match spec.Kind with
+        | TaskKind.E1 eps -> Task.twoByTwo eps
+        | kind ->
+            let a = target spec
+            let all = Task.allEntries spec.DOut spec.DIn
+            let observed =
+                match kind with
+                | TaskKind.Partial f ->
+                    let mutable rng = Rng.stream spec.Seed 2UL
+                    let picked = ResizeArray()
+                    for e in all do
+                        if Rng.nextFloat &rng < f then picked.Add e
+                    let picked = picked.ToArray()
+                    if picked.Length > 0 then picked else [| all.[Rng.nextInt &rng all.Length] |]
+                | _ -> all
+            { Target = a; Observed = observed }
+
+    /// A random task spec: sizes 1..maxSize, rank 1..min, scale log-uniform in [scaleLo, scaleHi];
+    /// one in eight is E1's task (ε ∈ [0.05, 0.5]), one in four is fully observed.
+    let taskSpec (rng: byref<Rng>) (maxSize: int) (scaleLo: float) (scaleHi: float) : TaskSpec =
+        let dOut = 1 + Rng.nextInt &rng maxSize
+        let dIn = 1 + Rng.nextInt &rng maxSize
+        let kind =
+            match Rng.nextInt &rng 8 with
+            | 0 -> TaskKind.E1(uniform &rng 0.05 0.5)
+            | 1 | 2 -> TaskKind.Full
+            | _ -> TaskKind.Partial(uniform &rng 0.3 0.9)
+        let dOut, dIn = (match kind with TaskKind.E1 _ -> 2, 2 | _ -> dOut, dIn)
+        { DOut = dOut
+          DIn = dIn
+          TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
+          Scale = logUniform &rng scaleLo scaleHi
+          Kind = kind
+          Seed = Rng.nextUInt64 &rng }
+
+    /// The spectrum size k of a point spec for a task: the smallest of d_out, d_in and the hidden widths.
+    let spectrumSize (dOut: int) (dIn: int) (spec: PointSpec) = Array.fold min (min dOut dIn) spec.Hidden
+
+    /// A random point spec for a task of size dOut × dIn: depth in [minDepth, maxDepth], hidden widths
+    /// in 1..maxWidth, r ≤ k, each edge with probability 1/2, slack exponent 1..12.
+    let pointSpec (rng: byref<Rng>) (dOut: int) (dIn: int) (minDepth: int) (maxDepth: int) (maxWidth: int) : PointSpec =
+        let depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
+        let hidden = Array.zeroCreate (depth - 1)
+        for l in 0 .. depth - 2 do
+            hidden.[l] <- 1 + Rng.nextInt &rng maxWidth
+        let k = Array.fold min (min dOut dIn) hidden
+        let r = Rng.nextInt &rng (k + 1)
+        let full = if r = 0 then 0 else Rng.nextInt &rng (r + 1)
+        let tail = Rng.nextInt &rng (k - full + 1)
+        { Depth = depth
+          Hidden = hidden
+          R = r
+          Full = full
+          Tail = tail
+          RankEdge = Rng.nextInt &rng 2 = 0
+          NormEdge = Rng.nextInt &rng 2 = 0
+          BalanceEdge = Rng.nextInt &rng 2 = 0
+          SlackExponent = 1 + Rng.nextInt &rng 12
+          Seed = Rng.nextUInt64 &rng }
+
+    /// f_α⁻¹(y) for y ∈ [0, 1): the x < α with f_α(x) = y.
+    let inverseFAlpha (family: FAlphaFamily) (alpha: float) (y: float) =
+        match family with
+        | FAlphaFamily.Piecewise -> alpha * y
+        | FAlphaFamily.Quadratic -> alpha * (1.0 - sqrt (1.0 - y))
+
+    /// The point of B_r of a spec, for constants `p` (its R is used as r) and a task (d_out, d_in):
+    /// 1. tail values x < α carrying f-mass r + ε2 − q − δ(r + ε2) at the rank edge (else a random mass
+    ///    within budget), with δ = 0.5·10^{−SlackExponent};
+    /// 2. q full values x ≥ α·c² whose sum makes max_ℓ ‖W_ℓ‖² = C(1 − δ) at the norm edge (else random);
+    /// 3. the balanced network of A = U diag(x^{L/2}) Vᵀ (`Network.balancedRandom`, so s(W_ℓᵀW_ℓ) = x);
+    /// 4. at the balancedness edge, the full directions of a random pair (W_{ℓ−1}, W_ℓ) scaled by (c, 1/c)
+    ///    (product unchanged, tail untouched) with (c² − c⁻²)‖x_full‖ = √(ε1(1 − δ)).
+    /// Edges that the spectrum cannot reach (no tail room, q = 0) are left out. Returns the network.
+    let point (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
+        let mutable rng = Rng.stream spec.Seed 3UL
+        let k = spectrumSize dOut dIn spec
+        let q = max 0 (min spec.Full (min p.R k))
+        let t = max 0 (min spec.Tail (k - q))
+        let delta = 0.5 * 10.0 ** (-(float spec.SlackExponent))
+        let budget = float p.R + p.Eps2
+        // 1. tail f-values
+        let tailF =
+            if t = 0 then
+                [||]
+            else
+                let w = Array.zeroCreate t
+                for i in 0 .. t - 1 do
+                    w.[i] <- uniform &rng 1.0 2.0
+                let ws = Array.sum w
+                let mass =
+                    if spec.RankEdge && float t > budget - float q then budget - float q - delta * budget
+                    else min (float t) (budget - float q) * uniform &rng 0.0 0.9
+                let fs = w |> Array.map (fun wi -> mass * wi / ws)
+                let fs = if fs |> Array.exists (fun f -> f >= 1.0) then Array.create t (mass / float t) else fs
+                fs |> Array.map (fun f -> min f (1.0 - 1e-9) |> max 0.0)
+        let tailX = tailF |> Array.map (inverseFAlpha p.Family p.Alpha)
+        let tailSum = Array.sum tailX
+        // 2.-4. full values and the imbalance factor c, by a short fixed-point iteration
+        let shape = Array.zeroCreate q
+        for i in 0 .. q - 1 do
+            shape.[i] <- uniform &rng 1.0 3.0
+        let shapeSum = Array.sum shape
+        let shapeNorm = sqrt (shape |> Array.sumBy (fun w -> w * w))
+        let balance = spec.BalanceEdge && q >= 1 && spec.Depth >= 2
+        let normEdge = spec.NormEdge && q >= 1
+        let cFor beta =
+            if not balance || beta <= 0.0 then 1.0
+            else
+                let tau = sqrt (p.Eps1 * (1.0 - delta)) / (beta * shapeNorm)
+                sqrt ((tau + sqrt (tau * tau + 4.0)) / 2.0)
+        let minBeta c = if q = 0 then 0.0 else p.Alpha * c * c / Array.min shape
+        let room = max 0.0 (p.C - tailSum)
+        let randomFraction = uniform &rng 0.0 1.0
+        let mutable c = 1.0
+        let mutable beta = 0.0
+        for _ in 1..8 do
+            let lo = minBeta c
+            let target =
+                if normEdge then (p.C * (1.0 - delta) - tailSum) / (c * c * shapeSum)
+                else lo + randomFraction * max 0.0 (room / (c * c * shapeSum) - lo) * 0.9
+            beta <- max lo target
+            c <- cFor beta
+        let x = Array.append (shape |> Array.map (fun w -> beta * w)) tailX
+        let order = x |> Array.sortDescending
+        if order.Length = 0 then
+            let ws = Array.concat [ [| dIn |]; spec.Hidden; [| dOut |] ]
+            { W = Array.init spec.Depth (fun l -> Linalg.M.Dense(ws.[l + 1], ws.[l])) }
+        else
+            let s = order |> Array.map (fun xi -> xi ** (float spec.Depth / 2.0))
+            let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
+            let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
+            let net, r3 = Network.balancedRandom r2 u s v spec.Hidden
+            rng <- r3
+            if balance && c <> 1.0 && spec.Depth >= 2 then
+                let l = 1 + Rng.nextInt &rng (spec.Depth - 1) // zero-based pair (l-1, l), paper's (ℓ−1, ℓ)
+                let lower = net.W.[l - 1]
+                let uu, _, _ = Linalg.thinSvd lower
+                let uq = uu.SubMatrix(0, uu.RowCount, 0, q)
+                let proj = uq * uq.Transpose()
+                let n = proj.RowCount
+                let up = Linalg.M.DenseIdentity n + (c - 1.0) * proj
+                let down = Linalg.M.DenseIdentity n + (1.0 / c - 1.0) * proj
+                let w = Array.copy net.W
+                w.[l - 1] <- up * lower
+                w.[l] <- net.W.[l] * down
+                { W = w }
+            else
+                net
+
+    /// A complete C1 case from specs: task, depth/rank from the point spec, constants from
+    /// `Regime.derive settings` at λ, η = etaFraction · `Regime.etaMax`, and the point.
+    let closureCase (settings: RegimeSettings) (taskSpec: TaskSpec) (pointSpec: PointSpec) (lambda: float) (etaFraction: float) : ClosureCase =
+        let tk = task taskSpec
+        let p = Regime.derive settings tk pointSpec.Depth pointSpec.R lambda
+        let eta = etaFraction * Regime.etaMax p tk pointSpec.Depth lambda settings.Rho
+        { Task = tk
+          Depth = pointSpec.Depth
+          Region = p
+          Hyper = { Eta = eta; Lambda = lambda }
+          Point = point p tk.DOut tk.DIn pointSpec }
+
+    /// Relative closeness of each condition to its boundary: slack / budget (ε1, r + ε2, C).
+    let relativeSlack (p: RegionParams) (s: RegionSlack) =
+        {| Balancedness = s.Balancedness / p.Eps1
+           Rank = s.Rank / (float p.R + p.Eps2)
+           Bounded = s.Bounded / p.C |}
+
+    /// A bucket name for a relative slack: "<1e-9", "<1e-6", "<1e-3", "<1e-1", ">=1e-1".
+    let closenessBucket (rel: float) =
+        if rel < 1e-9 then "<1e-9"
+        elif rel < 1e-6 then "<1e-6"
+        elif rel < 1e-3 then "<1e-3"
+        elif rel < 1e-1 then "<1e-1"
+        else ">=1e-1"

@@ -1,0 +1,159 @@
+namespace LowRankVerify.Theory
+
+/// Settings of the derived C1 regime (choices, documented in `Regime`).
+type RegimeSettings =
+    { /// Safety margin ρ ∈ (0, 1) of the rank condition R3: directions below α must contract at a rate
+      /// of at least 2ηλρ (R3), and the second-order term R4 may eat at most that decrease.
+      Rho: float
+      /// Factor κ_C > 1 on the smallest admissible norm bound: C = κ_C · m² / (8λ) (R2).
+      KappaC: float
+      /// The rank slack ε2 ∈ (0, 1) (below 1, at most r singular values can reach α inside B_r).
+      Eps2: float
+      /// The f_α family.
+      Family: FAlphaFamily }
+
+/// One condition of the derived regime, with its margin (≥ 0 when it holds).
+type RegimeCondition =
+    { /// Condition ID "R0" … "R4" (see `Regime`).
+      Id: string
+      /// The inequality in words.
+      Statement: string
+      /// Right side minus left side, scaled so that it is ≥ 0 exactly when the condition holds.
+      Margin: float }
+
+    /// True when the margin is ≥ 0.
+    member this.Holds = this.Margin >= 0.0
+
+/// The sufficient regime for C1 (closure of B_r under one SGD step), DERIVED from D1 and bounds on the
+/// step. Notation: d = 1 − 2ηλ, m = max_{(i,j)∈I} |A*_ij|, and for θ ∈ B_r (so ‖W_ℓ‖_F² ≤ C):
+///
+/// * |A_ij| ≤ Π_ℓ ‖W_ℓ‖_op ≤ C^{L/2}, so the residual obeys |r| ≤ R := m + C^{L/2};
+/// * ‖a_ℓ‖ ≤ C^{(L−ℓ)/2}, ‖b_ℓ‖ ≤ C^{(ℓ−1)/2}, so the per-sample gradient G_ℓ = −r a_ℓ b_ℓᵀ obeys
+///   ‖G_ℓ‖_F ≤ g := R · C^{(L−1)/2}.
+///
+/// **R0** (well-posed): λ > 0, 0 < 2ηλ ≤ 1 (so 0 ≤ d < 1), 0 < ε2 < 1, r·α ≤ C (room for r values ≥ α).
+///
+/// **R1** (balancedness, rigorous from D1): D_ℓ⁺ = d² D_ℓ + η²(G_ℓᵀG_ℓ − G_{ℓ−1}G_{ℓ−1}ᵀ). Both η² terms are
+/// PSD of Frobenius norm ‖G‖_F² ≤ g², and for PSD X, Y ‖X − Y‖_F² ≤ ‖X‖_F² + ‖Y‖_F², so
+/// ‖D_ℓ⁺‖_F ≤ d² √ε1 + √2 η² g². This is ≤ √ε1 iff √ε1 (1 − d²) ≥ √2 η² g², and 1 − d² = 4ηλ(1 − ηλ):
+///     √ε1 ≥ η g² / (2√2 λ (1 − ηλ))        (the "ε1 ≥ c·(η/λ)²" form).
+///
+/// **R2** (bounded, rigorous): the exact identity ‖W_ℓ⁺‖_F² = d²‖W_ℓ‖_F² + 2dη r A_ij + η² r² ‖a_ℓ‖²‖b_ℓ‖²
+/// (because a_ℓᵀ W_ℓ b_ℓ = A_ij) and r A_ij = (A*_ij − A_ij) A_ij ≤ A*_ij²/4 ≤ m²/4 give
+/// ‖W_ℓ⁺‖² ≤ d² C + dη m²/2 + η² g², which is ≤ C iff
+///     4λ(1 − ηλ) C ≥ d m²/2 + η g²        (so C > m²/(8λ): the reviewers' C ~ 1/λ).
+///
+/// **R3** (rank, first order in η and in the imbalance): in a balanced network W_ℓ = Q_ℓ Σ Q_{ℓ−1}ᵀ the
+/// data part of the step in the frame of layer ℓ is (Σ^{L−ℓ}Uᵀe_i)(Σ^{ℓ−1}Vᵀe_j)ᵀ, whose k-th diagonal entry
+/// is σ_k^{L−1} U_ik V_jk. To first order σ_k⁺ = σ_k (d + η r σ_k^{L−2} U_ik V_jk), so a direction with
+/// σ_k² ≤ α' contracts by at least (1 − 2ηλρ) when R α'^{(L−2)/2} ≤ 2λ(1 − ρ). Values ≥ α count 1 whatever
+/// they do, values below α then only shrink, so Σ f_α cannot grow. With imbalance, Weyl's inequality on
+/// D_ℓ puts the k-th values of neighbouring layers within √ε1, hence α' = α + (L − 1)√ε1:
+///     R · (α + (L − 1)√ε1)^{(L−2)/2} ≤ 2λ(1 − ρ).
+/// For L = 2 the left side is R whatever α: L = 2 is inside only when the data are tiny (R ≤ 2λ(1 − ρ)),
+/// which is why "C1 with L = 2" is a negative control.
+///
+/// **R4** (rank, second order): the η² term raises Σ f_α by at most Lip(f_α) η² ‖G‖_F² ≤ Lip η² g². At the
+/// rank boundary (Σ f_α = r + ε2 with ε2 < 1, so at most r values are ≥ α) the values below α carry f-mass
+/// ≥ ε2, which R3's contraction lowers (piecewise family) by ≥ 2ηλρ ε2. Hence
+///     η ≤ 2λρ ε2 / (Lip(f_α) g²).
+/// For the quadratic family the decrease near α is smaller (f′(α) = 0): R4 is then a heuristic, and the
+/// property tests say whether it suffices.
+///
+/// `derive` picks constants that satisfy R0–R3 at η → 0: C = κ_C m²/(8λ) (1 when m = 0),
+/// α0 = (2λ(1 − ρ)/R)^{2/(L−2)}, α = α0/2, √ε1 = α0/(2(L − 1)) (so α' ≤ α0); `etaMax` is then the largest η
+/// with R0–R4 (all monotone in η), found by bisection.
+[<RequireQualifiedAccess>]
+module Regime =
+
+    /// Default settings: ρ = 1/2, κ_C = 2, ε2 = 1/2, piecewise f_α (choices).
+    let defaults =
+        { Rho = 0.5
+          KappaC = 2.0
+          Eps2 = 0.5
+          Family = FAlphaFamily.Piecewise }
+
+    /// m = max_{(i,j)∈I} |A*_ij|, the largest observed target entry.
+    let targetScale (task: Task) =
+        task.Observed |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
+
+    /// R = m + C^{L/2}, the bound on |r| inside B_r (see the module comment).
+    let residualBound (m: float) (c: float) (depth: int) = m + c ** (float depth / 2.0)
+
+    /// g = R · C^{(L−1)/2}, the bound on ‖G_ℓ‖_F inside B_r.
+    let gradientBound (m: float) (c: float) (depth: int) = residualBound m c depth * c ** (float (depth - 1) / 2.0)
+
+    /// The conditions R0–R4 of the regime for (η, λ), the constants `p`, the task and the depth, each
+    /// with its margin (≥ 0 when it holds).
+    let conditions (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) : RegimeCondition list =
+        let eta, lambda = hyper.Eta, hyper.Lambda
+        let m = targetScale task
+        let rr = residualBound m p.C depth
+        let g = gradientBound m p.C depth
+        let d = 1.0 - 2.0 * eta * lambda
+        let r0 =
+            [ lambda
+              eta
+              1.0 - 2.0 * eta * lambda
+              p.Eps2
+              1.0 - p.Eps2
+              p.C - float p.R * p.Alpha
+              (if depth >= 2 then 1.0 else -1.0)
+              rho
+              1.0 - rho ]
+            |> List.min
+        let r1 = sqrt p.Eps1 - eta * g * g / (2.0 * sqrt 2.0 * lambda * (1.0 - eta * lambda))
+        let r2 = 4.0 * lambda * (1.0 - eta * lambda) * p.C - (d * m * m / 2.0 + eta * g * g)
+        let alphaPrime = p.Alpha + float (depth - 1) * sqrt p.Eps1
+        let r3 = 2.0 * lambda * (1.0 - rho) - rr * alphaPrime ** (float (depth - 2) / 2.0)
+        let r4 = 2.0 * lambda * rho * p.Eps2 / (FAlpha.lipschitz p.Family p.Alpha * g * g) - eta
+        [ { Id = "R0"; Statement = "lambda > 0, 0 < 2 eta lambda <= 1, 0 < eps2 < 1, r alpha <= C, L >= 2, 0 < rho < 1"; Margin = r0 }
+          { Id = "R1"; Statement = "sqrt eps1 >= eta g^2 / (2 sqrt2 lambda (1 - eta lambda))  [D1]"; Margin = r1 }
+          { Id = "R2"; Statement = "4 lambda (1 - eta lambda) C >= d m^2/2 + eta g^2  [norm identity]"; Margin = r2 }
+          { Id = "R3"; Statement = "R (alpha + (L-1) sqrt eps1)^((L-2)/2) <= 2 lambda (1 - rho)  [tail contraction]"; Margin = r3 }
+          { Id = "R4"; Statement = "eta <= 2 lambda rho eps2 / (Lip(f_alpha) g^2)  [second order]"; Margin = r4 } ]
+
+    /// True when every condition R0–R4 holds (C1 is then expected to hold).
+    let inside (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) =
+        conditions hyper p task depth rho |> List.forall (fun c -> c.Holds)
+
+    /// The conditions that fail, by ID (empty when inside).
+    let violated (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) =
+        conditions hyper p task depth rho |> List.filter (fun c -> not c.Holds) |> List.map (fun c -> c.Id)
+
+    /// Region constants (C, α, ε1; ε2 and f_α from the settings) that satisfy R0–R3 as η → 0 for rank `r`,
+    /// the task, the depth and λ (see the module comment). For L = 2, α = C/(4 max(r, 1)) and
+    /// √ε1 = α/2 (R3 then depends on the data only).
+    let derive (settings: RegimeSettings) (task: Task) (depth: int) (r: int) (lambda: float) : RegionParams =
+        let m = targetScale task
+        let c = if m = 0.0 then 1.0 else settings.KappaC * m * m / (8.0 * lambda)
+        let alpha, sqrtEps1 =
+            if depth <= 2 then
+                let a = c / (4.0 * float (max r 1))
+                a, a / 2.0
+            else
+                let rr = residualBound m c depth
+                let a0 = (2.0 * lambda * (1.0 - settings.Rho) / rr) ** (2.0 / float (depth - 2))
+                let a0 = min a0 (c / float (max r 1))
+                a0 / 2.0, a0 / (2.0 * float (depth - 1))
+        { R = r
+          Eps1 = sqrtEps1 * sqrtEps1
+          Eps2 = settings.Eps2
+          Alpha = alpha
+          C = c
+          Family = settings.Family }
+
+    /// The largest η for which (η, λ, p) is inside R0–R4, by bisection (every condition is monotone in η);
+    /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix).
+    let etaMax (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
+        let ok eta = inside { Eta = eta; Lambda = lambda } p task depth rho
+        let hi0 = 1.0 / (2.0 * lambda)
+        if ok hi0 then
+            hi0
+        else
+            let mutable lo = 0.0
+            let mutable hi = hi0
+            for _ in 1..200 do
+                let mid = 0.5 * (lo + hi)
+                if mid > 0.0 && ok mid then lo <- mid else hi <- mid
+            lo

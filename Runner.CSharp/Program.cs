@@ -5,5 +5,6 @@ using LowRankVerify.Runner;
 var root = new RootCommand("lowrank: checks the claims of Wang & Jacot (ICLR 2024) on SGD in L2-regularized deep linear networks.");
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(StepCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(ExperimentCommand.Create());
 return Cli.Run(root, args);

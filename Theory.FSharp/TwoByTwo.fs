@@ -155,6 +155,10 @@ module TwoByTwo =
           OffshootMaxSteps = 1_000_000L
           ObservationsPerDecade = 40 }
 
+    /// `p` with another budget: steps per chain, number of chains and master seed.
+    let withBudget (steps: int64) (seeds: int) (seed: uint64) (p: TwoByTwoParams) =
+        { p with Steps = steps; Seeds = seeds; Seed = seed }
+
     /// The experiment's task `[[1, 1/ε], [ε, 1]]`, entry (0, 1) unobserved (`Task.twoByTwo`).
     let task (p: TwoByTwoParams) = Task.twoByTwo p.Epsilon
 

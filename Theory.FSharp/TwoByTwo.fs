@@ -248,7 +248,7 @@ module TwoByTwo =
         if scale = 0.0 then
             0.0, 0.0
         else
-            let x = a / scale
+            let x = a.Map(fun v -> v / scale) // entry-wise: 1/scale overflows for a subnormal scale
             let f2 = Linalg.squaredFrobenius x
             let d = abs (x.[0, 0] * x.[1, 1] - x.[0, 1] * x.[1, 0])
             let s1 = (sqrt (f2 + 2.0 * d) + sqrt (max 0.0 (f2 - 2.0 * d))) / 2.0

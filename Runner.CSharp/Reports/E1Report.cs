@@ -81,10 +81,17 @@ public static class E1Report
         collapseStep = Opt(c.CollapseStep),
         returns = c.Returns,
         diverged = c.Diverged,
-        observations = c.Observations.Select(o => new
+        // Column-wise (one array per quantity, index k = k-th observation) to keep the file small.
+        observations = new
         {
-            step = o.Step, s1 = o.S1, s2 = o.S2, ratio = o.Ratio, testError = o.TestError, inB1 = o.InB1, rank = o.Rank,
-        }),
+            step = c.Observations.Select(o => o.Step),
+            s1 = c.Observations.Select(o => o.S1),
+            s2 = c.Observations.Select(o => o.S2),
+            ratio = c.Observations.Select(o => o.Ratio),
+            testError = c.Observations.Select(o => o.TestError),
+            inB1 = c.Observations.Select(o => o.InB1),
+            rank = c.Observations.Select(o => o.Rank),
+        },
         offshoots = c.Offshoots.Select(o => new
         {
             branchStep = o.BranchStep, steps = o.Steps, converged = o.Converged,

@@ -13,12 +13,19 @@ public static class ReportWriter
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Serialises <paramref name="results"/> (anonymous objects and records) as indented JSON.</summary>
-    public static string ToJson(object results) => JsonSerializer.Serialize(results, Options) + "\n";
+    public static string ToJson(object results) => CompactArrays(JsonSerializer.Serialize(results, Options)) + "\n";
+
+    /// <summary>Puts arrays of plain numbers and booleans on one line (indented JSON would give each
+    /// number its own line); strings and nested objects are left alone.</summary>
+    private static string CompactArrays(string json) =>
+        System.Text.RegularExpressions.Regex.Replace(json, @"\[(\s*(-?[0-9.eE+\-]+|true|false|null|""-?Infinity""|""NaN"")\s*,?)+\s*\]",
+            m => System.Text.RegularExpressions.Regex.Replace(m.Value, @"\s+", ""));
 
     /// <summary>Writes results.json, report.md and report.html atomically, updates reports/latest, and
     /// returns a line naming the directory (and whether latest points at it).</summary>

@@ -110,6 +110,7 @@ public sealed class Document(string title)
           .Append("th{background:#eee}code,pre{background:#f4f4f4;font-family:ui-monospace,monospace}pre{padding:.6em;overflow-x:auto}")
           .Append("figure{margin:1em 0}figcaption{font-style:italic;color:#444}svg{max-width:100%;height:auto}</style></head><body>\n");
         sb.Append("<h1>").Append(WebUtility.HtmlEncode(Title)).Append("</h1>\n");
+        var figures = 0;
         foreach (var b in blocks)
         {
             switch (b)
@@ -135,7 +136,7 @@ public sealed class Document(string title)
                     break;
                 case Code c: sb.Append("<pre>").Append(WebUtility.HtmlEncode(c.Text.TrimEnd())).Append("</pre>\n"); break;
                 case Figure f:
-                    sb.Append("<figure>").Append(StripXmlHeader(f.Svg)).Append("<figcaption>")
+                    sb.Append("<figure>").Append(InlineSvg(f.Svg, ++figures)).Append("<figcaption>")
                       .Append(Inline(f.Caption)).Append("</figcaption></figure>\n");
                     break;
             }
@@ -144,9 +145,25 @@ public sealed class Document(string title)
         return sb.ToString();
     }
 
-    private static string StripXmlHeader(string svg)
+    /// <summary>Prepares an SVG document for inlining as figure number <paramref name="n"/>: drops the XML
+    /// header, prefixes every id (and its url(#…)/href="#…" uses) so that two figures' clip paths cannot
+    /// collide, and adds a viewBox from width/height so that the figure scales with the page.</summary>
+    private static string InlineSvg(string svg, int n)
     {
         var k = svg.IndexOf("<svg", StringComparison.Ordinal);
-        return k > 0 ? svg[k..] : svg;
+        var s = k > 0 ? svg[k..] : svg;
+        var prefix = $"fig{n}-";
+        s = System.Text.RegularExpressions.Regex.Replace(s, "id=\"([^\"]+)\"", m => $"id=\"{prefix}{m.Groups[1].Value}\"");
+        s = System.Text.RegularExpressions.Regex.Replace(s, "url\\(#([^)]+)\\)", m => $"url(#{prefix}{m.Groups[1].Value})");
+        s = System.Text.RegularExpressions.Regex.Replace(s, "href=\"#([^\"]+)\"", m => $"href=\"#{prefix}{m.Groups[1].Value}\"");
+        var head = System.Text.RegularExpressions.Regex.Match(s, "^<svg[^>]*>");
+        if (head.Success && !head.Value.Contains("viewBox", StringComparison.Ordinal))
+        {
+            var w = System.Text.RegularExpressions.Regex.Match(head.Value, "width=\"([0-9.]+)\"");
+            var h = System.Text.RegularExpressions.Regex.Match(head.Value, "height=\"([0-9.]+)\"");
+            if (w.Success && h.Success)
+                s = s.Insert(4, $" viewBox=\"0 0 {w.Groups[1].Value} {h.Groups[1].Value}\"");
+        }
+        return s;
     }
 }

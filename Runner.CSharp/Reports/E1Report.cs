@@ -24,6 +24,9 @@ public static class E1Report
 
     private static string N(double? x) => x is { } v ? N(v) : "n/a";
 
+    /// <summary>A step count (possibly interpolated, e.g. a median) rounded to an integer, or n/a.</summary>
+    private static string S(double? x) => x is { } v ? Steps(Math.Round(v)) : "n/a";
+
     /// <summary>Steps with thousands separators.</summary>
     public static string Steps(double x) => x.ToString("N0", Inv);
 
@@ -136,8 +139,8 @@ public static class E1Report
     public static string ConsoleLine(TwoByTwoResult r, double seconds)
     {
         var s = r.Summary;
-        return $"E1: {N(100 * s.FractionJumped)}% of {r.Chains.Length} SGD chains jumped to rank 1 (jump step median {N(Opt(s.JumpMedian))}, " +
-               $"quartiles {N(Opt(s.JumpQ1))}–{N(Opt(s.JumpQ3))}), returns to rank 2: {s.TotalReturns}; GD control final rank {s.GdFinalRank}; {seconds:0.0}s";
+        return $"E1: {N(100 * s.FractionJumped)}% of {r.Chains.Length} SGD chains jumped to rank 1 (jump step median {S(Opt(s.JumpMedian))}, " +
+               $"quartiles {S(Opt(s.JumpQ1))}–{S(Opt(s.JumpQ3))}), returns to rank 2: {s.TotalReturns}; GD control final rank {s.GdFinalRank}; {seconds:0.0}s";
     }
 
     /// <summary>Adds the E1 section (text, figures, tables, regime map) to a report.</summary>
@@ -168,7 +171,7 @@ public static class E1Report
         doc.T(["quantity", "value"],
         [
             ["SGD chains that jumped to rank 1", $"{r.Chains.Count(c => FSharpOption<long>.get_IsSome(c.JumpStep))} of {r.Chains.Length} ({N(100 * s.FractionJumped)} %)"],
-            ["jump step: median (quartiles)", $"{N(Opt(s.JumpMedian))} ({N(Opt(s.JumpQ1))} – {N(Opt(s.JumpQ3))})"],
+            ["jump step: median (quartiles)", $"{S(Opt(s.JumpMedian))} ({S(Opt(s.JumpQ1))} – {S(Opt(s.JumpQ3))})"],
             ["returns to rank 2 after a jump (expected 0)", s.TotalReturns.ToString(Inv)],
             ["chains collapsed to the zero network", $"{N(100 * s.FractionCollapsed)} %"],
             ["chains diverged", $"{N(100 * s.FractionDiverged)} %"],
@@ -191,7 +194,7 @@ public static class E1Report
                 return (IReadOnlyList<string>)
                 [
                     g.Label, q.Depth.ToString(Inv), N(q.Eta), N(q.Lambda), $"{Steps(q.Steps)} × {q.Seeds}",
-                    $"{N(100 * t.FractionJumped)} %", $"{N(100 * t.FractionCollapsed)} %", N(Opt(t.JumpMedian)), t.TotalReturns.ToString(Inv),
+                    $"{N(100 * t.FractionJumped)} %", $"{N(100 * t.FractionCollapsed)} %", S(Opt(t.JumpMedian)), t.TotalReturns.ToString(Inv),
                     $"{RankWord(t.GdFinalRank)} ({(Opt(t.GdJumpStep) is { } gj ? "step " + Steps(gj) : "never")})", $"{g.Seconds:0.0}s",
                 ];
             }));

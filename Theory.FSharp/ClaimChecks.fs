@@ -84,26 +84,21 @@ module ClaimChecks =
     let brokenStep : StepRule =
         fun hyper task net e -> Sgd.stepWithDecay (1.0 + 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta task net e
 
-    /// A random C1 case for stream `index` of `seed`: task up to 6×6 (scale in [0.1, 1]), depth 3..5, widths
-    /// ≤ 6, λ log-uniform in [0.1, 1], f_α family at random, η a fraction of `Regime.etaMax` (half the cases
-    /// within 10^{−k} of it).
-    let randomClosureCase (seed: uint64) (index: int) : ClosureCase * TaskSpec * PointSpec =
+    /// A random C1 case for stream `index` of `seed` (`Generators.closureSpec`: task up to 6×6, depth 3..5,
+    /// widths ≤ 6), with its spec.
+    let randomClosureCase (seed: uint64) (index: int) : ClosureCase * ClosureSpec =
         let mutable rng = Rng.stream seed (uint64 index)
-        let ts = Generators.taskSpec &rng 6 0.1 1.0
-        let tk = Generators.task ts
-        let ps = Generators.pointSpec &rng tk.DOut tk.DIn 3 5 6
-        let lambda = exp (log 0.1 + (log 1.0 - log 0.1) * Rng.nextFloat &rng)
-        let family = FAlpha.all.[Rng.nextInt &rng 2]
-        let frac =
-            if Rng.nextInt &rng 2 = 0 then 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
-            else 0.05 + 0.95 * Rng.nextFloat &rng
-        Generators.closureCase { Regime.defaults with Family = family } ts ps lambda frac, ts, ps
+        let spec = Generators.closureSpec &rng 6 3 5
+        Generators.closureCaseOf spec, spec
 
-    let private describe (c: ClosureCase) (r: ClosureReport) =
-        sprintf "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s violated by %.3g (bound %.3g)"
+    /// One line describing a C1 case and its report (used in counterexamples and control examples).
+    let describe (c: ClosureCase) (r: ClosureReport) =
+        sprintf "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s"
             c.Task.DOut c.Task.DIn c.Task.N c.Depth (Network.widths c.Point) c.Region.R c.Hyper.Eta c.Hyper.Lambda
             c.Region.Eps1 c.Region.Eps2 c.Region.Alpha c.Region.C (FAlpha.name c.Region.Family) r.WorstEntry
-            (match r.Condition with Some k -> sprintf "%A" k | None -> "nothing") r.Violation r.ViolationBound
+            (match r.Condition with
+             | Some k -> sprintf "%A violated by %.3g (round-off bound %.3g)" k r.Violation r.ViolationBound
+             | None -> sprintf "stays inside (smallest slack after the step %.3g)" (-r.Violation))
 
     let private counterexampleOf claim (desc: string) (r: ClosureReport) replay =
         { Claim = claim; Description = desc; Violation = r.Violation; Bound = r.ViolationBound
@@ -140,7 +135,7 @@ module ClaimChecks =
         let run () =
             let results =
                 [ for i in 0 .. budget.Cases - 1 do
-                      let c, _, _ = randomClosureCase budget.Seed i
+                      let c, _ = randomClosureCase budget.Seed i
                       if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho then
                           let r = closure c
                           if r.Contained then yield c, r ]
@@ -162,21 +157,560 @@ module ClaimChecks =
           Seconds = secs
           Counterexamples = bad }
 
+    // ------------------------------------------------------------------ C2
+
+    /// Every choice vector in {Zero, Small, Large}^k (k ≤ 6 keeps this at most 729).
+    let allChoices (k: int) : RootChoice[] list =
+        let opts = [ RootChoice.Zero; RootChoice.Small; RootChoice.Large ]
+        let rec go n = if n = 0 then [ [] ] else [ for rest in go (n - 1) do for o in opts -> o :: rest ]
+        go k |> List.map Array.ofList
+
+    /// Tolerance of C2 at a (near-)critical point, from its gradient, NOT from its measured balancedness:
+    /// W_ℓᵀ∇_ℓL_λ − ∇_{ℓ−1}L_λ W_{ℓ−1}ᵀ = 2λ D_ℓ (the data terms cancel), so ‖D_ℓ‖_F ≤ δ_ℓ :=
+    /// (‖W_ℓ‖_F‖∇_ℓ‖_F + ‖∇_{ℓ−1}‖_F‖W_{ℓ−1}‖_F)/(2λ). Replacing W_ℓᵀW_ℓ = W_{ℓ−1}W_{ℓ−1}ᵀ + D_ℓ layer by layer
+    /// gives ‖AᵀA − (W_1ᵀW_1)^L‖_2 ≤ E := μ^{L−1} Σ_ℓ (L − ℓ + 1) δ_ℓ (μ = max_ℓ ‖W_ℓ‖_F²), plus round-off
+    /// 4Lγ_n μ^L. Weyl and Hölder (|a^{1/L} − b^{1/L}| ≤ |a − b|^{1/L}) bound |s_i(A)^{2/L} − s_i(W_1ᵀW_1)| by
+    /// E^{1/L}, so Σ f_α(s_i(A)^{2/L}) ≤ Σ f_α(s_i(W_1ᵀW_1)) + k·Lip(f_α)·E^{1/L}; the rank round-off of
+    /// `Region.roundOffBound` is added.
+    let c2Tolerance (p: RegionParams) (task: Task) (lambda: float) (net: Network) =
+        let depth = net.Depth
+        let g = Loss.gradient task lambda net |> Array.map (fun m -> sqrt (Linalg.squaredFrobenius m))
+        let w = Network.layerSquaredNorms net |> Array.map sqrt
+        let mu = w |> Array.map (fun x -> x * x) |> Array.max
+        let e =
+            [ for l in 1 .. depth - 1 -> float (depth - l) * (w.[l] * g.[l] + g.[l - 1] * w.[l - 1]) / (2.0 * lambda) ]
+            |> List.sum
+        let n = (Array.max (Network.widths net)) + 2
+        let bigE = mu ** float (depth - 1) * e + 4.0 * float depth * Tolerance.gamma n * mu ** float depth
+        let k = float (min task.DOut task.DIn)
+        k * FAlpha.lipschitz p.Family p.Alpha * bigE ** (1.0 / float depth) + (Region.roundOffBound p net).Rank
+
+    /// Region constants that put a critical point on the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
+    /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0).
+    let boundaryRegion (family: FAlphaFamily) (alpha: float) (eps2: float) (net: Network) : RegionParams =
+        let q = Region.measure family alpha net
+        let top = Array.max q.ApproximateRanks
+        let c = 1.5 * Array.max q.SquaredNorms
+        { R = max 0 (int (ceil (top - eps2)))
+          Eps1 = 1e-6
+          Eps2 = eps2
+          Alpha = alpha
+          C = (if c > 0.0 then c else 1.0)
+          Family = family }
+
+    /// C2 at one point: when θ ∈ B_r, compares Σ_{i ≤ rank A} f_α(s_i(A)^{2/L}) with r + ε2 (tolerance
+    /// `c2Tolerance`). Returns None when θ ∉ B_r, else (quantity − (r + ε2), tolerance, verdict).
+    let criticalPointCheck (p: RegionParams) (task: Task) (lambda: float) (net: Network) : (float * float * Verdict) option =
+        if not (Region.contains p net) then
+            None
+        else
+            let qa = Region.productApproximateRank p.Family p.Alpha net.Depth (Network.product net)
+            let excess = qa - (float p.R + p.Eps2)
+            let tol = c2Tolerance p task lambda net
+            let v = if excess > tol then Verdict.Counterexample elif excess > 0.0 then Verdict.Inconclusive else Verdict.Holds
+            Some(excess, tol, v)
+
+    /// A fully observed D7 case for stream `index` (`Generators.d7Spec`, `Generators.d7Case`); also returns
+    /// the advanced stream.
+    let randomD7Case (seed: uint64) (index: int) (maxSize: int) (minDepth: int) (maxDepth: int) =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let spec = Generators.d7Spec &rng maxSize minDepth maxDepth
+        let tk, depth, lambda, hidden = Generators.d7Case spec
+        tk, depth, lambda, hidden, rng
+
+    let private familyAndAlpha (rng: byref<Rng>) (values: float[]) =
+        let family = FAlpha.all.[Rng.nextInt &rng 2]
+        let pos = values |> Array.filter (fun x -> x > 0.0)
+        let lo, hi = (if pos.Length = 0 then 0.01, 1.0 else Array.min pos / 3.0, Array.max pos * 3.0)
+        let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
+        family, alpha, 0.9 * Rng.nextFloat &rng
+
+    /// C2 on `budget.Cases` D7 tasks (every root choice) and `budget.Cases / 4` partially observed tasks
+    /// solved numerically (converged points only; tolerance from the residual through `c2Tolerance`).
+    let checkC2 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let results = ResizeArray<string * float * float * Verdict>()
+        let mutable d7Points = 0
+        let mutable solved = 0
+        let mutable notConverged = 0
+        for i in 0 .. budget.Cases - 1 do
+            let tk, depth, lambda, hidden, rng0 = randomD7Case budget.Seed i 4 2 5
+            let mutable rng = rng0
+            let k = min tk.DOut tk.DIn
+            for ch in allChoices k do
+                match CriticalPoints.exactFullyObserved tk lambda hidden ch with
+                | Error _ -> ()
+                | Ok(net, a) ->
+                    d7Points <- d7Points + 1
+                    let family, alpha, eps2 = familyAndAlpha &rng (a |> Array.map (fun x -> x ** (2.0 / float depth)))
+                    let p = boundaryRegion family alpha eps2 net
+                    match criticalPointCheck p tk lambda net with
+                    | Some(ex, tol, v) ->
+                        results.Add(sprintf "D7 %dx%d L=%d lambda=%.3g choices %A r=%d alpha=%.3g eps2=%.3g %s" tk.DOut tk.DIn depth lambda ch p.R alpha eps2 (FAlpha.name family), ex, tol, v)
+                    | None -> ()
+        for i in 0 .. max 1 (budget.Cases / 4) - 1 do
+            let mutable rng = Rng.stream (budget.Seed ^^^ 0xC2UL) (uint64 i)
+            let ts = Generators.taskSpec &rng 3 0.5 2.0
+            let tk = Generators.task ts
+            let depth = 2 + Rng.nextInt &rng 3
+            let widths = Array.concat [ [| tk.DIn |]; Array.init (depth - 1) (fun _ -> 3); [| tk.DOut |] ]
+            let lambda = 0.002 + 0.05 * Rng.nextFloat &rng
+            let start, r1 = Network.gaussian rng (0.3 + Rng.nextFloat &rng) widths
+            rng <- r1
+            let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 3000 start
+            if sol.Converged then
+                solved <- solved + 1
+                let xs = Linalg.singularValues (Network.product sol.Network) |> Array.map (fun x -> x ** (2.0 / float depth))
+                let family, alpha, eps2 = familyAndAlpha &rng xs
+                let p = boundaryRegion family alpha eps2 sol.Network
+                match criticalPointCheck p tk lambda sol.Network with
+                | Some(ex, tol, v) ->
+                    results.Add(sprintf "solved %dx%d N=%d L=%d lambda=%.3g residual %.2g r=%d alpha=%.3g eps2=%.3g %s" tk.DOut tk.DIn tk.N depth lambda sol.RelativeResidual p.R alpha eps2 (FAlpha.name family), ex, tol, v)
+                | None -> ()
+            else
+                notConverged <- notConverged + 1
+        let cov = sprintf "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); closest to the bound: excess %.3g" d7Points solved notConverged (if results.Count = 0 then nan else results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
+        progress ("C2: " + cov)
+        let bad =
+            [ for (d, e, t, v) in results do
+                  if v <> Verdict.Holds then
+                      yield { Claim = "C2"; Description = d; Violation = e; Bound = t; Status = v; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
+        { Claim = "C2"
+          Name = "Critical points"
+          Statement = "critical points in B_r satisfy sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) <= r + eps2 (D7 points, every root choice; solver points up to their residual)"
+          Verdict = combine (results |> Seq.map (fun (_, _, _, v) -> v))
+          CasesTried = results.Count
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples = bad }
+
+    // ------------------------------------------------------------------ C3, C4, C5 (simulation)
+
+    /// Outcome of a C3 witness run.
+    type WitnessResult =
+        { /// B_r was reached.
+          Reached: bool
+          /// Steps T until the first checkpoint in B_r (or all the steps run).
+          Steps: int64
+          /// log P of the exact path: T·log(1/N).
+          LogProbPath: float
+          /// log P of drawing only from the restricted set for T steps: T·log(N_S/N).
+          LogProbSet: float
+          /// The restricted entries S.
+          Entries: (int * int)[] }
+
+    /// The entries of r chosen rows (or columns when `byColumns`), chosen at random among those holding
+    /// observed entries (THEORY.md C3 mechanism); every observed entry when r covers them all.
+    let restrictedEntries (rng: byref<Rng>) (task: Task) (r: int) (byColumns: bool) : (int * int)[] =
+        let key (i, j) = if byColumns then j else i
+        let lines = task.Observed |> Array.map key |> Array.distinct
+        let shuffled = Array.copy lines
+        for a in shuffled.Length - 1 .. -1 .. 1 do
+            let b = Rng.nextInt &rng (a + 1)
+            let t = shuffled.[a]
+            shuffled.[a] <- shuffled.[b]
+            shuffled.[b] <- t
+        let chosen = shuffled |> Array.truncate (max 1 r) |> Set.ofArray
+        task.Observed |> Array.filter (fun e -> chosen.Contains(key e))
+
+    /// C3: runs SGD drawing only from `entries` (the witness sequence is the draws of `rng`), checking
+    /// membership every `checkEvery` steps, up to `maxSteps`.
+    let witness (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (entries: (int * int)[]) (maxSteps: int64) (checkEvery: int64) (rng: Rng) : WitnessResult =
+        let restricted = { task with Observed = entries }
+        let st = Engine.create restricted start
+        let mutable r = rng
+        let mutable t = 0L
+        let mutable reached = Region.contains p start
+        let mutable ok = true
+        while not reached && ok && t < maxSteps do
+            let n = min checkEvery (maxSteps - t)
+            ok <- Engine.run st hyper &r n
+            t <- t + n
+            reached <- ok && Region.contains p (Engine.toNetwork st)
+        { Reached = reached
+          Steps = t
+          LogProbPath = float t * log (1.0 / float task.N)
+          LogProbSet = float t * log (float entries.Length / float task.N)
+          Entries = entries }
+
+    /// A random start outside B_r: Gaussian layers scaled so that ‖W_ℓ‖_F² ≈ factor · C (doubling the
+    /// factor until the point is outside).
+    let outsideStart (rng: Rng) (p: RegionParams) (widths: int[]) : Network * Rng =
+        let mutable r = rng
+        let mutable factor = 3.0
+        let mutable result = None
+        while result.IsNone do
+            let scale = sqrt (factor * p.C / float (widths.[0] * widths.[1]))
+            let net, r' = Network.gaussian r scale widths
+            r <- r'
+            if not (Region.contains p net) || factor > 1e6 then result <- Some net
+            factor <- factor * 2.0
+        result.Value, r
+
+    /// A random simulation case in the derived regime (C3, C4): task up to 4×4 (scale [0.1, 1]),
+    /// depth 3..4, hidden widths ≤ 4, r ∈ 1..k, λ ∈ [0.2, 1], η = etaMax.
+    let randomSimulationCase (seed: uint64) (index: int) =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let ts = Generators.taskSpec &rng 4 0.1 1.0
+        let tk = Generators.task ts
+        let depth = 3 + Rng.nextInt &rng 2
+        let hidden = Array.init (depth - 1) (fun _ -> 2 + (index % 3))
+        let widths = Array.concat [ [| tk.DIn |]; hidden; [| tk.DOut |] ]
+        let k = Array.min widths
+        let r = 1 + Rng.nextInt &rng k
+        let lambda = 0.2 + 0.8 * Rng.nextFloat &rng
+        let family = FAlpha.all.[Rng.nextInt &rng 2]
+        let p = Regime.derive { Regime.defaults with Family = family } tk depth r lambda
+        let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
+        tk, depth, widths, p, { Eta = eta; Lambda = lambda }, rng
+
+    /// C3 on `budget.Cases / 4` random starts outside B_r (at least 2).
+    let checkC3 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let runs =
+            [ for i in 0 .. max 2 (budget.Cases / 4) - 1 do
+                  let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC3UL) i
+                  let mutable rng = rng0
+                  let start, r1 = outsideStart rng p widths
+                  rng <- r1
+                  let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+                  let w = witness tk hyper p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 1000L)) rng
+                  yield tk, depth, p, hyper, w ]
+        let reached = runs |> List.filter (fun (_, _, _, _, w) -> w.Reached)
+        let ts = reached |> List.map (fun (_, _, _, _, w) -> float w.Steps)
+        let cov =
+            sprintf "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g" reached.Length runs.Length
+                (if ts.IsEmpty then nan else List.sort ts |> fun l -> l.[l.Length / 2]) (if ts.IsEmpty then nan else List.max ts)
+                (if reached.IsEmpty then nan else reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+        progress ("C3: " + cov)
+        let undecided =
+            [ for (tk, depth, p, hyper, w) in runs do
+                  if not w.Reached then
+                      yield { Claim = "C3"; Description = sprintf "no witness within %d steps: task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g, %d restricted entries" w.Steps tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda w.Entries.Length
+                              Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
+        { Claim = "C3"
+          Name = "Reachability"
+          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax)"
+          Verdict = (if undecided.IsEmpty then Verdict.Holds else Verdict.Inconclusive)
+          CasesTried = runs.Length
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples = undecided }
+
+    /// Outcome of an absorption run (C4, C5).
+    type AbsorptionResult =
+        { /// First step at which θ_t ∈ B_r (None when never).
+          HitTime: int64 option
+          /// A step after the hit at which θ_t ∉ B_r beyond round-off, with its violation and bound.
+          Exit: (int64 * float * float) option
+          /// Steps after the hit at which the slack was negative within round-off.
+          RoundOffExits: int }
+
+    /// Runs `steps` uniform SGD steps with the engine, checking B_r after EVERY step; records the first hit
+    /// and any later exit (an exit counts only beyond `Region.roundOffBound`).
+    let absorption (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (steps: int64) (rng: Rng) : AbsorptionResult =
+        let st = Engine.create task start
+        let mutable r = rng
+        let mutable hit = if Region.contains p start then Some 0L else None
+        let mutable exit = None
+        let mutable roundOff = 0
+        let mutable t = 0L
+        let mutable ok = true
+        while ok && exit.IsNone && t < steps do
+            ok <- Engine.run st hyper &r 1L
+            t <- t + 1L
+            let net = Engine.toNetwork st
+            if not ok || not (net.W |> Array.forall Linalg.isFinite) then
+                ok <- false
+                if hit.IsSome then exit <- Some(t, infinity, 0.0)
+            else
+            let s = Region.slack p net
+            match hit with
+            | None -> if s.Min >= 0.0 then hit <- Some t
+            | Some _ ->
+                if s.Min < 0.0 then
+                    let b = Region.roundOffBound p net
+                    let over = [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ] |> List.max
+                    if over > 0.0 then exit <- Some(t, -s.Min, -s.Min - over) else roundOff <- roundOff + 1
+        { HitTime = hit; Exit = exit; RoundOffExits = roundOff }
+
+    /// C4 on `budget.Cases / 4` runs (at least 2): half start outside B_r, half at a C1 point of B_r.
+    let checkC4 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let runs =
+            [ for i in 0 .. max 2 (budget.Cases / 4) - 1 do
+                  if i % 2 = 0 then
+                      let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC4UL) i
+                      let start, r1 = outsideStart rng0 p widths
+                      yield sprintf "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda, absorption tk hyper p start budget.SimulationSteps r1
+                  else
+                      let c, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
+                      if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && Region.contains c.Region c.Point then
+                          yield sprintf "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" c.Task.DOut c.Task.DIn c.Task.N c.Depth c.Region.R c.Hyper.Eta c.Hyper.Lambda, absorption c.Task c.Hyper c.Region c.Point budget.SimulationSteps (Rng.stream budget.Seed (uint64 (1000 + i))) ]
+        let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
+        let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+        let cov =
+            sprintf "%d of %d runs entered B_r within %d steps (hit time median %.0f, max %.0f); %d round-off-level exits" entered.Length runs.Length budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits)
+                (runs |> List.sumBy (fun (_, a) -> a.RoundOffExits))
+        progress ("C4: " + cov)
+        let bad =
+            [ for (d, a) in runs do
+                  match a.Exit with
+                  | Some(t, v, b) -> yield { Claim = "C4"; Description = sprintf "%s: left B_r at step %d" d t; Violation = v; Bound = b; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
+                  | None -> () ]
+        { Claim = "C4"
+          Name = "Absorption"
+          Statement = "SGD runs (derived regime) that enter B_r never leave it; hitting times are finite (checked after every step)"
+          Verdict = (if not bad.IsEmpty then Verdict.Counterexample elif 2 * entered.Length >= runs.Length then Verdict.Holds else Verdict.Inconclusive)
+          CasesTried = runs.Length
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples = bad }
+
+    /// A C5 run on E1's task (THEORY.md §5): ε, depth 3..5, width 2, start W_ℓ = I, r = 1, λ ∈ [0.3, 1],
+    /// constants from `Regime.derive`, η = etaMax. Returns the case and the absorption result for B_1.
+    let e1Run (seed: uint64) (index: int) (steps: int64) =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let eps = 0.05 + 0.25 * Rng.nextFloat &rng
+        let tk = Task.twoByTwo eps
+        let depth = 3 + Rng.nextInt &rng 3
+        let lambda = 0.3 + 0.7 * Rng.nextFloat &rng
+        let family = FAlpha.all.[Rng.nextInt &rng 2]
+        let p = Regime.derive { Regime.defaults with Family = family } tk depth 1 lambda
+        let hyper = { Eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho; Lambda = lambda }
+        let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
+        (eps, depth, p, hyper), absorption tk hyper p start steps rng
+
+    /// C5 on `budget.Cases / 4` E1 runs (at least 2): starting at rank 2 (W_ℓ = I), runs that reach B_1
+    /// never leave it (never return to the rank-2 region), checked after every step.
+    let checkC5 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let runs = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> e1Run (budget.Seed ^^^ 0xC5UL) i budget.SimulationSteps ]
+        let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
+        let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+        let cov =
+            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f)" entered.Length runs.Length budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits)
+        progress ("C5: " + cov)
+        let bad =
+            [ for ((eps, depth, p, hyper), a) in runs do
+                  match a.Exit with
+                  | Some(t, v, b) ->
+                      yield { Claim = "C5"; Description = sprintf "E1 eps=%.3g L=%d eta=%.3g lambda=%.3g: returned above B_1 at step %d" eps depth hyper.Eta hyper.Lambda t
+                              Violation = v; Bound = b; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
+                  | None -> () ]
+        { Claim = "C5"
+          Name = "One-way jumps"
+          Statement = "E1 runs (derived regime, r = 1) that jump into B_1 never return to a higher-rank region"
+          Verdict = (if not bad.IsEmpty then Verdict.Counterexample elif entered.IsEmpty then Verdict.Inconclusive else Verdict.Holds)
+          CasesTried = runs.Length
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples = bad }
+
+    // ------------------------------------------------------------------ C6
+
+    /// Ratio s_2/s_1 of a product (0 when s_1 = 0).
+    let secondRatio (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
+        let s = Linalg.singularValues a
+        if s.Length < 2 || s.[0] = 0.0 then 0.0 else s.[1] / s.[0]
+
+    /// Outcome of C6's gradient-descent part on one E1 case.
+    type GdStayResult =
+        { /// s_2/s_1 at the rank-2 minimum found (None when the solver did not find a converged rank-2 minimum).
+          Ratio: float option
+          /// Smallest Hessian eigenvalue there, with its tolerance.
+          MinEigenvalue: float * float
+          /// Smallest s_2/s_1 along the GD run from the perturbed minimum.
+          MinRatioAlong: float
+          /// Steps run.
+          Steps: int }
+
+    /// C6 (GD part) on E1's task: a rank-2 critical point from `CriticalPoints.solve` started at W_ℓ = I,
+    /// confirmed a local minimum by its Hessian; then GD (η = 0.5/‖H‖) from a perturbation of relative size
+    /// 1e-3 for `steps` steps; the run "stays at its rank" when s_2/s_1 never drops below half its value.
+    let gdStays (eps: float) (depth: int) (lambda: float) (steps: int) (rng: Rng) : GdStayResult =
+        let tk = Task.twoByTwo eps
+        let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
+        let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 20000 start
+        let ratio = secondRatio (Network.product sol.Network)
+        if not sol.Converged || ratio < 1e-3 then
+            { Ratio = None; MinEigenvalue = (nan, nan); MinRatioAlong = nan; Steps = 0 }
+        else
+            let h = CriticalPoints.hessian tk lambda sol.Network
+            let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
+            let hNorm = h.L2Norm()
+            let x = Network.toVector sol.Network
+            let noise, _ = Rng.gaussians rng x.Length
+            let nx = sqrt (x |> Array.sumBy (fun v -> v * v))
+            let nn = sqrt (noise |> Array.sumBy (fun v -> v * v))
+            let mutable net = Network.ofVector sol.Network (Array.map2 (fun a b -> a + 1e-3 * nx * b / nn) x noise)
+            let hyper = { Eta = 0.5 / hNorm; Lambda = lambda }
+            let mutable minRatio = secondRatio (Network.product net)
+            for _ in 1..steps do
+                net <- Gd.step hyper tk net
+                minRatio <- min minRatio (secondRatio (Network.product net))
+            { Ratio = Some ratio; MinEigenvalue = (eig, hessianTolerance h); MinRatioAlong = minRatio; Steps = steps }
+
+    /// Radii tried for the SDE draws (C6): ‖ξ‖ from 1 to 10⁴.
+    let sdeRadii = [| 1.0; 3.0; 10.0; 30.0; 100.0; 300.0; 1000.0; 3000.0; 10000.0 |]
+
+    /// The SDE step (`Sde.stepWith`) from a C1 case with the draw ξ = radius·u, u a unit vector: a random
+    /// direction (`outward` = false) or the direction that increases ‖W_ℓ‖² of the largest layer to first
+    /// order (u_k ∝ ⟨W_ℓ, Ḡ_ℓ − G_{k,ℓ}⟩). Returns (left B_r beyond round-off, log-density of ξ).
+    let sdeLeavesAt (c: ClosureCase) (outward: bool) (radius: float) (rng: Rng) : bool * float =
+        let dir =
+            if outward then
+                let l = Network.layerSquaredNorms c.Point |> Array.indexed |> Array.maxBy snd |> fst
+                let grads = c.Task.Observed |> Array.map (fun e -> (Sgd.sampleGradient c.Task c.Point e).[l])
+                let mean = (grads |> Array.reduce (+)) / float grads.Length
+                grads |> Array.map (fun g -> -(Seq.sum ((c.Point.W.[l].PointwiseMultiply(g - mean)).Enumerate())))
+            else fst (Rng.gaussians rng c.Task.N)
+        let n = sqrt (dir |> Array.sumBy (fun v -> v * v))
+        let xi = if n = 0.0 then dir else dir |> Array.map (fun v -> radius * v / n)
+        let next = Sde.stepWith c.Hyper c.Task xi c.Point
+        let s = Region.slack c.Region next
+        let b = Region.roundOffBound c.Region next
+        let left = -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded
+        left, Sde.logDensity xi
+
+    /// The smallest radius of `sdeRadii` (random direction first, then the outward one) whose SDE draw
+    /// leaves B_r: Some(radius, log-density, outward) or None.
+    let sdeLeaves (c: ClosureCase) (rng: Rng) : (float * float * bool) option =
+        sdeRadii
+        |> Array.tryPick (fun radius ->
+            [ false; true ]
+            |> List.tryPick (fun outward ->
+                let left, logp = sdeLeavesAt c outward radius rng
+                if left then Some(radius, logp, outward) else None))
+
+    /// C6: GD at rank-2 minima of E1 keeps its rank (budget.Cases / 8 cases, at least 2), and the SDE step
+    /// with SGD's mean and covariance leaves B_r (from C1 points where every SGD step stays) for some draw.
+    let checkC6 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let gd =
+            [ for i in 0 .. max 2 (budget.Cases / 8) - 1 do
+                  let mutable rng = Rng.stream (budget.Seed ^^^ 0xC6UL) (uint64 i)
+                  let eps = 0.1 + 0.1 * Rng.nextFloat &rng
+                  let depth = 3 + Rng.nextInt &rng 3
+                  let lambda = 0.002 + 0.01 * Rng.nextFloat &rng
+                  yield (eps, depth, lambda), gdStays eps depth lambda 2000 rng ]
+        let decided = gd |> List.filter (fun (_, r) -> r.Ratio.IsSome)
+        let gdBad =
+            [ for ((eps, depth, lambda), r) in decided do
+                  let eig, tol = r.MinEigenvalue
+                  if eig >= -tol && r.MinRatioAlong < 0.5 * r.Ratio.Value then
+                      yield { Claim = "C6"; Description = sprintf "GD left the rank-2 minimum of E1 eps=%.3g L=%d lambda=%.3g: s2/s1 %.3g -> %.3g" eps depth lambda r.Ratio.Value r.MinRatioAlong
+                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = 0.5 * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
+        let minima = decided |> List.filter (fun (_, r) -> let e, t = r.MinEigenvalue in e >= -t)
+        let mutable sdeLeft = 0
+        let mutable sdeTried = 0
+        let mutable bestLog = -infinity
+        for i in 0 .. budget.Cases - 1 do
+            let c, _ = randomClosureCase (budget.Seed ^^^ 0xC6UL) i
+            if c.Task.N >= 2 && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && (closure c).Verdict = Verdict.Holds then
+                sdeTried <- sdeTried + 1
+                match sdeLeaves c (Rng.stream budget.Seed (uint64 (50000 + i))) with
+                | Some(_, logp, _) ->
+                    sdeLeft <- sdeLeft + 1
+                    bestLog <- max bestLog logp
+                | None -> ()
+        let cov =
+            sprintf "GD: %d of %d E1 cases had a rank-2 local minimum, rank kept in %d; SDE: left B_r in %d of %d C1 cases where every SGD step stayed (most likely draw log-density %.3g)"
+                minima.Length gd.Length (minima.Length - gdBad.Length) sdeLeft sdeTried bestLog
+        progress ("C6: " + cov)
+        { Claim = "C6"
+          Name = "No continuous analogue"
+          Statement = "GD from a rank-overestimating minimum keeps its rank; an SDE step with SGD's mean and covariance leaves B_r with positive probability"
+          Verdict = (if not gdBad.IsEmpty then Verdict.Counterexample elif minima.IsEmpty || sdeLeft = 0 then Verdict.Inconclusive else Verdict.Holds)
+          CasesTried = gd.Length + sdeTried
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples = gdBad }
+
+    // ------------------------------------------------------------------ C7
+
+    /// Classification of one D7 point by its Hessian.
+    type D7Hessian =
+        { /// The root choices.
+          Choices: RootChoice[]
+          /// Rank of the point (number of non-zero a_i).
+          Rank: int
+          /// Smallest Hessian eigenvalue.
+          MinEigenvalue: float
+          /// Its tolerance (`hessianTolerance`).
+          Tolerance: float }
+
+    /// Every existing D7 point of a fully observed task with its Hessian's smallest eigenvalue.
+    let d7Hessians (task: Task) (lambda: float) (hidden: int[]) : D7Hessian list =
+        let k = min task.DOut task.DIn
+        [ for ch in allChoices k do
+              match CriticalPoints.exactFullyObserved task lambda hidden ch with
+              | Error _ -> ()
+              | Ok(net, a) ->
+                  let h = CriticalPoints.hessian task lambda net
+                  let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
+                  yield { Choices = ch; Rank = a |> Array.filter (fun x -> x > 0.0) |> Array.length; MinEigenvalue = eig; Tolerance = hessianTolerance h } ]
+
+    /// C7 on one task: (verdict, ranks of Hessian-confirmed minima, description). Counterexample when an
+    /// expected minimum (Large roots on the leading singular values, Zero on the rest) has an eigenvalue below
+    /// −tol, or fewer than two ranks of minima are confirmed; an expected saddle (a Small root, or a Zero
+    /// before a Large) without a clearly negative eigenvalue is Inconclusive.
+    let multipleMinima (task: Task) (depth: int) (lambda: float) (hidden: int[]) =
+        let pts = d7Hessians task lambda hidden
+        // Expected minima: Large roots on a prefix of the (descending) singular values, Zero after it. Zero
+        // before a Large, or any Small root, is expected to be a saddle (rotating a kept direction toward a
+        // larger dropped one, or moving a small root toward its larger one, lowers the loss).
+        let isMinChoice (p: D7Hessian) =
+            let m = p.Choices |> Array.tryFindIndex (fun c -> c <> RootChoice.Large) |> Option.defaultValue p.Choices.Length
+            p.Choices |> Array.forall (fun c -> c <> RootChoice.Small)
+            && p.Choices |> Array.skip m |> Array.forall (fun c -> c = RootChoice.Zero)
+        let confirmed = pts |> List.filter (fun p -> p.MinEigenvalue >= -p.Tolerance)
+        let ranks = confirmed |> List.map (fun p -> p.Rank) |> List.distinct |> List.sort
+        let badMin = pts |> List.filter (fun p -> isMinChoice p && p.MinEigenvalue < -p.Tolerance)
+        let weakSaddle = pts |> List.filter (fun p -> not (isMinChoice p) && p.MinEigenvalue >= -p.Tolerance)
+        let verdict =
+            if ranks.Length < 2 || not badMin.IsEmpty then Verdict.Counterexample
+            elif not weakSaddle.IsEmpty then Verdict.Inconclusive
+            else Verdict.Holds
+        let desc =
+            sprintf "fully observed %dx%d L=%d lambda=%.3g: %d D7 points, minima ranks %A, %d expected minima with a negative eigenvalue, %d expected saddles without one"
+                task.DOut task.DIn depth lambda pts.Length ranks badMin.Length weakSaddle.Length
+        verdict, ranks, desc
+
+    /// C7 on `budget.Cases / 4` (at least 2) fully observed tasks up to 3×3, L ∈ 3..5.
+    let checkC7 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let results = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7UL) i 3 3 5 in multipleMinima tk depth lambda hidden ]
+        let rankCounts = results |> List.countBy (fun (_, r, _) -> r.Length)
+        let cov = sprintf "tasks by number of distinct minimum ranks: %A" rankCounts
+        progress ("C7: " + cov)
+        { Claim = "C7"
+          Name = "Multiple minima"
+          Statement = "for L >= 3 the fully observed loss has local minima of at least two ranks (D7 points, Hessian min eigenvalue >= -tol; Small-root saddles negative)"
+          Verdict = combine (results |> List.map (fun (v, _, _) -> v))
+          CasesTried = results.Length
+          BoundaryCoverage = cov
+          Seconds = sw.Elapsed.TotalSeconds
+          Counterexamples =
+            [ for (v, _, d) in results do
+                  if v <> Verdict.Holds then yield { Claim = "C7"; Description = d; Violation = 0.0; Bound = 0.0; Status = v; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ] }
+
+    // ------------------------------------------------------------------ entry points
+
     /// Claim checks C1..C7 on a budget, one outcome per claim in order; `progress` gets short lines.
     let runClaims (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome[] =
-        let pending id name =
-            { Claim = id; Name = name; Statement = "not yet checked in this build"; Verdict = Verdict.Inconclusive
-              CasesTried = 0; BoundaryCoverage = ""; Seconds = 0.0; Counterexamples = [] }
         [| checkC1 budget progress
-           pending "C2" "Critical points"
-           pending "C3" "Reachability"
-           pending "C4" "Absorption"
-           pending "C5" "One-way jumps"
-           pending "C6" "No continuous analogue"
-           pending "C7" "Multiple minima" |]
+           checkC2 budget progress
+           checkC3 budget progress
+           checkC4 budget progress
+           checkC5 budget progress
+           checkC6 budget progress
+           checkC7 budget progress |]
 
-    /// Runs a C1 control: cases from `make` (seed, index) checked with `rule` until the first confirmed
-    /// counterexample or the budget is spent.
+    /// Runs a C1 control: cases from `make` checked with `rule` until the first confirmed counterexample or
+    /// the budget is spent.
     let private closureControl (name: string) (rule: StepRule) (make: int -> ClosureCase) (budget: CheckBudget) (progress: string -> unit) : ControlOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
         let mutable found = None
@@ -190,9 +724,106 @@ module ClaimChecks =
         { Control = name; Claim = "C1"; FailedAsExpected = found.IsSome; CasesTried = tried
           Seconds = sw.Elapsed.TotalSeconds; Example = defaultArg found "" }
 
-    /// Negative controls, one outcome each (each must fail).
+    let private searchControl (name: string) (claim: string) (count: int) (attempt: int -> string option) (progress: string -> unit) : ControlOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let mutable found = None
+        let mutable tried = 0
+        while found.IsNone && tried < count do
+            found <- attempt tried
+            tried <- tried + 1
+        progress (sprintf "control %s: %s after %d cases" name (if found.IsSome then "failed as expected" else "did NOT fail") tried)
+        { Control = name; Claim = claim; FailedAsExpected = found.IsSome; CasesTried = tried
+          Seconds = sw.Elapsed.TotalSeconds; Example = defaultArg found "" }
+
+    /// Shape of C1's L = 2 control case (shrinkable).
+    type DepthTwoSpec =
+        { /// d_out ≥ 2.
+          DOut: int
+          /// d_in ≥ 2.
+          DIn: int
+          /// r ∈ 1..min(d_out, d_in) − 1; the target has rank r + 1.
+          R: int
+          /// λ.
+          Lambda: float
+          /// Relative rank slack 0.5·10^{−k}.
+          SlackExponent: int
+          /// Seed of target and point.
+          Seed: uint64 }
+
+    /// A random L = 2 control spec: sizes 2..4, λ ∈ [0.001, 0.011].
+    let depthTwoSpec (seed: uint64) (index: int) : DepthTwoSpec =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let dOut = 2 + Rng.nextInt &rng 3
+        let dIn = 2 + Rng.nextInt &rng 3
+        { DOut = dOut; DIn = dIn; R = 1 + Rng.nextInt &rng (min dOut dIn - 1); Lambda = 0.001 + 0.01 * Rng.nextFloat &rng
+          SlackExponent = 1 + Rng.nextInt &rng 8; Seed = Rng.nextUInt64 &rng }
+
+    /// C1's L = 2 control case: fully observed target of rank r + 1, L = 2, a point whose r full values and
+    /// one tail value (at the rank edge) lie along the target's singular vectors, constants from
+    /// `Regime.derive`, η the largest step allowed by R0, R1, R2, R4 (R3 cannot hold: the data ask for
+    /// rank > r and L = 2 gives the tail no contraction).
+    let depthTwoCaseOf (spec: DepthTwoSpec) : ClosureCase =
+        let k = min spec.DOut spec.DIn
+        let r = max 1 (min spec.R (k - 1))
+        let ts = { DOut = spec.DOut; DIn = spec.DIn; TargetRank = r + 1; Scale = 1.0; Kind = TaskKind.Full; Seed = spec.Seed }
+        let tk = Generators.task ts
+        let p = Regime.derive Regime.defaults tk 2 r spec.Lambda
+        let ps =
+            { Depth = 2; Hidden = [| k |]; R = r; Full = r; Tail = 1; RankEdge = true; NormEdge = false; BalanceEdge = false
+              SlackExponent = spec.SlackExponent; Seed = spec.Seed + 1UL }
+        let u, _, v = Linalg.thinSvd tk.Target
+        let eta = Regime.etaMaxIgnoring [ "R3" ] p tk 2 spec.Lambda Regime.defaults.Rho
+        { Task = tk; Depth = 2; Region = p; Hyper = { Eta = eta; Lambda = spec.Lambda }; Point = Generators.pointIn (Some(u, v)) p spec.DOut spec.DIn ps }
+
+    /// `depthTwoCaseOf (depthTwoSpec seed index)`.
+    let depthTwoCase (seed: uint64) (index: int) = depthTwoCaseOf (depthTwoSpec seed index)
+
+    /// Negative controls, one outcome each; every one must fail (find a confirmed counterexample).
     let runControls (budget: CheckBudget) (progress: string -> unit) : ControlOutcome[] =
-        let baseCase i = let c, _, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
+        let baseCase i = let c, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
         [| closureControl "C1 with lambda = 0" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Lambda = 0.0 } }) budget progress
-           closureControl "C1 with eta 1e4 x etaMax" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Eta = min (0.5 / c.Hyper.Lambda) (1e4 * c.Hyper.Eta) } }) budget progress
-           closureControl "C1 with a broken SGD step (decay 1 + 2 eta lambda)" brokenStep baseCase budget progress |]
+           closureControl "C1 with eta = 30 x etaMax" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Eta = 30.0 * c.Hyper.Eta } }) budget progress
+           closureControl "C1 with L = 2 and data of rank r + 1" Sgd.step (depthTwoCase (budget.Seed ^^^ 0x12UL)) budget progress
+           closureControl "C1 with a broken SGD step (decay 1 + 2 eta lambda)" brokenStep baseCase budget progress
+           searchControl "C6: the SDE step stays in B_r" "C6" budget.Cases
+               (fun i ->
+                   let c = baseCase i
+                   if c.Task.N < 2 || not (Region.contains c.Region c.Point) then None
+                   else
+                       match sdeLeaves c (Rng.stream budget.Seed (uint64 (70000 + i))) with
+                       | Some(radius, logp, outward) ->
+                           Some(sprintf "%s; SDE draw |xi| = %g (%s direction, log-density %.3g) leaves B_r" (describe c (closure c)) radius (if outward then "outward" else "random") logp)
+                       | None -> None)
+               progress
+           searchControl "C2 without the B_r hypothesis (r one below the point's rank quantity)" "C2" budget.Cases
+               (fun i ->
+                   let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC2C2UL) i 4 2 5
+                   let k = min tk.DOut tk.DIn
+                   allChoices k
+                   |> List.tryPick (fun ch ->
+                       match CriticalPoints.exactFullyObserved tk lambda hidden ch with
+                       | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
+                           let xs = a |> Array.filter (fun x -> x > 0.0) |> Array.map (fun x -> x ** (2.0 / float depth))
+                           let p0 = { boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with Eps2 = 0.25 }
+                           let p = { p0 with R = max 0 (p0.R - 1) }
+                           let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
+                           let excess = qa - (float p.R + p.Eps2)
+                           if excess > c2Tolerance p tk lambda net then Some(sprintf "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g" tk.DOut tk.DIn depth ch qa (float p.R + p.Eps2)) else None
+                       | _ -> None))
+               progress
+           searchControl "C3 with lambda = 0 (restricted draws, no decay)" "C3" (max 2 (budget.Cases / 8))
+               (fun i ->
+                   let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC3C3UL) i
+                   let mutable rng = rng0
+                   let start, r1 = outsideStart rng p widths
+                   rng <- r1
+                   let entries = restrictedEntries &rng tk p.R false
+                   let w = witness tk { hyper with Lambda = 0.0 } p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 100L)) rng
+                   if w.Reached then None else Some(sprintf "task %dx%d N=%d L=%d r=%d eta=%.3g lambda=0: no witness in %d steps" tk.DOut tk.DIn tk.N depth p.R hyper.Eta w.Steps))
+               progress
+           searchControl "C7 with L = 2 (one rank of minima)" "C7" (max 2 (budget.Cases / 4))
+               (fun i ->
+                   let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7C7UL) i 3 2 2
+                   let v, _, d = multipleMinima tk depth lambda hidden
+                   if v = Verdict.Counterexample then Some d else None)
+               progress |]

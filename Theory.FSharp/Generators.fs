@@ -64,6 +64,38 @@ type ClosureCase =
       /// The point θ (in B_r when the construction succeeded; callers check).
       Point: Network }
 
+/// Everything that defines a C1 case before it is built (shrinkable by the tests: shape, depth, rank,
+/// spectrum; the floats stay as drawn).
+type ClosureSpec =
+    { /// The task.
+      Task: TaskSpec
+      /// The point of B_r.
+      Point: PointSpec
+      /// λ.
+      Lambda: float
+      /// η as a fraction of `Regime.etaMax`.
+      EtaFraction: float
+      /// The f_α family.
+      Family: FAlphaFamily }
+
+/// A fully observed D7 task (C2, C7): target, depth and λ = c/(2N) with c a fraction of the largest c for
+/// which the top singular value of A* has roots.
+type D7Spec =
+    { /// d_out.
+      DOut: int
+      /// d_in.
+      DIn: int
+      /// Rank of A*.
+      TargetRank: int
+      /// Largest singular value of A*.
+      Scale: float
+      /// Depth L.
+      Depth: int
+      /// c / c_max ∈ (0, 1).
+      CFraction: float
+      /// Seed of the target's frames and spectrum.
+      Seed: uint64 }
+
 /// Pure, `Rng`-driven building blocks of every claim check (tests wrap them in FsCheck generators,
 /// the runner calls them directly).
 [<RequireQualifiedAccess>]
@@ -165,7 +197,11 @@ module Generators =
     /// 4. at the balancedness edge, the full directions of a random pair (W_{ℓ−1}, W_ℓ) scaled by (c, 1/c)
     ///    (product unchanged, tail untouched) with (c² − c⁻²)‖x_full‖ = √(ε1(1 − δ)).
     /// Edges that the spectrum cannot reach (no tail room, q = 0) are left out. Returns the network.
-    let point (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
+    let rec point (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network = pointIn None p dOut dIn spec
+
+    /// `point` with the outer frames U (d_out × k) and V (d_in × k) given, e.g. the target's singular
+    /// vectors so that the spectrum is aligned with the data (controls); random Haar frames when None.
+    and pointIn (frames: (Matrix<float> * Matrix<float>) option) (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
         let mutable rng = Rng.stream spec.Seed 3UL
         let k = spectrumSize dOut dIn spec
         let q = max 0 (min spec.Full (min p.R k))
@@ -221,8 +257,14 @@ module Generators =
             { W = Array.init spec.Depth (fun l -> Linalg.M.Dense(ws.[l + 1], ws.[l])) }
         else
             let s = order |> Array.map (fun xi -> xi ** (float spec.Depth / 2.0))
-            let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
-            let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
+            let u, v, r2 =
+                match frames with
+                | Some(fu, fv) when fu.ColumnCount >= s.Length && fv.ColumnCount >= s.Length ->
+                    fu.SubMatrix(0, dOut, 0, s.Length), fv.SubMatrix(0, dIn, 0, s.Length), rng
+                | _ ->
+                    let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
+                    let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
+                    u, v, r2
             let net, r3 = Network.balancedRandom r2 u s v spec.Hidden
             rng <- r3
             if balance && c <> 1.0 && spec.Depth >= 2 then
@@ -266,3 +308,46 @@ module Generators =
         elif rel < 1e-3 then "<1e-3"
         elif rel < 1e-1 then "<1e-1"
         else ">=1e-1"
+
+    /// A random C1 spec: task up to maxSize (scale [0.1, 1]), depth in [minDepth, maxDepth], widths ≤ 6,
+    /// λ log-uniform in [0.1, 1], f_α family at random, η/etaMax in [0.05, 1] (half of them within 10^{−k}
+    /// of 1, the regime's edge).
+    let closureSpec (rng: byref<Rng>) (maxSize: int) (minDepth: int) (maxDepth: int) : ClosureSpec =
+        let ts = taskSpec &rng maxSize 0.1 1.0
+        let dOut, dIn = (match ts.Kind with TaskKind.E1 _ -> 2, 2 | _ -> ts.DOut, ts.DIn)
+        let ps = pointSpec &rng dOut dIn minDepth maxDepth 6
+        let lambda = logUniform &rng 0.1 1.0
+        let family = FAlpha.all.[Rng.nextInt &rng 2]
+        let frac =
+            if Rng.nextInt &rng 2 = 0 then 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
+            else uniform &rng 0.05 1.0
+        { Task = ts; Point = ps; Lambda = lambda; EtaFraction = frac; Family = family }
+
+    /// The C1 case of a spec (`closureCase` with the spec's family in `Regime.defaults`).
+    let closureCaseOf (spec: ClosureSpec) : ClosureCase =
+        closureCase { Regime.defaults with Family = spec.Family } spec.Task spec.Point spec.Lambda spec.EtaFraction
+
+    /// A random D7 spec: sizes 1..maxSize, depth in [minDepth, maxDepth], scale [0.5, 2], c/c_max ∈ [0.05, 0.95].
+    let d7Spec (rng: byref<Rng>) (maxSize: int) (minDepth: int) (maxDepth: int) : D7Spec =
+        let dOut = 1 + Rng.nextInt &rng maxSize
+        let dIn = 1 + Rng.nextInt &rng maxSize
+        { DOut = dOut
+          DIn = dIn
+          TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
+          Scale = uniform &rng 0.5 2.0
+          Depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
+          CFraction = uniform &rng 0.05 0.95
+          Seed = Rng.nextUInt64 &rng }
+
+    /// The D7 task of a spec: (fully observed task, depth, λ, hidden widths k). λ = c/(2N) with
+    /// c = CFraction · c_max, c_max = s_1 for L ≤ 2 and max_a (s_1 − a) a^{1−2/L} for L ≥ 3.
+    let d7Case (spec: D7Spec) =
+        let tk = task { DOut = spec.DOut; DIn = spec.DIn; TargetRank = spec.TargetRank; Scale = spec.Scale; Kind = TaskKind.Full; Seed = spec.Seed }
+        let s1 = (Linalg.singularValues tk.Target).[0]
+        let cMax =
+            if spec.Depth <= 2 then s1
+            else
+                let pp = 1.0 - 2.0 / float spec.Depth
+                s1 / (1.0 + pp) * (pp * s1 / (1.0 + pp)) ** pp
+        let lambda = spec.CFraction * cMax / (2.0 * float tk.N)
+        tk, spec.Depth, lambda, Array.create (spec.Depth - 1) (min spec.DOut spec.DIn)

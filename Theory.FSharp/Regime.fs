@@ -31,7 +31,9 @@ type RegimeCondition =
 /// * ‖a_ℓ‖ ≤ C^{(L−ℓ)/2}, ‖b_ℓ‖ ≤ C^{(ℓ−1)/2}, so the per-sample gradient G_ℓ = −r a_ℓ b_ℓᵀ obeys
 ///   ‖G_ℓ‖_F ≤ g := R · C^{(L−1)/2}.
 ///
-/// **R0** (well-posed): λ > 0, 0 < 2ηλ ≤ 1 (so 0 ≤ d < 1), 0 < ε2 < 1, r·α ≤ C (room for r values ≥ α).
+/// **R0** (well-posed, partly a choice): λ > 0, 0 < 2ηλ ≤ 1/10 (d ∈ [0.9, 1): "small η"; it also keeps out
+/// the degenerate d ≈ 0 where one step erases θ and closure is trivial), 0 < ε2 < 1, r·α ≤ C (room for r
+/// values ≥ α).
 ///
 /// **R1** (balancedness, rigorous from D1): D_ℓ⁺ = d² D_ℓ + η²(G_ℓᵀG_ℓ − G_{ℓ−1}G_{ℓ−1}ᵀ). Both η² terms are
 /// PSD of Frobenius norm ‖G‖_F² ≤ g², and for PSD X, Y ‖X − Y‖_F² ≤ ‖X‖_F² + ‖Y‖_F², so
@@ -66,6 +68,10 @@ type RegimeCondition =
 [<RequireQualifiedAccess>]
 module Regime =
 
+    /// Largest decay rate 2ηλ of R0 (choice: 1/10).
+    [<Literal>]
+    let maxDecayRate = 0.1
+
     /// Default settings: ρ = 1/2, κ_C = 2, ε2 = 1/2, piecewise f_α (choices).
     let defaults =
         { Rho = 0.5
@@ -94,7 +100,7 @@ module Regime =
         let r0 =
             [ lambda
               eta
-              1.0 - 2.0 * eta * lambda
+              maxDecayRate - 2.0 * eta * lambda
               p.Eps2
               1.0 - p.Eps2
               p.C - float p.R * p.Alpha
@@ -107,7 +113,7 @@ module Regime =
         let alphaPrime = p.Alpha + float (depth - 1) * sqrt p.Eps1
         let r3 = 2.0 * lambda * (1.0 - rho) - rr * alphaPrime ** (float (depth - 2) / 2.0)
         let r4 = 2.0 * lambda * rho * p.Eps2 / (FAlpha.lipschitz p.Family p.Alpha * g * g) - eta
-        [ { Id = "R0"; Statement = "lambda > 0, 0 < 2 eta lambda <= 1, 0 < eps2 < 1, r alpha <= C, L >= 2, 0 < rho < 1"; Margin = r0 }
+        [ { Id = "R0"; Statement = "lambda > 0, 0 < 2 eta lambda <= 1/10, 0 < eps2 < 1, r alpha <= C, L >= 2, 0 < rho < 1"; Margin = r0 }
           { Id = "R1"; Statement = "sqrt eps1 >= eta g^2 / (2 sqrt2 lambda (1 - eta lambda))  [D1]"; Margin = r1 }
           { Id = "R2"; Statement = "4 lambda (1 - eta lambda) C >= d m^2/2 + eta g^2  [norm identity]"; Margin = r2 }
           { Id = "R3"; Statement = "R (alpha + (L-1) sqrt eps1)^((L-2)/2) <= 2 lambda (1 - rho)  [tail contraction]"; Margin = r3 }
@@ -143,11 +149,29 @@ module Regime =
           C = c
           Family = settings.Family }
 
+    /// The largest η for which every condition of R0–R4 except those in `ignoring` holds, by bisection
+    /// (every condition is monotone in η); 0 when no η > 0 qualifies. Controls pass `["R3"]` to keep the
+    /// step small while the depth breaks the rank condition (L = 2).
+    let etaMaxIgnoring (ignoring: string list) (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
+        let ok eta =
+            conditions { Eta = eta; Lambda = lambda } p task depth rho
+            |> List.forall (fun c -> c.Holds || List.contains c.Id ignoring)
+        let hi0 = maxDecayRate / (2.0 * lambda)
+        if ok hi0 then
+            hi0
+        else
+            let mutable lo = 0.0
+            let mutable hi = hi0
+            for _ in 1..200 do
+                let mid = 0.5 * (lo + hi)
+                if mid > 0.0 && ok mid then lo <- mid else hi <- mid
+            lo
+
     /// The largest η for which (η, λ, p) is inside R0–R4, by bisection (every condition is monotone in η);
     /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix).
     let etaMax (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
         let ok eta = inside { Eta = eta; Lambda = lambda } p task depth rho
-        let hi0 = 1.0 / (2.0 * lambda)
+        let hi0 = maxDecayRate / (2.0 * lambda)
         if ok hi0 then
             hi0
         else

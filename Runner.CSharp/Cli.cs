@@ -14,27 +14,44 @@ public static class Cli
     /// <summary>Invalid input: an option, a file or a value broke a rule.</summary>
     public const int BadInput = 2;
 
+    /// <summary>The whole program: builds the root command (<see cref="RootCommandFactory"/>) and runs
+    /// it on <paramref name="args"/>. Tests call this in-process with Console.Out/Error redirected.</summary>
+    public static int Execute(string[] args) => Run(RootCommandFactory.Create(), args);
+
     /// <summary>Parses and runs <paramref name="root"/>; parse errors and <see cref="InputException"/>
-    /// become one line on stderr and exit code 2, never a stack trace.</summary>
+    /// become one line on stderr and exit code 2, never a stack trace. Help and command output go to
+    /// the current <see cref="Console.Out"/> (read at call time, so redirection works in tests).</summary>
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors)
-                Console.Error.WriteLine($"error: {e.Message}");
+            // One line, every distinct parse error (e.g. a misspelt command gives "Required command was
+            // not provided." and "Unrecognized command or argument 'x'.").
+            var messages = parse.Errors.Select(e => OneLine(e.Message)).Distinct();
+            Console.Error.WriteLine($"error: {string.Join(" ", messages)}");
             return BadInput;
         }
         try
         {
-            return parse.Invoke();
+            // The default exception handler would print InputException with its stack trace and exit 1.
+            var config = new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                Output = Console.Out,
+                Error = Console.Error,
+            };
+            return parse.Invoke(config);
         }
         catch (InputException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {OneLine(e.Message)}");
             return BadInput;
         }
     }
+
+    private static string OneLine(string message) =>
+        message.ReplaceLineEndings(" ").Trim();
 }
 
 /// <summary>A user input broke a rule. The message names the field and the rule.</summary>

@@ -119,11 +119,17 @@ module ClaimChecks =
     let private coverageText (m: Map<string, int>) =
         m |> Map.toList |> List.map (fun (k, n) -> sprintf "%s: %d" k n) |> String.concat "; "
 
-    let private combine (verdicts: Verdict seq) =
+    /// Claim-level verdict from per-case verdicts: Counterexample when any case is one; Inconclusive when no
+    /// case was decided Holds; else Holds. Per-case Inconclusive verdicts (violations within round-off,
+    /// which cases placed exactly on a boundary produce by design) are listed with the outcome's
+    /// counterexamples and counted in its coverage line, but do not by themselves make the claim undecided.
+    let claimVerdict (verdicts: Verdict seq) =
         let vs = List.ofSeq verdicts
         if vs |> List.contains Verdict.Counterexample then Verdict.Counterexample
-        elif vs |> List.contains Verdict.Inconclusive then Verdict.Inconclusive
+        elif not (vs |> List.contains Verdict.Holds) then Verdict.Inconclusive
         else Verdict.Holds
+
+    let private combine (verdicts: Verdict seq) = claimVerdict verdicts
 
     let private timed (f: unit -> 'a) =
         let sw = System.Diagnostics.Stopwatch.StartNew()
@@ -145,7 +151,8 @@ module ClaimChecks =
                 |> List.filter (fun (_, r) -> r.Verdict <> Verdict.Holds)
                 |> List.mapi (fun k (c, r) -> counterexampleOf "C1" (describe c r) r (sprintf "lowrank verify --seed %d" budget.Seed))
             let verdict = combine (results |> List.map (fun (_, r) -> r.Verdict))
-            progress (sprintf "C1: %d cases, %s" results.Length (coverageText cov))
+            let within = results |> List.filter (fun (_, r) -> r.Verdict = Verdict.Inconclusive) |> List.length
+            progress (sprintf "C1: %d cases (%d within round-off), %s" results.Length within (coverageText cov))
             results.Length, cov, verdict, bad
         let (n, cov, verdict, bad), secs = timed run
         { Claim = "C1"
@@ -185,11 +192,13 @@ module ClaimChecks =
         let k = float (min task.DOut task.DIn)
         k * FAlpha.lipschitz p.Family p.Alpha * bigE ** (1.0 / float depth) + (Region.roundOffBound p net).Rank
 
-    /// Region constants that put a critical point on the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
-    /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0).
+    /// Region constants that put a critical point near the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
+    /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0). A negative `eps2`
+    /// asks for the exact boundary: ε2 = frac(max_ℓ Σ f_α) + 1e-12 (rank slack 1e-12).
     let boundaryRegion (family: FAlphaFamily) (alpha: float) (eps2: float) (net: Network) : RegionParams =
         let q = Region.measure family alpha net
         let top = Array.max q.ApproximateRanks
+        let eps2 = if eps2 < 0.0 then top - floor top + 1e-12 else eps2
         let c = 1.5 * Array.max q.SquaredNorms
         { R = max 0 (int (ceil (top - eps2)))
           Eps1 = 1e-6
@@ -223,7 +232,7 @@ module ClaimChecks =
         let pos = values |> Array.filter (fun x -> x > 0.0)
         let lo, hi = (if pos.Length = 0 then 0.01, 1.0 else Array.min pos / 3.0, Array.max pos * 3.0)
         let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-        family, alpha, 0.9 * Rng.nextFloat &rng
+        family, alpha, (if Rng.nextInt &rng 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &rng)
 
     /// C2 on `budget.Cases` D7 tasks (every root choice) and `budget.Cases / 4` partially observed tasks
     /// solved numerically (converged points only; tolerance from the residual through `c2Tolerance`).
@@ -269,7 +278,8 @@ module ClaimChecks =
                 | None -> ()
             else
                 notConverged <- notConverged + 1
-        let cov = sprintf "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); closest to the bound: excess %.3g" d7Points solved notConverged (if results.Count = 0 then nan else results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
+        let within = results |> Seq.filter (fun (_, _, _, v) -> v = Verdict.Inconclusive) |> Seq.length
+        let cov = sprintf "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); %d checked in B_r, %d of them at the exact rank boundary within round-off; largest excess %.3g" d7Points solved notConverged results.Count within (if results.Count = 0 then nan else results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
         progress ("C2: " + cov)
         let bad =
             [ for (d, e, t, v) in results do
@@ -364,6 +374,37 @@ module ClaimChecks =
         let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
         tk, depth, widths, p, { Eta = eta; Lambda = lambda }, rng
 
+    /// C3's mechanism case (choice constants, outside the C1 regime on purpose): a fully observed task
+    /// k × k' (k, k' ∈ 2..4) whose target has full rank k_min > r, L = 3, hidden widths k_min, weak decay
+    /// λ = 0.005 and η = 0.1 (2ηλ = 10⁻³), B_r with r ∈ 1..k_min − 1, α = 0.05, ε1 = 0.05, ε2 = 0.5, C = 5
+    /// (piecewise f_α), a Gaussian start (entries N(0, 0.36)) outside B_r. Unrestricted SGD keeps fitting
+    /// the data's extra directions; draws restricted to r rows let every other row of W_L decay.
+    let mechanismCase (seed: uint64) (index: int) =
+        let mutable rng = Rng.stream seed (uint64 index)
+        let dOut = 2 + Rng.nextInt &rng 3
+        let dIn = 2 + Rng.nextInt &rng 3
+        let k = min dOut dIn
+        let ts = { DOut = dOut; DIn = dIn; TargetRank = k; Scale = 1.0; Kind = TaskKind.Full; Seed = Rng.nextUInt64 &rng }
+        let tk = Generators.task ts
+        let p = { R = 1 + Rng.nextInt &rng (k - 1); Eps1 = 0.05; Eps2 = 0.5; Alpha = 0.05; C = 5.0; Family = FAlphaFamily.Piecewise }
+        let widths = [| dIn; k; k; dOut |]
+        let mutable start, r1 = Network.gaussian rng 0.6 widths
+        while Region.contains p start do
+            let s', r' = Network.gaussian r1 0.6 widths
+            start <- s'
+            r1 <- r'
+        tk, p, { Eta = 0.1; Lambda = 0.005 }, start, r1
+
+    /// C3's mechanism on one case: (restricted witness, unrestricted run) with the same budget, checking
+    /// every 10 steps.
+    let mechanism (seed: uint64) (index: int) (maxSteps: int64) =
+        let tk, p, hyper, start, rng0 = mechanismCase seed index
+        let mutable rng = rng0
+        let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+        let w = witness tk hyper p start entries maxSteps 10L rng
+        let all = witness tk hyper p start tk.Observed maxSteps 10L rng
+        tk, p, w, all
+
     /// C3 on `budget.Cases / 4` random starts outside B_r (at least 2).
     let checkC3 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
@@ -376,23 +417,32 @@ module ClaimChecks =
                   let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
                   let w = witness tk hyper p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 1000L)) rng
                   yield tk, depth, p, hyper, w ]
+        let mech = [ for i in 0 .. max 2 (budget.Cases / 16) - 1 -> mechanism (budget.Seed ^^^ 0xC333UL) i (max budget.SimulationSteps 20000L) ]
+        let mechReached = mech |> List.filter (fun (_, _, w, _) -> w.Reached) |> List.length
+        let mechAll = mech |> List.filter (fun (_, _, _, a) -> a.Reached) |> List.length
         let reached = runs |> List.filter (fun (_, _, _, _, w) -> w.Reached)
         let ts = reached |> List.map (fun (_, _, _, _, w) -> float w.Steps)
         let cov =
             sprintf "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g" reached.Length runs.Length
                 (if ts.IsEmpty then nan else List.sort ts |> fun l -> l.[l.Length / 2]) (if ts.IsEmpty then nan else List.max ts)
                 (if reached.IsEmpty then nan else reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+        let cov =
+            cov + sprintf "; mechanism (weak decay, data of rank > r): restricted draws reached B_r in %d of %d cases, unrestricted SGD in %d" mechReached mech.Length mechAll
         progress ("C3: " + cov)
         let undecided =
-            [ for (tk, depth, p, hyper, w) in runs do
+            [ for (tk, p, w, _) in mech do
+                  if not w.Reached then
+                      yield { Claim = "C3"; Description = sprintf "mechanism case: no witness within %d steps: task %dx%d, r=%d" w.Steps tk.DOut tk.DIn p.R
+                              Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
+              for (tk, depth, p, hyper, w) in runs do
                   if not w.Reached then
                       yield { Claim = "C3"; Description = sprintf "no witness within %d steps: task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g, %d restricted entries" w.Steps tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda w.Entries.Length
                               Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
         { Claim = "C3"
           Name = "Reachability"
-          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax)"
+          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax; and a weak-decay mechanism case where the data ask for rank > r)"
           Verdict = (if undecided.IsEmpty then Verdict.Holds else Verdict.Inconclusive)
-          CasesTried = runs.Length
+          CasesTried = runs.Length + mech.Length
           BoundaryCoverage = cov
           Seconds = sw.Elapsed.TotalSeconds
           Counterexamples = undecided }
@@ -403,12 +453,23 @@ module ClaimChecks =
           HitTime: int64 option
           /// A step after the hit at which θ_t ∉ B_r beyond round-off, with its violation and bound.
           Exit: (int64 * float * float) option
-          /// Steps after the hit at which the slack was negative within round-off.
-          RoundOffExits: int }
+          /// Checks after the hit at which the slack was negative within round-off.
+          RoundOffExits: int
+          /// Steps between membership checks (1: every step).
+          CheckEvery: int64
+          /// The last state reached.
+          Final: Network }
 
-    /// Runs `steps` uniform SGD steps with the engine, checking B_r after EVERY step; records the first hit
-    /// and any later exit (an exit counts only beyond `Region.roundOffBound`).
+    /// Most membership checks per absorption run: runs longer than this are checked every
+    /// ⌈steps / maxChecks⌉ steps (a membership check costs one SVD per layer, ~100 SGD steps).
+    [<Literal>]
+    let maxChecks = 5000L
+
+    /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
+    /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
+    /// beyond `Region.roundOffBound`; a non-finite state after the hit is an exit).
     let absorption (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (steps: int64) (rng: Rng) : AbsorptionResult =
+        let every = max 1L ((steps + maxChecks - 1L) / maxChecks)
         let st = Engine.create task start
         let mutable r = rng
         let mutable hit = if Region.contains p start then Some 0L else None
@@ -417,8 +478,9 @@ module ClaimChecks =
         let mutable t = 0L
         let mutable ok = true
         while ok && exit.IsNone && t < steps do
-            ok <- Engine.run st hyper &r 1L
-            t <- t + 1L
+            let n = min every (steps - t)
+            ok <- Engine.run st hyper &r n
+            t <- t + n
             let net = Engine.toNetwork st
             if not ok || not (net.W |> Array.forall Linalg.isFinite) then
                 ok <- false
@@ -432,7 +494,7 @@ module ClaimChecks =
                     let b = Region.roundOffBound p net
                     let over = [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ] |> List.max
                     if over > 0.0 then exit <- Some(t, -s.Min, -s.Min - over) else roundOff <- roundOff + 1
-        { HitTime = hit; Exit = exit; RoundOffExits = roundOff }
+        { HitTime = hit; Exit = exit; RoundOffExits = roundOff; CheckEvery = every; Final = Engine.toNetwork st }
 
     /// C4 on `budget.Cases / 4` runs (at least 2): half start outside B_r, half at a C1 point of B_r.
     let checkC4 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
@@ -489,9 +551,10 @@ module ClaimChecks =
         let runs = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> e1Run (budget.Seed ^^^ 0xC5UL) i budget.SimulationSteps ]
         let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
         let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+        let inB0 = runs |> List.filter (fun ((_, _, p, _), a) -> a.HitTime.IsSome && Region.contains { p with R = 0 } a.Final) |> List.length
         let cov =
-            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f)" entered.Length runs.Length budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits)
+            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f); %d of them ended in B_0 (the zero network's region)" entered.Length runs.Length budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits) inB0
         progress ("C5: " + cov)
         let bad =
             [ for ((eps, depth, p, hyper), a) in runs do
@@ -527,6 +590,16 @@ module ClaimChecks =
           /// Steps run.
           Steps: int }
 
+    /// s_2/s_1 below which a product counts as rank one (C6): E1's rank-2 minima have s_2/s_1 of order ε²
+    /// or more, far above it, and a collapse drives it to round-off.
+    [<Literal>]
+    let rankTwoRatio = 1e-3
+
+    /// Fraction of its value at the minimum that s_2/s_1 must keep along the GD run for the run to "stay at
+    /// rank 2" (C6; a choice: leaving the minimum's basin drives the ratio toward 0).
+    [<Literal>]
+    let keepFraction = 0.5
+
     /// C6 (GD part) on E1's task: a rank-2 critical point from `CriticalPoints.solve` started at W_ℓ = I,
     /// confirmed a local minimum by its Hessian; then GD (η = 0.5/‖H‖) from a perturbation of relative size
     /// 1e-3 for `steps` steps; the run "stays at its rank" when s_2/s_1 never drops below half its value.
@@ -535,7 +608,7 @@ module ClaimChecks =
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 20000 start
         let ratio = secondRatio (Network.product sol.Network)
-        if not sol.Converged || ratio < 1e-3 then
+        if not sol.Converged || ratio < rankTwoRatio then
             { Ratio = None; MinEigenvalue = (nan, nan); MinRatioAlong = nan; Steps = 0 }
         else
             let h = CriticalPoints.hessian tk lambda sol.Network
@@ -600,9 +673,9 @@ module ClaimChecks =
         let gdBad =
             [ for ((eps, depth, lambda), r) in decided do
                   let eig, tol = r.MinEigenvalue
-                  if eig >= -tol && r.MinRatioAlong < 0.5 * r.Ratio.Value then
+                  if eig >= -tol && r.MinRatioAlong < keepFraction * r.Ratio.Value then
                       yield { Claim = "C6"; Description = sprintf "GD left the rank-2 minimum of E1 eps=%.3g L=%d lambda=%.3g: s2/s1 %.3g -> %.3g" eps depth lambda r.Ratio.Value r.MinRatioAlong
-                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = 0.5 * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
+                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = keepFraction * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
         let minima = decided |> List.filter (fun (_, r) -> let e, t = r.MinEigenvalue in e >= -t)
         let mutable sdeLeft = 0
         let mutable sdeTried = 0
@@ -810,6 +883,16 @@ module ClaimChecks =
                            let excess = qa - (float p.R + p.Eps2)
                            if excess > c2Tolerance p tk lambda net then Some(sprintf "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g" tk.DOut tk.DIn depth ch qa (float p.R + p.Eps2)) else None
                        | _ -> None))
+               progress
+           searchControl "C4 with lambda = 0 (runs from boundary points of B_r)" "C4" budget.Cases
+               (fun i ->
+                   let c = baseCase i
+                   if not (Region.contains c.Region c.Point) then None
+                   else
+                       let a = absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point (min budget.SimulationSteps 300L) (Rng.stream budget.Seed (uint64 (90000 + i)))
+                       match a.Exit with
+                       | Some(t, v, b) -> Some(sprintf "%s; with lambda = 0 the run left B_r at step %d by %.3g (bound %.3g)" (describe c (closure c)) t v b)
+                       | None -> None)
                progress
            searchControl "C3 with lambda = 0 (restricted draws, no decay)" "C3" (max 2 (budget.Cases / 8))
                (fun i ->

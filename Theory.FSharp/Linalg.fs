@@ -27,8 +27,8 @@ module Linalg =
     /// Singular values of `x`, descending, `min(rows, cols)` of them. The matrix is divided by its
     /// largest absolute entry before MathNet's SVD and the values scaled back, because the SVD's
     /// absolute thresholds misbehave on entries near 1e-16; an all-zero matrix gives zeros. The division
-    /// is entry-wise: MathNet's `x / scale` multiplies by `1/scale`, which is +inf for a subnormal
-    /// scale (a network collapsed to zero) and makes the SVD fail to converge.
+    /// is entry by entry: MathNet's `x / scale` multiplies by 1/scale, which overflows to ∞ when the
+    /// largest entry is subnormal (below 2^-1022), and the SVD then fails to converge.
     let singularValues (x: Matrix<float>) : float[] =
         let k = min x.RowCount x.ColumnCount
         let scale = maxAbs x

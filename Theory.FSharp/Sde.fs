@@ -24,6 +24,11 @@ module Sde =
                     w <- w + (scale * xi.[k]) * (grads.[k].[l] - mean.[l])
                 w) }
 
+    /// One SDE step with fresh draws ξ ~ N(0, I_N) from `rng`; returns θ⁺ and the advanced generator.
+    let step (hyper: Hyper) (task: Task) (rng: Rng) (net: Network) : Network * Rng =
+        let xi, r = Rng.gaussians rng task.N
+        stepWith hyper task xi net, r
+
     /// N standard normal draws from `rng`.
     let draws (rng: Rng) (count: int) : float[] * Rng = Rng.gaussians rng count
 

@@ -1,0 +1,198 @@
+namespace LowRankVerify.Properties
+
+open Xunit
+open Xunit.Abstractions
+open FsCheck
+open FsCheck.FSharp
+open LowRankVerify.Theory
+open MathNet.Numerics.LinearAlgebra
+
+/// Unit tests and small properties of the core's building blocks: rescaled singular values, the f_α
+/// families, B_r slack and membership, and the roots of D7's equation.
+type CoreTests(output: ITestOutputHelper) =
+
+    /// Cases of the singular-value property.
+    static let cases = 200
+
+    /// A matrix with known singular values: U diag(s) Vᵀ × 10^e with Haar U (rows × k), V (cols × k),
+    /// s in [1e-3, 1] and e in [-290, 290], from the case's stream 9 (shape from the case's outer widths).
+    static let knownSvd (c: Case) : Matrix<float> * float[] =
+        let rows, cols = c.DOut, c.DIn
+        let k = min rows cols
+        let mutable r = Gens.rng c 9
+        let e = -290.0 + 580.0 * Rng.nextFloat &r
+        let s = Array.init k (fun _ -> 10.0 ** (-3.0 * Rng.nextFloat &r)) |> Array.sortDescending
+        let u, r1 = Linalg.randomOrthonormal r rows k
+        let v, _ = Linalg.randomOrthonormal r1 cols k
+        let scale = 10.0 ** e
+        u * Linalg.M.DenseOfDiagonalArray s * v.Transpose() * scale, s |> Array.map (fun x -> x * scale)
+
+    /// max_i |computed_i − s_i| against γ(4(rows + cols)) · sqrt(k) · s_max: a backward-stable SVD errs by
+    /// γ‖X‖_F, and building X from U, s, V errs by as much again.
+    static let svdError (singular: Matrix<float> -> float[]) (c: Case) =
+        let x, s = knownSvd c
+        let computed = singular x
+        let err = Array.map2 (fun a b -> abs (a - b)) computed s |> Array.max
+        err, Tolerance.gamma (4 * (x.RowCount + x.ColumnCount)) * sqrt (float s.Length) * s.[0]
+
+    static let near (tol: float) (expected: float) (actual: float) =
+        Assert.True(abs (expected - actual) <= tol, sprintf "expected %.17g, got %.17g (tolerance %g)" expected actual tol)
+
+    /// W_1 = diag(2, 0), W_2 = diag(1, 0): D_2 = diag(−3, 0) (‖D‖² = 9), s²(W_1) = {4, 0}, s²(W_2) = {1, 0},
+    /// ‖W_1‖² = 4, ‖W_2‖² = 1.
+    static let twoLayer = { W = [| Linalg.M.DenseOfDiagonalArray [| 2.0; 0.0 |]; Linalg.M.DenseOfDiagonalArray [| 1.0; 0.0 |] |] }
+
+    static let region =
+        { R = 1; Eps1 = 10.0; Eps2 = 0.5; Alpha = 1.0; C = 5.0; Family = FAlphaFamily.Piecewise }
+
+    [<Fact>]
+    member _.``Linalg.singularValues is accurate at every scale from 1e-290 to 1e290``() =
+        let worst = Worst()
+        let prop = Prop.forAll (Gens.arbCase Gens.general) (fun c -> worst.Record(svdError Linalg.singularValues c))
+        Harness.check "core.singular-values.scales" cases prop |> ignore
+        output.WriteLine(worst.Summary "core.singular-values.scales")
+
+    [<Fact>]
+    member _.``Linalg.singularValues control: MathNet's unscaled SVD loses tiny singular values``() =
+        let raw (x: Matrix<float>) = x.Svd(false).S.ToArray() |> Array.map abs |> Array.sortDescending
+        let prop = Prop.forAll (Gens.arbCase Gens.general) (fun c -> let e, t = svdError raw c in e <= t)
+        let o = Harness.expectFailure "core.singular-values.scales.control" cases prop
+        output.WriteLine(o.Summary)
+
+    [<Fact>]
+    member _.``Linalg.singularValues of a 1e-16-scaled matrix keeps its small singular value``() =
+        let x = Linalg.M.DenseOfRowArrays [| [| 3e-16; 1e-17 |]; [| 2e-17; 1e-16 |]; [| 1e-17; 5e-17 |] |]
+        let expected = Linalg.singularValues (x * 1e16) |> Array.map (fun s -> s * 1e-16)
+        let actual = Linalg.singularValues x
+        Assert.Equal(2, actual.Length)
+        Assert.True(actual.[1] > 0.5e-16, sprintf "second singular value %g collapsed" actual.[1])
+        Array.iter2 (near (Tolerance.gamma 8 * 4e-16)) expected actual
+
+    [<Fact>]
+    member _.``Linalg.singularValues of a subnormal matrix (regression: the solver's zero critical point)``() =
+        // A_θ at a converged solver point of D3.critical-balanced.solver (LOWRANK_SEED=2): every entry is
+        // subnormal, and the old `x / scale` overflowed 1/scale to ∞.
+        let x =
+            Linalg.M.DenseOfRowArrays
+                [| [| -4.940656458412465e-324; -1.4821969375237396e-323; -4.940656458412465e-324 |]
+                   [| -1.976262583364986e-323; -5.928787750094958e-323; -1.4821969375237396e-323 |] |]
+        let up = 2.0 ** 1000.0 // exact power-of-two scaling into the normal range
+        let expected = Linalg.singularValues (x * up) |> Array.map (fun s -> s / up)
+        let actual = Linalg.singularValues x
+        // subnormals are multiples of 2^-1074: the scaled-back values agree to a few such units
+        let floor = 4.0 * 4.940656458412465e-324
+        Array.iter2 (near (Tolerance.gamma 8 * expected.[0] + floor)) expected actual
+
+    [<Fact>]
+    member _.``Linalg.singularValues of exact diagonal matrices and of zero and empty matrices``() =
+        let d = Linalg.M.DenseOfDiagonalArray [| 1e-16; 3e-16; 2e-16 |]
+        Array.iter2 (near (Tolerance.gamma 6 * 3e-16)) [| 3e-16; 2e-16; 1e-16 |] (Linalg.singularValues d)
+        Assert.Equal<float[]>([| 0.0; 0.0 |], Linalg.singularValues (Linalg.M.Dense(2, 3)))
+        Assert.Empty(Linalg.singularValues (Linalg.M.Dense(0, 3)))
+
+    [<Fact>]
+    member _.``FAlpha families: f(0) = 0, f = 1 from alpha on, midpoint values``() =
+        for family in FAlpha.all do
+            for alpha in [| 1e-6; 0.5; 3.0 |] do
+                Assert.Equal(0.0, FAlpha.eval family alpha 0.0)
+                Assert.Equal(0.0, FAlpha.eval family alpha -1.0)
+                Assert.Equal(1.0, FAlpha.eval family alpha alpha)
+                Assert.Equal(1.0, FAlpha.eval family alpha (2.0 * alpha))
+        Assert.Equal(0.5, FAlpha.eval FAlphaFamily.Piecewise 2.0 1.0)
+        Assert.Equal(0.75, FAlpha.eval FAlphaFamily.Quadratic 2.0 1.0)
+
+    [<Fact>]
+    member _.``FAlpha families are increasing, concave and Lipschitz on a grid``() =
+        for family in FAlpha.all do
+            let alpha = 0.7
+            // dyadic grid (exact doubles, exact differences) from −1/16 to about 1.5; f errs by ≤ u per value
+            let xs = Array.init 401 (fun k -> float (k - 16) / 256.0)
+            let fs = xs |> Array.map (FAlpha.eval family alpha)
+            let lip = FAlpha.lipschitz family alpha
+            for k in 1 .. xs.Length - 1 do
+                Assert.True(fs.[k] >= fs.[k - 1], sprintf "%s decreases at %g" (FAlpha.name family) xs.[k])
+                Assert.True(fs.[k] - fs.[k - 1] <= lip * (xs.[k] - xs.[k - 1]) + Tolerance.gamma 4, sprintf "%s steeper than its Lipschitz constant at %g" (FAlpha.name family) xs.[k])
+            // concavity on x >= 0 (second differences <= round-off)
+            for k in 17 .. xs.Length - 2 do
+                Assert.True(fs.[k + 1] - 2.0 * fs.[k] + fs.[k - 1] <= Tolerance.gamma 4, sprintf "%s convex at %g" (FAlpha.name family) xs.[k])
+
+    [<Fact>]
+    member _.``FAlpha names parse back``() =
+        for family in FAlpha.all do
+            Assert.Equal(Ok family, FAlpha.parse "--f-alpha" (FAlpha.name family))
+
+    [<Fact>]
+    member _.``Region.measure and slack of a hand-computed network``() =
+        let tol = Tolerance.gamma 8 * 16.0
+        let m = Region.measure FAlphaFamily.Piecewise 1.0 twoLayer
+        Array.iter2 (near tol) [| 9.0 |] m.Balancedness
+        Array.iter2 (near tol) [| 1.0; 1.0 |] m.ApproximateRanks
+        Array.iter2 (near tol) [| 4.0; 1.0 |] m.SquaredNorms
+        let s = Region.slack region twoLayer
+        near tol 1.0 s.Balancedness
+        near tol 0.5 s.Rank
+        near tol 1.0 s.Bounded
+        Assert.True(Region.contains region twoLayer)
+        Assert.Equal(RegionCondition.Rank, Region.tightest s)
+        // quadratic family with α = 8: f(4) = 0.75, f(1) = 2/8 − 1/64
+        let q = Region.measure FAlphaFamily.Quadratic 8.0 twoLayer
+        Array.iter2 (near tol) [| 0.75; 2.0 / 8.0 - 1.0 / 64.0 |] q.ApproximateRanks
+
+    [<Fact>]
+    member _.``Region.contains fails exactly on the violated condition``() =
+        let tol = Tolerance.gamma 8 * 16.0
+        let cases =
+            [ { region with C = 3.0 }, RegionCondition.Bounded, -1.0
+              { region with Eps1 = 8.0 }, RegionCondition.Balancedness, -1.0
+              { region with R = 0; Eps2 = 0.25 }, RegionCondition.Rank, -0.75 ]
+        for p, condition, slack in cases do
+            let s = Region.slack p twoLayer
+            Assert.False(Region.contains p twoLayer)
+            Assert.Equal(condition, Region.tightest s)
+            near tol slack s.Min
+
+    [<Fact>]
+    member _.``Region.slack of a one-layer network has the whole balancedness budget``() =
+        let net = { W = [| Linalg.M.DenseOfDiagonalArray [| 1.0; 0.5 |] |] }
+        let s = Region.slack { region with Eps1 = 0.125 } net
+        Assert.Equal(0.125, s.Balancedness)
+
+    [<Fact>]
+    member _.``CriticalPoints.roots closed forms for L = 1 and L = 2 and empty cases``() =
+        Assert.Equal<float[]>([| 2.0 / 1.5 |], CriticalPoints.roots 1 2.0 0.5)
+        Assert.Equal<float[]>([| 1.5 |], CriticalPoints.roots 2 2.0 0.5)
+        Assert.Empty(CriticalPoints.roots 2 0.5 0.5)
+        Assert.Empty(CriticalPoints.roots 3 0.0 0.5)
+        Assert.Empty(CriticalPoints.roots 3 1.0 0.0)
+        // L = 3: (s − a) a^{1/3} peaks at a = s/4 with value (3s/4)(s/4)^{1/3}; above it no root.
+        let s = 2.0
+        let peak = 0.75 * s * (s / 4.0) ** (1.0 / 3.0)
+        Assert.Empty(CriticalPoints.roots 3 s (peak * 1.01))
+        Assert.Equal(2, (CriticalPoints.roots 3 s (peak * 0.99)).Length)
+
+    [<Fact>]
+    member _.``CriticalPoints.roots for L >= 3 solve the equation to the bracket accuracy``() =
+        for depth in 3 .. 6 do
+            for c in [| 1e-3; 0.05; 0.3 |] do
+                let s = 1.7
+                let p = 1.0 - 2.0 / float depth
+                for a in CriticalPoints.roots depth s c do
+                    Assert.True(a > 0.0 && a < s)
+                    // |g(a)| ≤ |g'| · (bracket) + round-off of g, with |g'(a)| ≤ a^{p-1}(p s + a).
+                    let g = (s - a) * a ** p - c
+                    let bound = a ** (p - 1.0) * (p * s + a) * Tolerance.rootBracketUlps * Tolerance.machineEpsilon * a + Tolerance.gamma 4 * (s * a ** p + c)
+                    Assert.True(abs g <= bound, sprintf "L=%d c=%g root %g: g = %g > %g" depth c a g bound)
+
+    [<Fact>]
+    member _.``Gens.shrinkCaseWhere only shrinks the shape and respects its filter``() =
+        let c =
+            { Widths = [| 3; 4; 2; 5 |]; Seed = 7UL; Scale = 0.5; TargetScale = 1.0; ObservedFraction = 1.0; Eta = 0.1; Lambda = 0.01 }
+        let valid (x: Case) = x.Depth >= 2
+        let shrunk = Gens.shrinkCaseWhere valid c |> Seq.toArray
+        Assert.NotEmpty(shrunk)
+        for s in shrunk do
+            Assert.True(valid s)
+            Assert.True(s.Depth < c.Depth || (s.Depth = c.Depth && Array.forall2 (<=) s.Widths c.Widths && s.Widths <> c.Widths))
+            Assert.Equal(c.Seed, s.Seed)
+            Assert.Equal(c.Lambda, s.Lambda)
+        Assert.Contains(shrunk, fun s -> s.Depth = 2)

@@ -50,7 +50,7 @@ public static class ClaimsReport
         doc.H(2, "Verdict");
         doc.P((AllPassed(claims, controls) ? "**PASS**" : "**FAIL**") +
               $": {holds} of {claims.Length} claims hold, {claims.Count(c => c.Verdict.IsCounterexample)} have a confirmed counterexample, " +
-              $"{claims.Count(c => c.Verdict.IsInconclusive)} are inconclusive; {failed} of {controls.Length} negative controls failed as they must. " +
+              $"{claims.Count(c => c.Verdict.IsInconclusive)} inconclusive; {failed} of {controls.Length} negative controls failed as they must. " +
               "The run passes (exit 0) only when every claim holds and every control fails.");
         doc.P($"Tier `{tier}`: {budget.Cases.ToString(Inv)} random cases per property, {budget.SimulationSteps.ToString("N0", Inv)} SGD steps per " +
               $"simulated run, seed {budget.Seed.ToString(Inv)} (every case derives its stream from it). A violation counts as a counterexample " +
@@ -74,19 +74,30 @@ public static class ClaimsReport
                 c.Example.Length > 0 ? c.Example : "—",
             ]));
         var all = claims.SelectMany(c => c.Counterexamples).ToList();
+        var confirmed = all.Where(x => x.Status.IsCounterexample).ToList();
+        var undecided = all.Where(x => !x.Status.IsCounterexample).ToList();
         doc.H(2, "Counterexamples");
-        if (all.Count == 0)
+        if (confirmed.Count == 0)
+            doc.P("No confirmed counterexample (a violation larger than its round-off bound) in the cases tried.");
+        foreach (var x in confirmed)
         {
-            doc.P("None found in the cases tried.");
+            doc.H(3, $"{x.Claim}: counterexample (violation {x.Violation.ToString("G4", Inv)}, round-off bound {x.Bound.ToString("G4", Inv)})");
+            doc.P(x.Description);
+            doc.P("Replay:");
+            doc.C(x.Replay);
         }
-        else
+        if (undecided.Count > 0)
         {
-            foreach (var x in all)
-            {
-                doc.H(3, $"{x.Claim}: {Word(x.Status)} (violation {x.Violation.ToString("G4", Inv)}, round-off bound {x.Bound.ToString("G4", Inv)})");
-                doc.P(x.Description);
-                doc.C(x.Replay);
-            }
+            const int perClaim = 5;
+            doc.H(3, $"Inconclusive cases ({undecided.Count})");
+            doc.P("Violations within their round-off bound, or cases the check could not decide: per claim " +
+                  string.Join(", ", undecided.GroupBy(x => x.Claim).Select(g => $"{g.Key}: {g.Count()}")) +
+                  $". At most {perClaim} per claim are shown; all are in `results.json`.");
+            doc.T(["claim", "case", "violation", "round-off bound", "replay"],
+                undecided.GroupBy(x => x.Claim).SelectMany(g => g.Take(perClaim)).Select(x => (IReadOnlyList<string>)
+                [
+                    x.Claim, x.Description, x.Violation.ToString("G4", Inv), x.Bound.ToString("G4", Inv), $"`{x.Replay}`",
+                ]));
         }
     }
 }

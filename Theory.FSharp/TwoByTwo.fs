@@ -267,31 +267,28 @@ module TwoByTwo =
           InB1 = Region.contains region net
           Rank = rankOf s1 s2 }
 
-    let private copyState (s: EngineState) =
-        { s with
-            Weights = Array.copy s.Weights
-            A = Array.zeroCreate s.A.Length
-            B = Array.zeroCreate s.B.Length }
-
     /// One full-batch gradient-descent step (THEORY.md §1) in place, through D2: θ ← (1 − 2ηλ)θ +
     /// (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, each rank-one term computed by the engine at the same θ on
     /// `scratch`. Equals `Gd.step` up to round-off. `theta` and `delta` are scratch arrays of θ's size.
     let gdStep (s: EngineState) (scratch: EngineState) (theta: float[]) (delta: float[]) (hyper: Hyper) : bool =
         let len = s.Weights.Length
-        let n0 = s.Widths.[0]
+        Engine.normalise s
         System.Array.Copy(s.Weights, theta, len)
         System.Array.Clear(delta, 0, len)
-        let etaN = hyper.Eta / float s.Observed.Length
+        let n = s.ObservedRow.Length
+        let etaN = hyper.Eta / float n
         let mutable ok = true
-        for e in s.Observed do
-            System.Array.Copy(theta, scratch.Weights, len)
-            let r = Engine.stepWithDecay scratch 1.0 etaN (e / n0) (e % n0)
+        for k in 0 .. n - 1 do
+            Engine.setWeights scratch theta
+            let r = Engine.stepWithDecay scratch 1.0 etaN s.ObservedRow.[k] s.ObservedCol.[k]
             if not (System.Double.IsFinite r) then ok <- false
-            for k in 0 .. len - 1 do
-                delta.[k] <- delta.[k] + (scratch.Weights.[k] - theta.[k])
+            Engine.normalise scratch
+            for m in 0 .. len - 1 do
+                delta.[m] <- delta.[m] + (scratch.Weights.[m] - theta.[m])
         let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
-        for k in 0 .. len - 1 do
-            s.Weights.[k] <- decay * theta.[k] + delta.[k]
+        for m in 0 .. len - 1 do
+            delta.[m] <- decay * theta.[m] + delta.[m]
+        Engine.setWeights s delta
         ok
 
     /// Jump step, collapse step and returns of a sequence of observations.
@@ -313,7 +310,7 @@ module TwoByTwo =
     /// of ⌈100/η_o⌉ steps, until the loss L_{λ_o} changes by less than `offshootTolerance` (relative)
     /// over two consecutive blocks, or `OffshootMaxSteps` are spent.
     let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
-        let st = copyState s
+        let st = Engine.copy s
         let hyper = { Eta = p.OffshootEta; Lambda = p.OffshootLambda }
         let mutable r = rng
         let block = int64 (ceil (100.0 / p.OffshootEta))
@@ -381,7 +378,7 @@ module TwoByTwo =
         let region = jumpRegion p
         let hyper = { Eta = p.Eta; Lambda = p.Lambda }
         let st = Engine.create task (start p)
-        let scratch = copyState st
+        let scratch = Engine.copy st
         let theta = Array.zeroCreate st.Weights.Length
         let delta = Array.zeroCreate st.Weights.Length
         let steps = grid p.ObservationsPerDecade p.Steps [||]

@@ -14,6 +14,7 @@ public static class RootCommandFactory
         root.Subcommands.Add(StepCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(HuntCommand.Create());
+        root.Subcommands.Add(ExploreCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
         return root;

@@ -894,3 +894,18 @@ module Hunt =
     let evaluateClosure (o: HuntOverrides) (s: ClosureSpec) : HuntFinding =
         let pr = c1Problem o
         finding HuntClaim.C1 pr s (pr.Evaluate s) 0 0.0 false
+
+    /// The C1 negative controls of THEORY.md §4 as hunt overrides (outside the regime on purpose):
+    /// λ = 0, L = 2, η = 30 · etaMax.
+    let c1Controls =
+        [ "lambda = 0", { noOverrides with InRegimeOnly = false; Lambda = Some 0.0 }
+          "L = 2", { noOverrides with InRegimeOnly = false; Depth = Some 2 }
+          "eta = 30 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 30.0 } ]
+
+    /// Time to the first confirmed counterexample, hunter against random testing with the same generator
+    /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first
+    /// confirmed counterexample (no shrinking, so the time is the search's alone).
+    let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] =
+        [| for k in 0 .. seeds - 1 do
+               let s = { settings with Seed = settings.Seed + uint64 k; StopAtFirst = true; Shrink = false }
+               yield run s, randomTesting s |]

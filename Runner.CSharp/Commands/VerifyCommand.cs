@@ -44,7 +44,7 @@ public static class VerifyCommand
             var dir = OutputDirectory.Prepare(parse.GetValue(output), "verify", parse.GetValue(force), run.StartedUtc);
             var clock = Stopwatch.StartNew();
 
-            var (claims, controls, e1Result, e1Seconds, regimes) = Progress.Run(parse.GetValue(quiet), progress =>
+            var (claims, controls, hunts, e1Result, e1Seconds, regimes) = Progress.Run(parse.GetValue(quiet), progress =>
             {
                 var cs = progress.Begin("claims C1–C7", 7);
                 var seen = new HashSet<string>();
@@ -58,14 +58,16 @@ public static class VerifyCommand
                 var ks = progress.Begin("negative controls", null);
                 var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); }));
                 ks.Done();
+                var huntOutcomes = HuntReport.RunForVerify(t.Name, s, progress);
                 var (r, sec, reg) = ExperimentCommand.RunE1(e1, t.RegimeSteps, t.RegimeSeeds, progress);
-                return (claimOutcomes, controlOutcomes, r, sec, reg);
+                return (claimOutcomes, controlOutcomes, huntOutcomes, r, sec, reg);
             });
 
-            var passed = ClaimsReport.AllPassed(claims, controls);
+            var passed = ClaimsReport.AllPassed(claims, controls) && HuntReport.Passed(hunts);
             var doc = new Document("LowRankVerify: verification report");
             ReportWriter.AddProvenance(doc, run);
             ClaimsReport.AddSection(doc, claims, controls, budget, t.Name);
+            HuntReport.AddVerifySection(doc, hunts);
             var figs = E1Report.WriteFigures(dir, e1Result);
             E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, regimes,
                 ExperimentCommand.ReplayCommand(e1, t.RegimeSteps, t.RegimeSeeds));
@@ -83,6 +85,7 @@ public static class VerifyCommand
                 exitCode = passed ? Cli.Ok : Cli.CheckFailed,
                 wallSeconds = clock.Elapsed.TotalSeconds,
                 results = ClaimsReport.Json(claims, controls),
+                hunts = HuntReport.VerifyJson(hunts),
                 e1 = E1Report.Json(e1Result, e1Seconds, regimes),
             };
             var where = ReportWriter.Write(dir, json, doc);
@@ -90,6 +93,8 @@ public static class VerifyCommand
                 Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.Seconds:0.0}s)");
             foreach (var c in controls)
                 Console.WriteLine($"control {c.Control}: {(c.FailedAsExpected ? "failed as expected" : "DID NOT FAIL")}");
+            foreach (var h in hunts.Hunts)
+                Console.WriteLine($"hunt {h.Label}: {h.Result.Evaluations} evaluations, {h.Result.Confirmed.Length} confirmed counterexample(s)");
             Console.WriteLine(E1Report.ConsoleLine(e1Result, e1Seconds));
             Console.WriteLine($"{(passed ? "PASS" : "FAIL")}: {claims.Count(c => c.Verdict.IsHolds)}/{claims.Length} claims hold, " +
                               $"{controls.Count(c => c.FailedAsExpected)}/{controls.Length} controls failed as expected; {clock.Elapsed.TotalSeconds:0}s");

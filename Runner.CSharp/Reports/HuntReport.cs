@@ -172,4 +172,122 @@ public static class HuntReport
         doc.P("Replay:");
         doc.C(replay);
     }
+    /// <summary>Hunts of the verify report: one per claim inside its regime, and the races of the C1
+    /// controls (hunter against random testing).</summary>
+    public sealed record VerifyHunts(
+        IReadOnlyList<(string Label, HuntResult Result, string Replay)> Hunts,
+        IReadOnlyList<(string Control, (HuntResult Hunter, HuntResult Random)[] Pairs)> Races,
+        double Seconds);
+
+    /// <summary>Hunt budgets of verify: seconds per claim hunt (C1, C2, C3, C4, C6), seeds and evaluations
+    /// per control race. quick: 20 s of hunts + races (about 30 s in all); full: three times that.</summary>
+    private static (double[] Seconds, int RaceSeeds, int RaceEvaluations) Budget(string tier) =>
+        tier == "full" ? ([24, 12, 12, 18, 18], 10, 2000) : ([6, 3, 3, 4, 4], 5, 600);
+
+    /// <summary>Runs the verify hunts for a tier.</summary>
+    public static VerifyHunts RunForVerify(string tier, ulong seed, Progress progress)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (secs, raceSeeds, raceEvals) = Budget(tier);
+        var claims = new[] { HuntClaim.C1, HuntClaim.C2, HuntClaim.C3, HuntClaim.C4, HuntClaim.C6 };
+        var stage = progress.Begin("hunts", claims.Length + Hunt.c1Controls.Length);
+        var hunts = new List<(string, HuntResult, string)>();
+        for (var k = 0; k < claims.Length; k++)
+        {
+            var c = claims[k];
+            stage.Message($"hunt {Hunt.claimId(c)} ({secs[k]:0} s)");
+            var st = Hunt.defaults(c, seed);
+            var r = Hunt.run(new HuntSettings(c, st.Seed, 10_000_000, secs[k], st.Patience, false, true, st.Steps, st.Overrides));
+            var replay = $"dotnet run --project Runner.CSharp -c Release -- hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400";
+            hunts.Add(($"{Hunt.claimId(c)} inside its regime", r, replay));
+            stage.Advance();
+        }
+        var races = new List<(string, (HuntResult, HuntResult)[])>();
+        foreach (var (name, o) in Hunt.c1Controls.Select(t => (t.Item1, t.Item2)))
+        {
+            stage.Message($"race: C1 control {name}");
+            var st = Hunt.defaults(HuntClaim.C1, seed);
+            var settings = new HuntSettings(HuntClaim.C1, seed, raceEvals, 60.0, st.Patience, true, false, st.Steps, o);
+            races.Add(($"C1 with {name}", Hunt.race(settings, raceSeeds).Select(t => (t.Item1, t.Item2)).ToArray()));
+            stage.Advance();
+        }
+        stage.Done();
+        return new VerifyHunts(hunts, races, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>True when no in-regime hunt confirmed a counterexample.</summary>
+    public static bool Passed(VerifyHunts h) => h.Hunts.All(x => x.Result.Confirmed.IsEmpty);
+
+    private static string Median(IEnumerable<double> xs)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        if (a.Length == 0) return "—";
+        var m = a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
+        return m.ToString("G3", Inv);
+    }
+
+    /// <summary>One race summary: (found in k of n, median evaluations, median seconds) for one side.</summary>
+    public static (int Found, int Runs, string MedianEvaluations, string MedianSeconds) Summary(IEnumerable<HuntResult> rs)
+    {
+        var a = rs.ToArray();
+        var found = a.Where(r => r.FirstConfirmed is not null).ToArray();
+        return (found.Length, a.Length, Median(found.Select(r => (double)r.FirstConfirmed!.Value.Item1)), Median(found.Select(r => r.FirstConfirmed!.Value.Item2)));
+    }
+
+    /// <summary>Adds the race table (time to the first confirmed counterexample, hunter against random).</summary>
+    public static void AddRaces(Document doc, IReadOnlyList<(string Control, (HuntResult Hunter, HuntResult Random)[] Pairs)> races)
+    {
+        doc.T(["negative control", "hunter: found", "hunter: median evaluations", "hunter: median seconds", "random: found", "random: median evaluations", "random: median seconds", "faster"],
+            races.Select(r =>
+            {
+                var h = Summary(r.Pairs.Select(p => p.Hunter));
+                var x = Summary(r.Pairs.Select(p => p.Random));
+                var hs = r.Pairs.Where(p => p.Hunter.FirstConfirmed is not null).Select(p => p.Hunter.FirstConfirmed!.Value.Item2).DefaultIfEmpty(double.PositiveInfinity).OrderBy(v => v).ToArray();
+                var xs = r.Pairs.Where(p => p.Random.FirstConfirmed is not null).Select(p => p.Random.FirstConfirmed!.Value.Item2).DefaultIfEmpty(double.PositiveInfinity).OrderBy(v => v).ToArray();
+                var faster = h.Found > x.Found ? "hunter (finds more)" : x.Found > h.Found ? "random (finds more)"
+                    : hs[hs.Length / 2] < xs[xs.Length / 2] ? "hunter" : hs[hs.Length / 2] > xs[xs.Length / 2] ? "random" : "tie";
+                return (IReadOnlyList<string>)
+                [
+                    r.Control, $"{h.Found}/{h.Runs}", h.MedianEvaluations, h.MedianSeconds, $"{x.Found}/{x.Runs}", x.MedianEvaluations, x.MedianSeconds, faster,
+                ];
+            }));
+    }
+
+    /// <summary>Adds the "Hunts" section of the verify report.</summary>
+    public static void AddVerifySection(Document doc, VerifyHunts h)
+    {
+        doc.H(2, "Hunts");
+        doc.P($"Targeted counterexample search (`lowrank hunt`, {h.Seconds:0} s in all): hill climbing with restarts over the generators' parameters, " +
+              "maximising each claim's violation relative to its round-off bound, inside the claim's documented regime; confirmed cases are shrunk. " +
+              "A confirmed counterexample here fails the run.");
+        doc.T(Header, h.Hunts.Select(x => Row(x.Label, x.Result)));
+        foreach (var x in h.Hunts.Where(x => !x.Result.Confirmed.IsEmpty))
+        {
+            doc.H(3, x.Label);
+            AddFindings(doc, x.Result, x.Replay);
+        }
+        doc.P("Replay a hunt with `" + (h.Hunts.Count > 0 ? h.Hunts[0].Replay : "") + "` (same seed and evaluation count, deterministic).");
+        doc.H(3, "Negative controls: time to the first confirmed counterexample, hunter against random testing");
+        doc.P("Same generator and budget; random testing samples fresh cases uniformly, the hunter climbs from them. Medians over the seeds that found one.");
+        AddRaces(doc, h.Races);
+    }
+
+    /// <summary>The verify hunts as JSON.</summary>
+    public static object VerifyJson(VerifyHunts h) => new
+    {
+        seconds = h.Seconds,
+        passed = Passed(h),
+        hunts = h.Hunts.Select(x => new { label = x.Label, result = ResultJson(x.Result, x.Replay) }),
+        races = h.Races.Select(r => new
+        {
+            control = r.Control,
+            runs = r.Pairs.Select(p => new
+            {
+                seed = p.Hunter.Seed,
+                hunter = p.Hunter.FirstConfirmed is null ? null : new { evaluation = p.Hunter.FirstConfirmed.Value.Item1, seconds = p.Hunter.FirstConfirmed.Value.Item2 },
+                random = p.Random.FirstConfirmed is null ? null : new { evaluation = p.Random.FirstConfirmed.Value.Item1, seconds = p.Random.FirstConfirmed.Value.Item2 },
+                budget = p.Hunter.Evaluations,
+            }),
+        }),
+    };
 }

@@ -789,6 +789,11 @@ module Hunt =
     [<Literal>]
     let maxConfirmed = 8
 
+    /// Fresh random samples drawn at each (re)start before climbing from the best of them (so the hunt is
+    /// never much slower than random testing where counterexamples are common).
+    [<Literal>]
+    let initialSamples = 8
+
     /// Longest climb, in units of `Patience` proposals, before a restart.
     [<Literal>]
     let maxClimb = 5
@@ -805,15 +810,22 @@ module Hunt =
         let mutable cur: ('s * Evaluation) option = None
         let mutable stale = 0
         let mutable climbLength = 0
+        let mutable initLeft = 0
         let timeLeft () = sw.Elapsed.TotalSeconds < settings.MaxSeconds
         let stop () = n >= settings.MaxEvaluations || not (timeLeft ()) || (settings.StopAtFirst && first.IsSome)
         while not (stop ()) do
             let s, r' =
                 match cur with
-                | Some(s, _) when climb -> pr.Mutate rng s
-                | _ ->
-                    if climb && n > 0 then restarts <- restarts + 1
+                | Some(s, _) when climb && initLeft = 0 -> pr.Mutate rng s
+                | Some _ ->
+                    // still drawing the restart's initial samples: fresh ones, the best is kept as `cur`
+                    initLeft <- initLeft - 1
+                    pr.Sample rng
+                | None ->
+                    // a restart (or, while no initial sample was valid yet, the next initial sample)
+                    if climb && n > 0 && initLeft <= 0 then restarts <- restarts + 1
                     climbLength <- 0
+                    initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
                     pr.Sample rng
             rng <- r'
             climbLength <- climbLength + 1
@@ -872,7 +884,8 @@ module Hunt =
         | HuntClaim.C3 -> search settings.Claim (c3Problem o (max 1000 (settings.Steps * 50))) settings climb
         | HuntClaim.C6 -> search settings.Claim (c6Problem o (max 200 (settings.Steps * 5))) settings climb
 
-    /// The hunt: hill climbing over the generator's parameters (1–2 field mutations per proposal, equal
+    /// The hunt: `initialSamples` fresh random specs per (re)start, then hill climbing from the best of them
+    /// over the generator's parameters (1–2 field mutations per proposal, equal
     /// scores accepted, restart from a fresh random spec after `Patience` non-improving proposals or after a
     /// confirmed counterexample), each confirmed counterexample shrunk (`shrinkWith`).
     let run (settings: HuntSettings) : HuntResult = dispatch settings true

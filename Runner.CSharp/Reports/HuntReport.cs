@@ -218,6 +218,13 @@ public static class HuntReport
     /// <summary>True when no in-regime hunt confirmed a counterexample.</summary>
     public static bool Passed(VerifyHunts h) => h.Hunts.All(x => x.Result.Confirmed.IsEmpty);
 
+    /// <summary>Median (∞ when empty).</summary>
+    public static double MedianValue(IEnumerable<double> xs)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.PositiveInfinity : a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
+    }
+
     private static string Median(IEnumerable<double> xs)
     {
         var a = xs.OrderBy(x => x).ToArray();
@@ -242,10 +249,10 @@ public static class HuntReport
             {
                 var h = Summary(r.Pairs.Select(p => p.Hunter));
                 var x = Summary(r.Pairs.Select(p => p.Random));
-                var hs = r.Pairs.Where(p => p.Hunter.FirstConfirmed is not null).Select(p => p.Hunter.FirstConfirmed!.Value.Item2).DefaultIfEmpty(double.PositiveInfinity).OrderBy(v => v).ToArray();
-                var xs = r.Pairs.Where(p => p.Random.FirstConfirmed is not null).Select(p => p.Random.FirstConfirmed!.Value.Item2).DefaultIfEmpty(double.PositiveInfinity).OrderBy(v => v).ToArray();
+                var he = MedianValue(r.Pairs.Where(p => p.Hunter.FirstConfirmed is not null).Select(p => (double)p.Hunter.FirstConfirmed!.Value.Item1));
+                var xe = MedianValue(r.Pairs.Where(p => p.Random.FirstConfirmed is not null).Select(p => (double)p.Random.FirstConfirmed!.Value.Item1));
                 var faster = h.Found > x.Found ? "hunter (finds more)" : x.Found > h.Found ? "random (finds more)"
-                    : hs[hs.Length / 2] < xs[xs.Length / 2] ? "hunter" : hs[hs.Length / 2] > xs[xs.Length / 2] ? "random" : "tie";
+                    : he < xe ? "hunter" : he > xe ? "random" : "tie (same evaluations)";
                 return (IReadOnlyList<string>)
                 [
                     r.Control, $"{h.Found}/{h.Runs}", h.MedianEvaluations, h.MedianSeconds, $"{x.Found}/{x.Runs}", x.MedianEvaluations, x.MedianSeconds, faster,

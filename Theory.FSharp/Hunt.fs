@@ -917,8 +917,12 @@ module Hunt =
 
     /// Time to the first confirmed counterexample, hunter against random testing with the same generator
     /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first
-    /// confirmed counterexample (no shrinking, so the time is the search's alone).
+    /// confirmed counterexample (no shrinking, so the time is the search's alone), after a short warm-up
+    /// of both searches.
     let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] =
+        // warm-up (JIT, caches) so that the first timed search does not pay for it
+        randomTesting { settings with MaxEvaluations = 2; StopAtFirst = false; Shrink = false } |> ignore
+        run { settings with MaxEvaluations = 2; StopAtFirst = false; Shrink = false } |> ignore
         [| for k in 0 .. seeds - 1 do
                let s = { settings with Seed = settings.Seed + uint64 k; StopAtFirst = true; Shrink = false }
                yield run s, randomTesting s |]

@@ -166,6 +166,8 @@ module Hunt =
     type Evaluation =
         { /// Objective (−∞ for a candidate outside the scope).
           Score: float
+          /// Alternative objective, used on every other restart (C1: slack-relative; others: = Score).
+          AltScore: float
           /// Violation (as `HuntFinding.Violation`).
           Violation: float
           /// Bound (as `HuntFinding.Bound`).
@@ -196,7 +198,7 @@ module Hunt =
           Parameters: 's -> (string * string) list }
 
     let private invalid =
-        { Score = -infinity; Violation = 0.0; Bound = 0.0; Status = Verdict.Holds; InRegime = false; Description = "outside the scope"; Case = None }
+        { Score = -infinity; AltScore = -infinity; Violation = 0.0; Bound = 0.0; Status = Verdict.Holds; InRegime = false; Description = "outside the scope"; Case = None }
 
     let private uniform (rng: byref<Rng>) lo hi = lo + (hi - lo) * Rng.nextFloat &rng
 
@@ -272,12 +274,21 @@ module Hunt =
 
     /// C1 objective on a case: over every observed entry and condition, (−slack − bound)/scale after the
     /// step (scale ε1, r + ε2, C), its maximiser, and the status of that condition (confirmed when
-    /// −slack > round-off bound). Returns (score, violation, bound, entry, condition), or None when θ ∉ B_r.
+    /// −slack > round-off bound). Returns (score, violation, bound, entry, condition, alternative score), or
+    /// None when θ ∉ B_r. The alternative score divides by the condition's slack before the step instead of
+    /// its scale (the fraction of the available slack one step eats, minus one): also > 0 exactly when confirmed.
     let closureScore (c: ClosureCase) =
         let p = c.Region
         if not (Region.contains p c.Point) then None
         else
             let mutable best = (-infinity, 0.0, 0.0, (0, 0), RegionCondition.Rank)
+            let s0 = Region.slack p c.Point
+            let mutable alt = -infinity
+            let before k =
+                match k with
+                | RegionCondition.Balancedness -> s0.Balancedness
+                | RegionCondition.Rank -> s0.Rank
+                | RegionCondition.Bounded -> s0.Bounded
             for e in c.Task.Observed do
                 let next = Sgd.step c.Hyper c.Task c.Point e
                 if next.W |> Array.forall Linalg.isFinite then
@@ -289,9 +300,12 @@ module Hunt =
                         let score = (v - bb) / scaleOf p k
                         let (bs, _, _, _, _) = best
                         if score > bs then best <- (score, v, bb, e, k)
+                        alt <- max alt ((v - bb) / max (before k) (max bb (1e-300 * scaleOf p k)))
                 else
                     best <- (infinity, infinity, 0.0, e, RegionCondition.Bounded)
-            Some best
+                    alt <- infinity
+            let (score, v, bb, e, k) = best
+            Some(score, v, bb, e, k, alt)
 
     let private c1Describe (c: ClosureCase) (v: float) (b: float) (e: int * int) (k: RegionCondition) =
         sprintf "task %dx%d N=%d, L=%d, widths %s, r=%d, eta=%.4g, lambda=%.4g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; worst entry (%d, %d): %A %s %.3g (round-off bound %.3g)"
@@ -430,8 +444,8 @@ module Hunt =
                 else
                     match closureScore c with
                     | None -> invalid
-                    | Some(score, v, b, e, k) ->
-                        { Score = score; Violation = v; Bound = b; Status = status v b; InRegime = inside
+                    | Some(score, v, b, e, k, alt) ->
+                        { Score = score; AltScore = alt; Violation = v; Bound = b; Status = status v b; InRegime = inside
                           Description = c1Describe c v b e k; Case = Some c }
           Shrinks = closureShrinks o
           Size = closureSize
@@ -479,7 +493,7 @@ module Hunt =
                     if (o.InRegimeOnly && not inside) || not (Region.contains c.Region c.Point) then invalid
                     else
                         let score, v, b, t = absorptionScore c steps (Rng.stream s.Point.Seed 4UL)
-                        { Score = score; Violation = v; Bound = b; Status = status v b; InRegime = inside
+                        { Score = score; AltScore = score; Violation = v; Bound = b; Status = status v b; InRegime = inside
                           Description = sprintf "SGD run of %d steps from a point of B_r (%s); closest approach at step %d: %s %.3g (round-off bound %.3g)" steps (c1Describe c 0.0 0.0 (0, 0) RegionCondition.Rank |> fun d -> d.Substring(0, d.IndexOf("; worst"))) t (if v > 0.0 then "left by" else "slack") (abs v) b
                           Case = None } }
 
@@ -520,7 +534,7 @@ module Hunt =
                 let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
                 let excess = qa - (float p.R + p.Eps2)
                 let tol = ClaimChecks.c2Tolerance p tk lambda net
-                { Score = (excess - tol) / (float p.R + p.Eps2); Violation = excess; Bound = tol; Status = status excess tol; InRegime = contained
+                { Score = (excess - tol) / (float p.R + p.Eps2); AltScore = (excess - tol) / (float p.R + p.Eps2); Violation = excess; Bound = tol; Status = status excess tol; InRegime = contained
                   Description =
                     sprintf "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
                         tk.DOut tk.DIn depth lambda (ch |> Array.map (sprintf "%A") |> String.concat ",") p.R p.Alpha p.Eps2 (FAlpha.name p.Family) qa (float p.R + p.Eps2) tol
@@ -621,6 +635,7 @@ module Hunt =
                 let w = ClaimChecks.witness tk hyper p start entries (int64 steps) (max 1L (int64 steps / 200L)) rng
                 let frac = float w.Steps / float steps
                 { Score = (if w.Reached then frac - 1.0 else 0.0)
+                  AltScore = (if w.Reached then frac - 1.0 else 0.0)
                   Violation = (if w.Reached then 0.0 else 1.0)
                   Bound = 0.0
                   Status = (if w.Reached then Verdict.Holds else Verdict.Inconclusive)
@@ -723,7 +738,7 @@ module Hunt =
                 let minRatio = if System.Double.IsNaN minRatio then 0.0 else minRatio
                 let v = ratio - minRatio
                 let b = (1.0 - ClaimChecks.keepFraction) * ratio
-                { Score = (v - b) / ratio; Violation = v; Bound = b; Status = (if v > b then Verdict.Counterexample else Verdict.Holds); InRegime = isMin && o.EtaFactor <= 1.0
+                { Score = (v - b) / ratio; AltScore = (v - b) / ratio; Violation = v; Bound = b; Status = (if v > b then Verdict.Counterexample else Verdict.Holds); InRegime = isMin && o.EtaFactor <= 1.0
                   Description =
                     sprintf "E1 eps=%.4g L=%d lambda=%.4g: rank-2 critical point (s2/s1 = %.4g, min Hessian eigenvalue %.3g), GD eta = %.3g for %d steps: s2/s1 fell to %.4g"
                         s.Epsilon depth lambda ratio eig hyper.Eta gdSteps minRatio
@@ -811,6 +826,9 @@ module Hunt =
         let mutable stale = 0
         let mutable climbLength = 0
         let mutable initLeft = 0
+        // the objective alternates between restarts: Score on even climbs, AltScore on odd ones
+        let mutable climbIndex = 0
+        let obj (e: Evaluation) = if climbIndex % 2 = 0 then e.Score else e.AltScore
         let timeLeft () = sw.Elapsed.TotalSeconds < settings.MaxSeconds
         let stop () = n >= settings.MaxEvaluations || not (timeLeft ()) || (settings.StopAtFirst && first.IsSome)
         while not (stop ()) do
@@ -823,7 +841,9 @@ module Hunt =
                     pr.Sample rng
                 | None ->
                     // a restart (or, while no initial sample was valid yet, the next initial sample)
-                    if climb && n > 0 && initLeft <= 0 then restarts <- restarts + 1
+                    if climb && n > 0 && initLeft <= 0 then
+                        restarts <- restarts + 1
+                        climbIndex <- climbIndex + 1
                     climbLength <- 0
                     initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
                     pr.Sample rng
@@ -852,15 +872,15 @@ module Hunt =
                 stale <- 0
             else
                 match cur with
-                | Some(_, ce) when e.Score < ce.Score ->
+                | Some(_, ce) when obj e < obj ce ->
                     stale <- stale + 1
                     if stale >= settings.Patience then
                         cur <- None
                         stale <- 0
                 | _ ->
-                    if e.Score > -infinity then
+                    if obj e > -infinity then
                         (match cur with
-                         | Some(_, ce) when e.Score = ce.Score -> stale <- stale + 1
+                         | Some(_, ce) when obj e = obj ce -> stale <- stale + 1
                          | _ -> stale <- 0)
                         cur <- Some(s, e)
                         if stale >= settings.Patience then
@@ -885,6 +905,7 @@ module Hunt =
         | HuntClaim.C6 -> search settings.Claim (c6Problem o (max 200 (settings.Steps * 5))) settings climb
 
     /// The hunt: `initialSamples` fresh random specs per (re)start, then hill climbing from the best of them
+    /// (objective alternating between restarts: `Score`, then `AltScore`)
     /// over the generator's parameters (1–2 field mutations per proposal, equal
     /// scores accepted, restart from a fresh random spec after `Patience` non-improving proposals or after a
     /// confirmed counterexample), each confirmed counterexample shrunk (`shrinkWith`).

@@ -385,7 +385,7 @@ module Hunt =
               | TaskKind.Partial _ -> yield { s with Task = { t with Kind = TaskKind.Full } }
               | _ -> ()
               for x in rounded t.Scale do yield { s with Task = { t with Scale = x } }
-          if o.Depth.IsNone && p.Depth > 2 then yield { s with Point = withDepth (p.Depth - 1) p }
+          if o.Depth.IsNone && p.Depth > 3 then yield { s with Point = withDepth (p.Depth - 1) p }
           for l in 0 .. p.Hidden.Length - 1 do
               if p.Hidden.[l] > 1 then
                   let h = Array.copy p.Hidden
@@ -433,7 +433,8 @@ module Hunt =
           "family", FAlpha.name c.Region.Family ]
 
     let private c1Problem (o: HuntOverrides) : Problem<ClosureSpec> =
-        let minDepth = if o.InRegimeOnly then 3 else 2
+        // L ≥ 3 unless the depth is fixed: a control (λ = 0, large η) then never mixes in the L = 2 control
+        let minDepth = 3
         { Sample = sampleClosure o minDepth 5
           Mutate = mutateClosure o minDepth
           Evaluate =

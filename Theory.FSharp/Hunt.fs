@@ -931,11 +931,12 @@ module Hunt =
         finding HuntClaim.C1 pr s (pr.Evaluate s) 0 0.0 false
 
     /// The C1 negative controls of THEORY.md §4 as hunt overrides (outside the regime on purpose):
-    /// λ = 0, L = 2, η = 30 · etaMax.
+    /// λ = 0, L = 2, η = 30 · etaMax, and η = 6 · etaMax (just outside the regime, where violations are rare).
     let c1Controls =
         [ "lambda = 0", { noOverrides with InRegimeOnly = false; Lambda = Some 0.0 }
           "L = 2", { noOverrides with InRegimeOnly = false; Depth = Some 2 }
-          "eta = 30 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 30.0 } ]
+          "eta = 30 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 30.0 }
+          "eta = 6 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 6.0 } ]
 
     /// Time to the first confirmed counterexample, hunter against random testing with the same generator
     /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first

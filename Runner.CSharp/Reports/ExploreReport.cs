@@ -12,7 +12,7 @@ public static class ExploreReport
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Figure size in pixels.</summary>
-    public const int Width = 900, Height = 600;
+    public const int Width = 900, Height = 700;
 
     private static string G(double x) => x.ToString("G3", Inv);
 
@@ -55,7 +55,7 @@ public static class ExploreReport
         plt.Axes.Bottom.Label.Text = "log10 eta";
         plt.Axes.Left.Label.Text = "log10 lambda";
         plt.Title($"C1 closure map: {taskLabel}, L={m.Depth}, r={m.R}, {FAlpha.name(m.Family)} f_alpha");
-        plt.ShowLegend(Alignment.UpperLeft);
+        plt.ShowLegend(Edge.Bottom);
         return Render(plt);
     }
 
@@ -75,7 +75,7 @@ public static class ExploreReport
         plt.Axes.Bottom.Label.Text = "log10 eta";
         plt.Axes.Left.Label.Text = "log10 lambda";
         plt.Title($"E1 dynamics: eps={p.Epsilon}, L={depth}, width {p.Width}, {p.Steps:N0} steps, {p.Seeds} SGD chains + GD");
-        plt.ShowLegend(Alignment.UpperRight);
+        plt.ShowLegend(Edge.Bottom);
         return Render(plt);
     }
 

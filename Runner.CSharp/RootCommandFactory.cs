@@ -13,6 +13,8 @@ public static class RootCommandFactory
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(StepCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LowRankVerify.Runner.Reports;
+using LowRankVerify.Theory;
+using Microsoft.FSharp.Core;
+
+namespace LowRankVerify.Runner;
+
+/// <summary><c>lowrank experiment two-by-two</c>: the slides' experiment E1 (THEORY.md §5) with a report.</summary>
+public static class ExperimentCommand
+{
+    /// <summary>SGD chains run on this many threads (results do not depend on it).</summary>
+    public const int Threads = 2;
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var d = TwoByTwo.defaults;
+        var epsilon = new Option<double>("--epsilon") { Description = "ε of the task [[1, 1/ε], [ε, 1]] (> 0)", DefaultValueFactory = _ => d.Epsilon };
+        var depth = new Option<int>("--depth") { Description = "depth L, number of weight matrices (1..64)", DefaultValueFactory = _ => d.Depth };
+        var width = new Option<int>("--width") { Description = "hidden width (1..64)", DefaultValueFactory = _ => d.Width };
+        var eta = new Option<double>("--eta") { Description = "SGD and GD learning rate η (> 0)", DefaultValueFactory = _ => d.Eta };
+        var lambda = new Option<double>("--lambda") { Description = "L2 regularisation λ (>= 0, 2ηλ < 1)", DefaultValueFactory = _ => d.Lambda };
+        var steps = new Option<long>("--steps") { Description = "SGD steps per chain and GD steps of the control (1..1e10)", DefaultValueFactory = _ => d.Steps };
+        var seeds = new Option<int>("--seeds") { Description = "number of SGD chains N (1..100000)", DefaultValueFactory = _ => d.Seeds };
+        var seed = new Option<ulong>("--seed") { Description = "master seed S: chain s uses Rng.stream(S, s)", DefaultValueFactory = _ => d.Seed };
+        var offshoots = new Option<int>("--offshoots") { Description = "offshoots per chain K (0..1000)", DefaultValueFactory = _ => d.Offshoots };
+        var offEta = new Option<double>("--offshoot-eta") { Description = "offshoot learning rate (0 < value <= eta)", DefaultValueFactory = _ => d.OffshootEta };
+        var offLambda = new Option<double>("--offshoot-lambda") { Description = "offshoot regularisation (0 <= value <= lambda)", DefaultValueFactory = _ => d.OffshootLambda };
+        var offSteps = new Option<long>("--offshoot-steps") { Description = "most SGD steps of one offshoot (>= 1)", DefaultValueFactory = _ => d.OffshootMaxSteps };
+        var regimeSteps = new Option<long>("--regime-steps") { Description = "steps per chain of the regime map (0 skips the map)", DefaultValueFactory = _ => 1_000_000L };
+        var regimeSeeds = new Option<int>("--regime-seeds") { Description = "seeds per regime of the regime map (1..10000)", DefaultValueFactory = _ => 8 };
+        var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-experiment-two-by-two/)" };
+        var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
+        var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final line" };
+
+        var twoByTwo = new Command("two-by-two", "E1: SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, regime map, report.");
+        foreach (var o in new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force, quiet })
+            twoByTwo.Options.Add(o);
+        twoByTwo.SetAction(parse =>
+        {
+            var p = new TwoByTwoParams(
+                parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
+                parse.GetValue(steps), parse.GetValue(seeds), parse.GetValue(seed), parse.GetValue(offshoots),
+                parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
+            Validate(p);
+            var rs = parse.GetValue(regimeSteps);
+            var rn = parse.GetValue(regimeSeeds);
+            if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--regime-steps", "must be an integer in 0..1e10 (0 skips the map)");
+            if (rn < 1 || rn > 10_000) throw new InputException("--regime-seeds", "must be an integer in 1..10000");
+            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
+            var dir = OutputDirectory.Prepare(parse.GetValue(output), "experiment-two-by-two", parse.GetValue(force), run.StartedUtc);
+            var isQuiet = parse.GetValue(quiet);
+
+            var (result, seconds, regimes) = Progress.Run(isQuiet, progress => RunE1(p, rs, rn, progress));
+            var doc = new Document("LowRankVerify: the slides' experiment E1");
+            ReportWriter.AddProvenance(doc, run);
+            var figs = E1Report.WriteFigures(dir, result);
+            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, regimes, ReplayCommand(p, rs, rn));
+            var json = new
+            {
+                schemaVersion = ReportWriter.SchemaVersion,
+                command = "experiment two-by-two",
+                run,
+                e1 = E1Report.Json(result, seconds, regimes),
+            };
+            var where = ReportWriter.Write(dir, json, doc);
+            Console.WriteLine(E1Report.ConsoleLine(result, seconds));
+            Console.WriteLine(where);
+            return Cli.Ok;
+        });
+
+        var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two).");
+        cmd.Subcommands.Add(twoByTwo);
+        return cmd;
+    }
+
+    /// <summary>Validates E1 parameters; an error names the option and the rule (exit 2).</summary>
+    public static void Validate(TwoByTwoParams p)
+    {
+        var v = TwoByTwo.validate(p);
+        if (v.IsError)
+        {
+            var field = string.Join(", ", v.ErrorValue.Field.Split(", ").Select(f => "--" + f));
+            throw new InputException(field, v.ErrorValue.Rule);
+        }
+    }
+
+    /// <summary>The command line that replays an E1 run.</summary>
+    public static string ReplayCommand(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return "dotnet run --project Runner.CSharp -c Release -- experiment two-by-two " +
+               string.Format(inv, "--epsilon {0} --depth {1} --width {2} --eta {3} --lambda {4} --steps {5} --seeds {6} --seed {7} ",
+                   p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed) +
+               string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
+                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds);
+    }
+
+    /// <summary>Runs E1 and its regime map (skipped when <paramref name="regimeSteps"/> is 0) with progress.</summary>
+    public static (TwoByTwoResult Result, double Seconds, IReadOnlyList<RegimeRun> Regimes) RunE1(
+        TwoByTwoParams p, long regimeSteps, int regimeSeeds, Progress progress)
+    {
+        var stage = progress.Begin($"E1: {p.Seeds} SGD chains + GD control", p.Seeds + 1);
+        var clock = Stopwatch.StartNew();
+        var result = TwoByTwo.run(p, Threads, FuncConvert.FromAction<int>(_ => stage.Advance()));
+        var seconds = clock.Elapsed.TotalSeconds;
+        stage.Done();
+        var regimes = new List<RegimeRun>();
+        if (regimeSteps > 0)
+        {
+            var list = TwoByTwo.regimes(p, regimeSteps, regimeSeeds);
+            var rstage = progress.Begin($"E1 regime map: {list.Length} regimes", list.Length * (regimeSeeds + 1));
+            foreach (var (label, q) in list.Select(t => (t.Item1, t.Item2)))
+            {
+                rstage.Message(label);
+                Validate(q);
+                var c = Stopwatch.StartNew();
+                var r = TwoByTwo.run(q, Threads, FuncConvert.FromAction<int>(_ => rstage.Advance()));
+                regimes.Add(new RegimeRun(label, r, c.Elapsed.TotalSeconds));
+            }
+            rstage.Done();
+        }
+        return (result, seconds, regimes);
+    }
+}

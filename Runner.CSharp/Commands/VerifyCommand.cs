@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LowRankVerify.Runner.Reports;
+using LowRankVerify.Theory;
+using Microsoft.FSharp.Core;
+
+namespace LowRankVerify.Runner;
+
+/// <summary><c>lowrank verify</c>: the main job. Checks every claim C1–C7 and its negative controls,
+/// runs the slides' experiment E1, and writes a report. Exit 0 when every claim holds and every control
+/// fails as expected, 1 otherwise, 2 on invalid input.</summary>
+public static class VerifyCommand
+{
+    /// <summary>A tier: claim-check budget and E1 size.</summary>
+    private sealed record Tier(string Name, int Cases, long SimulationSteps, long E1Steps, int E1Seeds, long RegimeSteps, int RegimeSeeds);
+
+    /// <summary>quick (default: 56 s measured on 2 idle cores, C4, C5 and E1 dominate) and full (larger budgets: 2000 cases, 5e5 steps per simulated run, E1 with 64 seeds × 1e7 steps).</summary>
+    private static readonly Tier[] Tiers =
+    [
+        new("quick", 600, 200_000, TwoByTwo.defaults.Steps, TwoByTwo.defaults.Seeds, 1_000_000, 8),
+        new("full", 2_000, 500_000, 10_000_000, 64, 3_000_000, 16),
+    ];
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var tier = new Option<string>("--tier") { Description = "quick (default, about 5 minutes on 2 cores) or full (larger budgets)", DefaultValueFactory = _ => "quick" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the claim checks and of E1 (every case and chain derives its stream from it)", DefaultValueFactory = _ => 1UL };
+        var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-verify/)" };
+        var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
+        var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the verdict line" };
+        var cmd = new Command("verify", "Main job: check claims C1–C7 and their negative controls, run E1, write a report (exit 0 = all hold).");
+        foreach (var o in new Option[] { tier, seed, output, force, quiet }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var tierName = parse.GetValue(tier) ?? "quick";
+            var t = Tiers.FirstOrDefault(x => x.Name == tierName)
+                    ?? throw new InputException("--tier", $"must be quick or full, not '{tierName}'");
+            var s = parse.GetValue(seed);
+            var budget = new CheckBudget(t.Cases, s, t.SimulationSteps);
+            var e1 = TwoByTwo.withBudget(t.E1Steps, t.E1Seeds, s, TwoByTwo.defaults);
+            ExperimentCommand.Validate(e1);
+            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
+            var dir = OutputDirectory.Prepare(parse.GetValue(output), "verify", parse.GetValue(force), run.StartedUtc);
+            var clock = Stopwatch.StartNew();
+
+            var (claims, controls, e1Result, e1Seconds, regimes) = Progress.Run(parse.GetValue(quiet), progress =>
+            {
+                var cs = progress.Begin("claims C1–C7", 7);
+                var seen = new HashSet<string>();
+                var claimOutcomes = ClaimChecks.runClaims(budget, FuncConvert.FromAction<string>(m =>
+                {
+                    cs.Message(m);
+                    var id = m.Length >= 2 && m[0] == 'C' && char.IsDigit(m[1]) ? m[..2] : null;
+                    if (id is not null && seen.Add(id)) cs.Advance();
+                }));
+                cs.Done();
+                var ks = progress.Begin("negative controls", null);
+                var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); }));
+                ks.Done();
+                var (r, sec, reg) = ExperimentCommand.RunE1(e1, t.RegimeSteps, t.RegimeSeeds, progress);
+                return (claimOutcomes, controlOutcomes, r, sec, reg);
+            });
+
+            var passed = ClaimsReport.AllPassed(claims, controls);
+            var doc = new Document("LowRankVerify: verification report");
+            ReportWriter.AddProvenance(doc, run);
+            ClaimsReport.AddSection(doc, claims, controls, budget, t.Name);
+            var figs = E1Report.WriteFigures(dir, e1Result);
+            E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, regimes,
+                ExperimentCommand.ReplayCommand(e1, t.RegimeSteps, t.RegimeSeeds));
+            doc.H(2, "Replay");
+            doc.P($"Total wall time {clock.Elapsed.TotalSeconds:0} s. The whole verification replays with:");
+            doc.C($"dotnet run --project Runner.CSharp -c Release -- verify --tier {t.Name} --seed {s}");
+            var json = new
+            {
+                schemaVersion = ReportWriter.SchemaVersion,
+                command = "verify",
+                run,
+                tier = t.Name,
+                budget = new { cases = budget.Cases, seed = budget.Seed, simulationSteps = budget.SimulationSteps },
+                passed,
+                exitCode = passed ? Cli.Ok : Cli.CheckFailed,
+                wallSeconds = clock.Elapsed.TotalSeconds,
+                results = ClaimsReport.Json(claims, controls),
+                e1 = E1Report.Json(e1Result, e1Seconds, regimes),
+            };
+            var where = ReportWriter.Write(dir, json, doc);
+            foreach (var c in claims)
+                Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.Seconds:0.0}s)");
+            foreach (var c in controls)
+                Console.WriteLine($"control {c.Control}: {(c.FailedAsExpected ? "failed as expected" : "DID NOT FAIL")}");
+            Console.WriteLine(E1Report.ConsoleLine(e1Result, e1Seconds));
+            Console.WriteLine($"{(passed ? "PASS" : "FAIL")}: {claims.Count(c => c.Verdict.IsHolds)}/{claims.Length} claims hold, " +
+                              $"{controls.Count(c => c.FailedAsExpected)}/{controls.Length} controls failed as expected; {clock.Elapsed.TotalSeconds:0}s");
+            Console.WriteLine(where);
+            return passed ? Cli.Ok : Cli.CheckFailed;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using LowRankVerify.Theory;
+
+namespace LowRankVerify.Runner.Reports;
+
+/// <summary>The claim checks C1–C7 and their negative controls in a report (tables, counterexamples
+/// with replay commands) and in results.json.</summary>
+public static class ClaimsReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Lower-case verdict word used in tables and JSON: holds, counterexample, inconclusive.</summary>
+    public static string Word(Verdict v) =>
+        v.IsHolds ? "holds" : v.IsCounterexample ? "counterexample" : "inconclusive";
+
+    /// <summary>True when every claim holds and every control failed as expected (exit code 0).</summary>
+    public static bool AllPassed(ClaimOutcome[] claims, ControlOutcome[] controls) =>
+        claims.All(c => c.Verdict.IsHolds) && controls.All(c => c.FailedAsExpected);
+
+    /// <summary>Claims and controls as JSON objects.</summary>
+    public static object Json(ClaimOutcome[] claims, ControlOutcome[] controls) => new
+    {
+        claims = claims.Select(c => new
+        {
+            claim = c.Claim,
+            name = c.Name,
+            statement = c.Statement,
+            verdict = Word(c.Verdict),
+            casesTried = c.CasesTried,
+            boundaryCoverage = c.BoundaryCoverage,
+            seconds = c.Seconds,
+            counterexamples = c.Counterexamples.Select(x => new
+            {
+                claim = x.Claim, description = x.Description, violation = x.Violation, bound = x.Bound,
+                status = Word(x.Status), replay = x.Replay,
+            }),
+        }),
+        controls = controls.Select(c => new
+        {
+            control = c.Control, claim = c.Claim, failedAsExpected = c.FailedAsExpected, casesTried = c.CasesTried,
+            seconds = c.Seconds, example = c.Example,
+        }),
+    };
+
+    /// <summary>Adds the verdict summary, the claims table, the controls table and the counterexamples.</summary>
+    public static void AddSection(Document doc, ClaimOutcome[] claims, ControlOutcome[] controls, CheckBudget budget, string tier)
+    {
+        var holds = claims.Count(c => c.Verdict.IsHolds);
+        var failed = controls.Count(c => c.FailedAsExpected);
+        doc.H(2, "Verdict");
+        doc.P((AllPassed(claims, controls) ? "**PASS**" : "**FAIL**") +
+              $": {holds} of {claims.Length} claims hold, {claims.Count(c => c.Verdict.IsCounterexample)} have a confirmed counterexample, " +
+              $"{claims.Count(c => c.Verdict.IsInconclusive)} inconclusive; {failed} of {controls.Length} negative controls failed as they must. " +
+              "The run passes (exit 0) only when every claim holds and every control fails.");
+        doc.P($"Tier `{tier}`: {budget.Cases.ToString(Inv)} random cases per property, {budget.SimulationSteps.ToString("N0", Inv)} SGD steps per " +
+              $"simulated run, seed {budget.Seed.ToString(Inv)} (every case derives its stream from it). A violation counts as a counterexample " +
+              "only when it exceeds the round-off bound of its case; a smaller one makes the claim inconclusive.");
+        doc.H(2, "Claims C1–C7");
+        doc.T(["claim", "name", "verdict", "cases tried", "boundary coverage", "time"],
+            claims.Select(c => (IReadOnlyList<string>)
+            [
+                c.Claim, c.Name, Word(c.Verdict), c.CasesTried.ToString(Inv),
+                c.BoundaryCoverage.Length > 0 ? c.BoundaryCoverage : "—", $"{c.Seconds:0.0}s",
+            ]));
+        doc.P("What each check states, in the regime it was run in:");
+        doc.List(claims.Select(c => $"**{c.Claim} {c.Name}**: {c.Statement}"));
+        doc.H(2, "Negative controls");
+        doc.P("Each control runs a check under violated hypotheses (λ = 0, too large η, a broken step, gradient descent, SDE noise, …); " +
+              "a control that does not fail shows a check that cannot fail, and fails the run.");
+        doc.T(["control", "claim", "failed as expected", "cases tried", "time", "first failing case"],
+            controls.Select(c => (IReadOnlyList<string>)
+            [
+                c.Control, c.Claim, c.FailedAsExpected ? "yes" : "**NO**", c.CasesTried.ToString(Inv), $"{c.Seconds:0.0}s",
+                c.Example.Length > 0 ? c.Example : "—",
+            ]));
+        var all = claims.SelectMany(c => c.Counterexamples).ToList();
+        var confirmed = all.Where(x => x.Status.IsCounterexample).ToList();
+        var undecided = all.Where(x => !x.Status.IsCounterexample).ToList();
+        doc.H(2, "Counterexamples");
+        if (confirmed.Count == 0)
+            doc.P("No confirmed counterexample (a violation larger than its round-off bound) in the cases tried.");
+        foreach (var x in confirmed)
+        {
+            doc.H(3, $"{x.Claim}: counterexample (violation {x.Violation.ToString("G4", Inv)}, round-off bound {x.Bound.ToString("G4", Inv)})");
+            doc.P(x.Description);
+            doc.P("Replay:");
+            doc.C(x.Replay);
+        }
+        if (undecided.Count > 0)
+        {
+            const int perClaim = 5;
+            doc.H(3, $"Inconclusive cases ({undecided.Count})");
+            doc.P("Violations within their round-off bound, or cases the check could not decide: per claim " +
+                  string.Join(", ", undecided.GroupBy(x => x.Claim).Select(g => $"{g.Key}: {g.Count()}")) +
+                  $". At most {perClaim} per claim are shown; all are in `results.json`.");
+            doc.T(["claim", "case", "violation", "round-off bound", "replay"],
+                undecided.GroupBy(x => x.Claim).SelectMany(g => g.Take(perClaim)).Select(x => (IReadOnlyList<string>)
+                [
+                    x.Claim, x.Description, x.Violation.ToString("G4", Inv), x.Bound.ToString("G4", Inv), $"`{x.Replay}`",
+                ]));
+        }
+    }
+}

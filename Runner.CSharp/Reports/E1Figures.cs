@@ -1,0 +1,139 @@
+using LowRankVerify.Theory;
+using ScottPlot;
+
+namespace LowRankVerify.Runner.Reports;
+
+/// <summary>A rendered figure: SVG text and PNG bytes of the same plot.</summary>
+public sealed record RenderedFigure(string Svg, byte[] Png);
+
+/// <summary>The figures of E1 (THEORY.md §5), drawn with ScottPlot: the slides' layout for one chain
+/// with the gradient-descent control, and the distribution of jump steps over the chains.</summary>
+public static class E1Figures
+{
+    /// <summary>Figure size in pixels.</summary>
+    public const int Width = 1000, Height = 560;
+
+    private static readonly Color Red = Color.FromHex("#d62728");
+    private static readonly Color DarkRed = Color.FromHex("#7f0000");
+    private static readonly Color LightBlue = Color.FromHex("#6baed6");
+    private static readonly Color DarkBlue = Color.FromHex("#08306b");
+    private static readonly Color Grey = Color.FromHex("#555555");
+
+    /// <summary>The chain drawn in the main figure: the lowest-index chain that jumped (the figure is
+    /// then about the jump), chain 0 when none did.</summary>
+    public static TwoByTwoRun ShownChain(TwoByTwoResult r) =>
+        r.Chains.FirstOrDefault(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.JumpStep)) ?? r.Chains[0];
+
+    private static void LogX(Plot plt, string label)
+    {
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = x => x == Math.Round(x) ? $"1e{x:0}" : "",
+        };
+        plt.Axes.Bottom.Label.Text = label;
+    }
+
+    private static RenderedFigure Render(Plot plt) =>
+        new(plt.GetSvgXml(Width, Height), plt.GetImageBytes(Width, Height, ImageFormat.Png));
+
+    /// <summary>The slides' figure for one chain: x = steps (log scale); s₂/s₁ of A_θ in red (left
+    /// axis); test error in light blue (right axis); final test errors of the offshoots in dark blue,
+    /// one point at each branch step; the gradient-descent control dashed in the same colours; a grey
+    /// line at the jump step.</summary>
+    public static RenderedFigure Slides(TwoByTwoResult r)
+    {
+        var chain = ShownChain(r);
+        var plt = new Plot();
+        var obs = chain.Observations.Where(o => o.Step >= 1).ToArray();
+        var gd = r.Gd.Observations.Where(o => o.Step >= 1).ToArray();
+        double[] X(IEnumerable<TwoByTwoObservation> os) => os.Select(o => Math.Log10(o.Step)).ToArray();
+
+        var gdRatio = plt.Add.Scatter(X(gd), gd.Select(o => o.Ratio).ToArray());
+        gdRatio.Color = DarkRed; gdRatio.MarkerSize = 0; gdRatio.LineWidth = 2; gdRatio.LinePattern = LinePattern.Dashed;
+        gdRatio.LegendText = "GD control: s2/s1";
+        var gdErr = plt.Add.Scatter(X(gd), gd.Select(o => o.TestError).ToArray());
+        gdErr.Color = LightBlue; gdErr.MarkerSize = 0; gdErr.LineWidth = 2; gdErr.LinePattern = LinePattern.Dashed;
+        gdErr.LegendText = "GD control: test error";
+        gdErr.Axes.YAxis = plt.Axes.Right;
+
+        var ratio = plt.Add.Scatter(X(obs), obs.Select(o => o.Ratio).ToArray());
+        ratio.Color = Red; ratio.MarkerSize = 0; ratio.LineWidth = 2.5f;
+        ratio.LegendText = $"SGD chain {chain.Chain}: s2/s1";
+        var err = plt.Add.Scatter(X(obs), obs.Select(o => o.TestError).ToArray());
+        err.Color = LightBlue; err.MarkerSize = 0; err.LineWidth = 2.5f;
+        err.LegendText = $"SGD chain {chain.Chain}: test error";
+        err.Axes.YAxis = plt.Axes.Right;
+
+        if (chain.Offshoots.Length > 0)
+        {
+            var offs = chain.Offshoots.Where(o => o.BranchStep >= 1).ToArray();
+            var pts = plt.Add.Scatter(offs.Select(o => Math.Log10(o.BranchStep)).ToArray(), offs.Select(o => o.FinalTestError).ToArray());
+            pts.Color = DarkBlue; pts.LineWidth = 0; pts.MarkerSize = 9; pts.MarkerShape = MarkerShape.FilledCircle;
+            pts.LegendText = "offshoots: final test error (at branch step)";
+            pts.Axes.YAxis = plt.Axes.Right;
+        }
+        if (Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(chain.JumpStep))
+        {
+            var v = plt.Add.VerticalLine(Math.Log10(chain.JumpStep.Value));
+            v.Color = Grey; v.LineWidth = 1; v.LinePattern = LinePattern.Dotted;
+            v.LegendText = $"jump into B_1 (step {chain.JumpStep.Value:N0})";
+        }
+        LogX(plt, "SGD / GD steps (log scale)");
+        plt.Axes.Left.Label.Text = "s2/s1 of A_θ";
+        plt.Axes.Right.Label.Text = "test error |A*_01 − A_θ,01|";
+        var maxErr = Math.Max(1.0, chain.Observations.Concat(r.Gd.Observations).Max(o => o.TestError));
+        plt.Axes.SetLimitsY(-0.03, 1.05, plt.Axes.Left);
+        plt.Axes.SetLimitsY(-0.03 * maxErr * 1.1, maxErr * 1.1, plt.Axes.Right);
+        var xmax = Math.Log10(Math.Max(10, r.Params.Steps));
+        plt.Axes.SetLimitsX(0, xmax);
+        var p = r.Params;
+        plt.Title($"E1: ε={p.Epsilon}, L={p.Depth}, width {p.Width}, η={p.Eta}, λ={p.Lambda}; offshoots η={p.OffshootEta}, λ={p.OffshootLambda}");
+        plt.ShowLegend(Alignment.LowerLeft);
+        return Render(plt);
+    }
+
+    /// <summary>Empirical distribution (ECDF) of the jump step over the chains, x on a log scale; chains
+    /// that never jumped keep the curve below 1 (the plateau's height is the fraction that jumped).</summary>
+    public static RenderedFigure JumpDistribution(TwoByTwoResult r)
+    {
+        var plt = new Plot();
+        var jumps = r.Chains.Where(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.JumpStep))
+            .Select(c => (double)c.JumpStep.Value).OrderBy(x => x).ToArray();
+        var n = (double)r.Chains.Length;
+        var xmax = Math.Log10(Math.Max(10, r.Params.Steps));
+        var xs = new List<double> { 0 };
+        var ys = new List<double> { 0 };
+        for (var k = 0; k < jumps.Length; k++)
+        {
+            xs.Add(Math.Log10(Math.Max(1, jumps[k])));
+            ys.Add((k + 1) / n);
+        }
+        xs.Add(xmax);
+        ys.Add(jumps.Length / n);
+        var ecdf = plt.Add.Scatter(xs.ToArray(), ys.ToArray());
+        ecdf.ConnectStyle = ConnectStyle.StepHorizontal;
+        ecdf.Color = Red; ecdf.LineWidth = 2.5f; ecdf.MarkerSize = 0;
+        ecdf.LegendText = $"SGD chains that jumped by step t ({jumps.Length} of {r.Chains.Length})";
+        if (jumps.Length > 0)
+        {
+            var rug = plt.Add.Scatter(jumps.Select(j => Math.Log10(Math.Max(1, j))).ToArray(), jumps.Select(_ => 0.0).ToArray());
+            rug.LineWidth = 0; rug.MarkerSize = 10; rug.MarkerShape = MarkerShape.VerticalBar; rug.Color = DarkBlue;
+            rug.LegendText = "jump steps";
+        }
+        var gdJumped = Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(r.Gd.JumpStep);
+        if (gdJumped)
+        {
+            var v = plt.Add.VerticalLine(Math.Log10(Math.Max(1, r.Gd.JumpStep.Value)));
+            v.Color = DarkRed; v.LinePattern = LinePattern.Dashed; v.LegendText = "GD control entered B_1 here";
+        }
+        LogX(plt, "step t (log scale)");
+        plt.Axes.Left.Label.Text = "fraction of chains jumped";
+        plt.Axes.SetLimitsY(-0.03, 1.05);
+        plt.Axes.SetLimitsX(0, xmax);
+        plt.Title($"E1 jump steps over {r.Chains.Length} seeds (GD control {(gdJumped ? "jumped" : "never jumped")})");
+        plt.ShowLegend(Alignment.UpperLeft);
+        return Render(plt);
+    }
+}

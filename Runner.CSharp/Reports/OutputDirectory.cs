@@ -47,6 +47,10 @@ public sealed class OutputDirectory
         return new OutputDirectory(System.IO.Path.GetFullPath(path));
     }
 
+    /// <summary>The existing directory of an interrupted run, for <c>--resume</c>: its partial report is
+    /// replaced by the resumed run's report (no <c>--force</c> needed: it is the same run).</summary>
+    public static OutputDirectory Existing(string path) => new(System.IO.Path.GetFullPath(path));
+
     /// <summary>Writes a text file atomically (UTF-8 without BOM, LF line ends as given).</summary>
     public string WriteText(string name, string text) => WriteBytes(name, new UTF8Encoding(false).GetBytes(text));
 

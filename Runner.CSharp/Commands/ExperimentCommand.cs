@@ -129,31 +129,4 @@ public static class ExperimentCommand
                string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
                    p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds);
     }
-
-    /// <summary>Runs E1 and its regime map (skipped when <paramref name="regimeSteps"/> is 0) with progress.</summary>
-    public static (TwoByTwoResult Result, double Seconds, IReadOnlyList<RegimeRun> Regimes) RunE1(
-        TwoByTwoParams p, long regimeSteps, int regimeSeeds, Progress progress)
-    {
-        var stage = progress.Begin($"E1: {p.Seeds} SGD chains + GD control", p.Seeds + 1);
-        var clock = Stopwatch.StartNew();
-        var result = TwoByTwo.run(p, Threads, FuncConvert.FromAction<int>(_ => stage.Advance()));
-        var seconds = clock.Elapsed.TotalSeconds;
-        stage.Done();
-        var regimes = new List<RegimeRun>();
-        if (regimeSteps > 0)
-        {
-            var list = TwoByTwo.regimes(p, regimeSteps, regimeSeeds);
-            var rstage = progress.Begin($"E1 regime map: {list.Length} regimes", list.Length * (regimeSeeds + 1));
-            foreach (var (label, q) in list.Select(t => (t.Item1, t.Item2)))
-            {
-                rstage.Message(label);
-                Validate(q);
-                var c = Stopwatch.StartNew();
-                var r = TwoByTwo.run(q, Threads, FuncConvert.FromAction<int>(_ => rstage.Advance()));
-                regimes.Add(new RegimeRun(label, r, c.Elapsed.TotalSeconds));
-            }
-            rstage.Done();
-        }
-        return (result, seconds, regimes);
-    }
 }

@@ -158,3 +158,186 @@ type LongRunTests() =
             Assert.Contains("Divergences", File.ReadAllText(Path.Combine(out, "report.md")))
         finally
             CliRun.cleanup dir
+
+/// Hostile input for the long-running commands and their checkpoint files (issue "Long runs that
+/// survive"): every case exits 2 with one stderr line naming the field, nothing on stdout, before any
+/// long work starts. In-process (`CliRun.run`), like the evaluate/step table in CliTests.fs.
+[<Collection("Console")>]
+type LongRunHostileTests() =
+
+    /// A small E1 whose checkpoint the checkpoint cases mutate: 2 chains + GD, 500 steps taken each.
+    let plan () =
+        let p = { TwoByTwo.defaults with Steps = 2000L; Seeds = 2; Offshoots = 1; OffshootMaxSteps = 1000L }
+        let plan = E1Plan.Fresh(p, 0L, 1)
+        let cursors = plan.Jobs.[0].Cursors
+        for k in 0 .. cursors.Length - 1 do
+            cursors.[k] <- TwoByTwo.advance p cursors.[k] 500L
+        plan
+
+    /// The valid checkpoint text of `plan ()` (written by the runner's own writer).
+    let validText =
+        lazy
+            (let d = CliRun.tempDir ()
+             try
+                 let pl = plan ()
+                 let path = CheckpointFile.Write(d, ExperimentCommand.CommandName, Action<LowRankVerify.Runner.Json.JsonOut>(fun w -> pl.Write w))
+                 File.ReadAllText path
+             finally
+                 CliRun.cleanup d)
+
+    /// First match of `pattern` replaced by `by` (fails the test when the pattern is absent, so a
+    /// mutation can never silently leave the file valid).
+    let sub (pattern: string) (by: string) (text: string) =
+        let r = Text.RegularExpressions.Regex(pattern)
+        if not (r.IsMatch text) then failwithf "mutation pattern %s not found" pattern
+        r.Replace(text, by, 1)
+
+    let exp extra =
+        [ "experiment"; "two-by-two" ] @ extra
+
+    let small = [ "--steps"; "1000"; "--seeds"; "1"; "--offshoots"; "0"; "--regime-steps"; "0"; "--quiet" ]
+
+    /// (name, checkpoint text mutation, command, field the error must name).
+    let checkpointCases: (string * (string -> string) * string list * string) list =
+        let e = exp [ "--resume"; "{dir}"; "--quiet" ]
+        [ "truncated checkpoint", (fun t -> t.Substring(0, t.Length / 2)), e, "--resume"
+          "empty checkpoint", (fun _ -> ""), e, "--resume"
+          "root is an array", (fun _ -> "[]"), e, "--resume"
+          "not a checkpoint (format)", sub "lowrank-checkpoint" "something-else", e, "format"
+          "other version", sub "\"version\": 1" "\"version\": 2", e, "version"
+          "checkpoint of verify", sub "\"command\": \"experiment two-by-two\"" "\"command\": \"verify\"", e, "command"
+          "experiment checkpoint resumed by verify", id, [ "verify"; "--resume"; "{dir}"; "--quiet" ], "command"
+          "duplicate key", sub "\"version\": 1," "\"version\": 1, \"version\": 1,", e, "version"
+          "unknown key", sub "\"version\": 1," "\"version\": 1, \"extra\": 1,", e, "extra"
+          "NaN weight", sub "\"weights\": \\[" "\"weights\": [NaN, ", e, "engine.weights[0]"
+          "Infinity epsilon", sub "\"epsilon\": 0.1" "\"epsilon\": Infinity", e, "e1Parameters.epsilon"
+          "number overflowing double", sub "\"epsilon\": 0.1" "\"epsilon\": 1e999", e, "e1Parameters.epsilon"
+          "step is a string", sub "\"step\": \\d+" "\"step\": \"500\"", e, "cursors[0].step"
+          "step beyond the run", sub "\"step\": \\d+" "\"step\": 99999999", e, "cursors[0].step"
+          "negative steps", sub "\"steps\": 2000" "\"steps\": -5", e, "e1Parameters.steps"
+          "huge steps", sub "\"steps\": 2000" "\"steps\": 1e300", e, "e1Parameters.steps"
+          "seeds 0", sub "\"seeds\": 2" "\"seeds\": 0", e, "e1Parameters.seeds"
+          "huge seeds", sub "\"seeds\": 2" "\"seeds\": 1000000000", e, "e1Parameters.seeds"
+          "declared 1e9-weight network (width)", sub "\"width\": 2" "\"width\": 40000", e, "e1Parameters.width"
+          "seeds do not match the cursors", sub "\"seeds\": 2" "\"seeds\": 3", e, "cursors[2].chain"
+          "eta with lambda breaks 2*eta*lambda < 1", sub "\"eta\": 0.5" "\"eta\": 40", e, "e1Parameters.eta"
+          "one weight too many", sub "\"weights\": \\[" "\"weights\": [0, ", e, "engine.weights"
+          "one weight too few", sub "\"weights\": \\[[^,]+, " "\"weights\": [", e, "engine.weights"
+          "a million weights (bounded read)",
+          sub "\"weights\": \\[" ("\"weights\": [" + String.replicate 1_000_000 "0, "), e, "engine.weights"
+          "zero scale", sub "\"scales\": \\[1" "\"scales\": [0", e, "engine.scales"
+          "rng not a uint64", sub "\"rng\": \"\\d+\"" "\"rng\": \"-1\"", e, "cursors[0].rng"
+          "rng a number", sub "\"rng\": \"\\d+\"" "\"rng\": 5", e, "cursors[0].rng"
+          "next does not match observations", sub "\"next\": \\d+" "\"next\": 3", e, "cursors[0].next"
+          "observation off the grid", sub "\"step\": \\[0, 1," "\"step\": [0, 2,", e, "observations.step[1]"
+          "observation rank 7", sub "\"rank\": \\[2" "\"rank\": [7", e, "observations.rank[0]"
+          "unfinished run without engine", sub "\"engine\": \\{[^}]*\\}" "\"engine\": null", e, "cursors[0].engine"
+          "label of another plan", sub "\"label\": \"main\"" "\"label\": \"other\"", e, "jobs[0].label"
+          "jobs before parameters",
+          (fun t -> t.Replace("\"e1Parameters\"", "\"zz\"").Replace("\"jobs\"", "\"e1Parameters\"").Replace("\"zz\"", "\"jobs\"")),
+          e, "--resume" ]
+
+    /// (name, args, field) for options; {dir} is a fresh empty temp directory, {file} a file in it.
+    let optionCases: (string * string list * string) list =
+        [ "experiment --steps 0", exp ([ "--steps"; "0" ] @ small.[2..]), "--steps"
+          "experiment --steps negative", exp ([ "--steps"; "-5" ] @ small.[2..]), "--steps"
+          "experiment --steps huge", exp ([ "--steps"; "100000000000" ] @ small.[2..]), "--steps"
+          "experiment --steps beyond int64", exp ([ "--steps"; "1e30" ] @ small.[2..]), "--steps"
+          "experiment --steps not a number", exp ([ "--steps"; "abc" ] @ small.[2..]), "--steps"
+          "experiment --seeds 0", exp ([ "--seeds"; "0"; "--steps"; "1000"; "--regime-steps"; "0" ]), "--seeds"
+          "experiment --seeds negative", exp ([ "--seeds"; "-1"; "--steps"; "1000"; "--regime-steps"; "0" ]), "--seeds"
+          "experiment --seeds huge", exp ([ "--seeds"; "1000000"; "--steps"; "1000"; "--regime-steps"; "0" ]), "--seeds"
+          "experiment --eta NaN", exp ([ "--eta"; "NaN" ] @ small), "--eta"
+          "experiment --eta Infinity", exp ([ "--eta"; "Infinity" ] @ small), "--eta"
+          "experiment --eta 0", exp ([ "--eta"; "0" ] @ small), "--eta"
+          "experiment --eta overflow", exp ([ "--eta"; "1e400" ] @ small), "--eta"
+          "experiment 2*eta*lambda >= 1", exp ([ "--eta"; "30" ] @ small), "--eta, --lambda"
+          "experiment --lambda negative", exp ([ "--lambda"; "-0.1" ] @ small), "--lambda"
+          "experiment --epsilon 0", exp ([ "--epsilon"; "0" ] @ small), "--epsilon"
+          "experiment --depth 0", exp ([ "--depth"; "0" ] @ small), "--depth"
+          "experiment --depth huge", exp ([ "--depth"; "100000" ] @ small), "--depth"
+          "experiment declared 1e9-weight network", exp ([ "--width"; "40000" ] @ small), "--width"
+          "experiment --offshoot-eta above eta", exp ([ "--offshoot-eta"; "1" ] @ small), "--offshoot-eta"
+          "experiment --offshoot-steps 0", exp ([ "--offshoot-steps"; "0" ] @ small), "--offshoot-steps"
+          "experiment --regime-steps negative", exp ([ "--steps"; "1000"; "--seeds"; "1"; "--regime-steps"; "-1" ]), "--regime-steps"
+          "experiment --regime-seeds 0", exp ([ "--steps"; "1000"; "--seeds"; "1"; "--regime-seeds"; "0" ]), "--regime-seeds"
+          "experiment --checkpoint-every negative", exp ([ "--checkpoint-every"; "-1" ] @ small), "--checkpoint-every"
+          "experiment --checkpoint-every NaN", exp ([ "--checkpoint-every"; "NaN" ] @ small), "--checkpoint-every"
+          "experiment --checkpoint-steps 0", exp ([ "--checkpoint-steps"; "0" ] @ small), "--checkpoint-steps"
+          "experiment --checkpoint-steps negative", exp ([ "--checkpoint-steps"; "-10" ] @ small), "--checkpoint-steps"
+          "experiment --out is a file", exp ([ "--out"; "{file}" ] @ small), "--out"
+          "experiment --out not empty without --force", exp ([ "--out"; "{full}" ] @ small), "--out"
+          "experiment unknown option", exp ([ "--bogus" ] @ small), "--bogus"
+          "experiment unknown subcommand", [ "experiment"; "three-by-three" ], "three-by-three"
+          "experiment --resume missing dir", exp [ "--resume"; "{dir}/nope" ], "--resume"
+          "experiment --resume a file", exp [ "--resume"; "{file}" ], "--resume"
+          "experiment --resume without checkpoint", exp [ "--resume"; "{full}" ], "--resume"
+          "experiment --resume empty", exp [ "--resume"; "" ], "--resume"
+          "experiment --resume with --eta", exp [ "--resume"; "{full}"; "--eta"; "0.1" ], "--resume"
+          "experiment --resume with --out", exp [ "--resume"; "{full}"; "--out"; "{dir}/x" ], "--resume"
+          "verify --tier bogus", [ "verify"; "--tier"; "bogus" ], "--tier"
+          "verify --seed negative", [ "verify"; "--seed"; "-1" ], "--seed"
+          "verify --seed not a number", [ "verify"; "--seed"; "abc" ], "--seed"
+          "verify --checkpoint-every negative", [ "verify"; "--checkpoint-every"; "-5" ], "--checkpoint-every"
+          "verify --checkpoint-steps 0", [ "verify"; "--checkpoint-steps"; "0" ], "--checkpoint-steps"
+          "verify --out is a file", [ "verify"; "--out"; "{file}" ], "--out"
+          "verify --resume missing dir", [ "verify"; "--resume"; "{dir}/nope" ], "--resume"
+          "verify --resume without checkpoint", [ "verify"; "--resume"; "{full}" ], "--resume"
+          "verify --resume with --tier", [ "verify"; "--resume"; "{full}"; "--tier"; "full" ], "--resume"
+          "verify unknown option", [ "verify"; "--bogus" ], "--bogus"
+          "bench --seconds 0", [ "bench"; "--seconds"; "0" ], "--seconds"
+          "bench --seconds negative", [ "bench"; "--seconds"; "-1" ], "--seconds"
+          "bench --seconds NaN", [ "bench"; "--seconds"; "NaN" ], "--seconds"
+          "bench --seconds huge", [ "bench"; "--seconds"; "1e9" ], "--seconds"
+          "bench --seconds not a number", [ "bench"; "--seconds"; "abc" ], "--seconds"
+          "bench unknown option", [ "bench"; "--bogus" ], "--bogus" ]
+
+    let fill (dir: string) (args: string list) =
+        let file = Path.Combine(dir, "a-file.txt")
+        let full = Path.Combine(dir, "full")
+        File.WriteAllText(file, "x")
+        Directory.CreateDirectory full |> ignore
+        File.WriteAllText(Path.Combine(full, "results.json"), "{}")
+        args |> List.map (fun a -> a.Replace("{dir}", dir).Replace("{file}", file).Replace("{full}", full))
+
+    let runCheckpointCase (dir: string) (k: int) (mutate: string -> string) (args: string list) =
+        let d = Path.Combine(dir, sprintf "ck%d" k)
+        Directory.CreateDirectory d |> ignore
+        File.WriteAllText(Path.Combine(d, CheckpointFile.Name), mutate validText.Value)
+        CliRun.run (args |> List.map (fun a -> a.Replace("{dir}", d)))
+
+    [<Fact>]
+    member _.``hostile input for experiment, verify, bench and checkpoint files: exit 2, one line naming the field``() =
+        let dir = CliRun.tempDir ()
+        try
+            let before = GC.GetTotalMemory false
+            let failures =
+                [ for name, args, field in optionCases do
+                      match CliRun.rejection field (CliRun.run (fill dir args)) with
+                      | Some why -> yield sprintf "%s: %s" name why
+                      | None -> ()
+                  for k, (name, mutate, args, field) in List.indexed checkpointCases do
+                      match CliRun.rejection field (runCheckpointCase dir k mutate args) with
+                      | Some why -> yield sprintf "%s: %s" name why
+                      | None -> () ]
+            Assert.True(failures.IsEmpty, String.Join("\n", failures))
+            Assert.True(optionCases.Length + checkpointCases.Length >= 80)
+            // Bounded memory: the whole table (a million-number weights array among it) allocates far
+            // less than one declared 1e9-element matrix would (8 GB).
+            Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)
+        finally
+            CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``negative control: the unmutated checkpoint resumes (exit 0) and is not a rejection``() =
+        let dir = CliRun.tempDir ()
+        try
+            let r = runCheckpointCase dir 0 id (exp [ "--resume"; "{dir}"; "--quiet" ])
+            let rc, _, err = r
+            Assert.True((rc = 0), err)
+            Assert.True((CliRun.rejection "--resume" r).IsSome)
+            let d = Path.Combine(dir, "ck0")
+            Assert.True(File.Exists(Path.Combine(d, "results.json")))
+            Assert.False(File.Exists(Path.Combine(d, CheckpointFile.Name)))
+        finally
+            CliRun.cleanup dir

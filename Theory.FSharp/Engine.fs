@@ -255,6 +255,17 @@ module Engine =
             s.Bounds.[l] <- infinity
             s.WeightsFinite <- false
 
+    /// Overwrites θ with `weights`, given as true weights W_l in the layout of `Weights` (scales reset
+    /// to 1, bounds and the finiteness flag recomputed). With `normalise` and `Weights` this lets a caller
+    /// save and restore θ without allocating (the GD control of E1 does so per observed entry).
+    let setWeights (s: EngineState) (weights: float[]) =
+        Array.Copy(weights, s.Weights, s.Weights.Length)
+        s.WeightsFinite <- true
+
+        for l in 0 .. depth s - 1 do
+            s.Scales.[l] <- 1.0
+            rescan s l
+
     // Grows the bound of layer l by `inc` (an upper bound on the largest change of an entry).
     let inline private bump (s: EngineState) (l: int) (inc: float) =
         let nb = s.Bounds.[l] + inc

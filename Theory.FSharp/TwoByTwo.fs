@@ -297,17 +297,6 @@ module TwoByTwo =
           InB1 = Region.contains region net
           Rank = rankOf s1 s2 }
 
-    let private copyState (s: EngineState) = Engine.copy s
-
-    // Per-layer max |W_l| into `Bounds` after the weights were written directly (the engine's
-    // divergence bound must not be stale).
-    let private resetBounds (s: EngineState) =
-        for l in 0 .. s.Bounds.Length - 1 do
-            let mutable m = 0.0
-            for k in s.Offsets.[l] .. s.Offsets.[l + 1] - 1 do
-                m <- max m (abs s.Weights.[k])
-            s.Bounds.[l] <- m
-
     /// One full-batch gradient-descent step (THEORY.md §1) in place, through D2: θ ← (1 − 2ηλ)θ +
     /// (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, each rank-one term computed by the engine at the same θ on
     /// `scratch`. Equals `Gd.step` up to round-off. `theta` and `delta` are scratch arrays of θ's size.
@@ -316,21 +305,20 @@ module TwoByTwo =
         Engine.normalise s
         System.Array.Copy(s.Weights, theta, len)
         System.Array.Clear(delta, 0, len)
-        let etaN = hyper.Eta / float s.ObservedRow.Length
+        let n = s.ObservedRow.Length
+        let etaN = hyper.Eta / float n
         let mutable ok = true
-        for e in 0 .. s.ObservedRow.Length - 1 do
-            System.Array.Copy(theta, scratch.Weights, len)
-            System.Array.Fill(scratch.Scales, 1.0)
-            resetBounds scratch
-            let r = Engine.stepWithDecay scratch 1.0 etaN s.ObservedRow.[e] s.ObservedCol.[e]
+        for k in 0 .. n - 1 do
+            Engine.setWeights scratch theta
+            let r = Engine.stepWithDecay scratch 1.0 etaN s.ObservedRow.[k] s.ObservedCol.[k]
             if not (System.Double.IsFinite r) then ok <- false
             Engine.normalise scratch
-            for k in 0 .. len - 1 do
-                delta.[k] <- delta.[k] + (scratch.Weights.[k] - theta.[k])
+            for m in 0 .. len - 1 do
+                delta.[m] <- delta.[m] + (scratch.Weights.[m] - theta.[m])
         let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
-        for k in 0 .. len - 1 do
-            s.Weights.[k] <- decay * theta.[k] + delta.[k]
-        resetBounds s
+        for m in 0 .. len - 1 do
+            delta.[m] <- decay * theta.[m] + delta.[m]
+        Engine.setWeights s delta
         ok && Engine.isFinite s
 
     /// Jump step, collapse step and returns of a sequence of observations.
@@ -353,7 +341,7 @@ module TwoByTwo =
     /// over two consecutive blocks, or `OffshootMaxSteps` are spent. When a block diverges the
     /// offshoot stops and reports the state after the last finite block (`Diverged` = true).
     let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
-        let st = copyState s
+        let st = Engine.copy s
         let mutable good = Engine.capture st
         let hyper = { Eta = p.OffshootEta; Lambda = p.OffshootLambda }
         let mutable r = rng
@@ -437,7 +425,7 @@ module TwoByTwo =
             let branches = if c.Chain < 0 then [||] else branchSteps p.Offshoots p.Steps
             let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
             let gd = c.Chain < 0
-            let scratch = if gd then copyState st else st
+            let scratch = if gd then Engine.copy st else st
             let theta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
             let delta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
             let mutable rng = c.Rng

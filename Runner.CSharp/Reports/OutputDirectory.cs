@@ -67,12 +67,21 @@ public sealed class OutputDirectory
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(target))!;
         var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            fs.Write(bytes);
-            fs.Flush(true);
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(true);
+            }
+            File.Move(tmp, target, overwrite: true);
         }
-        File.Move(tmp, target, overwrite: true);
+        catch
+        {
+            // Never leave a half-written temp file behind; the target is untouched.
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     /// <summary>When this run's directory lies directly under <c>reports/</c>, points <c>reports/latest</c>

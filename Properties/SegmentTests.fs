@@ -8,7 +8,12 @@ open LowRankVerify.Theory
 /// A small E1 run cut into segments: parameters (some η large enough to diverge, widths on both
 /// engine paths: ≤ 4 fused, ≥ 5 lazy scales), the run (chain index, -1 = GD control) and the segment
 /// budgets (cycled until the run is done).
-type private SegmentCase = { P: TwoByTwoParams; Chain: int; Budgets: int64[] }
+type private SegmentCase =
+    {
+        P: TwoByTwoParams
+        Chain: int
+        Budgets: int64[]
+    }
 
 let private segmentCase =
     gen {
@@ -21,6 +26,7 @@ let private segmentCase =
         let! seed = Gen.choose (0, System.Int32.MaxValue)
         let! chain = Gen.choose (-1, 3)
         let! budgets = Gen.arrayOfLength 4 (Gen.choose (1, 700) |> Gen.map int64)
+
         let p =
             { TwoByTwo.defaults with
                 Depth = depth
@@ -34,8 +40,15 @@ let private segmentCase =
                 OffshootEta = min eta 0.05
                 OffshootLambda = min lambda 0.00005
                 OffshootMaxSteps = 400L
-                ObservationsPerDecade = 10 }
-        return { P = p; Chain = chain; Budgets = budgets }
+                ObservationsPerDecade = 10
+            }
+
+        return
+            {
+                P = p
+                Chain = chain
+                Budgets = budgets
+            }
     }
 
 /// Runs the case in segments; `tamper` is applied to the cursor between segments (identity for the
@@ -43,47 +56,89 @@ let private segmentCase =
 let private segmented (tamper: TwoByTwoParams -> TwoByTwoCursor -> TwoByTwoCursor) (c: SegmentCase) =
     let mutable cur = TwoByTwo.cursorStart c.P c.Chain
     let mutable k = 0
+
     while not cur.Done do
         cur <- TwoByTwo.advance c.P cur c.Budgets.[k % c.Budgets.Length]
-        if not cur.Done then cur <- tamper c.P cur
+
+        if not cur.Done then
+            cur <- tamper c.P cur
+
         k <- k + 1
+
     TwoByTwo.finish cur
 
 let private whole (c: SegmentCase) =
-    if c.Chain < 0 then TwoByTwo.gdControl c.P else TwoByTwo.chain c.P c.Chain
+    if c.Chain < 0 then
+        TwoByTwo.gdControl c.P
+    else
+        TwoByTwo.chain c.P c.Chain
 
 [<Fact>]
 let ``checkpoint: an E1 run cut into segments equals the uninterrupted run bit for bit`` () =
-    Harness.check "checkpoint.segments" 150
+    Harness.check
+        "checkpoint.segments"
+        150
         (Prop.forAll (Arb.fromGen segmentCase) (fun c -> segmented (fun _ x -> x) c = whole c))
     |> ignore
 
 [<Fact>]
 let ``negative control: segments that restart the entry stream are caught`` () =
-    Harness.expectFailure "checkpoint.control.rngRestart" 150
+    Harness.expectFailure
+        "checkpoint.control.rngRestart"
+        150
         (Prop.forAll (Arb.fromGen segmentCase) (fun c ->
-            segmented (fun p x -> { x with Rng = Rng.stream p.Seed (uint64 (max x.Chain 0)) }) c = whole c))
+            segmented
+                (fun p x ->
+                    { x with
+                        Rng = Rng.stream p.Seed (uint64 (max x.Chain 0))
+                    })
+                c = whole c))
     |> ignore
 
 [<Fact>]
 let ``negative control: segments that drop the lazy scales are caught`` () =
-    Harness.expectFailure "checkpoint.control.scales" 150
+    Harness.expectFailure
+        "checkpoint.control.scales"
+        150
         (Prop.forAll (Arb.fromGen segmentCase) (fun c ->
-            segmented (fun _ x -> { x with Engine = { x.Engine with Scales = Array.map (fun s -> s * 0.5) x.Engine.Scales } }) c = whole c))
+            segmented
+                (fun _ x ->
+                    { x with
+                        Engine =
+                            { x.Engine with
+                                Scales = Array.map (fun s -> s * 0.5) x.Engine.Scales
+                            }
+                    })
+                c = whole c))
     |> ignore
 
 [<Fact>]
 let ``E1 divergence is reported at its step with finite observations`` () =
     // η = 5 at the E1 defaults: residuals blow up within a few hundred steps.
-    let p = { TwoByTwo.defaults with Eta = 5.0; Steps = 100_000L; Seeds = 2; Offshoots = 2 }
+    let p =
+        { TwoByTwo.defaults with
+            Eta = 5.0
+            Steps = 100_000L
+            Seeds = 2
+            Offshoots = 2
+        }
+
     let r = TwoByTwo.chain p 0
     Assert.True(r.Diverged)
     let step = r.DivergenceStep.Value
     Assert.True(step >= 0L && step < p.Steps)
     // The run stopped at the divergent step: every observation before it, every number finite.
-    Assert.All(r.Observations, fun o ->
-        Assert.True(o.Step <= step)
-        Assert.True(System.Double.IsFinite o.S1 && System.Double.IsFinite o.S2 && System.Double.IsFinite o.TestError))
+    Assert.All(
+        r.Observations,
+        fun o ->
+            Assert.True(o.Step <= step)
+
+            Assert.True(
+                System.Double.IsFinite o.S1
+                && System.Double.IsFinite o.S2
+                && System.Double.IsFinite o.TestError
+            )
+    )
     // One step earlier the run is still finite: the step is exact.
     let before = TwoByTwo.advance p (TwoByTwo.cursorStart p 0) step
     Assert.True(before.DivergenceStep.IsNone)

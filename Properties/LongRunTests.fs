@@ -457,7 +457,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.True(optionCases.Length + checkpointCases.Length >= 80)
+            Assert.Equal(85, optionCases.Length + checkpointCases.Length)
             // Bounded memory: the whole table (a million-number weights array among it) allocates far
             // less than one declared 1e9-element matrix would (8 GB).
             Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)

@@ -144,3 +144,16 @@ let ``E1 divergence is reported at its step with finite observations`` () =
     Assert.True(before.DivergenceStep.IsNone)
     let after = TwoByTwo.advance p before 1L
     Assert.Equal(Some step, after.DivergenceStep)
+    // Cut into segments of 1, 2 and 3 steps (through every grid point and the divergent step), the run
+    // and the GD control are unchanged.
+    let c =
+        {
+            P = { p with Steps = 3000L }
+            Chain = 0
+            Budgets = [| 1L; 2L; 3L |]
+        }
+
+    Assert.Equal(whole c, segmented (fun _ x -> x) c)
+    Assert.True((whole c).Diverged)
+    let g = { c with Chain = -1 }
+    Assert.Equal(whole g, segmented (fun _ x -> x) g)

@@ -105,9 +105,11 @@ let ``negative control: segments that drop the lazy scales are caught`` () =
                 (fun _ x ->
                     { x with
                         Engine =
-                            { x.Engine with
-                                Scales = Array.map (fun s -> s * 0.5) x.Engine.Scales
-                            }
+                            x.Engine
+                            |> Option.map (fun e ->
+                                { e with
+                                    Scales = Array.map (fun s -> s * 0.5) e.Scales
+                                })
                     })
                 c = whole c))
     |> ignore

@@ -98,8 +98,10 @@ type TwoByTwoCursor =
       Next: int
       /// The chain's entry stream, advanced to `Step` (unused by the GD control).
       Rng: Rng
-      /// θ after `Step` steps, exactly as the engine holds it.
-      Engine: EngineSnapshot
+      /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
+      /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
+      /// finished hold no weights (memory stays bounded by the runs in progress).
+      Engine: EngineSnapshot option
       /// Observations so far.
       Observations: TwoByTwoObservation[]
       /// Offshoots so far.
@@ -394,12 +396,11 @@ module TwoByTwo =
     /// The cursor of run `chain` (-1: the GD control) before its first step: θ = `start p`, the chain's
     /// stream `Rng.stream S s`, nothing observed.
     let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
-        let st = Engine.create (task p) (start p)
         { Chain = chain
           Step = 0L
           Next = 0
           Rng = (if chain < 0 then Rng.create p.Seed else Rng.stream p.Seed (uint64 chain))
-          Engine = Engine.capture st
+          Engine = None
           Observations = [||]
           Offshoots = [||]
           DivergenceStep = None
@@ -418,9 +419,12 @@ module TwoByTwo =
             let region = jumpRegion p
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
             let st =
-                match Engine.restore task (widths p) c.Engine with
-                | Ok st -> st
-                | Error e -> invalidArg "c" (string e)
+                match c.Engine with
+                | None -> Engine.create task (start p)
+                | Some snap ->
+                    match Engine.restore task (widths p) snap with
+                    | Ok st -> st
+                    | Error e -> invalidArg "c" (string e)
             let points = runGrid p c.Chain
             let branches = if c.Chain < 0 then [||] else branchSteps p.Offshoots p.Steps
             let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
@@ -475,7 +479,7 @@ module TwoByTwo =
                 Step = t
                 Next = next
                 Rng = rng
-                Engine = Engine.capture st
+                Engine = (if fin then None else Some(Engine.capture st))
                 Observations = obs.ToArray()
                 Offshoots = offs.ToArray()
                 DivergenceStep = diverged

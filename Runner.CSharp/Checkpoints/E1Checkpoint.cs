@@ -113,12 +113,12 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.Key("done"); w.Bool(c.Done);
         w.Key("divergenceStep");
         if (FSharpOption<long>.get_IsSome(c.DivergenceStep)) w.Integer(c.DivergenceStep.Value); else w.Null();
-        // A finished run never reads its engine again; a diverged one holds non-finite weights.
-        var e = c.Engine;
+        // null before the first step and after the last (TwoByTwoCursor.Engine is None then).
         w.Key("engine");
-        if (c.Done) w.Null();
+        if (FSharpOption<EngineSnapshot>.get_IsNone(c.Engine)) w.Null();
         else
         {
+            var e = c.Engine.Value;
             w.BeginObject();
             w.Key("weights"); w.Vector(e.Weights, "weights");
             w.Key("scales"); w.Vector(e.Scales, "scales");
@@ -336,11 +336,15 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             if (inB[k] is not (0 or 1)) throw c.Error($"{path}.observations.inB1[{k}]", "must be 0 or 1");
             if (rank[k] is not (0 or 1 or 2)) throw c.Error($"{path}.observations.rank[{k}]", "must be 0, 1 or 2");
         }
-        if (!done && engine is null)
-            throw c.Error($"{path}.engine", "must hold the engine state of an unfinished run");
+        var started = step > 0 || next > 0;
+        if (!done && started && engine is null)
+            throw c.Error($"{path}.engine", "must hold the engine state of a run in progress");
+        if ((done || !started) && engine is not null)
+            throw c.Error($"{path}.engine", "must be null for a run that has not started or is done");
         var obs = Enumerable.Range(0, n)
             .Select(k => new TwoByTwoObservation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
-        return new TwoByTwoCursor(chain, step, next, new Rng(rng), engine ?? fresh.Engine, obs, offs.ToArray(),
+        return new TwoByTwoCursor(chain, step, next, new Rng(rng),
+            engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine), obs, offs.ToArray(),
             divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
     }
 }

@@ -39,7 +39,11 @@ public static class E1Runner
                     checkpoint();
                     return false;
                 }
-                var open = Enumerable.Range(0, job.Cursors.Length).Where(k => !job.Cursors[k].Done).ToArray();
+                // At most Threads runs in progress (the GD control, last, first, as TwoByTwo.run does):
+                // runs not yet started and finished runs hold no weights, so memory and the checkpoint
+                // stay small whatever the number of seeds.
+                var open = Enumerable.Range(0, job.Cursors.Length).Select(k => (k + job.Cursors.Length - 1) % job.Cursors.Length)
+                    .Where(k => !job.Cursors[k].Done).Take(ExperimentCommand.Threads).ToArray();
                 Parallel.ForEach(open, options, k =>
                 {
                     var c = job.Cursors[k];

@@ -342,6 +342,7 @@ type LongRunHostileTests() =
             "next does not match observations", sub "\"next\": \\d+" "\"next\": 3", e, "cursors[0].next"
             "observation off the grid", sub "\"step\": \\[0, 1," "\"step\": [0, 2,", e, "observations.step[1]"
             "observation rank 7", sub "\"rank\": \\[2" "\"rank\": [7", e, "observations.rank[0]"
+            "finished run with engine", sub "\"done\": false" "\"done\": true", e, "cursors[0].engine"
             "unfinished run without engine", sub "\"engine\": \\{[^}]*\\}" "\"engine\": null", e, "cursors[0].engine"
             "label of another plan", sub "\"label\": \"main\"" "\"label\": \"other\"", e, "jobs[0].label"
             "jobs before parameters",
@@ -457,7 +458,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(85, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(86, optionCases.Length + checkpointCases.Length)
             // Bounded memory: the whole table (a million-number weights array among it) allocates far
             // less than one declared 1e9-element matrix would (8 GB).
             Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)

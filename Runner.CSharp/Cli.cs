@@ -14,6 +14,12 @@ public static class Cli
     /// <summary>Invalid input: an option, a file or a value broke a rule.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Stopped by SIGINT (Ctrl-C) after writing a checkpoint and a partial report (128 + 2).</summary>
+    public const int Interrupted = Checkpoints.StopSignal.SigIntExit;
+
+    /// <summary>Stopped by SIGTERM after writing a checkpoint and a partial report (128 + 15).</summary>
+    public const int Terminated = Checkpoints.StopSignal.SigTermExit;
+
     /// <summary>The whole program: builds the root command (<see cref="RootCommandFactory"/>) and runs
     /// it on <paramref name="args"/>. Tests call this in-process with Console.Out/Error redirected.</summary>
     public static int Execute(string[] args) => Run(RootCommandFactory.Create(), args);

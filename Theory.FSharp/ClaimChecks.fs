@@ -358,21 +358,33 @@ module ClaimChecks =
         result.Value, r
 
     /// A random simulation case in the derived regime (C3, C4): task up to 4×4 (scale [0.1, 1]),
-    /// depth 3..4, hidden widths ≤ 4, r ∈ 1..k, λ ∈ [0.2, 1], η = etaMax.
+    /// depth 3..4, hidden widths ≤ 4, r ∈ 1..k, λ ∈ [0.2, 1], η = etaMax. Draws whose regime is empty
+    /// (etaMax = 0, e.g. R3 fails whatever η) are redrawn from the same stream, at most 64 times, so
+    /// no case runs with η = 0 (such a run cannot move and would leave C3 undecided).
     let randomSimulationCase (seed: uint64) (index: int) =
         let mutable rng = Rng.stream seed (uint64 index)
-        let ts = Generators.taskSpec &rng 4 0.1 1.0
-        let tk = Generators.task ts
-        let depth = 3 + Rng.nextInt &rng 2
-        let hidden = Array.init (depth - 1) (fun _ -> 2 + (index % 3))
-        let widths = Array.concat [ [| tk.DIn |]; hidden; [| tk.DOut |] ]
-        let k = Array.min widths
-        let r = 1 + Rng.nextInt &rng k
-        let lambda = 0.2 + 0.8 * Rng.nextFloat &rng
-        let family = FAlpha.all.[Rng.nextInt &rng 2]
-        let p = Regime.derive { Regime.defaults with Family = family } tk depth r lambda
-        let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
-        tk, depth, widths, p, { Eta = eta; Lambda = lambda }, rng
+        let draw () =
+            let ts = Generators.taskSpec &rng 4 0.1 1.0
+            let tk = Generators.task ts
+            let depth = 3 + Rng.nextInt &rng 2
+            let hidden = Array.init (depth - 1) (fun _ -> 2 + (index % 3))
+            let widths = Array.concat [ [| tk.DIn |]; hidden; [| tk.DOut |] ]
+            let k = Array.min widths
+            let r = 1 + Rng.nextInt &rng k
+            let lambda = 0.2 + 0.8 * Rng.nextFloat &rng
+            let family = FAlpha.all.[Rng.nextInt &rng 2]
+            let p = Regime.derive { Regime.defaults with Family = family } tk depth r lambda
+            let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
+            tk, depth, widths, p, { Eta = eta; Lambda = lambda }
+        let mutable case = draw ()
+        let mutable attempts = 1
+        while (let (_, _, _, _, h) = case in h.Eta <= 0.0) && attempts < 64 do
+            case <- draw ()
+            attempts <- attempts + 1
+        let tk, depth, widths, p, hyper = case
+        if hyper.Eta <= 0.0 then
+            failwithf "randomSimulationCase: no draw with a non-empty regime in 64 attempts (seed %d, index %d)" seed index
+        tk, depth, widths, p, hyper, rng
 
     /// C3's mechanism case (choice constants, outside the C1 regime on purpose): a fully observed task
     /// k × k' (k, k' ∈ 2..4) whose target has full rank k_min > r, L = 3, hidden widths k_min, weak decay

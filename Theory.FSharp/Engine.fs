@@ -52,6 +52,22 @@ type EngineState =
         mutable WeightsFinite: bool
     }
 
+/// Everything of an `EngineState` that changes while it runs (THEORY.md §1 θ, stored exactly as the
+/// engine holds it: unscaled layers, lazy scales and divergence bounds), for checkpoints. Restoring it
+/// into a state of the same widths continues the chain bit for bit (the scratch `A`/`B` is rewritten
+/// by every step before it is read).
+type EngineSnapshot =
+    {
+        /// Copy of `EngineState.Weights` (the unscaled V_l).
+        Weights: float[]
+        /// Copy of `EngineState.Scales`.
+        Scales: float[]
+        /// Copy of `EngineState.Bounds`.
+        Bounds: float[]
+        /// `EngineState.WeightsFinite`.
+        WeightsFinite: bool
+    }
+
 /// The fast single-entry SGD engine (THEORY.md §1): forward chain b_ℓ, backward chain a_ℓ, rank-one
 /// update, O(L·w²) per step, never forms the product A_θ, allocates nothing per step. The backward
 /// chain and the update of each hidden layer share one sweep over its weights; the first and last
@@ -124,6 +140,45 @@ module Engine =
             B = Array.copy s.B
             A = Array.copy s.A
         }
+
+    /// Captures the mutable part of θ (THEORY.md §1) as an independent `EngineSnapshot` (copies).
+    let capture (s: EngineState) : EngineSnapshot =
+        {
+            Weights = Array.copy s.Weights
+            Scales = Array.copy s.Scales
+            Bounds = Array.copy s.Bounds
+            WeightsFinite = s.WeightsFinite
+        }
+
+    /// A fresh state for `task` with widths n_0..n_L holding `snap` (THEORY.md §1 θ), so that running
+    /// it continues exactly where `capture` left off. Error naming the field when the snapshot does
+    /// not fit the widths or holds a non-finite number where the engine never stores one.
+    let restore (task: Task) (widths: int[]) (snap: EngineSnapshot) : Result<EngineState, InputError> =
+        let bad f r = Error(InputError.create f r)
+        let depth = widths.Length - 1
+
+        if depth < 1 || widths.[0] <> task.DIn || widths.[depth] <> task.DOut then
+            bad "widths" (sprintf "must run from d_in = %d to d_out = %d" task.DIn task.DOut)
+        else
+            let size = Array.sum (Array.init depth (fun l -> widths.[l + 1] * widths.[l]))
+
+            if snap.Weights.Length <> size then
+                bad "weights" (sprintf "must hold %d numbers for widths %A, not %d" size widths snap.Weights.Length)
+            elif snap.Scales.Length <> depth then
+                bad "scales" (sprintf "must hold %d numbers (one per layer), not %d" depth snap.Scales.Length)
+            elif snap.Bounds.Length <> depth then
+                bad "bounds" (sprintf "must hold %d numbers (one per layer), not %d" depth snap.Bounds.Length)
+            elif not (Array.forall (fun x -> Double.IsFinite x && x <> 0.0) snap.Scales) then
+                bad "scales" "must be finite and non-zero"
+            elif not (Array.forall (fun x -> not (Double.IsNaN x) && x >= 0.0) snap.Bounds) then
+                bad "bounds" "must be numbers >= 0"
+            else
+                let s = create task (Network.identityLike 0.0 widths)
+                Array.blit snap.Weights 0 s.Weights 0 size
+                Array.blit snap.Scales 0 s.Scales 0 depth
+                Array.blit snap.Bounds 0 s.Bounds 0 depth
+                s.WeightsFinite <- snap.WeightsFinite
+                Ok s
 
     let private foldLayer (s: EngineState) (l: int) =
         let sc = s.Scales.[l]

@@ -60,7 +60,10 @@ type TwoByTwoOffshoot =
       /// s_2/s_1 at the end of the offshoot.
       FinalRatio: float
       /// Numerical rank at the end of the offshoot.
-      FinalRank: int }
+      FinalRank: int
+      /// True when the offshoot diverged (non-finite residual or weight); the final values are then
+      /// those of the last finite block, so no report ever holds NaN.
+      Diverged: bool }
 
 /// One run (an SGD chain or the gradient-descent control).
 type TwoByTwoRun =
@@ -76,8 +79,37 @@ type TwoByTwoRun =
       Returns: int
       /// True when the run produced a non-finite residual (it stops there).
       Diverged: bool
+      /// Zero-based index of the step that diverged (so that many steps had completed before it): the
+      /// first step whose residual or weights are not finite, or after which A_θ or its spectrum
+      /// overflows. None when the run did not diverge; the last observation is the last finite state.
+      DivergenceStep: int64 option
       /// Offshoots branched from this run (empty for the control).
       Offshoots: TwoByTwoOffshoot[] }
+
+/// Where a run of E1 (an SGD chain or the GD control) stands between two segments: everything needed
+/// to continue it bit for bit, so a run cut into segments (and checkpointed between them) gives the same
+/// `TwoByTwoRun` as one uninterrupted run (property-tested in Properties/TwoByTwoTests.fs).
+type TwoByTwoCursor =
+    { /// Chain index s; -1 for the gradient-descent control.
+      Chain: int
+      /// Steps taken so far.
+      Step: int64
+      /// Index into the run's observation grid (`TwoByTwo.runGrid`) of the next observation.
+      Next: int
+      /// The chain's entry stream, advanced to `Step` (unused by the GD control).
+      Rng: Rng
+      /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
+      /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
+      /// finished hold no weights (memory stays bounded by the runs in progress).
+      Engine: EngineSnapshot option
+      /// Observations so far.
+      Observations: TwoByTwoObservation[]
+      /// Offshoots so far.
+      Offshoots: TwoByTwoOffshoot[]
+      /// Zero-based index of the step that diverged, when the run diverged (then `Done`).
+      DivergenceStep: int64 option
+      /// True when the run is finished (every grid point observed, or diverged).
+      Done: bool }
 
 /// Summary over the SGD chains.
 type TwoByTwoSummary =
@@ -289,7 +321,7 @@ module TwoByTwo =
         for m in 0 .. len - 1 do
             delta.[m] <- decay * theta.[m] + delta.[m]
         Engine.setWeights s delta
-        ok
+        ok && Engine.isFinite s
 
     /// Jump step, collapse step and returns of a sequence of observations.
     let private events (obs: TwoByTwoObservation[]) =
@@ -308,9 +340,11 @@ module TwoByTwo =
 
     /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ, in blocks
     /// of ⌈100/η_o⌉ steps, until the loss L_{λ_o} changes by less than `offshootTolerance` (relative)
-    /// over two consecutive blocks, or `OffshootMaxSteps` are spent.
+    /// over two consecutive blocks, or `OffshootMaxSteps` are spent. When a block diverges the
+    /// offshoot stops and reports the state after the last finite block (`Diverged` = true).
     let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
         let st = Engine.copy s
+        let mutable good = Engine.capture st
         let hyper = { Eta = p.OffshootEta; Lambda = p.OffshootLambda }
         let mutable r = rng
         let block = int64 (ceil (100.0 / p.OffshootEta))
@@ -321,85 +355,158 @@ module TwoByTwo =
         while ok && calm < 2 && steps < p.OffshootMaxSteps do
             let n = min block (p.OffshootMaxSteps - steps)
             ok <- Engine.run st hyper &r n
-            steps <- steps + n
-            let cur = lossOf task hyper.Lambda st
-            if ok && abs (cur - prev) <= offshootTolerance * max (abs prev) 1e-12 then calm <- calm + 1 else calm <- 0
-            prev <- cur
-        let o = observe task (jumpRegion p) st (branch + steps)
+            if ok then
+                steps <- steps + n
+                let cur = lossOf task hyper.Lambda st
+                if System.Double.IsFinite cur then
+                    good <- Engine.capture st
+                    if abs (cur - prev) <= offshootTolerance * max (abs prev) 1e-12 then calm <- calm + 1 else calm <- 0
+                    prev <- cur
+                else
+                    ok <- false
+        let final =
+            if ok then st
+            else
+                match Engine.restore task s.Widths good with
+                | Ok g -> g
+                | Error e -> invalidOp (string e)
+        let o = observe task (jumpRegion p) final (branch + steps)
         { BranchStep = branch
           Steps = steps
           Converged = ok && calm >= 2
           FinalTestError = o.TestError
           FinalRatio = o.Ratio
-          FinalRank = o.Rank }
+          FinalRank = o.Rank
+          Diverged = not ok }
 
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.
     let start (p: TwoByTwoParams) = Network.identityLike 1.0 (widths p)
 
-    /// One SGD chain s: entries drawn from `Rng.stream S s`; offshoot k draws from
-    /// `Rng.stream (Rng.stream S s).State k`.
-    let chain (p: TwoByTwoParams) (s: int) : TwoByTwoRun =
-        let task = task p
-        let region = jumpRegion p
-        let hyper = { Eta = p.Eta; Lambda = p.Lambda }
-        let st = Engine.create task (start p)
-        let chainRng = Rng.stream p.Seed (uint64 s)
-        let mutable rng = chainRng
-        let branches = branchSteps p.Offshoots p.Steps
-        let steps = grid p.ObservationsPerDecade p.Steps branches
-        let obs = ResizeArray()
-        let offs = ResizeArray()
-        let mutable t = 0L
-        let mutable ok = true
-        for target in steps do
-            if ok then
+    /// The observation grid of run `chain` (-1: the GD control, no branch points; chains: with the
+    /// offshoots' branch steps).
+    let runGrid (p: TwoByTwoParams) (chain: int) =
+        if chain < 0 then grid p.ObservationsPerDecade p.Steps [||]
+        else grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
+
+    /// True when every number of the observation is finite (a finite θ can still overflow in A_θ).
+    let finiteObservation (o: TwoByTwoObservation) =
+        System.Double.IsFinite o.S1 && System.Double.IsFinite o.S2 && System.Double.IsFinite o.Ratio
+        && System.Double.IsFinite o.TestError
+
+    /// The cursor of run `chain` (-1: the GD control) before its first step: θ = `start p`, the chain's
+    /// stream `Rng.stream S s`, nothing observed.
+    let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
+        { Chain = chain
+          Step = 0L
+          Next = 0
+          Rng = (if chain < 0 then Rng.create p.Seed else Rng.stream p.Seed (uint64 chain))
+          Engine = None
+          Observations = [||]
+          Offshoots = [||]
+          DivergenceStep = None
+          Done = false }
+
+    /// Continues the run of cursor `c` by at most `budget` steps (observations and offshoots at the grid
+    /// points it reaches do not count against the budget) and returns the new cursor; `c` is unchanged.
+    /// SGD chain s draws its entries from `Rng.stream S s` and offshoot k from
+    /// `Rng.stream (Rng.stream S s).State k`; the GD control takes full-batch steps (`gdStep`).
+    /// Segmenting is exact: advancing by a then b steps equals advancing by a + b.
+    let advance (p: TwoByTwoParams) (c: TwoByTwoCursor) (budget: int64) : TwoByTwoCursor =
+        if c.Done then
+            c
+        else
+            let task = task p
+            let region = jumpRegion p
+            let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+            let st =
+                match c.Engine with
+                | None -> Engine.create task (start p)
+                | Some snap ->
+                    match Engine.restore task (widths p) snap with
+                    | Ok st -> st
+                    | Error e -> invalidArg "c" (string e)
+            let points = runGrid p c.Chain
+            let branches = if c.Chain < 0 then [||] else branchSteps p.Offshoots p.Steps
+            let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
+            let gd = c.Chain < 0
+            let scratch = if gd then Engine.copy st else st
+            let theta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
+            let delta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
+            let mutable rng = c.Rng
+            let mutable t = c.Step
+            let mutable next = c.Next
+            let mutable left = budget
+            let mutable diverged = c.DivergenceStep
+            let obs = ResizeArray(c.Observations)
+            let offs = ResizeArray(c.Offshoots)
+            let mutable fin = next >= points.Length
+            while not fin && (left > 0L || points.[next] = t) do
+                let target = points.[next]
                 if target > t then
-                    ok <- Engine.run st hyper &rng (target - t)
-                    t <- target
-                if ok then
-                    obs.Add(observe task region st t)
-                    match Array.tryFindIndex ((=) t) branches with
-                    | Some k -> offs.Add(offshoot p task st (Rng.stream chainRng.State (uint64 k)) t)
-                    | None -> ()
-        let o = obs.ToArray()
-        let jump, collapse, returns = events o
-        { Chain = s
-          Observations = o
+                    let n = min (target - t) left
+                    if gd then
+                        let mutable k = 0L
+                        while diverged.IsNone && k < n do
+                            if not (gdStep st scratch theta delta hyper) then diverged <- Some t
+                            t <- t + 1L
+                            k <- k + 1L
+                        left <- left - k
+                    else
+                        match Engine.runDetailed st hyper &rng n with
+                        | RunOutcome.Completed k
+                        | RunOutcome.Stopped k ->
+                            t <- t + k
+                            left <- left - k
+                        | RunOutcome.Diverged k ->
+                            diverged <- Some(t + k)
+                            t <- t + k + 1L
+                            left <- left - (k + 1L)
+                    if diverged.IsSome then fin <- true
+                if not fin && t = target then
+                    let o = observe task region st t
+                    if finiteObservation o then
+                        obs.Add o
+                        match Array.tryFindIndex ((=) t) branches with
+                        | Some k -> offs.Add(offshoot p task st (Rng.stream chainRng.State (uint64 k)) t)
+                        | None -> ()
+                        next <- next + 1
+                        if next >= points.Length then fin <- true
+                    else
+                        // The weights are finite but A_θ (or its spectrum) overflows: the last step diverged.
+                        diverged <- Some(t - 1L)
+                        fin <- true
+            { c with
+                Step = t
+                Next = next
+                Rng = rng
+                Engine = (if fin then None else Some(Engine.capture st))
+                Observations = obs.ToArray()
+                Offshoots = offs.ToArray()
+                DivergenceStep = diverged
+                Done = fin }
+
+    /// The run of a finished (or, for partial reports, unfinished) cursor: its observations, the jump,
+    /// collapse and return events, divergence and offshoots.
+    let finish (c: TwoByTwoCursor) : TwoByTwoRun =
+        let jump, collapse, returns = events c.Observations
+        { Chain = c.Chain
+          Observations = c.Observations
           JumpStep = jump
           CollapseStep = collapse
           Returns = returns
-          Diverged = not ok
-          Offshoots = offs.ToArray() }
+          Diverged = c.DivergenceStep.IsSome
+          DivergenceStep = c.DivergenceStep
+          Offshoots = c.Offshoots }
+
+    /// One SGD chain s (the whole run as one segment of `advance`): entries drawn from `Rng.stream S s`;
+    /// offshoot k draws from `Rng.stream (Rng.stream S s).State k`.
+    let chain (p: TwoByTwoParams) (s: int) : TwoByTwoRun =
+        advance p (cursorStart p s) System.Int64.MaxValue |> finish
 
     /// The gradient-descent control: same start, same η and λ, `Steps` full-batch steps, observed on the
     /// same grid.
     let gdControl (p: TwoByTwoParams) : TwoByTwoRun =
-        let task = task p
-        let region = jumpRegion p
-        let hyper = { Eta = p.Eta; Lambda = p.Lambda }
-        let st = Engine.create task (start p)
-        let scratch = Engine.copy st
-        let theta = Array.zeroCreate st.Weights.Length
-        let delta = Array.zeroCreate st.Weights.Length
-        let steps = grid p.ObservationsPerDecade p.Steps [||]
-        let obs = ResizeArray()
-        let mutable t = 0L
-        let mutable ok = true
-        for target in steps do
-            if ok then
-                while ok && t < target do
-                    ok <- gdStep st scratch theta delta hyper
-                    t <- t + 1L
-                if ok then obs.Add(observe task region st t)
-        let o = obs.ToArray()
-        let jump, collapse, returns = events o
-        { Chain = -1
-          Observations = o
-          JumpStep = jump
-          CollapseStep = collapse
-          Returns = returns
-          Diverged = not ok
-          Offshoots = [||] }
+        advance p (cursorStart p -1) System.Int64.MaxValue |> finish
 
     /// Quantile q of sorted data by linear interpolation between order statistics (type 7).
     let quantile (sorted: float[]) (q: float) =
@@ -436,6 +543,14 @@ module TwoByTwo =
           GdJumpStep = gd.JumpStep
           OffshootErrorAfterJump = mean after
           OffshootErrorBeforeJump = mean before }
+
+    /// The result of E1 from its finished runs (chains in chain order, then the GD control).
+    let ofRuns (p: TwoByTwoParams) (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoResult =
+        { Params = p
+          Region = jumpRegion p
+          Chains = chains
+          Gd = gd
+          Summary = summarize chains gd }
 
     /// Runs E1: every chain (in parallel on at most `maxThreads` threads; results are stored by chain
     /// index, so they do not depend on the thread count) and the gradient-descent control.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LowRankVerify.Runner.Checkpoints;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;
 using Microsoft.FSharp.Core;
@@ -9,6 +10,9 @@ namespace LowRankVerify.Runner;
 /// <summary><c>lowrank experiment two-by-two</c>: the slides' experiment E1 (THEORY.md §5) with a report.</summary>
 public static class ExperimentCommand
 {
+    /// <summary>The command's name in reports and checkpoints.</summary>
+    public const string CommandName = "experiment two-by-two";
+
     /// <summary>SGD chains run on this many threads (results do not depend on it).</summary>
     public const int Threads = 2;
 
@@ -33,38 +37,67 @@ public static class ExperimentCommand
         var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-experiment-two-by-two/)" };
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final line" };
+        var resilience = new ResilienceOptions();
 
         var twoByTwo = new Command("two-by-two", "E1: SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, regime map, report.");
-        foreach (var o in new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force, quiet })
+        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force };
+        foreach (var o in parameters.Append(quiet))
             twoByTwo.Options.Add(o);
+        resilience.AddTo(twoByTwo);
         twoByTwo.SetAction(parse =>
         {
-            var p = new TwoByTwoParams(
-                parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
-                parse.GetValue(steps), parse.GetValue(seeds), parse.GetValue(seed), parse.GetValue(offshoots),
-                parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
-            Validate(p);
-            var rs = parse.GetValue(regimeSteps);
-            var rn = parse.GetValue(regimeSeeds);
-            if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--regime-steps", "must be an integer in 0..1e10 (0 skips the map)");
-            if (rn < 1 || rn > 10_000) throw new InputException("--regime-seeds", "must be an integer in 1..10000");
+            var policy = resilience.Policy(parse);
+            var resumeDir = resilience.ResumeDir(parse, parameters);
+            E1Plan plan;
+            OutputDirectory dir;
             var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
-            var dir = OutputDirectory.Prepare(parse.GetValue(output), "experiment-two-by-two", parse.GetValue(force), run.StartedUtc);
+            if (resumeDir is not null)
+            {
+                E1Plan? loaded = null;
+                CheckpointFile.Read(CheckpointFile.Locate(resumeDir), CommandName, c => E1Plan.Fields(c, pl => loaded = pl));
+                plan = loaded!;
+                dir = OutputDirectory.Existing(resumeDir);
+            }
+            else
+            {
+                var p = new TwoByTwoParams(
+                    parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
+                    parse.GetValue(steps), parse.GetValue(seeds), parse.GetValue(seed), parse.GetValue(offshoots),
+                    parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
+                Validate(p);
+                var rs = parse.GetValue(regimeSteps);
+                var rn = parse.GetValue(regimeSeeds);
+                if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--regime-steps", "must be an integer in 0..1e10 (0 skips the map)");
+                if (rn < 1 || rn > 10_000) throw new InputException("--regime-seeds", "must be an integer in 1..10000");
+                plan = E1Plan.Fresh(p, rs, rn);
+                dir = OutputDirectory.Prepare(parse.GetValue(output), "experiment-two-by-two", parse.GetValue(force), run.StartedUtc);
+            }
             var isQuiet = parse.GetValue(quiet);
 
-            var (result, seconds, regimes) = Progress.Run(isQuiet, progress => RunE1(p, rs, rn, progress));
+            using var signal = new StopSignal();
+            void Save() => CheckpointFile.Write(dir.Path, CommandName, plan.Write);
+            var completed = Progress.Run(isQuiet, progress => E1Runner.Run(plan, policy, signal.Token, progress, Save));
+            if (!completed)
+                return PartialReport.Write(dir, run, CommandName, signal, plan, []);
+
+            var result = plan.Jobs[0].Result();
+            var seconds = plan.Jobs[0].Seconds;
+            var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
             var doc = new Document("LowRankVerify: the slides' experiment E1");
             ReportWriter.AddProvenance(doc, run);
             var figs = E1Report.WriteFigures(dir, result);
-            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, regimes, ReplayCommand(p, rs, rn));
+            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, regimes, ReplayCommand(plan.Main, plan.RegimeSteps, plan.RegimeSeeds));
             var json = new
             {
                 schemaVersion = ReportWriter.SchemaVersion,
-                command = "experiment two-by-two",
+                command = CommandName,
                 run,
+                execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
+                partial = false,
                 e1 = E1Report.Json(result, seconds, regimes),
             };
             var where = ReportWriter.Write(dir, json, doc);
+            CheckpointFile.Delete(dir.Path);
             Console.WriteLine(E1Report.ConsoleLine(result, seconds));
             Console.WriteLine(where);
             return Cli.Ok;
@@ -95,32 +128,5 @@ public static class ExperimentCommand
                    p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed) +
                string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
                    p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds);
-    }
-
-    /// <summary>Runs E1 and its regime map (skipped when <paramref name="regimeSteps"/> is 0) with progress.</summary>
-    public static (TwoByTwoResult Result, double Seconds, IReadOnlyList<RegimeRun> Regimes) RunE1(
-        TwoByTwoParams p, long regimeSteps, int regimeSeeds, Progress progress)
-    {
-        var stage = progress.Begin($"E1: {p.Seeds} SGD chains + GD control", p.Seeds + 1);
-        var clock = Stopwatch.StartNew();
-        var result = TwoByTwo.run(p, Threads, FuncConvert.FromAction<int>(_ => stage.Advance()));
-        var seconds = clock.Elapsed.TotalSeconds;
-        stage.Done();
-        var regimes = new List<RegimeRun>();
-        if (regimeSteps > 0)
-        {
-            var list = TwoByTwo.regimes(p, regimeSteps, regimeSeeds);
-            var rstage = progress.Begin($"E1 regime map: {list.Length} regimes", list.Length * (regimeSeeds + 1));
-            foreach (var (label, q) in list.Select(t => (t.Item1, t.Item2)))
-            {
-                rstage.Message(label);
-                Validate(q);
-                var c = Stopwatch.StartNew();
-                var r = TwoByTwo.run(q, Threads, FuncConvert.FromAction<int>(_ => rstage.Advance()));
-                regimes.Add(new RegimeRun(label, r, c.Elapsed.TotalSeconds));
-            }
-            rstage.Done();
-        }
-        return (result, seconds, regimes);
     }
 }

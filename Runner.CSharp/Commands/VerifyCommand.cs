@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LowRankVerify.Runner.Checkpoints;
+using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;
 using Microsoft.FSharp.Core;
@@ -11,6 +13,9 @@ namespace LowRankVerify.Runner;
 /// fails as expected, 1 otherwise, 2 on invalid input.</summary>
 public static class VerifyCommand
 {
+    /// <summary>The command's name in reports and checkpoints.</summary>
+    public const string CommandName = "verify";
+
     /// <summary>A tier: claim-check budget and E1 size.</summary>
     private sealed record Tier(string Name, int Cases, long SimulationSteps, long E1Steps, int E1Seeds, long RegimeSteps, int RegimeSeeds);
 
@@ -30,38 +35,104 @@ public static class VerifyCommand
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the verdict line" };
         var cmd = new Command("verify", "Main job: check claims C1–C7 and their negative controls, run E1, write a report (exit 0 = all hold).");
+        var resilience = new ResilienceOptions();
         foreach (var o in new Option[] { tier, seed, output, force, quiet }) cmd.Options.Add(o);
+        resilience.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            var policy = resilience.Policy(parse);
+            var resumeDir = resilience.ResumeDir(parse, [tier, seed, output, force]);
             var tierName = parse.GetValue(tier) ?? "quick";
+            var s = parse.GetValue(seed);
+            E1Plan? resumed = null;
+            if (resumeDir is not null)
+            {
+                string? savedTier = null;
+                CheckpointFile.Read(CheckpointFile.Locate(resumeDir), CommandName, c =>
+                {
+                    var fields = E1Plan.Fields(c, pl => resumed = pl);
+                    fields["tier"] = p =>
+                    {
+                        savedTier = CheckpointFile.ReadString(c, p);
+                        if (Tiers.All(x => x.Name != savedTier)) throw c.Error(p, $"must be quick or full, not '{savedTier}'");
+                    };
+                    fields["seed"] = p =>
+                    {
+                        if (!ulong.TryParse(CheckpointFile.ReadString(c, p), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out s))
+                            throw c.Error(p, "must be a string holding an unsigned 64-bit integer");
+                    };
+                    return fields;
+                });
+                tierName = savedTier!;
+            }
             var t = Tiers.FirstOrDefault(x => x.Name == tierName)
                     ?? throw new InputException("--tier", $"must be quick or full, not '{tierName}'");
-            var s = parse.GetValue(seed);
             var budget = new CheckBudget(t.Cases, s, t.SimulationSteps);
             var e1 = TwoByTwo.withBudget(t.E1Steps, t.E1Seeds, s, TwoByTwo.defaults);
             ExperimentCommand.Validate(e1);
+            if (resumed is not null && (!resumed.Main.Equals(e1) || resumed.RegimeSteps != t.RegimeSteps || resumed.RegimeSeeds != t.RegimeSeeds))
+                throw new InputException("--resume", $"the checkpoint's e1Parameters do not match tier {t.Name} with seed {s} (a corrupt or edited checkpoint)");
+            var plan = resumed ?? E1Plan.Fresh(e1, t.RegimeSteps, t.RegimeSeeds);
             var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
-            var dir = OutputDirectory.Prepare(parse.GetValue(output), "verify", parse.GetValue(force), run.StartedUtc);
+            var dir = resumeDir is not null
+                ? OutputDirectory.Existing(resumeDir)
+                : OutputDirectory.Prepare(parse.GetValue(output), "verify", parse.GetValue(force), run.StartedUtc);
             var clock = Stopwatch.StartNew();
-
-            var (claims, controls, hunts, e1Result, e1Seconds, regimes) = Progress.Run(parse.GetValue(quiet), progress =>
+            using var signal = new StopSignal();
+            void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
             {
-                var cs = progress.Begin("claims C1–C7", 7);
-                var seen = new HashSet<string>();
-                var claimOutcomes = ClaimChecks.runClaims(budget, FuncConvert.FromAction<string>(m =>
-                {
-                    cs.Message(m);
-                    var id = m.Length >= 2 && m[0] == 'C' && char.IsDigit(m[1]) ? m[..2] : null;
-                    if (id is not null && seen.Add(id)) cs.Advance();
-                }));
-                cs.Done();
-                var ks = progress.Begin("negative controls", null);
-                var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); }));
-                ks.Done();
-                var huntOutcomes = HuntReport.RunForVerify(t.Name, s, progress);
-                var (r, sec, reg) = ExperimentCommand.RunE1(e1, t.RegimeSteps, t.RegimeSeeds, progress);
-                return (claimOutcomes, controlOutcomes, huntOutcomes, r, sec, reg);
+                w.Key("tier"); w.String(t.Name);
+                w.Key("seed"); w.String(s.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                plan.Write(w);
             });
+
+            // Claims are not segmented: a signal stops the run when the current claim check reports
+            // (the progress callback throws); on resume they are recomputed from the seed.
+            void CheckStop()
+            {
+                if (signal.Token.IsCancellationRequested) throw new OperationCanceledException(signal.Token);
+            }
+            var finishedStages = new List<string>();
+            var outcome = Progress.Run(parse.GetValue(quiet), progress =>
+            {
+                try
+                {
+                    CheckStop();
+                    var cs = progress.Begin("claims C1–C7", 7);
+                    var seen = new HashSet<string>();
+                    var claimOutcomes = ClaimChecks.runClaims(budget, FuncConvert.FromAction<string>(m =>
+                    {
+                        cs.Message(m);
+                        var id = m.Length >= 2 && m[0] == 'C' && char.IsDigit(m[1]) ? m[..2] : null;
+                        if (id is not null && seen.Add(id)) cs.Advance();
+                        CheckStop();
+                    }));
+                    cs.Done();
+                    finishedStages.Add("claims C1–C7");
+                    var ks = progress.Begin("negative controls", null);
+                    var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); CheckStop(); }));
+                    ks.Done();
+                    finishedStages.Add("negative controls");
+                    CheckStop();
+                    var huntOutcomes = HuntReport.RunForVerify(t.Name, s, progress);
+                    finishedStages.Add("hunts");
+                    CheckStop();
+                    var complete = E1Runner.Run(plan, policy, signal.Token, progress, Save);
+                    return complete ? (claimOutcomes, controlOutcomes, huntOutcomes) : default;
+                }
+                catch (Exception e) when (e is OperationCanceledException ||
+                                          e is AggregateException a && a.Flatten().InnerExceptions.All(x => x is OperationCanceledException))
+                {
+                    Save();
+                    return default;
+                }
+            });
+            if (outcome.claimOutcomes is null)
+                return PartialReport.Write(dir, run, CommandName, signal, plan, finishedStages);
+            var (claims, controls, hunts) = outcome;
+            var e1Result = plan.Jobs[0].Result();
+            var e1Seconds = plan.Jobs[0].Seconds;
+            var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
 
             var passed = ClaimsReport.AllPassed(claims, controls) && HuntReport.Passed(hunts);
             var doc = new Document("LowRankVerify: verification report");
@@ -81,6 +152,8 @@ public static class VerifyCommand
                 run,
                 tier = t.Name,
                 budget = new { cases = budget.Cases, seed = budget.Seed, simulationSteps = budget.SimulationSteps },
+                execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
+                partial = false,
                 passed,
                 exitCode = passed ? Cli.Ok : Cli.CheckFailed,
                 wallSeconds = clock.Elapsed.TotalSeconds,
@@ -89,6 +162,7 @@ public static class VerifyCommand
                 e1 = E1Report.Json(e1Result, e1Seconds, regimes),
             };
             var where = ReportWriter.Write(dir, json, doc);
+            CheckpointFile.Delete(dir.Path);
             foreach (var c in claims)
                 Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.Seconds:0.0}s)");
             foreach (var c in controls)

@@ -84,6 +84,7 @@ public static class E1Report
         collapseStep = Opt(c.CollapseStep),
         returns = c.Returns,
         diverged = c.Diverged,
+        divergenceStep = Opt(c.DivergenceStep),
         // Column-wise (one array per quantity, index k = k-th observation) to keep the file small.
         observations = new
         {
@@ -98,9 +99,34 @@ public static class E1Report
         offshoots = c.Offshoots.Select(o => new
         {
             branchStep = o.BranchStep, steps = o.Steps, converged = o.Converged,
-            finalTestError = o.FinalTestError, finalRatio = o.FinalRatio, finalRank = o.FinalRank,
+            finalTestError = o.FinalTestError, finalRatio = o.FinalRatio, finalRank = o.FinalRank, diverged = o.Diverged,
         }),
     };
+
+    /// <summary>A divergence found by a run (THEORY.md §4 negative control "large η"): where it happened,
+    /// the parameters, and the last finite state observed before it.</summary>
+    public sealed record Divergence(string Experiment, int Chain, long Step, double Eta, double Lambda, int Depth, int Width,
+        long LastFiniteStep, double LastS1, double LastS2, double LastTestError);
+
+    /// <summary>Every divergence of the main experiment and the regime map (chains, GD controls, and
+    /// offshoots as chain-level entries with their branch step), in run order.</summary>
+    public static List<Divergence> Divergences(TwoByTwoResult r, IReadOnlyList<RegimeRun> regimes)
+    {
+        var list = new List<Divergence>();
+        void Add(string experiment, TwoByTwoResult x)
+        {
+            foreach (var c in x.Chains.Append(x.Gd))
+                if (Opt(c.DivergenceStep) is { } step)
+                {
+                    var last = c.Observations[^1];
+                    list.Add(new Divergence(experiment, c.Chain, step, x.Params.Eta, x.Params.Lambda, x.Params.Depth, x.Params.Width,
+                        last.Step, last.S1, last.S2, last.TestError));
+                }
+        }
+        Add("main", r);
+        foreach (var g in regimes) Add(g.Label, g.Result);
+        return list;
+    }
 
     /// <summary>The whole E1 result as a JSON object (every chain with its observations).</summary>
     public static object Json(TwoByTwoResult r, double seconds, IReadOnlyList<RegimeRun> regimes) => new
@@ -108,6 +134,13 @@ public static class E1Report
         parameters = ParamsJson(r.Params),
         detection = DetectionJson(r.Region),
         wallSeconds = seconds,
+        // Findings: runs whose residual or weights stopped being finite (chain -1 is the GD control).
+        divergences = Divergences(r, regimes).Select(d => new
+        {
+            experiment = d.Experiment, chain = d.Chain, step = d.Step, eta = d.Eta, lambda = d.Lambda, depth = d.Depth, width = d.Width,
+            lastFinite = new { step = d.LastFiniteStep, s1 = d.LastS1, s2 = d.LastS2, testError = d.LastTestError },
+        }),
+        offshootsDiverged = r.Chains.Sum(c => c.Offshoots.Count(o => o.Diverged)),
         summary = SummaryJson(r.Summary),
         gdControl = RunJson(r.Gd),
         chains = r.Chains.Select(RunJson),
@@ -181,6 +214,23 @@ public static class E1Report
             ["offshoots branched before the jump (or never-jumped chains): mean final test error", N(Opt(s.OffshootErrorBeforeJump))],
             ["offshoots converged", $"{r.Chains.Sum(c => c.Offshoots.Count(o => o.Converged))} of {r.Chains.Sum(c => c.Offshoots.Length)}"],
         ]);
+        var divergences = Divergences(r, regimes);
+        if (divergences.Count > 0)
+        {
+            doc.H(3, "Divergences (η too large)");
+            doc.P($"{divergences.Count} run(s) diverged: at the step below the residual or a weight (or A_θ) stopped being finite, and the run " +
+                  "stopped there. This is a finding about the step size, not a crash; the figures and tables use the last finite state " +
+                  "(zero-based step index; chain −1 is the gradient-descent control).");
+            doc.T(["experiment", "chain", "diverged at step", "η", "λ", "L", "width", "last finite step", "s1, s2 there", "test error there"],
+                divergences.Select(d => (IReadOnlyList<string>)
+                [
+                    d.Experiment, d.Chain.ToString(Inv), Steps(d.Step), N(d.Eta), N(d.Lambda), d.Depth.ToString(Inv), d.Width.ToString(Inv),
+                    Steps(d.LastFiniteStep), $"{N(d.LastS1)}, {N(d.LastS2)}", N(d.LastTestError),
+                ]));
+        }
+        var offDiv = r.Chains.Sum(c => c.Offshoots.Count(o => o.Diverged));
+        if (offDiv > 0)
+            doc.P($"{offDiv} offshoot(s) diverged; their final values are those of their last finite block.");
         doc.F("Jump steps over the seeds: empirical distribution (the plateau is the fraction that jumped within the budget).",
               JumpsSvg, JumpsPng, jumps.Svg);
         doc.H(3, "Regime map: where the phenomenon holds and where it does not");

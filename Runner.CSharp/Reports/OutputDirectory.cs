@@ -47,6 +47,10 @@ public sealed class OutputDirectory
         return new OutputDirectory(System.IO.Path.GetFullPath(path));
     }
 
+    /// <summary>The existing directory of an interrupted run, for <c>--resume</c>: its partial report is
+    /// replaced by the resumed run's report (no <c>--force</c> needed: it is the same run).</summary>
+    public static OutputDirectory Existing(string path) => new(System.IO.Path.GetFullPath(path));
+
     /// <summary>Writes a text file atomically (UTF-8 without BOM, LF line ends as given).</summary>
     public string WriteText(string name, string text) => WriteBytes(name, new UTF8Encoding(false).GetBytes(text));
 
@@ -63,12 +67,21 @@ public sealed class OutputDirectory
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(target))!;
         var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            fs.Write(bytes);
-            fs.Flush(true);
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(true);
+            }
+            File.Move(tmp, target, overwrite: true);
         }
-        File.Move(tmp, target, overwrite: true);
+        catch
+        {
+            // Never leave a half-written temp file behind; the target is untouched.
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     /// <summary>When this run's directory lies directly under <c>reports/</c>, points <c>reports/latest</c>

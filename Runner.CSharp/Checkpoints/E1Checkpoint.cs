@@ -1,0 +1,350 @@
+using System.Globalization;
+using System.Text.Json;
+using LowRankVerify.Runner.Json;
+using LowRankVerify.Theory;
+using Microsoft.FSharp.Core;
+
+namespace LowRankVerify.Runner.Checkpoints;
+
+/// <summary>One E1 experiment of a run (the main one or a regime of the map) with the cursors of its
+/// runs: chains 0..N−1, then the GD control (chain −1).</summary>
+public sealed class E1Job(string label, TwoByTwoParams parameters, TwoByTwoCursor[] cursors, double seconds)
+{
+    /// <summary>"main" or the regime's label.</summary>
+    public string Label { get; } = label;
+
+    /// <summary>The experiment's parameters.</summary>
+    public TwoByTwoParams Params { get; } = parameters;
+
+    /// <summary>Where each run stands (updated in place by the runner, one slot per run).</summary>
+    public TwoByTwoCursor[] Cursors { get; } = cursors;
+
+    /// <summary>Wall time spent on this job so far, over every session of a resumed run.</summary>
+    public double Seconds { get; set; } = seconds;
+
+    /// <summary>True when every run is done.</summary>
+    public bool Done => Cursors.All(c => c.Done);
+
+    /// <summary>A job with every run at its start.</summary>
+    public static E1Job Fresh(string label, TwoByTwoParams p) =>
+        new(label, p, Enumerable.Range(0, p.Seeds).Append(-1).Select(s => TwoByTwo.cursorStart(p, s)).ToArray(), 0);
+
+    /// <summary>The E1 result of a finished job.</summary>
+    public TwoByTwoResult Result()
+    {
+        var runs = Cursors.Select(TwoByTwo.finish).ToArray();
+        return TwoByTwo.ofRuns(Params, runs[..^1], runs[^1]);
+    }
+}
+
+/// <summary>The E1 part of a run (<c>experiment two-by-two</c>, or the E1 stage of <c>verify</c>): the
+/// main experiment and the regime map as a list of jobs, and their checkpoint fields.</summary>
+public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeeds, List<E1Job> jobs)
+{
+    /// <summary>Parameters of the main experiment.</summary>
+    public TwoByTwoParams Main { get; } = main;
+
+    /// <summary>Steps per chain of the regime map (0: no map).</summary>
+    public long RegimeSteps { get; } = regimeSteps;
+
+    /// <summary>Seeds per regime.</summary>
+    public int RegimeSeeds { get; } = regimeSeeds;
+
+    /// <summary>Main job first, then one per regime.</summary>
+    public List<E1Job> Jobs { get; } = jobs;
+
+    /// <summary>A plan with every run at its start.</summary>
+    public static E1Plan Fresh(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
+    {
+        var jobs = new List<E1Job> { E1Job.Fresh("main", p) };
+        if (regimeSteps > 0)
+            foreach (var t in TwoByTwo.regimes(p, regimeSteps, regimeSeeds))
+                jobs.Add(E1Job.Fresh(t.Item1, t.Item2));
+        return new E1Plan(p, regimeSteps, regimeSeeds, jobs);
+    }
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the plan's fields: <c>e1Parameters</c>, <c>regimeSteps</c>, <c>regimeSeeds</c>, <c>jobs</c>.</summary>
+    public void Write(JsonOut w)
+    {
+        var p = Main;
+        w.Key("e1Parameters");
+        w.BeginObject();
+        w.Key("epsilon"); w.Number(p.Epsilon, "epsilon");
+        w.Key("depth"); w.Integer(p.Depth);
+        w.Key("width"); w.Integer(p.Width);
+        w.Key("eta"); w.Number(p.Eta, "eta");
+        w.Key("lambda"); w.Number(p.Lambda, "lambda");
+        w.Key("steps"); w.Integer(p.Steps);
+        w.Key("seeds"); w.Integer(p.Seeds);
+        w.Key("seed"); w.String(p.Seed.ToString(Inv));
+        w.Key("offshoots"); w.Integer(p.Offshoots);
+        w.Key("offshootEta"); w.Number(p.OffshootEta, "offshootEta");
+        w.Key("offshootLambda"); w.Number(p.OffshootLambda, "offshootLambda");
+        w.Key("offshootMaxSteps"); w.Integer(p.OffshootMaxSteps);
+        w.Key("observationsPerDecade"); w.Integer(p.ObservationsPerDecade);
+        w.EndObject();
+        w.Key("regimeSteps"); w.Integer(RegimeSteps);
+        w.Key("regimeSeeds"); w.Integer(RegimeSeeds);
+        w.Key("jobs");
+        w.BeginArray();
+        foreach (var job in Jobs)
+        {
+            w.BeginObject();
+            w.Key("label"); w.String(job.Label);
+            w.Key("seconds"); w.Number(job.Seconds, "seconds");
+            w.Key("cursors");
+            w.BeginArray();
+            foreach (var c in job.Cursors) WriteCursor(w, c);
+            w.EndArray();
+            w.EndObject();
+        }
+        w.EndArray();
+    }
+
+    private static void WriteCursor(JsonOut w, TwoByTwoCursor c)
+    {
+        w.BeginObject();
+        w.Key("chain"); w.Integer(c.Chain);
+        w.Key("step"); w.Integer(c.Step);
+        w.Key("next"); w.Integer(c.Next);
+        w.Key("rng"); w.String(c.Rng.State.ToString(Inv));
+        w.Key("done"); w.Bool(c.Done);
+        w.Key("divergenceStep");
+        if (FSharpOption<long>.get_IsSome(c.DivergenceStep)) w.Integer(c.DivergenceStep.Value); else w.Null();
+        // null before the first step and after the last (TwoByTwoCursor.Engine is None then).
+        w.Key("engine");
+        if (FSharpOption<EngineSnapshot>.get_IsNone(c.Engine)) w.Null();
+        else
+        {
+            var e = c.Engine.Value;
+            w.BeginObject();
+            w.Key("weights"); w.Vector(e.Weights, "weights");
+            w.Key("scales"); w.Vector(e.Scales, "scales");
+            w.Key("bounds"); w.Vector(e.Bounds, "bounds");
+            w.Key("weightsFinite"); w.Bool(e.WeightsFinite);
+            w.EndObject();
+        }
+        var o = c.Observations;
+        w.Key("observations");
+        w.BeginObject();
+        w.Key("step"); w.Vector(o.Select(x => (double)x.Step).ToArray(), "step");
+        w.Key("s1"); w.Vector(o.Select(x => x.S1).ToArray(), "s1");
+        w.Key("s2"); w.Vector(o.Select(x => x.S2).ToArray(), "s2");
+        w.Key("ratio"); w.Vector(o.Select(x => x.Ratio).ToArray(), "ratio");
+        w.Key("testError"); w.Vector(o.Select(x => x.TestError).ToArray(), "testError");
+        w.Key("inB1"); w.Integers(o.Select(x => x.InB1 ? 1 : 0).ToArray());
+        w.Key("rank"); w.Integers(o.Select(x => x.Rank).ToArray());
+        w.EndObject();
+        w.Key("offshoots");
+        w.BeginArray();
+        foreach (var f in c.Offshoots)
+        {
+            w.BeginObject();
+            w.Key("branchStep"); w.Integer(f.BranchStep);
+            w.Key("steps"); w.Integer(f.Steps);
+            w.Key("converged"); w.Bool(f.Converged);
+            w.Key("finalTestError"); w.Number(f.FinalTestError, "finalTestError");
+            w.Key("finalRatio"); w.Number(f.FinalRatio, "finalRatio");
+            w.Key("finalRank"); w.Integer(f.FinalRank);
+            w.Key("diverged"); w.Bool(f.Diverged);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
+
+    /// <summary>Handlers for the plan's fields in <see cref="CheckpointFile.Read"/>; <paramref name="done"/>
+    /// receives the plan once the jobs are read. Every count is bounded by what the parameters allow, and
+    /// the parameters go through <c>TwoByTwo.validate</c>, so a corrupt or mismatched checkpoint is an
+    /// input error naming the field, never a crash.</summary>
+    public static Dictionary<string, Action<string>> Fields(JsonCursor c, Action<E1Plan> done)
+    {
+        TwoByTwoParams? main = null;
+        long? regimeSteps = null;
+        int? regimeSeeds = null;
+        return new Dictionary<string, Action<string>>
+        {
+            ["e1Parameters"] = p => main = ReadParams(c, p),
+            ["regimeSteps"] = p => regimeSteps = CheckpointFile.ReadLong(c, p, 0, 10_000_000_000L),
+            ["regimeSeeds"] = p => regimeSeeds = (int)CheckpointFile.ReadLong(c, p, 1, 10_000),
+            ["jobs"] = p =>
+            {
+                if (main is null || regimeSteps is null || regimeSeeds is null)
+                    throw c.Error(p, "must come after e1Parameters, regimeSteps and regimeSeeds");
+                var fresh = Fresh(main, regimeSteps.Value, regimeSeeds.Value);
+                var jobs = CheckpointFile.ReadList(c, p, "jobs", fresh.Jobs.Count, jp =>
+                {
+                    var k = int.Parse(jp[(jp.LastIndexOf('[') + 1)..^1], Inv);
+                    return ReadJob(c, jp, fresh.Jobs[k]);
+                });
+                if (jobs.Count != fresh.Jobs.Count)
+                    throw c.Error(p, $"must hold {fresh.Jobs.Count} jobs for these parameters (main + regimes), not {jobs.Count}");
+                done(new E1Plan(main, regimeSteps.Value, regimeSeeds.Value, jobs));
+            },
+        };
+    }
+
+    private static TwoByTwoParams ReadParams(JsonCursor c, string path)
+    {
+        double eps = 0, eta = 0, lambda = 0, offEta = 0, offLambda = 0;
+        int depth = 0, width = 0, seeds = 0, offshoots = 0, perDecade = 0;
+        long steps = 0, offSteps = 0;
+        ulong seed = 0;
+        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        {
+            ["epsilon"] = p => eps = JsonSchema.ReadFinite(c, p),
+            ["depth"] = p => depth = JsonSchema.ReadInt(c, p),
+            ["width"] = p => width = JsonSchema.ReadInt(c, p),
+            ["eta"] = p => eta = JsonSchema.ReadFinite(c, p),
+            ["lambda"] = p => lambda = JsonSchema.ReadFinite(c, p),
+            ["steps"] = p => steps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
+            ["seeds"] = p => seeds = JsonSchema.ReadInt(c, p),
+            ["seed"] = p =>
+            {
+                if (!ulong.TryParse(CheckpointFile.ReadString(c, p), NumberStyles.None, Inv, out seed))
+                    throw c.Error(p, "must be a string holding an unsigned 64-bit integer");
+            },
+            ["offshoots"] = p => offshoots = JsonSchema.ReadInt(c, p),
+            ["offshootEta"] = p => offEta = JsonSchema.ReadFinite(c, p),
+            ["offshootLambda"] = p => offLambda = JsonSchema.ReadFinite(c, p),
+            ["offshootMaxSteps"] = p => offSteps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
+            ["observationsPerDecade"] = p => perDecade = JsonSchema.ReadInt(c, p),
+        });
+        var q = new TwoByTwoParams(eps, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, perDecade);
+        var v = TwoByTwo.validate(q);
+        if (v.IsError) throw c.Error($"{path}.{v.ErrorValue.Field}", v.ErrorValue.Rule);
+        return q;
+    }
+
+    private static E1Job ReadJob(JsonCursor c, string path, E1Job fresh)
+    {
+        string? label = null;
+        double seconds = 0;
+        TwoByTwoCursor[]? cursors = null;
+        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        {
+            ["label"] = p =>
+            {
+                label = CheckpointFile.ReadString(c, p);
+                if (label != fresh.Label) throw c.Error(p, $"must be '{fresh.Label}' for these parameters, not '{label}'");
+            },
+            ["seconds"] = p =>
+            {
+                seconds = JsonSchema.ReadFinite(c, p);
+                if (seconds < 0) throw c.Error(p, "must be >= 0");
+            },
+            ["cursors"] = p =>
+            {
+                var list = CheckpointFile.ReadList(c, p, "cursors", fresh.Cursors.Length, cp =>
+                {
+                    var k = int.Parse(cp[(cp.LastIndexOf('[') + 1)..^1], Inv);
+                    return ReadCursor(c, cp, fresh.Params, fresh.Cursors[k]);
+                });
+                if (list.Count != fresh.Cursors.Length)
+                    throw c.Error(p, $"must hold {fresh.Cursors.Length} cursors (one per seed, then the GD control), not {list.Count}");
+                cursors = list.ToArray();
+            },
+        });
+        return new E1Job(label!, fresh.Params, cursors!, seconds);
+    }
+
+    private static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
+    {
+        var grid = TwoByTwo.runGrid(p, fresh.Chain);
+        var widths = TwoByTwo.widths(p);
+        var size = Enumerable.Range(0, p.Depth).Sum(l => widths[l + 1] * widths[l]);
+        int chain = 0, next = 0;
+        long step = 0;
+        ulong rng = 0;
+        bool done = false;
+        long? divergence = null;
+        EngineSnapshot? engine = null;
+        double[] st = [], s1 = [], s2 = [], ratio = [], err = [], inB = [], rank = [];
+        var offs = new List<TwoByTwoOffshoot>();
+        double[] Vec(string q, int max) => CheckpointFile.ReadList(c, q, "numbers", max, e => JsonSchema.ReadFinite(c, e)).ToArray();
+        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        {
+            ["chain"] = q =>
+            {
+                chain = JsonSchema.ReadInt(c, q);
+                if (chain != fresh.Chain) throw c.Error(q, $"must be {fresh.Chain} at this position, not {chain}");
+            },
+            ["step"] = q => step = CheckpointFile.ReadLong(c, q, 0, p.Steps),
+            ["next"] = q => next = (int)CheckpointFile.ReadLong(c, q, 0, grid.Length),
+            ["rng"] = q =>
+            {
+                if (!ulong.TryParse(CheckpointFile.ReadString(c, q), NumberStyles.None, Inv, out rng))
+                    throw c.Error(q, "must be a string holding an unsigned 64-bit integer");
+            },
+            ["done"] = q => done = CheckpointFile.ReadBool(c, q),
+            ["divergenceStep"] = q => divergence = c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, -1, p.Steps),
+            ["engine"] = q =>
+            {
+                if (c.Type == JsonTokenType.Null) return;
+                double[] w = [], sc = [], b = [];
+                var finite = true;
+                JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
+                {
+                    ["weights"] = r => w = Vec(r, size),
+                    ["scales"] = r => sc = Vec(r, p.Depth),
+                    ["bounds"] = r => b = Vec(r, p.Depth),
+                    ["weightsFinite"] = r => finite = CheckpointFile.ReadBool(c, r),
+                });
+                engine = new EngineSnapshot(w, sc, b, finite);
+                var restored = Engine.restore(TwoByTwo.task(p), widths, engine);
+                if (restored.IsError) throw c.Error($"{q}.{restored.ErrorValue.Field}", restored.ErrorValue.Rule);
+            },
+            ["observations"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
+            {
+                ["step"] = r => st = Vec(r, grid.Length),
+                ["s1"] = r => s1 = Vec(r, grid.Length),
+                ["s2"] = r => s2 = Vec(r, grid.Length),
+                ["ratio"] = r => ratio = Vec(r, grid.Length),
+                ["testError"] = r => err = Vec(r, grid.Length),
+                ["inB1"] = r => inB = Vec(r, grid.Length),
+                ["rank"] = r => rank = Vec(r, grid.Length),
+            }),
+            ["offshoots"] = q => offs = CheckpointFile.ReadList(c, q, "offshoots", Math.Max(p.Offshoots, 0), r =>
+            {
+                long branch = 0, steps = 0;
+                bool converged = false, diverged = false;
+                double fe = 0, fr = 0;
+                int frank = 0;
+                JsonSchema.ReadObject(c, r, new Dictionary<string, Action<string>>
+                {
+                    ["branchStep"] = x => branch = CheckpointFile.ReadLong(c, x, 0, p.Steps),
+                    ["steps"] = x => steps = CheckpointFile.ReadLong(c, x, 0, p.OffshootMaxSteps),
+                    ["converged"] = x => converged = CheckpointFile.ReadBool(c, x),
+                    ["finalTestError"] = x => fe = JsonSchema.ReadFinite(c, x),
+                    ["finalRatio"] = x => fr = JsonSchema.ReadFinite(c, x),
+                    ["finalRank"] = x => frank = (int)CheckpointFile.ReadLong(c, x, 0, 2),
+                    ["diverged"] = x => diverged = CheckpointFile.ReadBool(c, x),
+                });
+                return new TwoByTwoOffshoot(branch, steps, converged, fe, fr, frank, diverged);
+            }),
+        });
+        var n = st.Length;
+        if (new[] { s1, s2, ratio, err, inB, rank }.Any(a => a.Length != n))
+            throw c.Error($"{path}.observations", "every column must have the same length");
+        if (n != next)
+            throw c.Error($"{path}.next", $"must equal the number of observations ({n}), not {next}");
+        for (var k = 0; k < n; k++)
+        {
+            if (st[k] != grid[k]) throw c.Error($"{path}.observations.step[{k}]", $"must be {grid[k]} (the observation grid of these parameters)");
+            if (inB[k] is not (0 or 1)) throw c.Error($"{path}.observations.inB1[{k}]", "must be 0 or 1");
+            if (rank[k] is not (0 or 1 or 2)) throw c.Error($"{path}.observations.rank[{k}]", "must be 0, 1 or 2");
+        }
+        var started = step > 0 || next > 0;
+        if (!done && started && engine is null)
+            throw c.Error($"{path}.engine", "must hold the engine state of a run in progress");
+        if ((done || !started) && engine is not null)
+            throw c.Error($"{path}.engine", "must be null for a run that has not started or is done");
+        var obs = Enumerable.Range(0, n)
+            .Select(k => new TwoByTwoObservation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
+        return new TwoByTwoCursor(chain, step, next, new Rng(rng),
+            engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine), obs, offs.ToArray(),
+            divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using LowRankVerify.Runner.Reports;
+using LowRankVerify.Theory;
+
+namespace LowRankVerify.Runner.Checkpoints;
+
+/// <summary>Runs an <see cref="E1Plan"/> in segments (<c>TwoByTwo.advance</c>), so it can stop at any
+/// segment boundary (signal) and write a checkpoint there (policy); segmenting does not change the
+/// result (property-tested), so a resumed run reports exactly what an uninterrupted one would.</summary>
+public static class E1Runner
+{
+    /// <summary>SGD steps per run per segment when no <c>--checkpoint-steps</c> is given (about 30 ms at
+    /// E1's sizes; offshoots at branch points run whole inside a segment).</summary>
+    public const long SegmentSteps = 1L << 18;
+
+    /// <summary>Gradient-descent steps per segment of the control (a GD step costs N engine steps plus copies).</summary>
+    public const long GdSegmentSteps = 1L << 14;
+
+    /// <summary>Advances every unfinished run of every job, a segment at a time, on
+    /// <see cref="ExperimentCommand.Threads"/> threads. After each round of segments: writes a checkpoint
+    /// when <paramref name="policy"/> says so, and returns false (after writing one) when
+    /// <paramref name="stop"/> is cancelled. Returns true when every job is done.</summary>
+    public static bool Run(E1Plan plan, CheckpointPolicy policy, CancellationToken stop, Progress progress, Action checkpoint)
+    {
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ExperimentCommand.Threads };
+        foreach (var job in plan.Jobs)
+        {
+            if (job.Done) continue;
+            var name = job.Label == "main" ? $"E1: {job.Params.Seeds} SGD chains + GD control" : $"E1 regime map: {job.Label}";
+            var stage = progress.Begin(name, job.Cursors.Length);
+            stage.Advance(job.Cursors.Count(c => c.Done));
+            var clock = Stopwatch.StartNew();
+            var before = job.Seconds;
+            while (!job.Done)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    job.Seconds = before + clock.Elapsed.TotalSeconds;
+                    checkpoint();
+                    return false;
+                }
+                // At most Threads runs in progress (the GD control, last, first, as TwoByTwo.run does):
+                // runs not yet started and finished runs hold no weights, so memory and the checkpoint
+                // stay small whatever the number of seeds.
+                var open = Enumerable.Range(0, job.Cursors.Length).Select(k => (k + job.Cursors.Length - 1) % job.Cursors.Length)
+                    .Where(k => !job.Cursors[k].Done).Take(ExperimentCommand.Threads).ToArray();
+                Parallel.ForEach(open, options, k =>
+                {
+                    var c = job.Cursors[k];
+                    var budget = policy.SegmentSteps(c.Chain < 0 ? GdSegmentSteps : SegmentSteps);
+                    var n = TwoByTwo.advance(job.Params, c, budget);
+                    job.Cursors[k] = n;
+                    if (n.Done) stage.Advance();
+                });
+                job.Seconds = before + clock.Elapsed.TotalSeconds;
+                if (!job.Done && policy.Due())
+                {
+                    checkpoint();
+                    policy.Written();
+                }
+            }
+            stage.Done();
+        }
+        return true;
+    }
+}

@@ -1,0 +1,61 @@
+using LowRankVerify.Runner.Reports;
+
+namespace LowRankVerify.Runner.Checkpoints;
+
+/// <summary>What a run stopped by a signal leaves behind: its checkpoint (already written) and a report
+/// marked partial (results.json with <c>"partial": true</c>, report.md, report.html) saying how far it
+/// got and how to resume.</summary>
+public static class PartialReport
+{
+    /// <summary>The run-specific <c>execution</c> object of results.json (excluded, with <c>run</c> and
+    /// every <c>wallSeconds</c>/<c>seconds</c>, when comparing a resumed run with an uninterrupted one).</summary>
+    public static object Execution(string? resumedFrom, CheckpointPolicy policy, bool completed, StopSignal signal) => new
+    {
+        resumedFrom = resumedFrom is null ? null : Path.GetFullPath(resumedFrom),
+        checkpointEverySeconds = policy.Seconds,
+        checkpointSteps = policy.Steps,
+        completed,
+        stoppedBy = completed ? null : signal.Name,
+    };
+
+    /// <summary>Writes the partial report for a run of <paramref name="command"/> stopped by
+    /// <paramref name="signal"/> (its checkpoint is in <paramref name="dir"/>), prints where it is, and
+    /// returns the exit code (130 after SIGINT, 143 after SIGTERM).</summary>
+    public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, E1Plan? plan, IReadOnlyList<string> done)
+    {
+        var resume = $"lowrank {command} --resume {RunInfo.Quote(dir.Path)}";
+        var jobs = plan?.Jobs.Select(j => new
+        {
+            label = j.Label,
+            runsDone = j.Cursors.Count(c => c.Done),
+            runs = j.Cursors.Length,
+            stepsDone = j.Cursors.Sum(c => c.Step),
+            steps = j.Cursors.Length * j.Params.Steps,
+            divergences = j.Cursors.Count(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.DivergenceStep)),
+            wallSeconds = j.Seconds,
+        }).ToList() ?? [];
+        var json = new
+        {
+            schemaVersion = ReportWriter.SchemaVersion,
+            command,
+            run,
+            execution = new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume },
+            partial = true,
+            stagesDone = done,
+            e1Progress = jobs,
+        };
+        var doc = new Document($"LowRankVerify: PARTIAL report ({command}, stopped by {signal.Name})");
+        ReportWriter.AddProvenance(doc, run);
+        doc.P($"This run was stopped by {signal.Name} before it finished; nothing below is a result. Its state is in " +
+              $"`{CheckpointFile.Name}` next to this report. Continue it (the finished report then equals that of an uninterrupted run with the same seed):");
+        doc.C(resume);
+        if (done.Count > 0) doc.P("Stages finished before the stop: " + string.Join("; ", done) + ".");
+        if (jobs.Count > 0)
+            doc.T(["E1 job", "runs done", "steps done", "divergences so far"],
+                jobs.Select(j => (IReadOnlyList<string>)[j.label, $"{j.runsDone} / {j.runs}", $"{E1Report.Steps(j.stepsDone)} / {E1Report.Steps(j.steps)}", j.divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        var where = ReportWriter.Write(dir, json, doc);
+        Console.Error.WriteLine($"stopped by {signal.Name}: checkpoint and partial report written; resume with: {resume}");
+        Console.WriteLine(where);
+        return signal.ExitCode;
+    }
+}

@@ -195,6 +195,8 @@ public static class HuntCommand
             doc.P($"Scope: {(o.InRegimeOnly ? "inside the claim's documented regime (C1, C4: R0–R4 of Regime.fs; C2: θ ∈ B_r)" : "every candidate (a control hunt: hypotheses may be violated)")}. " +
                   $"Budget {settings.MaxSeconds:0.#} s or {settings.MaxEvaluations} evaluations, seed {settings.Seed}. " +
                   "A candidate is **confirmed** when its violation exceeds the round-off bound of that case, **inconclusive** when 0 < violation ≤ bound.");
+            if (hunt.Valid == 0)
+                doc.P("**Warning**: no candidate lay inside the scope, so nothing was tested (use `--scope any` for controls).");
             doc.T(HuntReport.Header, new[] { HuntReport.Row("hunter", hunt) }.Concat(random is null ? [] : [HuntReport.Row("random testing", random)]));
             if (random is not null)
                 doc.P("Time to the first confirmed counterexample: hunter " + First(hunt) + ", random testing " + First(random) + ".");
@@ -234,6 +236,8 @@ public static class HuntCommand
             var where = ReportWriter.Write(dir, json, doc);
             Console.WriteLine($"{Hunt.claimId(settings.Claim)} hunt: {hunt.Evaluations} evaluations in {hunt.Seconds:0.0}s, {hunt.Confirmed.Length} confirmed counterexample(s), first at {First(hunt)}" +
                               (random is null ? "" : $"; random testing: first at {First(random)}"));
+            if (hunt.Valid == 0)
+                Console.WriteLine("warning: no candidate lay inside the scope (e.g. the regime with a fixed L = 2): nothing was tested; use --scope any");
             if (hunt.Best is not null)
                 Console.WriteLine($"best: {ClaimsReport.Word(hunt.Best.Value.Status)} violation {HuntReport.G(hunt.Best.Value.Violation)} (bound {HuntReport.G(hunt.Best.Value.Bound)}): {hunt.Best.Value.Description}");
             foreach (var s in saved) Console.WriteLine($"regression: {s}");

@@ -14,8 +14,18 @@ open LowRankVerify.Properties.ClaimArbitraries
 /// Counters filled by a property body and printed to the test log.
 type private Tally() =
     let counts = SortedDictionary<string, int>()
-    member _.Add(key: string) = counts.[key] <- (match counts.TryGetValue key with | true, n -> n + 1 | _ -> 1)
-    member _.Get(key: string) = match counts.TryGetValue key with | true, n -> n | _ -> 0
+
+    member _.Add(key: string) =
+        counts.[key] <-
+            (match counts.TryGetValue key with
+             | true, n -> n + 1
+             | _ -> 1)
+
+    member _.Get(key: string) =
+        match counts.TryGetValue key with
+        | true, n -> n
+        | _ -> 0
+
     member _.Lines = [ for kv in counts -> sprintf "  %-28s %d" kv.Key kv.Value ]
 
 /// Claim properties C1–C7 (xunit class so that each test gets the output helper).
@@ -23,7 +33,9 @@ type ClaimTests(output: ITestOutputHelper) =
 
     let report (title: string) (t: Tally) =
         output.WriteLine title
-        for l in t.Lines do output.WriteLine l
+
+        for l in t.Lines do
+            output.WriteLine l
 
     let timed name (f: unit -> CheckOutcome) =
         let sw = System.Diagnostics.Stopwatch.StartNew()
@@ -38,86 +50,146 @@ type ClaimTests(output: ITestOutputHelper) =
     member _.``C1.closure: one SGD step from B_r stays in B_r for every entry, inside the derived regime``() =
         let tally = Tally()
         let near = Tally()
+
         let prop =
             Prop.forAll closureSpecs (fun spec ->
                 let c = Generators.closureCaseOf spec
                 let inside = Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
                 let contained = inside && Region.contains c.Region c.Point
+
                 contained
                 ==> lazy
                     (let r = ClaimChecks.closure c
                      let s = r.Before
                      let rel = Generators.relativeSlack c.Region s
                      let k = Region.tightest s
-                     let v = match k with RegionCondition.Balancedness -> rel.Balancedness | RegionCondition.Rank -> rel.Rank | RegionCondition.Bounded -> rel.Bounded
+
+                     let v =
+                         match k with
+                         | RegionCondition.Balancedness -> rel.Balancedness
+                         | RegionCondition.Rank -> rel.Rank
+                         | RegionCondition.Bounded -> rel.Bounded
+
                      tally.Add(sprintf "%A %s" k (Generators.closenessBucket v))
+
                      for (name, x) in [ "Balancedness", rel.Balancedness; "Rank", rel.Rank; "Bounded", rel.Bounded ] do
-                         if x < 1e-6 then near.Add(name + " <1e-6")
+                         if x < 1e-6 then
+                             near.Add(name + " <1e-6")
+
                      tally.Add(sprintf "verdict %A" r.Verdict)
                      r.Verdict <> Verdict.Counterexample))
+
         timed "C1.closure" (fun () -> Harness.check "C1.closure" 1500 prop) |> ignore
         report "C1.closure cases by tightest condition and relative slack (slack / budget):" tally
         report "C1.closure cases with relative slack < 1e-6, per condition (any condition, not only the tightest):" near
+
         for cond in [ "Balancedness"; "Rank"; "Bounded" ] do
             Assert.True(near.Get(cond + " <1e-6") > 0, sprintf "no C1 case came within 1e-6 of the %s boundary" cond)
 
     [<Fact>]
     member _.``C2.d7: exact fully observed critical points in B_r obey the rank bound, every root choice``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll (d7Specs 4 2 5) (fun spec ->
                 let tk, depth, lambda, hidden = Generators.d7Case spec
                 let mutable rng = Rng.create spec.Seed
                 let k = min tk.DOut tk.DIn
+
                 ClaimChecks.allChoices k
                 |> List.forall (fun ch ->
                     match CriticalPoints.exactFullyObserved tk lambda hidden ch with
                     | Error _ -> true
                     | Ok(net, a) ->
-                        let xs = a |> Array.filter (fun x -> x > 0.0) |> Array.map (fun x -> x ** (2.0 / float depth))
+                        let xs =
+                            a
+                            |> Array.filter (fun x -> x > 0.0)
+                            |> Array.map (fun x -> x ** (2.0 / float depth))
+
                         let family = FAlpha.all.[Rng.nextInt &rng 2]
-                        let lo, hi = (if xs.Length = 0 then 0.01, 1.0 else Array.min xs / 3.0, Array.max xs * 3.0)
+
+                        let lo, hi =
+                            (if xs.Length = 0 then
+                                 0.01, 1.0
+                             else
+                                 Array.min xs / 3.0, Array.max xs * 3.0)
+
                         let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-                        let eps2 = if Rng.nextInt &rng 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &rng // -1: exact boundary
+
+                        let eps2 =
+                            if Rng.nextInt &rng 2 = 0 then
+                                -1.0
+                            else
+                                0.9 * Rng.nextFloat &rng // -1: exact boundary
+
                         let p = ClaimChecks.boundaryRegion family alpha eps2 net
+
                         match ClaimChecks.criticalPointCheck p tk lambda net with
                         | None ->
                             tally.Add "outside B_r"
                             true
                         | Some(excess, tol, v) ->
-                            tally.Add(sprintf "in B_r, rank slack %s" (Generators.closenessBucket (-excess / (float p.R + p.Eps2))))
+                            tally.Add(
+                                sprintf
+                                    "in B_r, rank slack %s"
+                                    (Generators.closenessBucket (-excess / (float p.R + p.Eps2)))
+                            )
+
                             tally.Add(sprintf "verdict %A" v)
                             v <> Verdict.Counterexample))
+
         timed "C2.d7" (fun () -> Harness.check "C2.d7" 100 prop) |> ignore
         report "C2.d7 points:" tally
 
     [<Fact>]
     member _.``C2.solver: numerically found critical points in B_r obey the rank bound up to their residual``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll (Arb.fromGen seedGen) (fun seed ->
                 let mutable rng = Rng.create seed
                 let ts = Generators.taskSpec &rng 3 0.5 2.0
                 let tk = Generators.task ts
                 let depth = 2 + Rng.nextInt &rng 3
-                let widths = Array.concat [ [| tk.DIn |]; Array.create (depth - 1) 3; [| tk.DOut |] ]
+
+                let widths =
+                    Array.concat [ [| tk.DIn |]; Array.create (depth - 1) 3; [| tk.DOut |] ]
+
                 let lambda = 0.002 + 0.05 * Rng.nextFloat &rng
                 let start, _ = Network.gaussian rng (0.3 + Rng.nextFloat &rng) widths
                 let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 3000 start
                 tally.Add(if sol.Converged then "converged" else "not converged")
+
                 sol.Converged
                 ==> lazy
-                    (let xs = Linalg.singularValues (Network.product sol.Network) |> Array.map (fun x -> x ** (2.0 / float depth)) |> Array.filter (fun x -> x > 1e-12)
-                     let lo, hi = (if xs.Length = 0 then 0.01, 1.0 else Array.min xs / 3.0, Array.max xs * 3.0)
+                    (let xs =
+                        Linalg.singularValues (Network.product sol.Network)
+                        |> Array.map (fun x -> x ** (2.0 / float depth))
+                        |> Array.filter (fun x -> x > 1e-12)
+
+                     let lo, hi =
+                         (if xs.Length = 0 then
+                              0.01, 1.0
+                          else
+                              Array.min xs / 3.0, Array.max xs * 3.0)
+
                      let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-                     let eps2 = if Rng.nextInt &rng 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &rng // -1: exact boundary
+
+                     let eps2 =
+                         if Rng.nextInt &rng 2 = 0 then
+                             -1.0
+                         else
+                             0.9 * Rng.nextFloat &rng // -1: exact boundary
+
                      let p = ClaimChecks.boundaryRegion FAlphaFamily.Piecewise alpha eps2 sol.Network
+
                      match ClaimChecks.criticalPointCheck p tk lambda sol.Network with
                      | None -> true
                      | Some(excess, tol, v) ->
                          tally.Add(sprintf "tolerance %s" (Generators.closenessBucket tol))
                          tally.Add(sprintf "verdict %A" v)
                          v <> Verdict.Counterexample))
+
         timed "C2.solver" (fun () -> Harness.check "C2.solver" 15 prop) |> ignore
         report "C2.solver:" tally
 
@@ -126,83 +198,162 @@ type ClaimTests(output: ITestOutputHelper) =
         let tally = Tally()
         let ts = ResizeArray<float>()
         let lp = ResizeArray<float>()
+
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let tk, depth, widths, p, hyper, rng0 = ClaimChecks.randomSimulationCase (streamSeed "C3.witness") i
+                let tk, depth, widths, p, hyper, rng0 =
+                    ClaimChecks.randomSimulationCase (streamSeed "C3.witness") i
+
                 let mutable rng = rng0
                 let start, r1 = ClaimChecks.outsideStart rng p widths
                 rng <- r1
                 let entries = ClaimChecks.restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
                 let w = ClaimChecks.witness tk hyper p start entries 3000L 1L rng
                 tally.Add(sprintf "L=%d reached=%b" depth w.Reached)
+
                 if w.Reached then
                     ts.Add(float w.Steps)
                     lp.Add w.LogProbPath
+
                 w.Reached)
+
         timed "C3.witness" (fun () -> Harness.check "C3.witness" 25 prop) |> ignore
         report "C3.witness runs:" tally
+
         if ts.Count > 0 then
-            output.WriteLine(sprintf "  T: min %.0f, max %.0f; log P(path) = T log(1/N): min %.3g, max %.3g" (Seq.min ts) (Seq.max ts) (Seq.min lp) (Seq.max lp))
+            output.WriteLine(
+                sprintf
+                    "  T: min %.0f, max %.0f; log P(path) = T log(1/N): min %.3g, max %.3g"
+                    (Seq.min ts)
+                    (Seq.max ts)
+                    (Seq.min lp)
+                    (Seq.max lp)
+            )
 
     [<Fact>]
-    member _.``C3.mechanism: with weak decay and data of rank above r, restricted draws reach B_r where SGD does not``() =
+    member _.``C3.mechanism: with weak decay and data of rank above r, restricted draws reach B_r where SGD does not``
+        ()
+        =
         let tally = Tally()
+
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let tk, p, w, all = ClaimChecks.mechanism (streamSeed "C3.mechanism") i 20000L
                 tally.Add(sprintf "restricted reached=%b, all entries reached=%b" w.Reached all.Reached)
+
                 if w.Reached then
-                    tally.Add(sprintf "T %s" (if w.Steps <= 2000L then "<= 2000" elif w.Steps <= 5000L then "<= 5000" else "> 5000"))
-                    output.WriteLine(sprintf "  case %d: %dx%d N=%d r=%d: T = %d, log P(path) = %.4g, log P(only restricted draws) = %.4g" i tk.DOut tk.DIn tk.N p.R w.Steps w.LogProbPath w.LogProbSet)
+                    tally.Add(
+                        sprintf
+                            "T %s"
+                            (if w.Steps <= 2000L then "<= 2000"
+                             elif w.Steps <= 5000L then "<= 5000"
+                             else "> 5000")
+                    )
+
+                    output.WriteLine(
+                        sprintf
+                            "  case %d: %dx%d N=%d r=%d: T = %d, log P(path) = %.4g, log P(only restricted draws) = %.4g"
+                            i
+                            tk.DOut
+                            tk.DIn
+                            tk.N
+                            p.R
+                            w.Steps
+                            w.LogProbPath
+                            w.LogProbSet
+                    )
+
                 w.Reached)
+
         timed "C3.mechanism" (fun () -> Harness.check "C3.mechanism" 6 prop) |> ignore
         report "C3.mechanism cases (same B_r, eta, lambda, start and budget for both runs):" tally
         let contrast = tally.Get "restricted reached=true, all entries reached=false"
-        Assert.True(contrast > 0, "in no case did the restriction matter: the mechanism case does not test the mechanism")
+
+        Assert.True(
+            contrast > 0,
+            "in no case did the restriction matter: the mechanism case does not test the mechanism"
+        )
 
     [<Fact>]
     member _.``C4.absorption: SGD runs in the derived regime never leave B_r after entering it``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let tk, depth, widths, p, hyper, rng0 = ClaimChecks.randomSimulationCase (streamSeed "C4.absorption") i
+                let tk, depth, widths, p, hyper, rng0 =
+                    ClaimChecks.randomSimulationCase (streamSeed "C4.absorption") i
+
                 let start, r1 = ClaimChecks.outsideStart rng0 p widths
                 let a = ClaimChecks.absorption tk hyper p start 400L r1
-                tally.Add(match a.HitTime with Some t when t <= 20L -> "hit <= 20 steps" | Some _ -> "hit > 20 steps" | None -> "not entered in 400")
-                if a.RoundOffExits > 0 then tally.Add "round-off-level exits"
+
+                tally.Add(
+                    match a.HitTime with
+                    | Some t when t <= 20L -> "hit <= 20 steps"
+                    | Some _ -> "hit > 20 steps"
+                    | None -> "not entered in 400"
+                )
+
+                if a.RoundOffExits > 0 then
+                    tally.Add "round-off-level exits"
+
                 a.Exit.IsNone)
-        timed "C4.absorption" (fun () -> Harness.check "C4.absorption" 10 prop) |> ignore
+
+        timed "C4.absorption" (fun () -> Harness.check "C4.absorption" 10 prop)
+        |> ignore
+
         report "C4.absorption runs (from outside B_r):" tally
 
     [<Fact>]
     member _.``C4.stays: SGD runs started at boundary points of B_r never leave it``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll closureSpecs (fun spec ->
                 let c = Generators.closureCaseOf spec
-                (Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && Region.contains c.Region c.Point)
+
+                (Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+                 && Region.contains c.Region c.Point)
                 ==> lazy
-                    (let a = ClaimChecks.absorption c.Task c.Hyper c.Region c.Point 300L (Rng.create spec.Point.Seed)
+                    (let a =
+                        ClaimChecks.absorption c.Task c.Hyper c.Region c.Point 300L (Rng.create spec.Point.Seed)
+
                      tally.Add(sprintf "exit %b" a.Exit.IsSome)
                      a.Exit.IsNone))
+
         timed "C4.stays" (fun () -> Harness.check "C4.stays" 15 prop) |> ignore
         report "C4.stays runs:" tally
 
     [<Fact>]
     member _.``C5.e1OneWay: E1 runs that jump into B_1 never return to the rank-2 region``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let (eps, depth, p, hyper), a = ClaimChecks.e1Run (streamSeed "C5.e1OneWay") i 1500L
-                tally.Add(match a.HitTime with Some _ -> "jumped into B_1" | None -> "no jump in 1500 steps")
-                if a.HitTime.IsSome then tally.Add(if Region.contains { p with R = 0 } a.Final then "  ... ended in B_0" else "  ... ended in B_1 minus B_0")
+
+                tally.Add(
+                    match a.HitTime with
+                    | Some _ -> "jumped into B_1"
+                    | None -> "no jump in 1500 steps"
+                )
+
+                if a.HitTime.IsSome then
+                    tally.Add(
+                        if Region.contains { p with R = 0 } a.Final then
+                            "  ... ended in B_0"
+                        else
+                            "  ... ended in B_1 minus B_0"
+                    )
+
                 a.Exit.IsNone)
+
         timed "C5.e1OneWay" (fun () -> Harness.check "C5.e1OneWay" 8 prop) |> ignore
         report "C5.e1OneWay runs:" tally
 
     [<Fact>]
     member _.``C6.gdKeepsRank: gradient descent from a perturbed rank-2 minimum of E1 keeps rank 2``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let mutable rng = Rng.stream (streamSeed "C6.gdKeepsRank") (uint64 i)
@@ -212,21 +363,35 @@ type ClaimTests(output: ITestOutputHelper) =
                 let r = ClaimChecks.gdStays eps depth lambda 1000 rng
                 let eig, tol = r.MinEigenvalue
                 let isMin = r.Ratio.IsSome && eig >= -tol
-                tally.Add(if isMin then "rank-2 local minimum" else "no confirmed rank-2 minimum")
+
+                tally.Add(
+                    if isMin then
+                        "rank-2 local minimum"
+                    else
+                        "no confirmed rank-2 minimum"
+                )
+
                 isMin ==> lazy (r.MinRatioAlong >= ClaimChecks.keepFraction * r.Ratio.Value))
-        timed "C6.gdKeepsRank" (fun () -> Harness.check "C6.gdKeepsRank" 4 prop) |> ignore
+
+        timed "C6.gdKeepsRank" (fun () -> Harness.check "C6.gdKeepsRank" 4 prop)
+        |> ignore
+
         report "C6.gdKeepsRank:" tally
 
     [<Fact>]
     member _.``C7.multipleMinima: for L >= 3 the fully observed loss has minima of two ranks``() =
         let tally = Tally()
+
         let prop =
             Prop.forAll (d7Specs 3 3 5) (fun spec ->
                 let tk, depth, lambda, hidden = Generators.d7Case spec
                 let v, ranks, _ = ClaimChecks.multipleMinima tk depth lambda hidden
                 tally.Add(sprintf "minimum ranks %A" ranks)
                 v <> Verdict.Counterexample)
-        timed "C7.multipleMinima" (fun () -> Harness.check "C7.multipleMinima" 30 prop) |> ignore
+
+        timed "C7.multipleMinima" (fun () -> Harness.check "C7.multipleMinima" 30 prop)
+        |> ignore
+
         report "C7.multipleMinima tasks:" tally
 
 /// Negative controls: the claim checks under violated hypotheses. Each must be falsified by FsCheck.
@@ -235,7 +400,10 @@ type ControlTests(output: ITestOutputHelper) =
     let control name count prop =
         let sw = System.Diagnostics.Stopwatch.StartNew()
         let o = Harness.expectFailure name count prop
-        output.WriteLine(sprintf "%s falsified as required (%.2fs); shrunk case:\n%s" name sw.Elapsed.TotalSeconds o.Summary)
+
+        output.WriteLine(
+            sprintf "%s falsified as required (%.2fs); shrunk case:\n%s" name sw.Elapsed.TotalSeconds o.Summary
+        )
 
     let closureHolds (rule: StepRule) (c: ClosureCase) =
         let r = ClaimChecks.closureWith rule c
@@ -243,67 +411,137 @@ type ControlTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``C1.control.lambdaZero: without weight decay the closure check fails``() =
-        control "C1.control.lambdaZero" 200 (Prop.forAll closureSpecs (fun spec ->
-            let c = Generators.closureCaseOf spec
-            closureHolds Sgd.step { c with Hyper = { c.Hyper with Lambda = 0.0 } }))
+        control
+            "C1.control.lambdaZero"
+            200
+            (Prop.forAll closureSpecs (fun spec ->
+                let c = Generators.closureCaseOf spec
+
+                closureHolds
+                    Sgd.step
+                    { c with
+                        Hyper = { c.Hyper with Lambda = 0.0 }
+                    }))
 
     [<Fact>]
     member _.``C1.control.largeEta: with eta = 30 etaMax the closure check fails``() =
-        control "C1.control.largeEta" 200 (Prop.forAll closureSpecs (fun spec ->
-            let c = Generators.closureCaseOf spec
-            closureHolds Sgd.step { c with Hyper = { c.Hyper with Eta = 30.0 * c.Hyper.Eta } }))
+        control
+            "C1.control.largeEta"
+            200
+            (Prop.forAll closureSpecs (fun spec ->
+                let c = Generators.closureCaseOf spec
+
+                closureHolds
+                    Sgd.step
+                    { c with
+                        Hyper =
+                            { c.Hyper with
+                                Eta = 30.0 * c.Hyper.Eta
+                            }
+                    }))
 
     [<Fact>]
     member _.``C1.control.depthTwo: with L = 2 and data of rank r + 1 the closure check fails``() =
-        control "C1.control.depthTwo" 100 (Prop.forAll depthTwoSpecs (fun spec -> closureHolds Sgd.step (ClaimChecks.depthTwoCaseOf spec)))
+        control
+            "C1.control.depthTwo"
+            100
+            (Prop.forAll depthTwoSpecs (fun spec -> closureHolds Sgd.step (ClaimChecks.depthTwoCaseOf spec)))
 
     [<Fact>]
     member _.``C1.control.brokenStep: an SGD step with decay 1 + 2 eta lambda fails the closure check``() =
-        control "C1.control.brokenStep" 200 (Prop.forAll closureSpecs (fun spec -> closureHolds ClaimChecks.brokenStep (Generators.closureCaseOf spec)))
+        control
+            "C1.control.brokenStep"
+            200
+            (Prop.forAll closureSpecs (fun spec -> closureHolds ClaimChecks.brokenStep (Generators.closureCaseOf spec)))
 
     [<Fact>]
     member _.``C6.control.sdeStays: the SDE step with SGD's mean and covariance leaves B_r``() =
-        control "C6.control.sdeStays" 200 (Prop.forAll (Arb.zip (closureSpecs, sdeRadiusIndices)) (fun (spec, k) ->
-            let c = Generators.closureCaseOf spec
-            let ok = c.Task.N >= 2 && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && Region.contains c.Region c.Point
-            not ok
-            || [ false; true ] |> List.forall (fun outward -> not (fst (ClaimChecks.sdeLeavesAt c outward ClaimChecks.sdeRadii.[k] (Rng.create spec.Point.Seed))))))
+        control
+            "C6.control.sdeStays"
+            200
+            (Prop.forAll (Arb.zip (closureSpecs, sdeRadiusIndices)) (fun (spec, k) ->
+                let c = Generators.closureCaseOf spec
+
+                let ok =
+                    c.Task.N >= 2
+                    && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+                    && Region.contains c.Region c.Point
+
+                not ok
+                || [ false; true ]
+                   |> List.forall (fun outward ->
+                       not (
+                           fst (
+                               ClaimChecks.sdeLeavesAt c outward ClaimChecks.sdeRadii.[k] (Rng.create spec.Point.Seed)
+                           )
+                       ))))
 
     [<Fact>]
     member _.``C2.control.noRegion: critical points outside B_r (r one below their rank) break the bound``() =
-        control "C2.control.noRegion" 50 (Prop.forAll (d7Specs 4 2 5) (fun spec ->
-            let tk, depth, lambda, hidden = Generators.d7Case spec
-            ClaimChecks.allChoices (min tk.DOut tk.DIn)
-            |> List.forall (fun ch ->
-                match CriticalPoints.exactFullyObserved tk lambda hidden ch with
-                | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
-                    let xs = a |> Array.filter (fun x -> x > 0.0) |> Array.map (fun x -> x ** (2.0 / float depth))
-                    let p0 = { ClaimChecks.boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with Eps2 = 0.25 }
-                    let p = { p0 with R = max 0 (p0.R - 1) }
-                    let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                    qa - (float p.R + p.Eps2) <= ClaimChecks.c2Tolerance p tk lambda net
-                | _ -> true)))
+        control
+            "C2.control.noRegion"
+            50
+            (Prop.forAll (d7Specs 4 2 5) (fun spec ->
+                let tk, depth, lambda, hidden = Generators.d7Case spec
+
+                ClaimChecks.allChoices (min tk.DOut tk.DIn)
+                |> List.forall (fun ch ->
+                    match CriticalPoints.exactFullyObserved tk lambda hidden ch with
+                    | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
+                        let xs =
+                            a
+                            |> Array.filter (fun x -> x > 0.0)
+                            |> Array.map (fun x -> x ** (2.0 / float depth))
+
+                        let p0 =
+                            { ClaimChecks.boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with
+                                Eps2 = 0.25
+                            }
+
+                        let p = { p0 with R = max 0 (p0.R - 1) }
+                        let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
+                        qa - (float p.R + p.Eps2) <= ClaimChecks.c2Tolerance p tk lambda net
+                    | _ -> true)))
 
     [<Fact>]
     member _.``C4.control.lambdaZero: without weight decay SGD runs leave B_r``() =
-        control "C4.control.lambdaZero" 60 (Prop.forAll closureSpecs (fun spec ->
-            let c = Generators.closureCaseOf spec
-            not (Region.contains c.Region c.Point)
-            || (ClaimChecks.absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point 300L (Rng.create spec.Point.Seed)).Exit.IsNone))
+        control
+            "C4.control.lambdaZero"
+            60
+            (Prop.forAll closureSpecs (fun spec ->
+                let c = Generators.closureCaseOf spec
+
+                not (Region.contains c.Region c.Point)
+                || (ClaimChecks.absorption
+                        c.Task
+                        { c.Hyper with Lambda = 0.0 }
+                        c.Region
+                        c.Point
+                        300L
+                        (Rng.create spec.Point.Seed))
+                    .Exit.IsNone))
 
     [<Fact>]
     member _.``C3.control.lambdaZero: without weight decay restricted draws find no witness``() =
-        control "C3.control.lambdaZero" 10 (Prop.forAll simulationIndices (fun i ->
-            let tk, _, widths, p, hyper, rng0 = ClaimChecks.randomSimulationCase (Harness.seedOf "C3.control.lambdaZero") i
-            let mutable rng = rng0
-            let start, r1 = ClaimChecks.outsideStart rng p widths
-            rng <- r1
-            let entries = ClaimChecks.restrictedEntries &rng tk p.R false
-            (ClaimChecks.witness tk { hyper with Lambda = 0.0 } p start entries 1000L 10L rng).Reached))
+        control
+            "C3.control.lambdaZero"
+            10
+            (Prop.forAll simulationIndices (fun i ->
+                let tk, _, widths, p, hyper, rng0 =
+                    ClaimChecks.randomSimulationCase (Harness.seedOf "C3.control.lambdaZero") i
+
+                let mutable rng = rng0
+                let start, r1 = ClaimChecks.outsideStart rng p widths
+                rng <- r1
+                let entries = ClaimChecks.restrictedEntries &rng tk p.R false
+                (ClaimChecks.witness tk { hyper with Lambda = 0.0 } p start entries 1000L 10L rng).Reached))
 
     [<Fact>]
     member _.``C7.control.depthTwo: for L = 2 the minima have a single rank``() =
-        control "C7.control.depthTwo" 20 (Prop.forAll (d7Specs 3 2 2) (fun spec ->
-            let tk, depth, lambda, hidden = Generators.d7Case spec
-            let v, _, _ = ClaimChecks.multipleMinima tk depth lambda hidden
-            v <> Verdict.Counterexample))
+        control
+            "C7.control.depthTwo"
+            20
+            (Prop.forAll (d7Specs 3 2 2) (fun spec ->
+                let tk, depth, lambda, hidden = Generators.d7Case spec
+                let v, _, _ = ClaimChecks.multipleMinima tk depth lambda hidden
+                v <> Verdict.Counterexample))

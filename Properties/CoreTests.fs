@@ -21,7 +21,11 @@ type CoreTests(output: ITestOutputHelper) =
         let k = min rows cols
         let mutable r = Gens.rng c 9
         let e = -290.0 + 580.0 * Rng.nextFloat &r
-        let s = Array.init k (fun _ -> 10.0 ** (-3.0 * Rng.nextFloat &r)) |> Array.sortDescending
+
+        let s =
+            Array.init k (fun _ -> 10.0 ** (-3.0 * Rng.nextFloat &r))
+            |> Array.sortDescending
+
         let u, r1 = Linalg.randomOrthonormal r rows k
         let v, _ = Linalg.randomOrthonormal r1 cols k
         let scale = 10.0 ** e
@@ -33,35 +37,65 @@ type CoreTests(output: ITestOutputHelper) =
         let x, s = knownSvd c
         let computed = singular x
         let err = Array.map2 (fun a b -> abs (a - b)) computed s |> Array.max
-        err, Tolerance.gamma (4 * (x.RowCount + x.ColumnCount)) * sqrt (float s.Length) * s.[0]
+
+        err,
+        Tolerance.gamma (4 * (x.RowCount + x.ColumnCount))
+        * sqrt (float s.Length)
+        * s.[0]
 
     static let near (tol: float) (expected: float) (actual: float) =
-        Assert.True(abs (expected - actual) <= tol, sprintf "expected %.17g, got %.17g (tolerance %g)" expected actual tol)
+        Assert.True(
+            abs (expected - actual) <= tol,
+            sprintf "expected %.17g, got %.17g (tolerance %g)" expected actual tol
+        )
 
     /// W_1 = diag(2, 0), W_2 = diag(1, 0): D_2 = diag(−3, 0) (‖D‖² = 9), s²(W_1) = {4, 0}, s²(W_2) = {1, 0},
     /// ‖W_1‖² = 4, ‖W_2‖² = 1.
-    static let twoLayer = { W = [| Linalg.M.DenseOfDiagonalArray [| 2.0; 0.0 |]; Linalg.M.DenseOfDiagonalArray [| 1.0; 0.0 |] |] }
+    static let twoLayer =
+        {
+            W =
+                [|
+                    Linalg.M.DenseOfDiagonalArray [| 2.0; 0.0 |]
+                    Linalg.M.DenseOfDiagonalArray [| 1.0; 0.0 |]
+                |]
+        }
 
     static let region =
-        { R = 1; Eps1 = 10.0; Eps2 = 0.5; Alpha = 1.0; C = 5.0; Family = FAlphaFamily.Piecewise }
+        {
+            R = 1
+            Eps1 = 10.0
+            Eps2 = 0.5
+            Alpha = 1.0
+            C = 5.0
+            Family = FAlphaFamily.Piecewise
+        }
 
     [<Fact>]
     member _.``Linalg.singularValues is accurate at every scale from 1e-290 to 1e290``() =
         let worst = Worst()
-        let prop = Prop.forAll (Gens.arbCase Gens.general) (fun c -> worst.Record(svdError Linalg.singularValues c))
+
+        let prop =
+            Prop.forAll (Gens.arbCase Gens.general) (fun c -> worst.Record(svdError Linalg.singularValues c))
+
         Harness.check "core.singular-values.scales" cases prop |> ignore
         output.WriteLine(worst.Summary "core.singular-values.scales")
 
     [<Fact>]
     member _.``Linalg.singularValues control: MathNet's unscaled SVD loses tiny singular values``() =
-        let raw (x: Matrix<float>) = x.Svd(false).S.ToArray() |> Array.map abs |> Array.sortDescending
-        let prop = Prop.forAll (Gens.arbCase Gens.general) (fun c -> let e, t = svdError raw c in e <= t)
+        let raw (x: Matrix<float>) =
+            x.Svd(false).S.ToArray() |> Array.map abs |> Array.sortDescending
+
+        let prop =
+            Prop.forAll (Gens.arbCase Gens.general) (fun c -> let e, t = svdError raw c in e <= t)
+
         let o = Harness.expectFailure "core.singular-values.scales.control" cases prop
         output.WriteLine(o.Summary)
 
     [<Fact>]
     member _.``Linalg.singularValues of a 1e-16-scaled matrix keeps its small singular value``() =
-        let x = Linalg.M.DenseOfRowArrays [| [| 3e-16; 1e-17 |]; [| 2e-17; 1e-16 |]; [| 1e-17; 5e-17 |] |]
+        let x =
+            Linalg.M.DenseOfRowArrays [| [| 3e-16; 1e-17 |]; [| 2e-17; 1e-16 |]; [| 1e-17; 5e-17 |] |]
+
         let expected = Linalg.singularValues (x * 1e16) |> Array.map (fun s -> s * 1e-16)
         let actual = Linalg.singularValues x
         Assert.Equal(2, actual.Length)
@@ -74,8 +108,11 @@ type CoreTests(output: ITestOutputHelper) =
         // subnormal, and the old `x / scale` overflowed 1/scale to ∞.
         let x =
             Linalg.M.DenseOfRowArrays
-                [| [| -4.940656458412465e-324; -1.4821969375237396e-323; -4.940656458412465e-324 |]
-                   [| -1.976262583364986e-323; -5.928787750094958e-323; -1.4821969375237396e-323 |] |]
+                [|
+                    [| -4.940656458412465e-324; -1.4821969375237396e-323; -4.940656458412465e-324 |]
+                    [| -1.976262583364986e-323; -5.928787750094958e-323; -1.4821969375237396e-323 |]
+                |]
+
         let up = 2.0 ** 1000.0 // exact power-of-two scaling into the normal range
         let expected = Linalg.singularValues (x * up) |> Array.map (fun s -> s / up)
         let actual = Linalg.singularValues x
@@ -98,6 +135,7 @@ type CoreTests(output: ITestOutputHelper) =
                 Assert.Equal(0.0, FAlpha.eval family alpha -1.0)
                 Assert.Equal(1.0, FAlpha.eval family alpha alpha)
                 Assert.Equal(1.0, FAlpha.eval family alpha (2.0 * alpha))
+
         Assert.Equal(0.5, FAlpha.eval FAlphaFamily.Piecewise 2.0 1.0)
         Assert.Equal(0.75, FAlpha.eval FAlphaFamily.Quadratic 2.0 1.0)
 
@@ -109,12 +147,20 @@ type CoreTests(output: ITestOutputHelper) =
             let xs = Array.init 401 (fun k -> float (k - 16) / 256.0)
             let fs = xs |> Array.map (FAlpha.eval family alpha)
             let lip = FAlpha.lipschitz family alpha
+
             for k in 1 .. xs.Length - 1 do
                 Assert.True(fs.[k] >= fs.[k - 1], sprintf "%s decreases at %g" (FAlpha.name family) xs.[k])
-                Assert.True(fs.[k] - fs.[k - 1] <= lip * (xs.[k] - xs.[k - 1]) + Tolerance.gamma 4, sprintf "%s steeper than its Lipschitz constant at %g" (FAlpha.name family) xs.[k])
+
+                Assert.True(
+                    fs.[k] - fs.[k - 1] <= lip * (xs.[k] - xs.[k - 1]) + Tolerance.gamma 4,
+                    sprintf "%s steeper than its Lipschitz constant at %g" (FAlpha.name family) xs.[k]
+                )
             // concavity on x >= 0 (second differences <= round-off)
             for k in 17 .. xs.Length - 2 do
-                Assert.True(fs.[k + 1] - 2.0 * fs.[k] + fs.[k - 1] <= Tolerance.gamma 4, sprintf "%s convex at %g" (FAlpha.name family) xs.[k])
+                Assert.True(
+                    fs.[k + 1] - 2.0 * fs.[k] + fs.[k - 1] <= Tolerance.gamma 4,
+                    sprintf "%s convex at %g" (FAlpha.name family) xs.[k]
+                )
 
     [<Fact>]
     member _.``FAlpha names parse back``() =
@@ -141,10 +187,14 @@ type CoreTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``Region.contains fails exactly on the violated condition``() =
         let tol = Tolerance.gamma 8 * 16.0
+
         let cases =
-            [ { region with C = 3.0 }, RegionCondition.Bounded, -1.0
-              { region with Eps1 = 8.0 }, RegionCondition.Balancedness, -1.0
-              { region with R = 0; Eps2 = 0.25 }, RegionCondition.Rank, -0.75 ]
+            [
+                { region with C = 3.0 }, RegionCondition.Bounded, -1.0
+                { region with Eps1 = 8.0 }, RegionCondition.Balancedness, -1.0
+                { region with R = 0; Eps2 = 0.25 }, RegionCondition.Rank, -0.75
+            ]
+
         for p, condition, slack in cases do
             let s = Region.slack p twoLayer
             Assert.False(Region.contains p twoLayer)
@@ -153,7 +203,11 @@ type CoreTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Region.slack of a one-layer network has the whole balancedness budget``() =
-        let net = { W = [| Linalg.M.DenseOfDiagonalArray [| 1.0; 0.5 |] |] }
+        let net =
+            {
+                W = [| Linalg.M.DenseOfDiagonalArray [| 1.0; 0.5 |] |]
+            }
+
         let s = Region.slack { region with Eps1 = 0.125 } net
         Assert.Equal(0.125, s.Balancedness)
 
@@ -172,27 +226,54 @@ type CoreTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``CriticalPoints.roots for L >= 3 solve the equation to the bracket accuracy``() =
-        for depth in 3 .. 6 do
+        for depth in 3..6 do
             for c in [| 1e-3; 0.05; 0.3 |] do
                 let s = 1.7
                 let p = 1.0 - 2.0 / float depth
+
                 for a in CriticalPoints.roots depth s c do
                     Assert.True(a > 0.0 && a < s)
                     // |g(a)| ≤ |g'| · (bracket) + round-off of g, with |g'(a)| ≤ a^{p-1}(p s + a).
                     let g = (s - a) * a ** p - c
-                    let bound = a ** (p - 1.0) * (p * s + a) * Tolerance.rootBracketUlps * Tolerance.machineEpsilon * a + Tolerance.gamma 4 * (s * a ** p + c)
+
+                    let bound =
+                        a ** (p - 1.0)
+                        * (p * s + a)
+                        * Tolerance.rootBracketUlps
+                        * Tolerance.machineEpsilon
+                        * a
+                        + Tolerance.gamma 4 * (s * a ** p + c)
+
                     Assert.True(abs g <= bound, sprintf "L=%d c=%g root %g: g = %g > %g" depth c a g bound)
 
     [<Fact>]
     member _.``Gens.shrinkCaseWhere only shrinks the shape and respects its filter``() =
         let c =
-            { Widths = [| 3; 4; 2; 5 |]; Seed = 7UL; Scale = 0.5; TargetScale = 1.0; ObservedFraction = 1.0; Eta = 0.1; Lambda = 0.01 }
+            {
+                Widths = [| 3; 4; 2; 5 |]
+                Seed = 7UL
+                Scale = 0.5
+                TargetScale = 1.0
+                ObservedFraction = 1.0
+                Eta = 0.1
+                Lambda = 0.01
+            }
+
         let valid (x: Case) = x.Depth >= 2
         let shrunk = Gens.shrinkCaseWhere valid c |> Seq.toArray
         Assert.NotEmpty(shrunk)
+
         for s in shrunk do
             Assert.True(valid s)
-            Assert.True(s.Depth < c.Depth || (s.Depth = c.Depth && Array.forall2 (<=) s.Widths c.Widths && s.Widths <> c.Widths))
+
+            Assert.True(
+                s.Depth < c.Depth
+                || (s.Depth = c.Depth
+                    && Array.forall2 (<=) s.Widths c.Widths
+                    && s.Widths <> c.Widths)
+            )
+
             Assert.Equal(c.Seed, s.Seed)
             Assert.Equal(c.Lambda, s.Lambda)
+
         Assert.Contains(shrunk, fun s -> s.Depth = 2)

@@ -22,7 +22,8 @@ open MathNet.Numerics.LinearAlgebra
 type GradientTests(output: ITestOutputHelper) =
 
     /// Candidate FD steps (decades): the bound is minimised over them (truncation ∝ h², round-off ∝ 1/h).
-    static let stepGrid = [| 1e-2; 3e-3; 1e-3; 3e-4; 1e-4; 3e-5; 1e-5; 3e-6; 1e-6; 3e-7; 1e-7 |]
+    static let stepGrid =
+        [| 1e-2; 3e-3; 1e-3; 3e-4; 1e-4; 3e-5; 1e-5; 3e-6; 1e-6; 3e-7; 1e-7 |]
 
     /// Cases per property: each costs two loss evaluations and one gradient.
     static let cases = 500
@@ -32,20 +33,28 @@ type GradientTests(output: ITestOutputHelper) =
         Array.fold2
             (fun (acc: float[]) wl vl ->
                 Array.init (acc.Length + 1) (fun k ->
-                    (if k < acc.Length then wl * acc.[k] else 0.0) + (if k > 0 then vl * acc.[k - 1] else 0.0)))
+                    (if k < acc.Length then wl * acc.[k] else 0.0)
+                    + (if k > 0 then vl * acc.[k - 1] else 0.0)))
             [| 1.0 |]
             w
             v
 
-    static let polyEval (c: float[]) (t: float) = Array.foldBack (fun ck acc -> acc * t + ck) c 0.0
+    static let polyEval (c: float[]) (t: float) =
+        Array.foldBack (fun ck acc -> acc * t + ck) c 0.0
 
-    static let polyDerivative (c: float[]) = if c.Length <= 1 then [| 0.0 |] else Array.init (c.Length - 1) (fun k -> float (k + 1) * c.[k + 1])
+    static let polyDerivative (c: float[]) =
+        if c.Length <= 1 then
+            [| 0.0 |]
+        else
+            Array.init (c.Length - 1) (fun k -> float (k + 1) * c.[k + 1])
 
     static let polySquare (c: float[]) =
         let r = Array.zeroCreate (2 * c.Length - 1)
+
         for i in 0 .. c.Length - 1 do
             for j in 0 .. c.Length - 1 do
                 r.[i + j] <- r.[i + j] + c.[i] * c.[j]
+
         r
 
     /// (FD error, tolerance) of the directional derivative of L_λ for `gradient` at the case's point.
@@ -64,15 +73,34 @@ type GradientTests(output: ITestOutputHelper) =
         let g = Tolerance.gamma (Scales.accumulation task net)
         let targetNorm = sqrt (Linalg.squaredFrobenius task.Target)
         let thetaNorm = sqrt (Network.squaredNorm net)
-        let analyticErr = g * ((r0 + sqrt n * p.[0]) / n * (if p.Length > 1 then p.[1] else 0.0) + 2.0 * lambda * thetaNorm)
+
+        let analyticErr =
+            g
+            * ((r0 + sqrt n * p.[0]) / n * (if p.Length > 1 then p.[1] else 0.0)
+               + 2.0 * lambda * thetaNorm)
+
         let tolAt h =
             let trunc = h * h / 6.0 * polyEval q3 h / (2.0 * n)
-            let fErr = g * ((targetNorm + polyEval p h) ** 2.0 + lambda * (thetaNorm + h) ** 2.0)
+
+            let fErr =
+                g * ((targetNorm + polyEval p h) ** 2.0 + lambda * (thetaNorm + h) ** 2.0)
+
             trunc + fErr / h + analyticErr
+
         let h = stepGrid |> Array.minBy tolAt
-        let phi t = Loss.loss task lambda (Network.axpy t v net)
+
+        let phi t =
+            Loss.loss task lambda (Network.axpy t v net)
+
         let fd = (phi h - phi (-h)) / (2.0 * h)
-        let analytic = Array.map2 (fun (gl: Matrix<float>) (vl: Matrix<float>) -> gl.PointwiseMultiply(vl).Enumerate() |> Seq.sum) (gradient task lambda net) v |> Array.sum
+
+        let analytic =
+            Array.map2
+                (fun (gl: Matrix<float>) (vl: Matrix<float>) -> gl.PointwiseMultiply(vl).Enumerate() |> Seq.sum)
+                (gradient task lambda net)
+                v
+            |> Array.sum
+
         abs (fd - analytic), tolAt h
 
     /// A deliberately wrong gradient: the penalty's gradient taken as λθ instead of 2λθ.
@@ -82,10 +110,12 @@ type GradientTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``gradient.finite-difference: Loss.gradient matches central differences within the FD bound``() =
         let worst = Worst()
+
         let prop =
             Prop.forAll (Gens.arbCase Gens.general) (fun c ->
                 let err, tol = GradientTests.Compare Loss.gradient c
                 worst.Record(err, tol) |> Prop.label (sprintf "error %g > tolerance %g" err tol))
+
         Harness.check "gradient.finite-difference" cases prop |> ignore
         output.WriteLine(worst.Summary "gradient.finite-difference")
 
@@ -95,5 +125,6 @@ type GradientTests(output: ITestOutputHelper) =
             Prop.forAll (Gens.arbCase Gens.general) (fun c ->
                 let err, tol = GradientTests.Compare GradientTests.WrongGradient c
                 err <= tol)
+
         let o = Harness.expectFailure "gradient.finite-difference.control" cases prop
         output.WriteLine(o.Summary)

@@ -19,18 +19,39 @@ type HuntTests(output: ITestOutputHelper) =
             MaxEvaluations = evaluations
             MaxSeconds = 30.0
             StopAtFirst = true
-            Overrides = overrides }
+            Overrides = overrides
+        }
 
     let log (r: HuntResult) =
         output.WriteLine(
-            sprintf "%s %s: %d evaluations (%d valid, %d restarts), %.2f s, first confirmed %A, best %s" (Hunt.claimId r.Claim) r.Strategy r.Evaluations r.Valid r.Restarts r.Seconds r.FirstConfirmed
-                (match r.Best with Some b -> sprintf "%A %.3g: %s" b.Status b.Score b.Description | None -> "-"))
-        for c in r.Confirmed do output.WriteLine(sprintf "  confirmed (size %d, shrunk %b): %s" c.Size c.Shrunk c.Description)
+            sprintf
+                "%s %s: %d evaluations (%d valid, %d restarts), %.2f s, first confirmed %A, best %s"
+                (Hunt.claimId r.Claim)
+                r.Strategy
+                r.Evaluations
+                r.Valid
+                r.Restarts
+                r.Seconds
+                r.FirstConfirmed
+                (match r.Best with
+                 | Some b -> sprintf "%A %.3g: %s" b.Status b.Score b.Description
+                 | None -> "-")
+        )
+
+        for c in r.Confirmed do
+            output.WriteLine(sprintf "  confirmed (size %d, shrunk %b): %s" c.Size c.Shrunk c.Description)
 
     let control name overrides =
-        let r = Hunt.run (settings HuntClaim.C1 name { overrides with InRegimeOnly = false } controlBudget)
+        let r =
+            Hunt.run (settings HuntClaim.C1 name { overrides with InRegimeOnly = false } controlBudget)
+
         log r
-        Assert.True(r.FirstConfirmed.IsSome, sprintf "%s: no confirmed counterexample in %d evaluations" name r.Evaluations)
+
+        Assert.True(
+            r.FirstConfirmed.IsSome,
+            sprintf "%s: no confirmed counterexample in %d evaluations" name r.Evaluations
+        )
+
         let c = List.head r.Confirmed
         Assert.Equal(Verdict.Counterexample, c.Status)
         Assert.True(c.Violation > c.Bound, "a confirmed counterexample exceeds its round-off bound")
@@ -41,7 +62,11 @@ type HuntTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Hunt C1 control lambda = 0: a confirmed counterexample on a small budget``() =
-        control "hunt.control.lambda0" { Hunt.noOverrides with Lambda = Some 0.0 }
+        control
+            "hunt.control.lambda0"
+            { Hunt.noOverrides with
+                Lambda = Some 0.0
+            }
 
     [<Fact>]
     member _.``Hunt C1 control L = 2: a confirmed counterexample on a small budget``() =
@@ -49,11 +74,20 @@ type HuntTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Hunt C1 control eta = 30 x etaMax: a confirmed counterexample on a small budget``() =
-        control "hunt.control.eta30" { Hunt.noOverrides with EtaFactor = 30.0 }
+        control
+            "hunt.control.eta30"
+            { Hunt.noOverrides with
+                EtaFactor = 30.0
+            }
 
     [<Fact>]
     member _.``Hunt C1 inside the derived regime: no confirmed counterexample within the budget``() =
-        let r = Hunt.run { settings HuntClaim.C1 "hunt.regime.c1" Hunt.noOverrides 400 with StopAtFirst = false }
+        let r =
+            Hunt.run
+                { settings HuntClaim.C1 "hunt.regime.c1" Hunt.noOverrides 400 with
+                    StopAtFirst = false
+                }
+
         log r
         Assert.True(r.Valid >= 200, sprintf "the hunt evaluated in-regime cases (%d valid)" r.Valid)
         Assert.True(r.Confirmed.IsEmpty, "no confirmed C1 counterexample inside R0-R4")
@@ -62,68 +96,157 @@ type HuntTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Hunt C2 inside B_r: no confirmed counterexample; with r lowered (hypothesis dropped) one is found``() =
-        let r = Hunt.run { settings HuntClaim.C2 "hunt.regime.c2" Hunt.noOverrides 150 with StopAtFirst = false }
+        let r =
+            Hunt.run
+                { settings HuntClaim.C2 "hunt.regime.c2" Hunt.noOverrides 150 with
+                    StopAtFirst = false
+                }
+
         log r
         Assert.True(r.Valid >= 50)
         Assert.True(r.Confirmed.IsEmpty)
-        let c = Hunt.run (settings HuntClaim.C2 "hunt.control.c2" { Hunt.noOverrides with InRegimeOnly = false } 300)
+
+        let c =
+            Hunt.run (
+                settings
+                    HuntClaim.C2
+                    "hunt.control.c2"
+                    { Hunt.noOverrides with
+                        InRegimeOnly = false
+                    }
+                    300
+            )
+
         log c
         Assert.True(c.FirstConfirmed.IsSome, "the C2 control (r one below the point's boundary) fails")
 
     [<Fact>]
     member _.``Hunt C4 and C6 controls: lambda = 0 leaves B_r, GD with 8x its step leaves the rank-2 minimum``() =
-        let c4 = Hunt.run (settings HuntClaim.C4 "hunt.control.c4" { Hunt.noOverrides with InRegimeOnly = false; Lambda = Some 0.0 } 100)
+        let c4 =
+            Hunt.run (
+                settings
+                    HuntClaim.C4
+                    "hunt.control.c4"
+                    { Hunt.noOverrides with
+                        InRegimeOnly = false
+                        Lambda = Some 0.0
+                    }
+                    100
+            )
+
         log c4
         Assert.True(c4.FirstConfirmed.IsSome)
-        let c6 = Hunt.run { settings HuntClaim.C6 "hunt.control.c6" { Hunt.noOverrides with InRegimeOnly = false; EtaFactor = 8.0 } 40 with Steps = 100 }
+
+        let c6 =
+            Hunt.run
+                { settings
+                      HuntClaim.C6
+                      "hunt.control.c6"
+                      { Hunt.noOverrides with
+                          InRegimeOnly = false
+                          EtaFactor = 8.0
+                      }
+                      40 with
+                    Steps = 100
+                }
+
         log c6
         Assert.True(c6.FirstConfirmed.IsSome)
 
     [<Fact>]
     member _.``Hunt shrinking: the shrunk case is smaller and still a confirmed counterexample``() =
-        let o = { Hunt.noOverrides with InRegimeOnly = false; Lambda = Some 0.0 }
+        let o =
+            { Hunt.noOverrides with
+                InRegimeOnly = false
+                Lambda = Some 0.0
+            }
+
         let seed = Harness.seedOf "hunt.shrink"
         let mutable shrunkOne = 0
-        for i in 0 .. 19 do
+
+        for i in 0..19 do
             let mutable rng = Rng.stream seed (uint64 i)
             let s = Generators.closureSpec &rng 6 3 5
+
             match Hunt.shrinkClosure o s with
             | before, after, Some f ->
                 output.WriteLine(sprintf "size %d -> %d: %s" before after f.Description)
                 Assert.True(after <= before)
                 Assert.Equal(Verdict.Counterexample, f.Status)
                 Assert.Equal(Verdict.Counterexample, (ClaimChecks.closure f.Case.Value).Verdict)
-                if after < before then shrunkOne <- shrunkOne + 1
+
+                if after < before then
+                    shrunkOne <- shrunkOne + 1
             | _ -> ()
+
         Assert.True(shrunkOne >= 3, sprintf "shrinking made %d cases smaller" shrunkOne)
 
     [<Fact>]
     member _.``Hunt status: a violation within round-off is inconclusive, beyond it confirmed``() =
         // Construction: points at the norm edge with relative slack 5e-15 (SlackExponent 14), lambda = 0 and
         // eta = 1e-10 etaMax, so the step raises ||W_l||^2 by about the round-off bound of ||W_l||^2.
-        let o = { Hunt.noOverrides with InRegimeOnly = false; Lambda = Some 0.0; EtaFactor = 1e-10 }
+        let o =
+            { Hunt.noOverrides with
+                InRegimeOnly = false
+                Lambda = Some 0.0
+                EtaFactor = 1e-10
+            }
+
         let seed = 11UL
+
         let findings =
-            [ for i in 0 .. 59 do
-                  let mutable rng = Rng.stream seed (uint64 i)
-                  let s = Generators.closureSpec &rng 4 3 4
-                  let s = { s with Point = { s.Point with NormEdge = true; Full = max 1 s.Point.Full; R = max 1 s.Point.R; SlackExponent = 14 } }
-                  yield Hunt.evaluateClosure o s ]
-        let inconclusive = findings |> List.filter (fun f -> f.Status = Verdict.Inconclusive)
-        for f in inconclusive do output.WriteLine(sprintf "inconclusive: %s" f.Description)
+            [
+                for i in 0..59 do
+                    let mutable rng = Rng.stream seed (uint64 i)
+                    let s = Generators.closureSpec &rng 4 3 4
+
+                    let s =
+                        { s with
+                            Point =
+                                { s.Point with
+                                    NormEdge = true
+                                    Full = max 1 s.Point.Full
+                                    R = max 1 s.Point.R
+                                    SlackExponent = 14
+                                }
+                        }
+
+                    yield Hunt.evaluateClosure o s
+            ]
+
+        let inconclusive =
+            findings |> List.filter (fun f -> f.Status = Verdict.Inconclusive)
+
+        for f in inconclusive do
+            output.WriteLine(sprintf "inconclusive: %s" f.Description)
+
         Assert.NotEmpty inconclusive
+
         for f in findings do
             match f.Status with
             | Verdict.Inconclusive -> Assert.True(f.Violation > 0.0 && f.Violation <= f.Bound)
             | Verdict.Counterexample -> Assert.True(f.Violation > f.Bound)
             | Verdict.Holds -> Assert.True(f.Violation <= 0.0)
+
         Assert.Equal(Verdict.Inconclusive, Hunt.status 1e-16 1e-15)
         Assert.Equal(Verdict.Counterexample, Hunt.status 2e-15 1e-15)
         Assert.Equal(Verdict.Holds, Hunt.status -1e-16 1e-15)
 
     [<Fact>]
     member _.``Hunt is deterministic per seed (same evaluations, same best)``() =
-        let s = { settings HuntClaim.C1 "hunt.determinism" { Hunt.noOverrides with InRegimeOnly = false; Depth = Some 2 } 60 with StopAtFirst = false; Shrink = false }
+        let s =
+            { settings
+                  HuntClaim.C1
+                  "hunt.determinism"
+                  { Hunt.noOverrides with
+                      InRegimeOnly = false
+                      Depth = Some 2
+                  }
+                  60 with
+                StopAtFirst = false
+                Shrink = false
+            }
+
         let a, b = Hunt.run s, Hunt.run s
         Assert.Equal(a.Evaluations, b.Evaluations)
         Assert.Equal(a.Best.Value.Score, b.Best.Value.Score)
@@ -136,14 +259,50 @@ type ExploreTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``Explore C1 map: inside the regime holds, large eta with small lambda fails``() =
         let tk = Task.twoByTwo 0.1
-        let cell eta lambda = Explore.closureCell tk 4 1 FAlphaFamily.Piecewise Explore.defaultKappas 100 (Harness.seedOf "explore.cell") eta lambda
+
+        let cell eta lambda =
+            Explore.closureCell
+                tk
+                4
+                1
+                FAlphaFamily.Piecewise
+                Explore.defaultKappas
+                100
+                (Harness.seedOf "explore.cell")
+                eta
+                lambda
+
         let good = cell 1e-8 1.0
         let bad = cell 1.0 0.01
-        output.WriteLine(sprintf "good: holds %b kappa %A inRegime %b; bad: holds %b inRegime %b %A" good.Holds good.KappaC good.InRegime bad.Holds bad.InRegime (bad.Counterexample |> Option.map (fun f -> f.Description)))
+
+        output.WriteLine(
+            sprintf
+                "good: holds %b kappa %A inRegime %b; bad: holds %b inRegime %b %A"
+                good.Holds
+                good.KappaC
+                good.InRegime
+                bad.Holds
+                bad.InRegime
+                (bad.Counterexample |> Option.map (fun f -> f.Description))
+        )
+
         Assert.True(good.InRegime && good.Holds)
         Assert.True(not bad.InRegime && not bad.Holds)
         Assert.Equal(Verdict.Counterexample, bad.Counterexample.Value.Status)
-        let m = Explore.closureMap tk 4 1 FAlphaFamily.Piecewise [| 1e-8; 1.0 |] [| 1.0 |] [| 2.0 |] 100 (Harness.seedOf "explore.map") ignore
+
+        let m =
+            Explore.closureMap
+                tk
+                4
+                1
+                FAlphaFamily.Piecewise
+                [| 1e-8; 1.0 |]
+                [| 1.0 |]
+                [| 2.0 |]
+                100
+                (Harness.seedOf "explore.map")
+                ignore
+
         let (_, derived, held, failed) = (Explore.boundary m).[0]
         Assert.True(derived > 0.0)
         Assert.Equal(Some 1e-8, held)
@@ -151,10 +310,32 @@ type ExploreTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Explore E1 phases: the classification of summaries``() =
-        let s = { FractionJumped = 0.5; FractionCollapsed = 0.0; FractionDiverged = 0.0; JumpMedian = Some 1e5; JumpQ1 = None; JumpQ3 = None
-                  TotalReturns = 0; GdFinalRank = 2; GdJumpStep = None; OffshootErrorAfterJump = None; OffshootErrorBeforeJump = None }
+        let s =
+            {
+                FractionJumped = 0.5
+                FractionCollapsed = 0.0
+                FractionDiverged = 0.0
+                JumpMedian = Some 1e5
+                JumpQ1 = None
+                JumpQ3 = None
+                TotalReturns = 0
+                GdFinalRank = 2
+                GdJumpStep = None
+                OffshootErrorAfterJump = None
+                OffshootErrorBeforeJump = None
+            }
+
         Assert.Equal("SGD jumps, GD stays at rank 2", Explore.phase s)
-        Assert.Equal("GD reaches rank 1, SGD stays at rank 2", Explore.phase { s with FractionJumped = 0.0; GdFinalRank = 1 })
+
+        Assert.Equal(
+            "GD reaches rank 1, SGD stays at rank 2",
+            Explore.phase
+                { s with
+                    FractionJumped = 0.0
+                    GdFinalRank = 1
+                }
+        )
+
         Assert.Equal("both reach rank 1", Explore.phase { s with GdFinalRank = 1 })
         Assert.Equal("both stay at rank 2", Explore.phase { s with FractionJumped = 0.0 })
         Assert.Equal("SGD collapses to 0", Explore.phase { s with FractionCollapsed = 0.5 })
@@ -168,17 +349,19 @@ type HuntCliTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``hunt and explore: invalid options exit 2 with one line naming the option``() =
         for args, field in
-            [ [ "hunt"; "--claim"; "C7" ], "--claim"
-              [ "hunt"; "--claim"; "C1"; "--budget"; "0" ], "--budget"
-              [ "hunt"; "--claim"; "C1"; "--eps2"; "1.5" ], "--eps2"
-              [ "hunt"; "--claim"; "C1"; "--depth"; "9" ], "--depth"
-              [ "hunt"; "--claim"; "C1"; "--depth"; "2"; "--scope"; "regime" ], "--depth"
-              [ "hunt"; "--claim"; "C1"; "--lambda"; "-1" ], "--lambda"
-              [ "hunt"; "--claim"; "C2"; "--epsilon"; "0.1" ], "--epsilon"
-              [ "hunt"; "--claim"; "C1"; "--scope"; "some" ], "--scope"
-              [ "explore"; "--claim"; "C2" ], "--claim"
-              [ "explore"; "--claim"; "C1"; "--etas"; "1,0.1,5" ], "--etas"
-              [ "explore"; "--dynamics"; "--dyn-depths"; "4,x" ], "--dyn-depths" ] do
+            [
+                [ "hunt"; "--claim"; "C7" ], "--claim"
+                [ "hunt"; "--claim"; "C1"; "--budget"; "0" ], "--budget"
+                [ "hunt"; "--claim"; "C1"; "--eps2"; "1.5" ], "--eps2"
+                [ "hunt"; "--claim"; "C1"; "--depth"; "9" ], "--depth"
+                [ "hunt"; "--claim"; "C1"; "--depth"; "2"; "--scope"; "regime" ], "--depth"
+                [ "hunt"; "--claim"; "C1"; "--lambda"; "-1" ], "--lambda"
+                [ "hunt"; "--claim"; "C2"; "--epsilon"; "0.1" ], "--epsilon"
+                [ "hunt"; "--claim"; "C1"; "--scope"; "some" ], "--scope"
+                [ "explore"; "--claim"; "C2" ], "--claim"
+                [ "explore"; "--claim"; "C1"; "--etas"; "1,0.1,5" ], "--etas"
+                [ "explore"; "--dynamics"; "--dyn-depths"; "4,x" ], "--dyn-depths"
+            ] do
             let rc, out, err = CliRun.run args
             output.WriteLine(sprintf "%A -> %d %s" args rc (err.Trim()))
             Assert.Equal(2, rc)
@@ -189,18 +372,51 @@ type HuntCliTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``hunt: a lambda = 0 control writes its store and regression files that replay as counterexamples``() =
         let dir = CliRun.tempDir ()
+
         try
             let reg = System.IO.Path.Combine(dir, "reg")
-            let rc, out, err = CliRun.run [ "hunt"; "--claim"; "C1"; "--lambda"; "0"; "--evaluations"; "3"; "--out"; System.IO.Path.Combine(dir, "out"); "--quiet"; "--save-regression"; reg ]
+
+            let rc, out, err =
+                CliRun.run
+                    [
+                        "hunt"
+                        "--claim"
+                        "C1"
+                        "--lambda"
+                        "0"
+                        "--evaluations"
+                        "3"
+                        "--out"
+                        System.IO.Path.Combine(dir, "out")
+                        "--quiet"
+                        "--save-regression"
+                        reg
+                    ]
+
             output.WriteLine(out + err)
             Assert.Equal(1, rc)
-            let store = System.IO.Directory.GetFiles(System.IO.Path.Combine(dir, "out", "counterexamples"), "*.json")
+
+            let store =
+                System.IO.Directory.GetFiles(System.IO.Path.Combine(dir, "out", "counterexamples"), "*.json")
+
             Assert.NotEmpty store
             let text = System.IO.File.ReadAllText store.[0]
-            for key in [ "\"claim\""; "\"parameters\""; "\"seed\""; "\"violation\""; "\"bound\""; "\"status\""; "\"replay\"" ] do
+
+            for key in
+                [
+                    "\"claim\""
+                    "\"parameters\""
+                    "\"seed\""
+                    "\"violation\""
+                    "\"bound\""
+                    "\"status\""
+                    "\"replay\""
+                ] do
                 Assert.Contains(key, text)
+
             let files = System.IO.Directory.GetFiles(reg, "*.json")
             Assert.NotEmpty files
+
             for f in files do
                 let r = Regressions.load f
                 Assert.Equal("Counterexample", Regressions.replay r)

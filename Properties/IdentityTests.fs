@@ -16,16 +16,19 @@ module IdentityChecks =
 
     /// γ for the inner products of a Gram matrix WᵀW or WWᵀ of a network plus the few operations around
     /// them (subtraction, scaling): n = max width + 4.
-    let gramGamma (net: Network) = Tolerance.gamma (Array.max (Network.widths net) + 4)
+    let gramGamma (net: Network) =
+        Tolerance.gamma (Array.max (Network.widths net) + 4)
 
     /// γ for gauge transforms Q W Qᵀ followed by a product of L layers: n = 4 L · max width.
-    let chainGamma (net: Network) = Tolerance.gamma (4 * net.Depth * Array.max (Network.widths net))
+    let chainGamma (net: Network) =
+        Tolerance.gamma (4 * net.Depth * Array.max (Network.widths net))
 
     /// Absolute error of `n` operations in gradual underflow: each may add up to the smallest subnormal
     /// 2^-1074 (`Double.Epsilon` in .NET) on top of the relative error γ (Higham §2.1, model with underflow),
     /// times `Tolerance.safetyFactor`. Matters only at points like the solver's near-zero critical points
     /// (weights ~1e-162 whose squares are subnormal), where every relative bound underflows to 0.
-    let underflowFloor (n: int) = Tolerance.safetyFactor * float n * System.Double.Epsilon
+    let underflowFloor (n: int) =
+        Tolerance.safetyFactor * float n * System.Double.Epsilon
 
     /// D1: D_ℓ⁺ − [(1 − 2ηλ)² D_ℓ + η² (G_ℓᵀG_ℓ − G_{ℓ-1}G_{ℓ-1}ᵀ)] after `Sgd.stepWithDecay decay` at a
     /// drawn entry (decay = 1 − 2ηλ is the paper's step). Max-abs entry error per pair of layers against
@@ -44,18 +47,29 @@ module IdentityChecks =
         let g = gs |> Array.map (Linalg.squaredFrobenius >> sqrt)
         let s = Array.init net.Depth (fun l -> abs (decay c) * w.[l] + c.Eta * g.[l])
         let gamma = gramGamma net
-        [| for k in 0 .. before.Length - 1 ->
-               let l = k + 1
-               let predicted =
-                   d * d * before.[k]
-                   + c.Eta * c.Eta * (gs.[l].TransposeThisAndMultiply(gs.[l]) - gs.[l - 1].TransposeAndMultiply(gs.[l - 1]))
-               let err = Linalg.maxAbs (after.[k] - predicted)
-               let tol =
-                   gamma
-                   * (s.[l] ** 2.0 + s.[l - 1] ** 2.0
-                      + d * d * (w.[l] ** 2.0 + w.[l - 1] ** 2.0)
-                      + c.Eta ** 2.0 * (g.[l] ** 2.0 + g.[l - 1] ** 2.0))
-               err, tol |]
+
+        [|
+            for k in 0 .. before.Length - 1 ->
+                let l = k + 1
+
+                let predicted =
+                    d * d * before.[k]
+                    + c.Eta
+                      * c.Eta
+                      * (gs.[l].TransposeThisAndMultiply(gs.[l])
+                         - gs.[l - 1].TransposeAndMultiply(gs.[l - 1]))
+
+                let err = Linalg.maxAbs (after.[k] - predicted)
+
+                let tol =
+                    gamma
+                    * (s.[l] ** 2.0
+                       + s.[l - 1] ** 2.0
+                       + d * d * (w.[l] ** 2.0 + w.[l - 1] ** 2.0)
+                       + c.Eta ** 2.0 * (g.[l] ** 2.0 + g.[l - 1] ** 2.0))
+
+                err, tol
+        |]
 
     /// Number of independent error sources of a step entry compared between two computations of the same
     /// step (the decay term, the chains a_ℓ, b_ℓ or S_ℓ, P_ℓ, and the residual), each ≤ γ × step scale.
@@ -70,31 +84,49 @@ module IdentityChecks =
         let hyper = Gens.hyper c
         let gamma = Tolerance.gamma (Scales.accumulation task net)
         let scale = Scales.stepScale (1.0 - 2.0 * c.Eta * c.Lambda) c.Eta task net
-        Array.map2 (fun err s -> err, stepErrorSources * gamma * s) (Scales.layerDiffs (mean hyper task net) (Gd.step hyper task net)) scale
+
+        Array.map2
+            (fun err s -> err, stepErrorSources * gamma * s)
+            (Scales.layerDiffs (mean hyper task net) (Gd.step hyper task net))
+            scale
 
     /// Average of `Sgd.stepWithDecay (1 − ηλ)` over I: the deliberately wrong mean step of the D1/D2 controls.
     let wrongMeanStep (hyper: Hyper) (task: Task) (net: Network) =
-        let steps = task.Observed |> Array.map (Sgd.stepWithDecay (1.0 - hyper.Eta * hyper.Lambda) hyper.Eta task net)
-        { W = Array.init net.Depth (fun l -> (steps |> Array.map (fun n -> n.W.[l]) |> Array.reduce (+)) / float task.N) }
+        let steps =
+            task.Observed
+            |> Array.map (Sgd.stepWithDecay (1.0 - hyper.Eta * hyper.Lambda) hyper.Eta task net)
+
+        {
+            W =
+                Array.init net.Depth (fun l ->
+                    (steps |> Array.map (fun n -> n.W.[l]) |> Array.reduce (+)) / float task.N)
+        }
 
     /// Gauge frames Q_1 … Q_{L-1} (orthogonal, Haar) of a case, from stream 4.
     let orthogonalFrames (c: Case) : Matrix<float>[] =
         let mutable r = Gens.rng c 4
-        [| for l in 1 .. c.Depth - 1 ->
-               let q, r' = Gens.orthogonal r c.Widths.[l]
-               r <- r'
-               q |]
+
+        [|
+            for l in 1 .. c.Depth - 1 ->
+                let q, r' = Gens.orthogonal r c.Widths.[l]
+                r <- r'
+                q
+        |]
 
     /// Non-orthogonal frames for the D6 control: Haar Q_ℓ times diag(σ) with σ in [0.5, 2].
     let skewedFrames (c: Case) : Matrix<float>[] =
         let mutable r = Gens.rng c 4
-        [| for l in 1 .. c.Depth - 1 ->
-               let m, _, r' = Gens.wellConditioned r c.Widths.[l] (0.5, 2.0)
-               r <- r'
-               m |]
+
+        [|
+            for l in 1 .. c.Depth - 1 ->
+                let m, _, r' = Gens.wellConditioned r c.Widths.[l] (0.5, 2.0)
+                r <- r'
+                m
+        |]
 
     /// α values of f_α used by the D6 check: the typical s² of a layer and ten times it.
-    let alphas (c: Case) = [| c.Scale * c.Scale * float (Array.max c.Widths); 10.0 * c.Scale * c.Scale |]
+    let alphas (c: Case) =
+        [| c.Scale * c.Scale * float (Array.max c.Widths); 10.0 * c.Scale * c.Scale |]
 
     /// D6: gauge by `frames c`; (error, tolerance) pairs for A_θ, the loss, every B_r quantity of every
     /// layer for both f_α families, and the commutation of `Sgd.step` and `Gd.step` with the gauge.
@@ -116,43 +148,71 @@ module IdentityChecks =
         let w = Scales.layerNorms net
         let deltaA = gamma * p
         let maxTarget = Linalg.maxAbs task.Target
-        let productCheck = "product", Linalg.maxAbs (Network.product gauged - Network.product net), deltaA
+
+        let productCheck =
+            "product", Linalg.maxAbs (Network.product gauged - Network.product net), deltaA
+
         let lossCheck =
             let l0 = Loss.loss task c.Lambda net
+
             "loss",
             abs (Loss.loss task c.Lambda gauged - l0),
-            2.0 * deltaA * (maxTarget + p + deltaA) + 2.0 * gamma * (Loss.dataLoss task net + c.Lambda * Network.squaredNorm net)
+            2.0 * deltaA * (maxTarget + p + deltaA)
+            + 2.0 * gamma * (Loss.dataLoss task net + c.Lambda * Network.squaredNorm net)
+
         let regionChecks =
-            [| for family in FAlpha.all do
-                   for alpha in alphas c do
-                       let m0 = Region.measure family alpha net
-                       let m1 = Region.measure family alpha gauged
-                       let ds = Network.balancednessMatrices net
-                       for k in 0 .. m0.Balancedness.Length - 1 do
-                           let dd = 2.0 * gamma * (w.[k + 1] ** 2.0 + w.[k] ** 2.0) * sqrt (float (ds.[k].RowCount * ds.[k].ColumnCount))
-                           let dn = sqrt m0.Balancedness.[k]
-                           yield sprintf "balancedness[%d]" k, abs (m1.Balancedness.[k] - m0.Balancedness.[k]), 2.0 * dn * dd + dd * dd
-                       for l in 0 .. net.Depth - 1 do
-                           let ds = 2.0 * gamma * w.[l]
-                           let count = float (min net.W.[l].RowCount net.W.[l].ColumnCount)
-                           let smax = w.[l]
-                           yield
-                               sprintf "rank[%d] %s alpha=%g" l (FAlpha.name family) alpha,
-                               abs (m1.ApproximateRanks.[l] - m0.ApproximateRanks.[l]),
-                               count * FAlpha.lipschitz family alpha * (2.0 * smax * ds + ds * ds)
-                           yield sprintf "norm[%d]" l, abs (m1.SquaredNorms.[l] - m0.SquaredNorms.[l]), 2.0 * gamma * w.[l] ** 2.0 |]
+            [|
+                for family in FAlpha.all do
+                    for alpha in alphas c do
+                        let m0 = Region.measure family alpha net
+                        let m1 = Region.measure family alpha gauged
+                        let ds = Network.balancednessMatrices net
+
+                        for k in 0 .. m0.Balancedness.Length - 1 do
+                            let dd =
+                                2.0
+                                * gamma
+                                * (w.[k + 1] ** 2.0 + w.[k] ** 2.0)
+                                * sqrt (float (ds.[k].RowCount * ds.[k].ColumnCount))
+
+                            let dn = sqrt m0.Balancedness.[k]
+
+                            yield
+                                sprintf "balancedness[%d]" k,
+                                abs (m1.Balancedness.[k] - m0.Balancedness.[k]),
+                                2.0 * dn * dd + dd * dd
+
+                        for l in 0 .. net.Depth - 1 do
+                            let ds = 2.0 * gamma * w.[l]
+                            let count = float (min net.W.[l].RowCount net.W.[l].ColumnCount)
+                            let smax = w.[l]
+
+                            yield
+                                sprintf "rank[%d] %s alpha=%g" l (FAlpha.name family) alpha,
+                                abs (m1.ApproximateRanks.[l] - m0.ApproximateRanks.[l]),
+                                count * FAlpha.lipschitz family alpha * (2.0 * smax * ds + ds * ds)
+
+                            yield
+                                sprintf "norm[%d]" l,
+                                abs (m1.SquaredNorms.[l] - m0.SquaredNorms.[l]),
+                                2.0 * gamma * w.[l] ** 2.0
+            |]
+
         let scale = Scales.stepScale (1.0 - 2.0 * c.Eta * c.Lambda) c.Eta task net
         let e = Gens.entry c 3
+
         let sgd =
             Array.map2
                 (fun err s -> "sgd-commutes", err, 2.0 * stepErrorSources * gamma * s)
                 (Scales.layerDiffs (Sgd.step hyper task gauged e) (Network.gauge qs (Sgd.step hyper task net e)))
                 scale
+
         let gd =
             Array.map2
                 (fun err s -> "gd-commutes", err, 2.0 * stepErrorSources * gamma * s)
                 (Scales.layerDiffs (Gd.step hyper task gauged) (Network.gauge qs (Gd.step hyper task net)))
                 scale
+
         Array.concat [ [| productCheck; lossCheck |]; regionChecks; sgd; gd ]
 
     /// Absolute round-off bound on the computed gradient ∇L_λ at θ: γ_n((‖A*‖_F + √N ∏‖W‖)/N · ‖chains‖ +
@@ -162,17 +222,24 @@ module IdentityChecks =
         let gamma = Tolerance.gamma (Scales.accumulation task net)
         let chains = Scales.chainBounds net |> Array.sumBy (fun x -> x * x) |> sqrt
         let n = float task.N
-        gamma * ((sqrt (Linalg.squaredFrobenius task.Target) + sqrt n * Scales.productBound net) / n * chains
-                 + 2.0 * lambda * sqrt (Network.squaredNorm net))
+
+        gamma
+        * ((sqrt (Linalg.squaredFrobenius task.Target) + sqrt n * Scales.productBound net)
+           / n
+           * chains
+           + 2.0 * lambda * sqrt (Network.squaredNorm net))
 
     /// The denominator of `CriticalPoints.relativeResidual`: ‖∇ℓ‖ + 2λ‖θ‖.
     let residualScale (task: Task) (lambda: float) (net: Network) =
-        Loss.gradientNorm (Loss.dataGradient task net) + 2.0 * lambda * sqrt (Network.squaredNorm net)
+        Loss.gradientNorm (Loss.dataGradient task net)
+        + 2.0 * lambda * sqrt (Network.squaredNorm net)
 
     /// Upper bound on the true ‖∇L_λ‖ at a point certified critical at relative level `rho`:
     /// rho·(‖∇ℓ‖ + 2λ‖θ‖) + the gradient's round-off (relative and underflow).
     let gradientBound (task: Task) (lambda: float) (rho: float) (net: Network) =
-        rho * residualScale task lambda net + gradientRoundOff task lambda net + underflowFloor (Scales.accumulation task net)
+        rho * residualScale task lambda net
+        + gradientRoundOff task lambda net
+        + underflowFloor (Scales.accumulation task net)
 
     /// D3, balance: for every ℓ, ‖D_ℓ‖_F ≤ (‖W_ℓ‖_F + ‖W_{ℓ-1}‖_F)·‖∇L_λ‖/2λ + round-off. This follows
     /// from the exact identity 2λD_ℓ = W_ℓᵀ∇_{W_ℓ}L_λ − ∇_{W_{ℓ-1}}L_λ W_{ℓ-1}ᵀ (the data terms are both
@@ -181,14 +248,24 @@ module IdentityChecks =
         let gb = gradientBound task lambda rho net
         let w = Scales.layerNorms net
         let gamma = gramGamma net
+
         Network.balancednessMatrices net
         |> Array.mapi (fun k d ->
             let err = sqrt (Linalg.squaredFrobenius d)
-            let roundOff = gamma * (w.[k + 1] ** 2.0 + w.[k] ** 2.0) * sqrt (float (d.RowCount * d.ColumnCount))
-            err, (w.[k + 1] + w.[k]) * gb / (2.0 * lambda) + roundOff + underflowFloor (Scales.accumulation task net) / (2.0 * lambda))
+
+            let roundOff =
+                gamma
+                * (w.[k + 1] ** 2.0 + w.[k] ** 2.0)
+                * sqrt (float (d.RowCount * d.ColumnCount))
+
+            err,
+            (w.[k + 1] + w.[k]) * gb / (2.0 * lambda)
+            + roundOff
+            + underflowFloor (Scales.accumulation task net) / (2.0 * lambda))
 
     /// `xs` padded with zeros to length n (singular values of a smaller matrix, as a multiset).
-    let private pad n (xs: float[]) = Array.init n (fun i -> if i < xs.Length then xs.[i] else 0.0)
+    let private pad n (xs: float[]) =
+        Array.init n (fun i -> if i < xs.Length then xs.[i] else 0.0)
 
     /// D3, spectra: s_i(W_ℓᵀW_ℓ) = s_i(A)^{2/L}, checked in the equivalent, numerically stable form
     /// |s_i(W_ℓ)^{2L} − s_i(A)²| ≤ tol_ℓ (the 2/L power amplifies round-off on zero singular values).
@@ -203,30 +280,41 @@ module IdentityChecks =
         let m = w |> Array.map (fun x -> x * x)
         let gamma = chainGamma net
         let gram = gramGamma net
+
         let d =
             Network.balancednessMatrices net
             |> Array.mapi (fun k dk ->
-                sqrt (Linalg.squaredFrobenius dk) + gram * (m.[k + 1] + m.[k]) * sqrt (float (dk.RowCount * dk.ColumnCount)))
+                sqrt (Linalg.squaredFrobenius dk)
+                + gram * (m.[k + 1] + m.[k]) * sqrt (float (dk.RowCount * dk.ColumnCount)))
         // E_ℓ for the paper's ℓ = 2..L; code layer l (0-based) pairs with d.[l-1].
         let mutable e = 0.0
+
         for l in 1 .. depth - 1 do
             let k = float l // paper ℓ − 1
             e <- m.[l] * ((m.[l] + d.[l - 1]) ** k - m.[l] ** k) + m.[l] * e
+
         let mmax = (Array.max m) + Array.sum d
         let n = Array.max (Network.widths net)
         let sA = Linalg.singularValues a |> pad n
         let dsA = gamma * (sqrt (Linalg.squaredFrobenius a) + Scales.productBound net)
         let a2Err = 2.0 * (Array.max sA) * dsA + dsA * dsA
-        [| for l in 0 .. depth - 1 do
-               let sW = Linalg.singularValues net.W.[l] |> pad n
-               let dsW = gamma * w.[l]
-               let chain = d.[l..] |> Array.sum
-               let weyl = float depth * mmax ** float (depth - 1) * chain
-               for i in 0 .. n - 1 do
-                   let x = sW.[i] * sW.[i]
-                   let dx = 2.0 * sW.[i] * dsW + dsW * dsW
-                   let xErr = float depth * (x + dx) ** float (depth - 1) * dx
-                   yield abs (x ** float depth - sA.[i] * sA.[i]), e + weyl + a2Err + xErr + underflowFloor (depth * n * n) |]
+
+        [|
+            for l in 0 .. depth - 1 do
+                let sW = Linalg.singularValues net.W.[l] |> pad n
+                let dsW = gamma * w.[l]
+                let chain = d.[l..] |> Array.sum
+                let weyl = float depth * mmax ** float (depth - 1) * chain
+
+                for i in 0 .. n - 1 do
+                    let x = sW.[i] * sW.[i]
+                    let dx = 2.0 * sW.[i] * dsW + dsW * dsW
+                    let xErr = float depth * (x + dx) ** float (depth - 1) * dx
+
+                    yield
+                        abs (x ** float depth - sA.[i] * sA.[i]),
+                        e + weyl + a2Err + xErr + underflowFloor (depth * n * n)
+        |]
 
     /// D4, Euler identity: |‖θ‖² + (L/2λ)⟨∇_Aℓ(A), A⟩| = |⟨θ, ∇L_λ⟩|/2λ ≤ ‖θ‖‖∇L_λ‖/2λ at a point certified
     /// critical at level `rho` (Σ_ℓ⟨W_ℓ, ∇_{W_ℓ}ℓ⟩ = L⟨∇_Aℓ, A⟩ by homogeneity), plus round-off
@@ -235,12 +323,23 @@ module IdentityChecks =
         let a = Network.product net
         let theta2 = Network.squaredNorm net
         let depth = float net.Depth
-        let inner = (Loss.productGradient task a).PointwiseMultiply(a).Enumerate() |> Seq.sum
+
+        let inner =
+            (Loss.productGradient task a).PointwiseMultiply(a).Enumerate() |> Seq.sum
+
         let err = abs (theta2 + depth / (2.0 * lambda) * inner)
         let p = Scales.productBound net
         let gamma = Tolerance.gamma (Scales.accumulation task net)
-        let roundOff = gamma * (theta2 + depth / (2.0 * lambda) * 2.0 * (Linalg.maxAbs task.Target + 2.0 * p) * p)
-        err, sqrt theta2 * gradientBound task lambda rho net / (2.0 * lambda) + roundOff + underflowFloor (Scales.accumulation task net) * (1.0 + depth / (2.0 * lambda))
+
+        let roundOff =
+            gamma
+            * (theta2
+               + depth / (2.0 * lambda) * 2.0 * (Linalg.maxAbs task.Target + 2.0 * p) * p)
+
+        err,
+        sqrt theta2 * gradientBound task lambda rho net / (2.0 * lambda)
+        + roundOff
+        + underflowFloor (Scales.accumulation task net) * (1.0 + depth / (2.0 * lambda))
 
     /// Condition-number bound of the invertible frames M_ℓ of the D5 transform (singular values in [0.5, 2]).
     [<Literal>]
@@ -251,14 +350,19 @@ module IdentityChecks =
     let d5Balanced (c: Case) : float[] * Network =
         let mutable r = Gens.rng c 7
         let k = 1 + Rng.nextInt &r (Array.min c.Widths)
-        let s = Array.init k (fun _ -> c.TargetScale * 0.1 * 30.0 ** Rng.nextFloat &r) |> Array.sortDescending
+
+        let s =
+            Array.init k (fun _ -> c.TargetScale * 0.1 * 30.0 ** Rng.nextFloat &r)
+            |> Array.sortDescending
+
         let u, r1 = Linalg.randomOrthonormal r c.DOut k
         let v, r2 = Linalg.randomOrthonormal r1 c.DIn k
         let net, _ = Network.balancedRandom r2 u s v c.Hidden
         s, net
 
     /// L Σ s_i^{2/L}, the representation cost of D5 (`depth` is L).
-    let cost (depth: int) (s: float[]) = float depth * (s |> Array.sumBy (fun x -> x ** (2.0 / float depth)))
+    let cost (depth: int) (s: float[]) =
+        float depth * (s |> Array.sumBy (fun x -> x ** (2.0 / float depth)))
 
     /// D5, tight: |‖θ‖² − L Σ s_i^{2/L}| at a network `net` built for singular values `s`, against
     /// γ(4 L · max width) · L Σ s_i^{2/L} (the frames are orthonormal to γ, each layer's norm sums squares).
@@ -270,16 +374,22 @@ module IdentityChecks =
     /// product, generically unbalanced.
     let d5Transform (c: Case) (net: Network) : Network =
         let mutable r = Gens.rng c 8
+
         let frames =
-            [| for l in 1 .. net.Depth - 1 ->
-                   let m, inv, r' = Gens.wellConditioned r c.Widths.[l] (0.5, 2.0)
-                   r <- r'
-                   m, inv |]
-        { W =
-            net.W
-            |> Array.mapi (fun l w ->
-                let left = if l = net.Depth - 1 then w else fst frames.[l] * w
-                if l = 0 then left else left * snd frames.[l - 1]) }
+            [|
+                for l in 1 .. net.Depth - 1 ->
+                    let m, inv, r' = Gens.wellConditioned r c.Widths.[l] (0.5, 2.0)
+                    r <- r'
+                    m, inv
+            |]
+
+        {
+            W =
+                net.W
+                |> Array.mapi (fun l w ->
+                    let left = if l = net.Depth - 1 then w else fst frames.[l] * w
+                    if l = 0 then left else left * snd frames.[l - 1])
+        }
 
     /// D5, lower bound: ‖θ‖²(1 + γ) ≥ cost(depth, (s_i − e)_+) where s are singular values the exact product
     /// of the stored θ has to within e (spectral norm): the representation cost is the minimum over every
@@ -297,13 +407,23 @@ module IdentityChecks =
         let moved = d5Transform c bal
         let gamma = chainGamma moved
         let entries = sqrt (float (c.DOut * c.DIn))
+
         let eMoved =
-            entries * (Linalg.maxAbs (Network.product moved - Network.product bal) + frameCondition * frameCondition * gamma * Scales.productBound moved)
+            entries
+            * (Linalg.maxAbs (Network.product moved - Network.product bal)
+               + frameCondition * frameCondition * gamma * Scales.productBound moved)
+
         let gaussian = Gens.network c
         let a = Network.product gaussian
-        let eGauss = chainGamma gaussian * (sqrt (Linalg.squaredFrobenius a) + Scales.productBound gaussian)
-        [| d5LowerBound costOf s eMoved moved
-           d5LowerBound costOf (Linalg.singularValues a) eGauss gaussian |]
+
+        let eGauss =
+            chainGamma gaussian
+            * (sqrt (Linalg.squaredFrobenius a) + Scales.productBound gaussian)
+
+        [|
+            d5LowerBound costOf s eMoved moved
+            d5LowerBound costOf (Linalg.singularValues a) eGauss gaussian
+        |]
 
     /// Relative size of the perturbation that turns a critical point into the non-critical point of the
     /// D3/D4 controls (far above every round-off level, far below the scale of the point).
@@ -319,7 +439,10 @@ module IdentityChecks =
     /// Fully observed cases whose hidden widths hold every rank (D7 needs hidden ≥ rank of the point):
     /// depth 1..6, d_in, d_out 1..4, hidden widths ≥ min(d_in, d_out), λ in [1e-4, 0.05].
     let d7Valid (c: Case) =
-        c.ObservedFraction >= 1.0 && c.DIn <= 4 && c.DOut <= 4 && c.Hidden |> Array.forall (fun n -> n >= min c.DIn c.DOut)
+        c.ObservedFraction >= 1.0
+        && c.DIn <= 4
+        && c.DOut <= 4
+        && c.Hidden |> Array.forall (fun n -> n >= min c.DIn c.DOut)
 
     /// Ranges of D7 cases (filtered by `d7Valid`).
     let d7Spec =
@@ -327,7 +450,8 @@ module IdentityChecks =
             Width = 1, 5
             FullyObserved = 1.0
             TargetScale = 0.3, 3.0
-            Lambda = 1e-4, 0.05 }
+            Lambda = 1e-4, 0.05
+        }
 
     /// The root choices of a D7 case: per singular value of A*, uniform among the choices whose root
     /// exists (Zero for L ≥ 2, Large when a root exists, Small when two do), from stream 5.
@@ -335,19 +459,31 @@ module IdentityChecks =
         let _, s, _ = Linalg.thinSvd task.Target
         let cc = 2.0 * c.Lambda * float task.N
         let mutable r = Gens.rng c 5
+
         s
         |> Array.map (fun si ->
             let roots = CriticalPoints.roots c.Depth si cc
+
             let options =
-                [| if c.Depth >= 2 then RootChoice.Zero
-                   if roots.Length >= 1 then RootChoice.Large
-                   if roots.Length = 2 then RootChoice.Small |]
-            if options.Length = 0 then RootChoice.Zero else options.[Rng.nextInt &r options.Length])
+                [|
+                    if c.Depth >= 2 then
+                        RootChoice.Zero
+                    if roots.Length >= 1 then
+                        RootChoice.Large
+                    if roots.Length = 2 then
+                        RootChoice.Small
+                |]
+
+            if options.Length = 0 then
+                RootChoice.Zero
+            else
+                options.[Rng.nextInt &r options.Length])
 
     /// The D7 point of a case (fails the test if the core refuses a choice the roots say exists).
     let d7Point (c: Case) : Task * Network * float[] * RootChoice[] =
         let task = Gens.task c
         let choices = d7Choices c task
+
         match CriticalPoints.exactFullyObserved task c.Lambda c.Hidden choices with
         | Ok(net, a) -> task, net, a, choices
         | Error e -> failwithf "exactFullyObserved refused %A: %s" choices e
@@ -357,20 +493,48 @@ module IdentityChecks =
     /// |g(a)| ≤ ulps·ε·a^p·s and so a relative residual ≤ ulps·ε·s/(s − a) per singular value (× safety).
     let d7Residual (c: Case) (task: Task) (net: Network) (a: float[]) : float * float =
         let _, s, _ = Linalg.thinSvd task.Target
+
         let rootTerm =
-            Array.map2 (fun si ai -> if ai > 0.0 then si / (si - ai) else 0.0) s a |> Array.fold max 0.0
+            Array.map2 (fun si ai -> if ai > 0.0 then si / (si - ai) else 0.0) s a
+            |> Array.fold max 0.0
+
         let denom = residualScale task c.Lambda net
-        let roundOff = if denom > 0.0 then gradientRoundOff task c.Lambda net / denom else 0.0
+
+        let roundOff =
+            if denom > 0.0 then
+                gradientRoundOff task c.Lambda net / denom
+            else
+                0.0
+
         CriticalPoints.relativeResidual task c.Lambda net,
-        roundOff + Tolerance.safetyFactor * Tolerance.rootBracketUlps * Tolerance.machineEpsilon * rootTerm
+        roundOff
+        + Tolerance.safetyFactor
+          * Tolerance.rootBracketUlps
+          * Tolerance.machineEpsilon
+          * rootTerm
 
     /// Balanced network of the roots of the WRONG equation (s − a)a^{1−2/L} = λN (c halved): the D7 control.
     let d7WrongPoint (c: Case) : Task * Network * float[] =
         let task = Gens.task c
         let u, s, v = Linalg.thinSvd task.Target
-        let a = s |> Array.map (fun si -> match CriticalPoints.roots c.Depth si (c.Lambda * float task.N) with [||] -> 0.0 | rs -> rs.[rs.Length - 1])
-        let keep = [| for k in 0 .. a.Length - 1 do if a.[k] > 0.0 then k |]
-        let cols (mm: Matrix<float>) = Linalg.M.DenseOfColumnVectors(keep |> Array.map mm.Column)
+
+        let a =
+            s
+            |> Array.map (fun si ->
+                match CriticalPoints.roots c.Depth si (c.Lambda * float task.N) with
+                | [||] -> 0.0
+                | rs -> rs.[rs.Length - 1])
+
+        let keep =
+            [|
+                for k in 0 .. a.Length - 1 do
+                    if a.[k] > 0.0 then
+                        k
+            |]
+
+        let cols (mm: Matrix<float>) =
+            Linalg.M.DenseOfColumnVectors(keep |> Array.map mm.Column)
+
         if keep.Length = 0 then
             task, Network.identityLike 0.0 c.Widths, a
         else
@@ -385,7 +549,8 @@ module IdentityChecks =
                 let! s = Gens.logUniform (1e-2, 1e2)
                 let! kappa = Gens.logUniform (1e-3, 2.0)
                 return depth, s, kappa * s ** (2.0 - 2.0 / float depth)
-            })
+            }
+        )
 
     /// Grid points of the independent root-count check.
     [<Literal>]
@@ -398,10 +563,21 @@ module IdentityChecks =
         let rs = CriticalPoints.roots depth s c
         let p = 1.0 - 2.0 / float depth
         let g a = (s - a) * a ** p - c
-        let positiveSomewhere = Seq.init (rootGrid - 1) (fun k -> s * float (k + 1) / float rootGrid) |> Seq.exists (fun a -> g a > 0.0)
-        let ordered = rs |> Array.forall (fun a -> a > 0.0 && a < s) && (rs.Length < 2 || rs.[0] < rs.[1])
+
+        let positiveSomewhere =
+            Seq.init (rootGrid - 1) (fun k -> s * float (k + 1) / float rootGrid)
+            |> Seq.exists (fun a -> g a > 0.0)
+
+        let ordered =
+            rs |> Array.forall (fun a -> a > 0.0 && a < s)
+            && (rs.Length < 2 || rs.[0] < rs.[1])
+
         let between = rs.Length <> 2 || g (0.5 * (rs.[0] + rs.[1])) > 0.0
-        ordered && between && (rs.Length = 0 || rs.Length = 2) && (not positiveSomewhere || rs.Length = 2)
+
+        ordered
+        && between
+        && (rs.Length = 0 || rs.Length = 2)
+        && (not positiveSomewhere || rs.Length = 2)
 
     /// Cases for the numerical solver: depth 1..3, widths 1..3 (≤ 27 parameters: the finite-difference
     /// Hessian stays cheap), λ in [0.01, 0.2], partly or fully observed.
@@ -412,7 +588,8 @@ module IdentityChecks =
             Scale = 0.3, 1.0
             TargetScale = 0.5, 2.0
             FullyObserved = 0.3
-            Lambda = 0.01, 0.2 }
+            Lambda = 0.01, 0.2
+        }
 
     /// ‖θ‖² below which a solver point counts as the zero critical point (reported separately: D3 and D4
     /// hold there trivially, so the solver test requires enough points above it).
@@ -423,12 +600,22 @@ module IdentityChecks =
     [<Literal>]
     let solverDescentSteps = 3000
 
-    let private solved = ConcurrentDictionary<Case, SolverResult>(HashIdentity.Structural)
+    let private solved =
+        ConcurrentDictionary<Case, SolverResult>(HashIdentity.Structural)
 
     /// `CriticalPoints.solve` from the case's network to `Tolerance.criticalPointTarget`, memoised (D3 and
     /// D4 share the solves).
     let solve (c: Case) : SolverResult =
-        solved.GetOrAdd(c, fun c -> CriticalPoints.solve (Gens.task c) c.Lambda Tolerance.criticalPointTarget solverDescentSteps (Gens.network c))
+        solved.GetOrAdd(
+            c,
+            fun c ->
+                CriticalPoints.solve
+                    (Gens.task c)
+                    c.Lambda
+                    Tolerance.criticalPointTarget
+                    solverDescentSteps
+                    (Gens.network c)
+        )
 
     /// Records every (error, tolerance) pair in `worst` and returns whether all pass (true when empty):
     /// one FsCheck verdict per case.
@@ -450,7 +637,8 @@ type IdentityTests(output: ITestOutputHelper) =
     /// Least number of converged solver cases away from the zero point for D3/D4 to count as exercised.
     static let minConverged = 30
 
-    let log (o: CheckOutcome) = output.WriteLine(o.Name + ": " + o.Summary)
+    let log (o: CheckOutcome) =
+        output.WriteLine(o.Name + ": " + o.Summary)
 
     let checkPairs name n arb (f: Case -> (float * float)[]) =
         let worst = Worst()
@@ -466,11 +654,19 @@ type IdentityTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``D1.balancedness-recursion``() =
-        checkPairs "D1.balancedness-recursion" cases (Gens.arbCase Gens.general) (IdentityChecks.d1 (fun c -> 1.0 - 2.0 * c.Eta * c.Lambda))
+        checkPairs
+            "D1.balancedness-recursion"
+            cases
+            (Gens.arbCase Gens.general)
+            (IdentityChecks.d1 (fun c -> 1.0 - 2.0 * c.Eta * c.Lambda))
 
     [<Fact>]
     member _.``D1.balancedness-recursion control: decay 1 - eta lambda breaks it``() =
-        controlPairs "D1.balancedness-recursion.control" cases (Gens.arbCase Gens.general) (IdentityChecks.d1 (fun c -> 1.0 - c.Eta * c.Lambda))
+        controlPairs
+            "D1.balancedness-recursion.control"
+            cases
+            (Gens.arbCase Gens.general)
+            (IdentityChecks.d1 (fun c -> 1.0 - c.Eta * c.Lambda))
 
     // ---------------------------------------------------------------- D2
 
@@ -480,36 +676,62 @@ type IdentityTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``D2.mean-step control: decay 1 - eta lambda breaks it``() =
-        controlPairs "D2.mean-step.control" cases (Gens.arbCase Gens.general) (IdentityChecks.d2 IdentityChecks.wrongMeanStep)
+        controlPairs
+            "D2.mean-step.control"
+            cases
+            (Gens.arbCase Gens.general)
+            (IdentityChecks.d2 IdentityChecks.wrongMeanStep)
 
     // ---------------------------------------------------------------- D3 / D4 at D7 points
 
     [<Fact>]
     member _.``D3.critical-balanced at exact D7 points``() =
-        checkPairs "D3.critical-balanced.exact" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, _, _ = IdentityChecks.d7Point c
-            let rho = CriticalPoints.relativeResidual task c.Lambda net
-            Array.append (IdentityChecks.d3Balance task c.Lambda rho net) (IdentityChecks.d3Spectra net))
+        checkPairs
+            "D3.critical-balanced.exact"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, _, _ = IdentityChecks.d7Point c
+                let rho = CriticalPoints.relativeResidual task c.Lambda net
+                Array.append (IdentityChecks.d3Balance task c.Lambda rho net) (IdentityChecks.d3Spectra net))
 
     [<Fact>]
     member _.``D3.critical-balanced control: a perturbed non-critical point claimed critical fails``() =
-        controlPairs "D3.critical-balanced.control" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, _, _ = IdentityChecks.d7Point c
-            let moved = IdentityChecks.perturb c net
-            Array.append (IdentityChecks.d3Balance task c.Lambda Tolerance.criticalPointTarget moved) (IdentityChecks.d3Spectra moved))
+        controlPairs
+            "D3.critical-balanced.control"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, _, _ = IdentityChecks.d7Point c
+                let moved = IdentityChecks.perturb c net
+
+                Array.append
+                    (IdentityChecks.d3Balance task c.Lambda Tolerance.criticalPointTarget moved)
+                    (IdentityChecks.d3Spectra moved))
 
     [<Fact>]
     member _.``D4.euler-identity at exact D7 points``() =
-        checkPairs "D4.euler-identity.exact" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, _, _ = IdentityChecks.d7Point c
-            let rho = CriticalPoints.relativeResidual task c.Lambda net
-            [| IdentityChecks.d4 task c.Lambda rho net |])
+        checkPairs
+            "D4.euler-identity.exact"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, _, _ = IdentityChecks.d7Point c
+                let rho = CriticalPoints.relativeResidual task c.Lambda net
+                [| IdentityChecks.d4 task c.Lambda rho net |])
 
     [<Fact>]
     member _.``D4.euler-identity control: a perturbed non-critical point claimed critical fails``() =
-        controlPairs "D4.euler-identity.control" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, _, _ = IdentityChecks.d7Point c
-            [| IdentityChecks.d4 task c.Lambda Tolerance.criticalPointTarget (IdentityChecks.perturb c net) |])
+        controlPairs
+            "D4.euler-identity.control"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, _, _ = IdentityChecks.d7Point c
+
+                [|
+                    IdentityChecks.d4 task c.Lambda Tolerance.criticalPointTarget (IdentityChecks.perturb c net)
+                |])
 
     // ---------------------------------------------------------------- D3 / D4 at solver points
 
@@ -518,27 +740,57 @@ type IdentityTests(output: ITestOutputHelper) =
         let converged = ref 0
         let tried = ref 0
         let nonZero = ref 0
+
         let counting (f: Case -> (float * float)[]) (c: Case) =
             let r = IdentityChecks.solve c
             tried.Value <- tried.Value + 1
+
             if r.Converged then
                 converged.Value <- converged.Value + 1
-                if Network.squaredNorm r.Network > IdentityChecks.zeroPointNorm then nonZero.Value <- nonZero.Value + 1
+
+                if Network.squaredNorm r.Network > IdentityChecks.zeroPointNorm then
+                    nonZero.Value <- nonZero.Value + 1
+
                 f c
             else
                 [||]
+
         let arb = Gens.arbCase IdentityChecks.solverSpec
-        checkPairs "D3.critical-balanced.solver" solverCases arb (counting (fun c ->
-            let r = IdentityChecks.solve c
-            let task = Gens.task c
-            Array.append (IdentityChecks.d3Balance task c.Lambda r.RelativeResidual r.Network) (IdentityChecks.d3Spectra r.Network)))
+
+        checkPairs
+            "D3.critical-balanced.solver"
+            solverCases
+            arb
+            (counting (fun c ->
+                let r = IdentityChecks.solve c
+                let task = Gens.task c
+
+                Array.append
+                    (IdentityChecks.d3Balance task c.Lambda r.RelativeResidual r.Network)
+                    (IdentityChecks.d3Spectra r.Network)))
+
         output.WriteLine(
-            sprintf "D3 solver: %d of %d solves converged to %g, %d of them away from the zero point (||theta||^2 > %g)"
-                converged.Value tried.Value Tolerance.criticalPointTarget nonZero.Value IdentityChecks.zeroPointNorm)
-        Assert.True(nonZero.Value >= minConverged, sprintf "only %d of %d solves converged away from 0" nonZero.Value tried.Value)
+            sprintf
+                "D3 solver: %d of %d solves converged to %g, %d of them away from the zero point (||theta||^2 > %g)"
+                converged.Value
+                tried.Value
+                Tolerance.criticalPointTarget
+                nonZero.Value
+                IdentityChecks.zeroPointNorm
+        )
+
+        Assert.True(
+            nonZero.Value >= minConverged,
+            sprintf "only %d of %d solves converged away from 0" nonZero.Value tried.Value
+        )
+
         checkPairs "D4.euler-identity.solver" solverCases arb (fun c ->
             let r = IdentityChecks.solve c
-            if r.Converged then [| IdentityChecks.d4 (Gens.task c) c.Lambda r.RelativeResidual r.Network |] else [||])
+
+            if r.Converged then
+                [| IdentityChecks.d4 (Gens.task c) c.Lambda r.RelativeResidual r.Network |]
+            else
+                [||])
 
     // ---------------------------------------------------------------- D5
 
@@ -556,53 +808,88 @@ type IdentityTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``D5.representation-cost is a lower bound for every network``() =
-        checkPairs "D5.representation-cost.minimal" cases (Gens.arbCase Gens.general) (IdentityChecks.d5Minimal IdentityChecks.cost)
+        checkPairs
+            "D5.representation-cost.minimal"
+            cases
+            (Gens.arbCase Gens.general)
+            (IdentityChecks.d5Minimal IdentityChecks.cost)
 
     [<Fact>]
     member _.``D5.representation-cost control: the cost of depth L+1 is not a lower bound``() =
-        controlPairs "D5.representation-cost.minimal.control" cases (Gens.arbCase Gens.general) (IdentityChecks.d5Minimal (fun l s -> IdentityChecks.cost (l + 1) s))
+        controlPairs
+            "D5.representation-cost.minimal.control"
+            cases
+            (Gens.arbCase Gens.general)
+            (IdentityChecks.d5Minimal (fun l s -> IdentityChecks.cost (l + 1) s))
     // ---------------------------------------------------------------- D6
 
     [<Fact>]
     member _.``D6.gauge-invariance``() =
         checkPairs "D6.gauge-invariance" cases (Gens.arbCase Gens.general) (fun c ->
-            IdentityChecks.d6 IdentityChecks.orthogonalFrames c |> Array.map (fun (_, e, t) -> e, t))
+            IdentityChecks.d6 IdentityChecks.orthogonalFrames c
+            |> Array.map (fun (_, e, t) -> e, t))
 
     [<Fact>]
     member _.``D6.gauge-invariance control: non-orthogonal frames break it``() =
         controlPairs "D6.gauge-invariance.control" cases (Gens.arbCase Gens.general) (fun c ->
-            IdentityChecks.d6 IdentityChecks.skewedFrames c |> Array.map (fun (_, e, t) -> e, t))
+            IdentityChecks.d6 IdentityChecks.skewedFrames c
+            |> Array.map (fun (_, e, t) -> e, t))
 
     // ---------------------------------------------------------------- D7
 
     [<Fact>]
     member _.``D7.fully-observed-closed-form``() =
         let counts = System.Collections.Generic.Dictionary<RootChoice * int, int>()
-        checkPairs "D7.fully-observed-closed-form" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, a, choices = IdentityChecks.d7Point c
-            for ch in choices do
-                let key = ch, c.Depth
-                counts.[key] <- (match counts.TryGetValue key with | true, v -> v + 1 | _ -> 1)
-            [| IdentityChecks.d7Residual c task net a |])
+
+        checkPairs
+            "D7.fully-observed-closed-form"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, a, choices = IdentityChecks.d7Point c
+
+                for ch in choices do
+                    let key = ch, c.Depth
+
+                    counts.[key] <-
+                        (match counts.TryGetValue key with
+                         | true, v -> v + 1
+                         | _ -> 1)
+
+                [| IdentityChecks.d7Residual c task net a |])
+
         for KeyValue((ch, l), n) in counts |> Seq.sortBy (fun kv -> snd kv.Key, string (fst kv.Key)) do
             output.WriteLine(sprintf "  L=%d %A: %d singular values" l ch n)
 
     [<Fact>]
     member _.``D7.fully-observed-closed-form control: roots of the wrong equation are not critical``() =
-        controlPairs "D7.fully-observed-closed-form.control" criticalCases (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec) (fun c ->
-            let task, net, a = IdentityChecks.d7WrongPoint c
-            [| IdentityChecks.d7Residual c task net a |])
+        controlPairs
+            "D7.fully-observed-closed-form.control"
+            criticalCases
+            (Gens.arbCaseWhere IdentityChecks.d7Valid IdentityChecks.d7Spec)
+            (fun c ->
+                let task, net, a = IdentityChecks.d7WrongPoint c
+                [| IdentityChecks.d7Residual c task net a |])
 
     [<Fact>]
     member _.``D7.root-count: for L >= 3 the equation has 0 or 2 roots``() =
         let counts = Array.zeroCreate 3
+
         let prop =
             Prop.forAll (IdentityChecks.rootCase (3, 6)) (fun (l, s, c) ->
                 let n = (CriticalPoints.roots l s c).Length
-                if n <= 2 then counts.[n] <- counts.[n] + 1
+
+                if n <= 2 then
+                    counts.[n] <- counts.[n] + 1
+
                 IdentityChecks.rootCount (l, s, c))
+
         Harness.check "D7.root-count" cases prop |> ignore
-        output.WriteLine(sprintf "D7.root-count: %d cases with 0 roots, %d with 1, %d with 2" counts.[0] counts.[1] counts.[2])
+
+        output.WriteLine(
+            sprintf "D7.root-count: %d cases with 0 roots, %d with 1, %d with 2" counts.[0] counts.[1] counts.[2]
+        )
+
         Assert.True(counts.[0] > 0 && counts.[2] > 0, "both outcomes must be exercised")
 
     [<Fact>]

@@ -16,13 +16,23 @@ let private gdCase =
         let! eta = Gen.choose (1, 50) |> Gen.map (fun k -> float k / 100.0)
         let! lambda = Gen.choose (0, 50) |> Gen.map (fun k -> float k / 1000.0)
         let! seed = Gen.choose (0, System.Int32.MaxValue) |> Gen.map uint64
-        let p = { TwoByTwo.defaults with Epsilon = eps; Depth = depth; Width = width; Eta = eta; Lambda = lambda }
+
+        let p =
+            { TwoByTwo.defaults with
+                Epsilon = eps
+                Depth = depth
+                Width = width
+                Eta = eta
+                Lambda = lambda
+            }
+
         let net, _ = Network.gaussian (Rng.create seed) 0.8 (TwoByTwo.widths p)
         return { P = p; Net = net }
     }
 
 /// Largest absolute entry of every layer together.
-let private maxAbsNet (net: Network) = net.W |> Array.map Linalg.maxAbs |> Array.max
+let private maxAbsNet (net: Network) =
+    net.W |> Array.map Linalg.maxAbs |> Array.max
 
 /// Round-off bound of the fast GD step against `Gd.step`: both sum the same O(L·w·N) products in a
 /// different order, so the difference is at most γ_n (n = 4·L·w·N + 4) times the magnitude of the
@@ -31,9 +41,16 @@ let private maxAbsNet (net: Network) = net.W |> Array.map Linalg.maxAbs |> Array
 let private gdBound (p: TwoByTwoParams) (net: Network) =
     let task = TwoByTwo.task p
     let n = 4 * p.Depth * max 2 p.Width * task.N + 4
-    let prefixNorm = net.W |> Array.map (fun w -> 1.0 + Linalg.maxAbs w * float (max 2 p.Width)) |> Array.fold (*) 1.0
+
+    let prefixNorm =
+        net.W
+        |> Array.map (fun w -> 1.0 + Linalg.maxAbs w * float (max 2 p.Width))
+        |> Array.fold (*) 1.0
+
     let residual = 1.0 / p.Epsilon + Linalg.maxAbs (Network.product net) + 1.0
-    Tolerance.gamma n * (maxAbsNet net + p.Eta * float task.N * residual * prefixNorm)
+
+    Tolerance.gamma n
+    * (maxAbsNet net + p.Eta * float task.N * residual * prefixNorm)
 
 /// Distance between `TwoByTwo.gdStep` (run with `fastHyper`) and `Gd.step` (run with the case's η, λ).
 let private gdGap (fastHyper: TwoByTwoParams -> Hyper) (c: GdCase) =
@@ -43,20 +60,31 @@ let private gdGap (fastHyper: TwoByTwoParams -> Hyper) (c: GdCase) =
     let st = Engine.create task c.Net
     let scratch = Engine.create task c.Net
     let len = st.Weights.Length
-    TwoByTwo.gdStep st scratch (Array.zeroCreate len) (Array.zeroCreate len) (fastHyper c.P) |> ignore
+
+    TwoByTwo.gdStep st scratch (Array.zeroCreate len) (Array.zeroCreate len) (fastHyper c.P)
+    |> ignore
+
     let fast = Engine.toNetwork st
-    Array.map2 (fun (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) b -> Linalg.maxAbs (a - b)) fast.W reference.W |> Array.max
+
+    Array.map2 (fun (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) b -> Linalg.maxAbs (a - b)) fast.W reference.W
+    |> Array.max
 
 [<Fact>]
 let ``E1 fast gradient-descent step equals Gd.step up to round-off (D2)`` () =
-    Harness.check "e1.gdStep.equalsGd" 200
-        (Prop.forAll (Arb.fromGen gdCase) (fun c -> gdGap (fun p -> { Eta = p.Eta; Lambda = p.Lambda }) c <= gdBound c.P c.Net))
+    Harness.check
+        "e1.gdStep.equalsGd"
+        200
+        (Prop.forAll (Arb.fromGen gdCase) (fun c ->
+            gdGap (fun p -> { Eta = p.Eta; Lambda = p.Lambda }) c <= gdBound c.P c.Net))
     |> ignore
 
 [<Fact>]
 let ``negative control: a fast GD step with doubled lambda is caught`` () =
-    Harness.expectFailure "e1.gdStep.control.lambda" 200
-        (Prop.forAll (Arb.fromGen gdCase) (fun c -> gdGap (fun p -> { Eta = p.Eta; Lambda = 2.0 * p.Lambda }) c <= gdBound c.P c.Net))
+    Harness.expectFailure
+        "e1.gdStep.control.lambda"
+        200
+        (Prop.forAll (Arb.fromGen gdCase) (fun c ->
+            gdGap (fun p -> { Eta = p.Eta; Lambda = 2.0 * p.Lambda }) c <= gdBound c.P c.Net))
     |> ignore
 
 let private matrix2 =
@@ -70,11 +98,14 @@ let private matrix2 =
 /// each singular value errs by γ_n·s_1 with a few operations per entry (n = 16); below the normal
 /// range the final rescaling rounds to the subnormal spacing (System.Double.Epsilon = 2^-1074), so a few
 /// of those are added.
-let private svBound (s1: float) = Tolerance.gamma 16 * s1 + 4.0 * System.Double.Epsilon
+let private svBound (s1: float) =
+    Tolerance.gamma 16 * s1 + 4.0 * System.Double.Epsilon
 
 [<Fact>]
 let ``E1 closed-form 2x2 singular values match the SVD, also near underflow`` () =
-    Harness.check "e1.singularValues2" 300
+    Harness.check
+        "e1.singularValues2"
+        300
         (Prop.forAll (Arb.fromGen matrix2) (fun a ->
             let s1, s2 = TwoByTwo.singularValues2 a
             let sv = Linalg.singularValues a
@@ -83,7 +114,9 @@ let ``E1 closed-form 2x2 singular values match the SVD, also near underflow`` ()
 
 [<Fact>]
 let ``negative control: swapped singular values are caught`` () =
-    Harness.expectFailure "e1.singularValues2.control" 300
+    Harness.expectFailure
+        "e1.singularValues2.control"
+        300
         (Prop.forAll (Arb.fromGen matrix2) (fun a ->
             let s2, s1 = TwoByTwo.singularValues2 a
             let sv = Linalg.singularValues a
@@ -92,7 +125,14 @@ let ``negative control: swapped singular values are caught`` () =
 
 [<Fact>]
 let ``E1 results do not depend on the thread count`` () =
-    let p = { TwoByTwo.defaults with Steps = 20_000L; Seeds = 3; Offshoots = 2; OffshootMaxSteps = 20_000L }
+    let p =
+        { TwoByTwo.defaults with
+            Steps = 20_000L
+            Seeds = 3
+            Offshoots = 2
+            OffshootMaxSteps = 20_000L
+        }
+
     let one = TwoByTwo.run p 1 ignore
     let two = TwoByTwo.run p 2 ignore
     Assert.True((one = two), "E1 with 1 and 2 threads differ")

@@ -73,6 +73,7 @@ type ValidationTests(output: ITestOutputHelper) =
                 |> List.forall (fun bad ->
                     let (i, j), f = ValidationTests.CorruptedField bad c
                     f = sprintf "target[%d][%d]" i j))
+
         Harness.check "validation.task-corrupted-entry" cases prop |> ignore
 
     [<Fact>]
@@ -81,32 +82,47 @@ type ValidationTests(output: ITestOutputHelper) =
             Prop.forAll (Gens.arbCase Gens.general) (fun c ->
                 let (i, j), f = ValidationTests.CorruptedField nan c
                 f = sprintf "target[%d][%d]" j i)
+
         output.WriteLine((Harness.expectFailure "validation.task-corrupted-entry.control" cases prop).Summary)
 
     [<Fact>]
     member _.``Task.create accepts every generated task``() =
-        let prop = Prop.forAll (Gens.arbCase Gens.general) (fun c -> let t = Gens.task c in t.N >= 1 && t.DOut = c.DOut && t.DIn = c.DIn)
+        let prop =
+            Prop.forAll (Gens.arbCase Gens.general) (fun c ->
+                let t = Gens.task c in t.N >= 1 && t.DOut = c.DOut && t.DIn = c.DIn)
+
         Harness.check "validation.task-generated" cases prop |> ignore
 
     [<Fact>]
     member _.``Network.ofRowArrays rejects empty layers, ragged rows, NaN and shape mismatches``() =
         let l23 = [| [| 1.0; 0.0; 0.0 |]; [| 0.0; 1.0; 0.0 |] |]
         let l12 = [| [| 1.0; 1.0 |] |]
+
         match Network.ofRowArrays [| l23; l12 |] with
         | Ok n -> Assert.Equal<int[]>([| 3; 2; 1 |], Network.widths n)
         | Error e -> failwithf "rejected: %O" e
+
         Assert.Equal("layers", field (Network.ofRowArrays [||]))
         Assert.Equal("layers", field (Network.ofRowArrays null))
         Assert.Equal("layers[1]", field (Network.ofRowArrays [| l23; [||] |]))
         Assert.Equal("layers[0][1]", field (Network.ofRowArrays [| [| [| 1.0; 2.0 |]; [| 1.0 |] |] |]))
         Assert.Equal("layers[0][0]", field (Network.ofRowArrays [| [| [||] |] |]))
         Assert.Equal("layers[1][0][1]", field (Network.ofRowArrays [| l23; [| [| 1.0; nan |] |] |]))
-        Assert.Equal("layers[0][1][2]", field (Network.ofRowArrays [| [| [| 1.0; 2.0; 3.0 |]; [| 1.0; 2.0; infinity |] |] |]))
+
+        Assert.Equal(
+            "layers[0][1][2]",
+            field (Network.ofRowArrays [| [| [| 1.0; 2.0; 3.0 |]; [| 1.0; 2.0; infinity |] |] |])
+        )
+
         Assert.Equal("layers[1]", field (Network.ofRowArrays [| l23; l23 |]))
 
     [<Fact>]
     member _.``Network.validate checks the task's d_in and d_out and finiteness``() =
-        let net = { W = [| Linalg.M.Dense(2, 3, 1.0); Linalg.M.Dense(1, 2, 1.0) |] }
+        let net =
+            {
+                W = [| Linalg.M.Dense(2, 3, 1.0); Linalg.M.Dense(1, 2, 1.0) |]
+            }
+
         Assert.True(Result.isOk (Network.validate (Some(1, 3)) net))
         Assert.Equal("layers[0]", field (Network.validate (Some(1, 4)) net))
         Assert.Equal("layers[1]", field (Network.validate (Some(2, 3)) net))
@@ -114,13 +130,43 @@ type ValidationTests(output: ITestOutputHelper) =
         bad.W.[1].[0, 1] <- nan
         Assert.Equal("layers[1]", field (Network.validate None bad))
         Assert.Equal("layers", field (Network.validate None { W = [||] }))
-        Assert.Equal("layers[1]", field (Network.validate None { W = [| Linalg.M.Dense(2, 3); Linalg.M.Dense(1, 3) |] }))
+
+        Assert.Equal(
+            "layers[1]",
+            field (
+                Network.validate
+                    None
+                    {
+                        W = [| Linalg.M.Dense(2, 3); Linalg.M.Dense(1, 3) |]
+                    }
+            )
+        )
 
     [<Fact>]
     member _.``Region.validate names every bad constant``() =
-        let ok = { R = 1; Eps1 = 0.1; Eps2 = 0.1; Alpha = 0.5; C = 10.0; Family = FAlphaFamily.Piecewise }
+        let ok =
+            {
+                R = 1
+                Eps1 = 0.1
+                Eps2 = 0.1
+                Alpha = 0.5
+                C = 10.0
+                Family = FAlphaFamily.Piecewise
+            }
+
         Assert.True(Result.isOk (Region.validate ok))
-        Assert.True(Result.isOk (Region.validate { ok with R = 0; Eps1 = 0.0; Eps2 = 0.0 }))
+
+        Assert.True(
+            Result.isOk (
+                Region.validate
+                    { ok with
+                        R = 0
+                        Eps1 = 0.0
+                        Eps2 = 0.0
+                    }
+            )
+        )
+
         Assert.Equal("r", field (Region.validate { ok with R = -1 }))
         Assert.Equal("eps1", field (Region.validate { ok with Eps1 = -1e-300 }))
         Assert.Equal("eps1", field (Region.validate { ok with Eps1 = nan }))

@@ -5,24 +5,26 @@ type StepRule = Hyper -> Task -> Network -> int * int -> Network
 
 /// Result of checking C1 on one case: the worst slack after the step over every observed entry.
 type ClosureReport =
-    { /// θ was in B_r as computed (cases outside are not checked).
-      Contained: bool
-      /// Slack of θ.
-      Before: RegionSlack
-      /// Smallest slack of each condition after one step, over every observed entry.
-      After: RegionSlack
-      /// Round-off bound of each condition at the worst θ⁺.
-      Bound: RegionSlack
-      /// The entry whose step gave the most negative slack (relative to its bound).
-      WorstEntry: int * int
-      /// max over conditions of −slack after (≤ 0 when the step stayed inside).
-      Violation: float
-      /// The round-off bound of the violated condition.
-      ViolationBound: float
-      /// The violated condition, if any.
-      Condition: RegionCondition option
-      /// Holds, Counterexample (violation > bound) or Inconclusive (violation within round-off).
-      Verdict: Verdict }
+    {
+        /// θ was in B_r as computed (cases outside are not checked).
+        Contained: bool
+        /// Slack of θ.
+        Before: RegionSlack
+        /// Smallest slack of each condition after one step, over every observed entry.
+        After: RegionSlack
+        /// Round-off bound of each condition at the worst θ⁺.
+        Bound: RegionSlack
+        /// The entry whose step gave the most negative slack (relative to its bound).
+        WorstEntry: int * int
+        /// max over conditions of −slack after (≤ 0 when the step stayed inside).
+        Violation: float
+        /// The round-off bound of the violated condition.
+        ViolationBound: float
+        /// The violated condition, if any.
+        Condition: RegionCondition option
+        /// Holds, Counterexample (violation > bound) or Inconclusive (violation within round-off).
+        Verdict: Verdict
+    }
 
 /// Budgeted checks of the claims C1–C7 and of their negative controls, reusable by the runner
 /// (`lowrank verify`) and by the property tests. Every case derives its own stream from the budget's seed.
@@ -42,27 +44,61 @@ module ClaimChecks =
     let closureWith (rule: StepRule) (c: ClosureCase) : ClosureReport =
         let p = c.Region
         let before = Region.slack p c.Point
-        let zero = { Balancedness = 0.0; Rank = 0.0; Bounded = 0.0 }
+
+        let zero =
+            {
+                Balancedness = 0.0
+                Rank = 0.0
+                Bounded = 0.0
+            }
+
         if before.Min < 0.0 then
-            { Contained = false; Before = before; After = before; Bound = zero; WorstEntry = (0, 0)
-              Violation = 0.0; ViolationBound = 0.0; Condition = None; Verdict = Verdict.Inconclusive }
+            {
+                Contained = false
+                Before = before
+                After = before
+                Bound = zero
+                WorstEntry = (0, 0)
+                Violation = 0.0
+                ViolationBound = 0.0
+                Condition = None
+                Verdict = Verdict.Inconclusive
+            }
         else
-            let mutable after = { Balancedness = infinity; Rank = infinity; Bounded = infinity }
+            let mutable after =
+                {
+                    Balancedness = infinity
+                    Rank = infinity
+                    Bounded = infinity
+                }
+
             let mutable bound = zero
             let mutable worst = (0, 0)
             let mutable worstScore = -infinity
             let mutable violation = -infinity
             let mutable vBound = 0.0
             let mutable cond = None
+
             for e in c.Task.Observed do
                 let next = rule c.Hyper c.Task c.Point e
                 let s = Region.slack p next
                 let b = Region.roundOffBound p next
-                after <- { Balancedness = min after.Balancedness s.Balancedness; Rank = min after.Rank s.Rank; Bounded = min after.Bounded s.Bounded }
-                for (k, v, bb) in [ RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
-                                    RegionCondition.Rank, -s.Rank, b.Rank
-                                    RegionCondition.Bounded, -s.Bounded, b.Bounded ] do
+
+                after <-
+                    {
+                        Balancedness = min after.Balancedness s.Balancedness
+                        Rank = min after.Rank s.Rank
+                        Bounded = min after.Bounded s.Bounded
+                    }
+
+                for (k, v, bb) in
+                    [
+                        RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
+                        RegionCondition.Rank, -s.Rank, b.Rank
+                        RegionCondition.Bounded, -s.Bounded, b.Bounded
+                    ] do
                     let score = v - bb
+
                     if score > worstScore then
                         worstScore <- score
                         worst <- e
@@ -70,18 +106,29 @@ module ClaimChecks =
                         violation <- v
                         vBound <- bb
                         cond <- if v > 0.0 then Some k else None
+
             let verdict =
                 if violation > vBound then Verdict.Counterexample
                 elif violation > 0.0 then Verdict.Inconclusive
                 else Verdict.Holds
-            { Contained = true; Before = before; After = after; Bound = bound; WorstEntry = worst
-              Violation = violation; ViolationBound = vBound; Condition = cond; Verdict = verdict }
+
+            {
+                Contained = true
+                Before = before
+                After = after
+                Bound = bound
+                WorstEntry = worst
+                Violation = violation
+                ViolationBound = vBound
+                Condition = cond
+                Verdict = verdict
+            }
 
     /// C1 with the paper's step `Sgd.step`.
     let closure (c: ClosureCase) = closureWith Sgd.step c
 
     /// The broken step of a negative control: decay 1 + 2ηλ (sign error) instead of 1 − 2ηλ.
-    let brokenStep : StepRule =
+    let brokenStep: StepRule =
         fun hyper task net e -> Sgd.stepWithDecay (1.0 + 2.0 * hyper.Eta * hyper.Lambda) hyper.Eta task net e
 
     /// A random C1 case for stream `index` of `seed` (`Generators.closureSpec`: task up to 6×6, depth 3..5,
@@ -93,17 +140,39 @@ module ClaimChecks =
 
     /// One line describing a C1 case and its report (used in counterexamples and control examples).
     let describe (c: ClosureCase) (r: ClosureReport) =
-        sprintf "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s"
-            c.Task.DOut c.Task.DIn c.Task.N c.Depth (Network.widths c.Point) c.Region.R c.Hyper.Eta c.Hyper.Lambda
-            c.Region.Eps1 c.Region.Eps2 c.Region.Alpha c.Region.C (FAlpha.name c.Region.Family) r.WorstEntry
+        sprintf
+            "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s"
+            c.Task.DOut
+            c.Task.DIn
+            c.Task.N
+            c.Depth
+            (Network.widths c.Point)
+            c.Region.R
+            c.Hyper.Eta
+            c.Hyper.Lambda
+            c.Region.Eps1
+            c.Region.Eps2
+            c.Region.Alpha
+            c.Region.C
+            (FAlpha.name c.Region.Family)
+            r.WorstEntry
             (match r.Condition with
              | Some k -> sprintf "%A violated by %.3g (round-off bound %.3g)" k r.Violation r.ViolationBound
              | None -> sprintf "stays inside (smallest slack after the step %.3g)" (-r.Violation))
 
     let private counterexampleOf claim (desc: string) (r: ClosureReport) replay =
-        { Claim = claim; Description = desc; Violation = r.Violation; Bound = r.ViolationBound
-          Status = (if r.Violation > r.ViolationBound then Verdict.Counterexample else Verdict.Inconclusive)
-          Replay = replay }
+        {
+            Claim = claim
+            Description = desc
+            Violation = r.Violation
+            Bound = r.ViolationBound
+            Status =
+                (if r.Violation > r.ViolationBound then
+                     Verdict.Counterexample
+                 else
+                     Verdict.Inconclusive)
+            Replay = replay
+        }
 
     /// Counts, per tightest condition, how close the checked points came to the boundary (C1 coverage).
     let coverage (cases: (RegionParams * RegionSlack) seq) : Map<string, int> =
@@ -111,13 +180,22 @@ module ClaimChecks =
         |> Seq.map (fun (p, s) ->
             let rel = Generators.relativeSlack p s
             let k = Region.tightest s
-            let v = match k with RegionCondition.Balancedness -> rel.Balancedness | RegionCondition.Rank -> rel.Rank | RegionCondition.Bounded -> rel.Bounded
+
+            let v =
+                match k with
+                | RegionCondition.Balancedness -> rel.Balancedness
+                | RegionCondition.Rank -> rel.Rank
+                | RegionCondition.Bounded -> rel.Bounded
+
             sprintf "%A %s" k (Generators.closenessBucket v))
         |> Seq.countBy id
         |> Map.ofSeq
 
     let private coverageText (m: Map<string, int>) =
-        m |> Map.toList |> List.map (fun (k, n) -> sprintf "%s: %d" k n) |> String.concat "; "
+        m
+        |> Map.toList
+        |> List.map (fun (k, n) -> sprintf "%s: %d" k n)
+        |> String.concat "; "
 
     /// Claim-level verdict from per-case verdicts: Counterexample when any case is one; Inconclusive when no
     /// case was decided Holds; else Holds. Per-case Inconclusive verdicts (violations within round-off,
@@ -125,9 +203,13 @@ module ClaimChecks =
     /// counterexamples and counted in its coverage line, but do not by themselves make the claim undecided.
     let claimVerdict (verdicts: Verdict seq) =
         let vs = List.ofSeq verdicts
-        if vs |> List.contains Verdict.Counterexample then Verdict.Counterexample
-        elif not (vs |> List.contains Verdict.Holds) then Verdict.Inconclusive
-        else Verdict.Holds
+
+        if vs |> List.contains Verdict.Counterexample then
+            Verdict.Counterexample
+        elif not (vs |> List.contains Verdict.Holds) then
+            Verdict.Inconclusive
+        else
+            Verdict.Holds
 
     let private combine (verdicts: Verdict seq) = claimVerdict verdicts
 
@@ -140,36 +222,64 @@ module ClaimChecks =
     let checkC1 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let run () =
             let results =
-                [ for i in 0 .. budget.Cases - 1 do
-                      let c, _ = randomClosureCase budget.Seed i
-                      if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho then
-                          let r = closure c
-                          if r.Contained then yield c, r ]
+                [
+                    for i in 0 .. budget.Cases - 1 do
+                        let c, _ = randomClosureCase budget.Seed i
+
+                        if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho then
+                            let r = closure c
+
+                            if r.Contained then
+                                yield c, r
+                ]
+
             let cov = coverage (results |> List.map (fun (c, r) -> c.Region, r.Before))
+
             let bad =
                 results
                 |> List.filter (fun (_, r) -> r.Verdict <> Verdict.Holds)
-                |> List.mapi (fun k (c, r) -> counterexampleOf "C1" (describe c r) r (sprintf "lowrank verify --seed %d" budget.Seed))
+                |> List.mapi (fun k (c, r) ->
+                    counterexampleOf "C1" (describe c r) r (sprintf "lowrank verify --seed %d" budget.Seed))
+
             let verdict = combine (results |> List.map (fun (_, r) -> r.Verdict))
-            let within = results |> List.filter (fun (_, r) -> r.Verdict = Verdict.Inconclusive) |> List.length
+
+            let within =
+                results
+                |> List.filter (fun (_, r) -> r.Verdict = Verdict.Inconclusive)
+                |> List.length
+
             progress (sprintf "C1: %d cases (%d within round-off), %s" results.Length within (coverageText cov))
             results.Length, cov, verdict, bad
+
         let (n, cov, verdict, bad), secs = timed run
-        { Claim = "C1"
-          Name = "Closure"
-          Statement = "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs)"
-          Verdict = verdict
-          CasesTried = n
-          BoundaryCoverage = coverageText cov
-          Seconds = secs
-          Counterexamples = bad }
+
+        {
+            Claim = "C1"
+            Name = "Closure"
+            Statement =
+                "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs)"
+            Verdict = verdict
+            CasesTried = n
+            BoundaryCoverage = coverageText cov
+            Seconds = secs
+            Counterexamples = bad
+        }
 
     // ------------------------------------------------------------------ C2
 
     /// Every choice vector in {Zero, Small, Large}^k (k ≤ 6 keeps this at most 729).
     let allChoices (k: int) : RootChoice[] list =
         let opts = [ RootChoice.Zero; RootChoice.Small; RootChoice.Large ]
-        let rec go n = if n = 0 then [ [] ] else [ for rest in go (n - 1) do for o in opts -> o :: rest ]
+
+        let rec go n =
+            if n = 0 then
+                [ [] ]
+            else
+                [
+                    for rest in go (n - 1) do
+                        for o in opts -> o :: rest
+                ]
+
         go k |> List.map Array.ofList
 
     /// Tolerance of C2 at a (near-)critical point, from its gradient, NOT from its measured balancedness:
@@ -181,16 +291,30 @@ module ClaimChecks =
     /// `Region.roundOffBound` is added.
     let c2Tolerance (p: RegionParams) (task: Task) (lambda: float) (net: Network) =
         let depth = net.Depth
-        let g = Loss.gradient task lambda net |> Array.map (fun m -> sqrt (Linalg.squaredFrobenius m))
+
+        let g =
+            Loss.gradient task lambda net
+            |> Array.map (fun m -> sqrt (Linalg.squaredFrobenius m))
+
         let w = Network.layerSquaredNorms net |> Array.map sqrt
         let mu = w |> Array.map (fun x -> x * x) |> Array.max
+
         let e =
-            [ for l in 1 .. depth - 1 -> float (depth - l) * (w.[l] * g.[l] + g.[l - 1] * w.[l - 1]) / (2.0 * lambda) ]
+            [
+                for l in 1 .. depth - 1 -> float (depth - l) * (w.[l] * g.[l] + g.[l - 1] * w.[l - 1]) / (2.0 * lambda)
+            ]
             |> List.sum
+
         let n = (Array.max (Network.widths net)) + 2
-        let bigE = mu ** float (depth - 1) * e + 4.0 * float depth * Tolerance.gamma n * mu ** float depth
+
+        let bigE =
+            mu ** float (depth - 1) * e
+            + 4.0 * float depth * Tolerance.gamma n * mu ** float depth
+
         let k = float (min task.DOut task.DIn)
-        k * FAlpha.lipschitz p.Family p.Alpha * bigE ** (1.0 / float depth) + (Region.roundOffBound p net).Rank
+
+        k * FAlpha.lipschitz p.Family p.Alpha * bigE ** (1.0 / float depth)
+        + (Region.roundOffBound p net).Rank
 
     /// Region constants that put a critical point near the rank boundary of B_r: r = ⌈max_ℓ Σ f_α − ε2⌉ (≥ 0),
     /// ε1 = 1e-6 (critical points are balanced, D3), C = 1.5 max_ℓ ‖W_ℓ‖² (or 1 at θ = 0). A negative `eps2`
@@ -200,23 +324,38 @@ module ClaimChecks =
         let top = Array.max q.ApproximateRanks
         let eps2 = if eps2 < 0.0 then top - floor top + 1e-12 else eps2
         let c = 1.5 * Array.max q.SquaredNorms
-        { R = max 0 (int (ceil (top - eps2)))
-          Eps1 = 1e-6
-          Eps2 = eps2
-          Alpha = alpha
-          C = (if c > 0.0 then c else 1.0)
-          Family = family }
+
+        {
+            R = max 0 (int (ceil (top - eps2)))
+            Eps1 = 1e-6
+            Eps2 = eps2
+            Alpha = alpha
+            C = (if c > 0.0 then c else 1.0)
+            Family = family
+        }
 
     /// C2 at one point: when θ ∈ B_r, compares Σ_{i ≤ rank A} f_α(s_i(A)^{2/L}) with r + ε2 (tolerance
     /// `c2Tolerance`). Returns None when θ ∉ B_r, else (quantity − (r + ε2), tolerance, verdict).
-    let criticalPointCheck (p: RegionParams) (task: Task) (lambda: float) (net: Network) : (float * float * Verdict) option =
+    let criticalPointCheck
+        (p: RegionParams)
+        (task: Task)
+        (lambda: float)
+        (net: Network)
+        : (float * float * Verdict) option =
         if not (Region.contains p net) then
             None
         else
-            let qa = Region.productApproximateRank p.Family p.Alpha net.Depth (Network.product net)
+            let qa =
+                Region.productApproximateRank p.Family p.Alpha net.Depth (Network.product net)
+
             let excess = qa - (float p.R + p.Eps2)
             let tol = c2Tolerance p task lambda net
-            let v = if excess > tol then Verdict.Counterexample elif excess > 0.0 then Verdict.Inconclusive else Verdict.Holds
+
+            let v =
+                if excess > tol then Verdict.Counterexample
+                elif excess > 0.0 then Verdict.Inconclusive
+                else Verdict.Holds
+
             Some(excess, tol, v)
 
     /// A fully observed D7 case for stream `index` (`Generators.d7Spec`, `Generators.d7Case`); also returns
@@ -230,9 +369,21 @@ module ClaimChecks =
     let private familyAndAlpha (rng: byref<Rng>) (values: float[]) =
         let family = FAlpha.all.[Rng.nextInt &rng 2]
         let pos = values |> Array.filter (fun x -> x > 0.0)
-        let lo, hi = (if pos.Length = 0 then 0.01, 1.0 else Array.min pos / 3.0, Array.max pos * 3.0)
+
+        let lo, hi =
+            (if pos.Length = 0 then
+                 0.01, 1.0
+             else
+                 Array.min pos / 3.0, Array.max pos * 3.0)
+
         let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-        family, alpha, (if Rng.nextInt &rng 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &rng)
+
+        family,
+        alpha,
+        (if Rng.nextInt &rng 2 = 0 then
+             -1.0
+         else
+             0.9 * Rng.nextFloat &rng)
 
     /// C2 on `budget.Cases` D7 tasks (every root choice) and `budget.Cases / 4` partially observed tasks
     /// solved numerically (converged points only; tolerance from the residual through `c2Tolerance`).
@@ -242,72 +393,153 @@ module ClaimChecks =
         let mutable d7Points = 0
         let mutable solved = 0
         let mutable notConverged = 0
+
         for i in 0 .. budget.Cases - 1 do
             let tk, depth, lambda, hidden, rng0 = randomD7Case budget.Seed i 4 2 5
             let mutable rng = rng0
             let k = min tk.DOut tk.DIn
+
             for ch in allChoices k do
                 match CriticalPoints.exactFullyObserved tk lambda hidden ch with
                 | Error _ -> ()
                 | Ok(net, a) ->
                     d7Points <- d7Points + 1
-                    let family, alpha, eps2 = familyAndAlpha &rng (a |> Array.map (fun x -> x ** (2.0 / float depth)))
+
+                    let family, alpha, eps2 =
+                        familyAndAlpha &rng (a |> Array.map (fun x -> x ** (2.0 / float depth)))
+
                     let p = boundaryRegion family alpha eps2 net
+
                     match criticalPointCheck p tk lambda net with
                     | Some(ex, tol, v) ->
-                        results.Add(sprintf "D7 %dx%d L=%d lambda=%.3g choices %A r=%d alpha=%.3g eps2=%.3g %s" tk.DOut tk.DIn depth lambda ch p.R alpha eps2 (FAlpha.name family), ex, tol, v)
+                        results.Add(
+                            sprintf
+                                "D7 %dx%d L=%d lambda=%.3g choices %A r=%d alpha=%.3g eps2=%.3g %s"
+                                tk.DOut
+                                tk.DIn
+                                depth
+                                lambda
+                                ch
+                                p.R
+                                alpha
+                                eps2
+                                (FAlpha.name family),
+                            ex,
+                            tol,
+                            v
+                        )
                     | None -> ()
+
         for i in 0 .. max 1 (budget.Cases / 4) - 1 do
             let mutable rng = Rng.stream (budget.Seed ^^^ 0xC2UL) (uint64 i)
             let ts = Generators.taskSpec &rng 3 0.5 2.0
             let tk = Generators.task ts
             let depth = 2 + Rng.nextInt &rng 3
-            let widths = Array.concat [ [| tk.DIn |]; Array.init (depth - 1) (fun _ -> 3); [| tk.DOut |] ]
+
+            let widths =
+                Array.concat [ [| tk.DIn |]; Array.init (depth - 1) (fun _ -> 3); [| tk.DOut |] ]
+
             let lambda = 0.002 + 0.05 * Rng.nextFloat &rng
             let start, r1 = Network.gaussian rng (0.3 + Rng.nextFloat &rng) widths
             rng <- r1
             let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 3000 start
+
             if sol.Converged then
                 solved <- solved + 1
-                let xs = Linalg.singularValues (Network.product sol.Network) |> Array.map (fun x -> x ** (2.0 / float depth))
+
+                let xs =
+                    Linalg.singularValues (Network.product sol.Network)
+                    |> Array.map (fun x -> x ** (2.0 / float depth))
+
                 let family, alpha, eps2 = familyAndAlpha &rng xs
                 let p = boundaryRegion family alpha eps2 sol.Network
+
                 match criticalPointCheck p tk lambda sol.Network with
                 | Some(ex, tol, v) ->
-                    results.Add(sprintf "solved %dx%d N=%d L=%d lambda=%.3g residual %.2g r=%d alpha=%.3g eps2=%.3g %s" tk.DOut tk.DIn tk.N depth lambda sol.RelativeResidual p.R alpha eps2 (FAlpha.name family), ex, tol, v)
+                    results.Add(
+                        sprintf
+                            "solved %dx%d N=%d L=%d lambda=%.3g residual %.2g r=%d alpha=%.3g eps2=%.3g %s"
+                            tk.DOut
+                            tk.DIn
+                            tk.N
+                            depth
+                            lambda
+                            sol.RelativeResidual
+                            p.R
+                            alpha
+                            eps2
+                            (FAlpha.name family),
+                        ex,
+                        tol,
+                        v
+                    )
                 | None -> ()
             else
                 notConverged <- notConverged + 1
-        let within = results |> Seq.filter (fun (_, _, _, v) -> v = Verdict.Inconclusive) |> Seq.length
-        let cov = sprintf "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); %d checked in B_r, %d of them at the exact rank boundary within round-off; largest excess %.3g" d7Points solved notConverged results.Count within (if results.Count = 0 then nan else results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
+
+        let within =
+            results
+            |> Seq.filter (fun (_, _, _, v) -> v = Verdict.Inconclusive)
+            |> Seq.length
+
+        let cov =
+            sprintf
+                "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); %d checked in B_r, %d of them at the exact rank boundary within round-off; largest excess %.3g"
+                d7Points
+                solved
+                notConverged
+                results.Count
+                within
+                (if results.Count = 0 then
+                     nan
+                 else
+                     results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
+
         progress ("C2: " + cov)
+
         let bad =
-            [ for (d, e, t, v) in results do
-                  if v <> Verdict.Holds then
-                      yield { Claim = "C2"; Description = d; Violation = e; Bound = t; Status = v; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
-        { Claim = "C2"
-          Name = "Critical points"
-          Statement = "critical points in B_r satisfy sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) <= r + eps2 (D7 points, every root choice; solver points up to their residual)"
-          Verdict = combine (results |> Seq.map (fun (_, _, _, v) -> v))
-          CasesTried = results.Count
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples = bad }
+            [
+                for (d, e, t, v) in results do
+                    if v <> Verdict.Holds then
+                        yield
+                            {
+                                Claim = "C2"
+                                Description = d
+                                Violation = e
+                                Bound = t
+                                Status = v
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+            ]
+
+        {
+            Claim = "C2"
+            Name = "Critical points"
+            Statement =
+                "critical points in B_r satisfy sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) <= r + eps2 (D7 points, every root choice; solver points up to their residual)"
+            Verdict = combine (results |> Seq.map (fun (_, _, _, v) -> v))
+            CasesTried = results.Count
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples = bad
+        }
 
     // ------------------------------------------------------------------ C3, C4, C5 (simulation)
 
     /// Outcome of a C3 witness run.
     type WitnessResult =
-        { /// B_r was reached.
-          Reached: bool
-          /// Steps T until the first checkpoint in B_r (or all the steps run).
-          Steps: int64
-          /// log P of the exact path: T·log(1/N).
-          LogProbPath: float
-          /// log P of drawing only from the restricted set for T steps: T·log(N_S/N).
-          LogProbSet: float
-          /// The restricted entries S.
-          Entries: (int * int)[] }
+        {
+            /// B_r was reached.
+            Reached: bool
+            /// Steps T until the first checkpoint in B_r (or all the steps run).
+            Steps: int64
+            /// log P of the exact path: T·log(1/N).
+            LogProbPath: float
+            /// log P of drawing only from the restricted set for T steps: T·log(N_S/N).
+            LogProbSet: float
+            /// The restricted entries S.
+            Entries: (int * int)[]
+        }
 
     /// The entries of r chosen rows (or columns when `byColumns`), chosen at random among those holding
     /// observed entries (THEORY.md C3 mechanism); every observed entry when r covers them all.
@@ -315,33 +547,48 @@ module ClaimChecks =
         let key (i, j) = if byColumns then j else i
         let lines = task.Observed |> Array.map key |> Array.distinct
         let shuffled = Array.copy lines
+
         for a in shuffled.Length - 1 .. -1 .. 1 do
             let b = Rng.nextInt &rng (a + 1)
             let t = shuffled.[a]
             shuffled.[a] <- shuffled.[b]
             shuffled.[b] <- t
+
         let chosen = shuffled |> Array.truncate (max 1 r) |> Set.ofArray
         task.Observed |> Array.filter (fun e -> chosen.Contains(key e))
 
     /// C3: runs SGD drawing only from `entries` (the witness sequence is the draws of `rng`), checking
     /// membership every `checkEvery` steps, up to `maxSteps`.
-    let witness (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (entries: (int * int)[]) (maxSteps: int64) (checkEvery: int64) (rng: Rng) : WitnessResult =
+    let witness
+        (task: Task)
+        (hyper: Hyper)
+        (p: RegionParams)
+        (start: Network)
+        (entries: (int * int)[])
+        (maxSteps: int64)
+        (checkEvery: int64)
+        (rng: Rng)
+        : WitnessResult =
         let restricted = { task with Observed = entries }
         let st = Engine.create restricted start
         let mutable r = rng
         let mutable t = 0L
         let mutable reached = Region.contains p start
         let mutable ok = true
+
         while not reached && ok && t < maxSteps do
             let n = min checkEvery (maxSteps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
             reached <- ok && Region.contains p (Engine.toNetwork st)
-        { Reached = reached
-          Steps = t
-          LogProbPath = float t * log (1.0 / float task.N)
-          LogProbSet = float t * log (float entries.Length / float task.N)
-          Entries = entries }
+
+        {
+            Reached = reached
+            Steps = t
+            LogProbPath = float t * log (1.0 / float task.N)
+            LogProbSet = float t * log (float entries.Length / float task.N)
+            Entries = entries
+        }
 
     /// A random start outside B_r: Gaussian layers scaled so that ‖W_ℓ‖_F² ≈ factor · C (doubling the
     /// factor until the point is outside).
@@ -349,12 +596,17 @@ module ClaimChecks =
         let mutable r = rng
         let mutable factor = 3.0
         let mutable result = None
+
         while result.IsNone do
             let scale = sqrt (factor * p.C / float (widths.[0] * widths.[1]))
             let net, r' = Network.gaussian r scale widths
             r <- r'
-            if not (Region.contains p net) || factor > 1e6 then result <- Some net
+
+            if not (Region.contains p net) || factor > 1e6 then
+                result <- Some net
+
             factor <- factor * 2.0
+
         result.Value, r
 
     /// A random simulation case in the derived regime (C3, C4): task up to 4×4 (scale [0.1, 1]),
@@ -363,6 +615,7 @@ module ClaimChecks =
     /// no case runs with η = 0 (such a run cannot move and would leave C3 undecided).
     let randomSimulationCase (seed: uint64) (index: int) =
         let mutable rng = Rng.stream seed (uint64 index)
+
         let draw () =
             let ts = Generators.taskSpec &rng 4 0.1 1.0
             let tk = Generators.task ts
@@ -376,14 +629,22 @@ module ClaimChecks =
             let p = Regime.derive { Regime.defaults with Family = family } tk depth r lambda
             let eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
             tk, depth, widths, p, { Eta = eta; Lambda = lambda }
+
         let mutable case = draw ()
         let mutable attempts = 1
+
         while (let (_, _, _, _, h) = case in h.Eta <= 0.0) && attempts < 64 do
             case <- draw ()
             attempts <- attempts + 1
+
         let tk, depth, widths, p, hyper = case
+
         if hyper.Eta <= 0.0 then
-            failwithf "randomSimulationCase: no draw with a non-empty regime in 64 attempts (seed %d, index %d)" seed index
+            failwithf
+                "randomSimulationCase: no draw with a non-empty regime in 64 attempts (seed %d, index %d)"
+                seed
+                index
+
         tk, depth, widths, p, hyper, rng
 
     /// C3's mechanism case (choice constants, outside the C1 regime on purpose): a fully observed task
@@ -396,15 +657,37 @@ module ClaimChecks =
         let dOut = 2 + Rng.nextInt &rng 3
         let dIn = 2 + Rng.nextInt &rng 3
         let k = min dOut dIn
-        let ts = { DOut = dOut; DIn = dIn; TargetRank = k; Scale = 1.0; Kind = TaskKind.Full; Seed = Rng.nextUInt64 &rng }
+
+        let ts =
+            {
+                DOut = dOut
+                DIn = dIn
+                TargetRank = k
+                Scale = 1.0
+                Kind = TaskKind.Full
+                Seed = Rng.nextUInt64 &rng
+            }
+
         let tk = Generators.task ts
-        let p = { R = 1 + Rng.nextInt &rng (k - 1); Eps1 = 0.05; Eps2 = 0.5; Alpha = 0.05; C = 5.0; Family = FAlphaFamily.Piecewise }
+
+        let p =
+            {
+                R = 1 + Rng.nextInt &rng (k - 1)
+                Eps1 = 0.05
+                Eps2 = 0.5
+                Alpha = 0.05
+                C = 5.0
+                Family = FAlphaFamily.Piecewise
+            }
+
         let widths = [| dIn; k; k; dOut |]
         let mutable start, r1 = Network.gaussian rng 0.6 widths
+
         while Region.contains p start do
             let s', r' = Network.gaussian r1 0.6 widths
             start <- s'
             r1 <- r'
+
         tk, p, { Eta = 0.1; Lambda = 0.005 }, start, r1
 
     /// C3's mechanism on one case: (restricted witness, unrestricted run) with the same budget, checking
@@ -420,57 +703,141 @@ module ClaimChecks =
     /// C3 on `budget.Cases / 4` random starts outside B_r (at least 2).
     let checkC3 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
+
         let runs =
-            [ for i in 0 .. max 2 (budget.Cases / 4) - 1 do
-                  let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC3UL) i
-                  let mutable rng = rng0
-                  let start, r1 = outsideStart rng p widths
-                  rng <- r1
-                  let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
-                  let w = witness tk hyper p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 1000L)) rng
-                  yield tk, depth, p, hyper, w ]
-        let mech = [ for i in 0 .. max 2 (budget.Cases / 16) - 1 -> mechanism (budget.Seed ^^^ 0xC333UL) i (max budget.SimulationSteps 20000L) ]
+            [
+                for i in 0 .. max 2 (budget.Cases / 4) - 1 do
+                    let tk, depth, widths, p, hyper, rng0 =
+                        randomSimulationCase (budget.Seed ^^^ 0xC3UL) i
+
+                    let mutable rng = rng0
+                    let start, r1 = outsideStart rng p widths
+                    rng <- r1
+                    let entries = restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+
+                    let w =
+                        witness
+                            tk
+                            hyper
+                            p
+                            start
+                            entries
+                            budget.SimulationSteps
+                            (max 1L (budget.SimulationSteps / 1000L))
+                            rng
+
+                    yield tk, depth, p, hyper, w
+            ]
+
+        let mech =
+            [
+                for i in 0 .. max 2 (budget.Cases / 16) - 1 ->
+                    mechanism (budget.Seed ^^^ 0xC333UL) i (max budget.SimulationSteps 20000L)
+            ]
+
         let mechReached = mech |> List.filter (fun (_, _, w, _) -> w.Reached) |> List.length
         let mechAll = mech |> List.filter (fun (_, _, _, a) -> a.Reached) |> List.length
         let reached = runs |> List.filter (fun (_, _, _, _, w) -> w.Reached)
         let ts = reached |> List.map (fun (_, _, _, _, w) -> float w.Steps)
+
         let cov =
-            sprintf "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g" reached.Length runs.Length
-                (if ts.IsEmpty then nan else List.sort ts |> fun l -> l.[l.Length / 2]) (if ts.IsEmpty then nan else List.max ts)
-                (if reached.IsEmpty then nan else reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+            sprintf
+                "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g"
+                reached.Length
+                runs.Length
+                (if ts.IsEmpty then
+                     nan
+                 else
+                     List.sort ts |> fun l -> l.[l.Length / 2])
+                (if ts.IsEmpty then nan else List.max ts)
+                (if reached.IsEmpty then
+                     nan
+                 else
+                     reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+
         let cov =
-            cov + sprintf "; mechanism (weak decay, data of rank > r): restricted draws reached B_r in %d of %d cases, unrestricted SGD in %d" mechReached mech.Length mechAll
+            cov
+            + sprintf
+                "; mechanism (weak decay, data of rank > r): restricted draws reached B_r in %d of %d cases, unrestricted SGD in %d"
+                mechReached
+                mech.Length
+                mechAll
+
         progress ("C3: " + cov)
+
         let undecided =
-            [ for (tk, p, w, _) in mech do
-                  if not w.Reached then
-                      yield { Claim = "C3"; Description = sprintf "mechanism case: no witness within %d steps: task %dx%d, r=%d" w.Steps tk.DOut tk.DIn p.R
-                              Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
-              for (tk, depth, p, hyper, w) in runs do
-                  if not w.Reached then
-                      yield { Claim = "C3"; Description = sprintf "no witness within %d steps: task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g, %d restricted entries" w.Steps tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda w.Entries.Length
-                              Violation = 0.0; Bound = 0.0; Status = Verdict.Inconclusive; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
-        { Claim = "C3"
-          Name = "Reachability"
-          Statement = "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax; and a weak-decay mechanism case where the data ask for rank > r)"
-          Verdict = (if undecided.IsEmpty then Verdict.Holds else Verdict.Inconclusive)
-          CasesTried = runs.Length + mech.Length
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples = undecided }
+            [
+                for (tk, p, w, _) in mech do
+                    if not w.Reached then
+                        yield
+                            {
+                                Claim = "C3"
+                                Description =
+                                    sprintf
+                                        "mechanism case: no witness within %d steps: task %dx%d, r=%d"
+                                        w.Steps
+                                        tk.DOut
+                                        tk.DIn
+                                        p.R
+                                Violation = 0.0
+                                Bound = 0.0
+                                Status = Verdict.Inconclusive
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+                for (tk, depth, p, hyper, w) in runs do
+                    if not w.Reached then
+                        yield
+                            {
+                                Claim = "C3"
+                                Description =
+                                    sprintf
+                                        "no witness within %d steps: task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g, %d restricted entries"
+                                        w.Steps
+                                        tk.DOut
+                                        tk.DIn
+                                        tk.N
+                                        depth
+                                        p.R
+                                        hyper.Eta
+                                        hyper.Lambda
+                                        w.Entries.Length
+                                Violation = 0.0
+                                Bound = 0.0
+                                Status = Verdict.Inconclusive
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+            ]
+
+        {
+            Claim = "C3"
+            Name = "Reachability"
+            Statement =
+                "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (derived regime, eta = etaMax; and a weak-decay mechanism case where the data ask for rank > r)"
+            Verdict =
+                (if undecided.IsEmpty then
+                     Verdict.Holds
+                 else
+                     Verdict.Inconclusive)
+            CasesTried = runs.Length + mech.Length
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples = undecided
+        }
 
     /// Outcome of an absorption run (C4, C5).
     type AbsorptionResult =
-        { /// First step at which θ_t ∈ B_r (None when never).
-          HitTime: int64 option
-          /// A step after the hit at which θ_t ∉ B_r beyond round-off, with its violation and bound.
-          Exit: (int64 * float * float) option
-          /// Checks after the hit at which the slack was negative within round-off.
-          RoundOffExits: int
-          /// Steps between membership checks (1: every step).
-          CheckEvery: int64
-          /// The last state reached.
-          Final: Network }
+        {
+            /// First step at which θ_t ∈ B_r (None when never).
+            HitTime: int64 option
+            /// A step after the hit at which θ_t ∉ B_r beyond round-off, with its violation and bound.
+            Exit: (int64 * float * float) option
+            /// Checks after the hit at which the slack was negative within round-off.
+            RoundOffExits: int
+            /// Steps between membership checks (1: every step).
+            CheckEvery: int64
+            /// The last state reached.
+            Final: Network
+        }
 
     /// Most membership checks per absorption run: runs longer than this are checked every
     /// ⌈steps / maxChecks⌉ steps (a membership check costs one SVD per layer, ~100 SGD steps).
@@ -480,7 +847,14 @@ module ClaimChecks =
     /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
     /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
     /// beyond `Region.roundOffBound`; a non-finite state after the hit is an exit).
-    let absorption (task: Task) (hyper: Hyper) (p: RegionParams) (start: Network) (steps: int64) (rng: Rng) : AbsorptionResult =
+    let absorption
+        (task: Task)
+        (hyper: Hyper)
+        (p: RegionParams)
+        (start: Network)
+        (steps: int64)
+        (rng: Rng)
+        : AbsorptionResult =
         let every = max 1L ((steps + maxChecks - 1L) / maxChecks)
         let st = Engine.create task start
         let mutable r = rng
@@ -489,58 +863,142 @@ module ClaimChecks =
         let mutable roundOff = 0
         let mutable t = 0L
         let mutable ok = true
+
         while ok && exit.IsNone && t < steps do
             let n = min every (steps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
             let net = Engine.toNetwork st
+
             if not ok || not (net.W |> Array.forall Linalg.isFinite) then
                 ok <- false
-                if hit.IsSome then exit <- Some(t, infinity, 0.0)
+
+                if hit.IsSome then
+                    exit <- Some(t, infinity, 0.0)
             else
-            let s = Region.slack p net
-            match hit with
-            | None -> if s.Min >= 0.0 then hit <- Some t
-            | Some _ ->
-                if s.Min < 0.0 then
-                    let b = Region.roundOffBound p net
-                    let over = [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ] |> List.max
-                    if over > 0.0 then exit <- Some(t, -s.Min, -s.Min - over) else roundOff <- roundOff + 1
-        { HitTime = hit; Exit = exit; RoundOffExits = roundOff; CheckEvery = every; Final = Engine.toNetwork st }
+                let s = Region.slack p net
+
+                match hit with
+                | None ->
+                    if s.Min >= 0.0 then
+                        hit <- Some t
+                | Some _ ->
+                    if s.Min < 0.0 then
+                        let b = Region.roundOffBound p net
+
+                        let over =
+                            [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ]
+                            |> List.max
+
+                        if over > 0.0 then
+                            exit <- Some(t, -s.Min, -s.Min - over)
+                        else
+                            roundOff <- roundOff + 1
+
+        {
+            HitTime = hit
+            Exit = exit
+            RoundOffExits = roundOff
+            CheckEvery = every
+            Final = Engine.toNetwork st
+        }
 
     /// C4 on `budget.Cases / 4` runs (at least 2): half start outside B_r, half at a C1 point of B_r.
     let checkC4 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
+
         let runs =
-            [ for i in 0 .. max 2 (budget.Cases / 4) - 1 do
-                  if i % 2 = 0 then
-                      let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC4UL) i
-                      let start, r1 = outsideStart rng0 p widths
-                      yield sprintf "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" tk.DOut tk.DIn tk.N depth p.R hyper.Eta hyper.Lambda, absorption tk hyper p start budget.SimulationSteps r1
-                  else
-                      let c, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
-                      if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && Region.contains c.Region c.Point then
-                          yield sprintf "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g" c.Task.DOut c.Task.DIn c.Task.N c.Depth c.Region.R c.Hyper.Eta c.Hyper.Lambda, absorption c.Task c.Hyper c.Region c.Point budget.SimulationSteps (Rng.stream budget.Seed (uint64 (1000 + i))) ]
+            [
+                for i in 0 .. max 2 (budget.Cases / 4) - 1 do
+                    if i % 2 = 0 then
+                        let tk, depth, widths, p, hyper, rng0 =
+                            randomSimulationCase (budget.Seed ^^^ 0xC4UL) i
+
+                        let start, r1 = outsideStart rng0 p widths
+
+                        yield
+                            sprintf
+                                "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
+                                tk.DOut
+                                tk.DIn
+                                tk.N
+                                depth
+                                p.R
+                                hyper.Eta
+                                hyper.Lambda,
+                            absorption tk hyper p start budget.SimulationSteps r1
+                    else
+                        let c, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
+
+                        if
+                            Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+                            && Region.contains c.Region c.Point
+                        then
+                            yield
+                                sprintf
+                                    "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
+                                    c.Task.DOut
+                                    c.Task.DIn
+                                    c.Task.N
+                                    c.Depth
+                                    c.Region.R
+                                    c.Hyper.Eta
+                                    c.Hyper.Lambda,
+                                absorption
+                                    c.Task
+                                    c.Hyper
+                                    c.Region
+                                    c.Point
+                                    budget.SimulationSteps
+                                    (Rng.stream budget.Seed (uint64 (1000 + i)))
+            ]
+
         let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
         let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+
         let cov =
-            sprintf "%d of %d runs entered B_r within %d steps (hit time median %.0f, max %.0f); %d round-off-level exits" entered.Length runs.Length budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits)
+            sprintf
+                "%d of %d runs entered B_r within %d steps (hit time median %.0f, max %.0f); %d round-off-level exits"
+                entered.Length
+                runs.Length
+                budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2])
+                (if hits.IsEmpty then nan else List.max hits)
                 (runs |> List.sumBy (fun (_, a) -> a.RoundOffExits))
+
         progress ("C4: " + cov)
+
         let bad =
-            [ for (d, a) in runs do
-                  match a.Exit with
-                  | Some(t, v, b) -> yield { Claim = "C4"; Description = sprintf "%s: left B_r at step %d" d t; Violation = v; Bound = b; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
-                  | None -> () ]
-        { Claim = "C4"
-          Name = "Absorption"
-          Statement = "SGD runs (derived regime) that enter B_r never leave it; hitting times are finite (checked after every step)"
-          Verdict = (if not bad.IsEmpty then Verdict.Counterexample elif 2 * entered.Length >= runs.Length then Verdict.Holds else Verdict.Inconclusive)
-          CasesTried = runs.Length
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples = bad }
+            [
+                for (d, a) in runs do
+                    match a.Exit with
+                    | Some(t, v, b) ->
+                        yield
+                            {
+                                Claim = "C4"
+                                Description = sprintf "%s: left B_r at step %d" d t
+                                Violation = v
+                                Bound = b
+                                Status = Verdict.Counterexample
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+                    | None -> ()
+            ]
+
+        {
+            Claim = "C4"
+            Name = "Absorption"
+            Statement =
+                "SGD runs (derived regime) that enter B_r never leave it; hitting times are finite (checked after every step)"
+            Verdict =
+                (if not bad.IsEmpty then Verdict.Counterexample
+                 elif 2 * entered.Length >= runs.Length then Verdict.Holds
+                 else Verdict.Inconclusive)
+            CasesTried = runs.Length
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples = bad
+        }
 
     /// A C5 run on E1's task (THEORY.md §5): ε, depth 3..5, width 2, start W_ℓ = I, r = 1, λ ∈ [0.3, 1],
     /// constants from `Regime.derive`, η = etaMax. Returns the case and the absorption result for B_1.
@@ -552,7 +1010,13 @@ module ClaimChecks =
         let lambda = 0.3 + 0.7 * Rng.nextFloat &rng
         let family = FAlpha.all.[Rng.nextInt &rng 2]
         let p = Regime.derive { Regime.defaults with Family = family } tk depth 1 lambda
-        let hyper = { Eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho; Lambda = lambda }
+
+        let hyper =
+            {
+                Eta = Regime.etaMax p tk depth lambda Regime.defaults.Rho
+                Lambda = lambda
+            }
+
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         (eps, depth, p, hyper), absorption tk hyper p start steps rng
 
@@ -560,29 +1024,69 @@ module ClaimChecks =
     /// never leave it (never return to the rank-2 region), checked after every step.
     let checkC5 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
-        let runs = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> e1Run (budget.Seed ^^^ 0xC5UL) i budget.SimulationSteps ]
+
+        let runs =
+            [
+                for i in 0 .. max 2 (budget.Cases / 4) - 1 -> e1Run (budget.Seed ^^^ 0xC5UL) i budget.SimulationSteps
+            ]
+
         let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
         let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
-        let inB0 = runs |> List.filter (fun ((_, _, p, _), a) -> a.HitTime.IsSome && Region.contains { p with R = 0 } a.Final) |> List.length
+
+        let inB0 =
+            runs
+            |> List.filter (fun ((_, _, p, _), a) -> a.HitTime.IsSome && Region.contains { p with R = 0 } a.Final)
+            |> List.length
+
         let cov =
-            sprintf "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f); %d of them ended in B_0 (the zero network's region)" entered.Length runs.Length budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2]) (if hits.IsEmpty then nan else List.max hits) inB0
+            sprintf
+                "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f); %d of them ended in B_0 (the zero network's region)"
+                entered.Length
+                runs.Length
+                budget.SimulationSteps
+                (if hits.IsEmpty then nan else hits.[hits.Length / 2])
+                (if hits.IsEmpty then nan else List.max hits)
+                inB0
+
         progress ("C5: " + cov)
+
         let bad =
-            [ for ((eps, depth, p, hyper), a) in runs do
-                  match a.Exit with
-                  | Some(t, v, b) ->
-                      yield { Claim = "C5"; Description = sprintf "E1 eps=%.3g L=%d eta=%.3g lambda=%.3g: returned above B_1 at step %d" eps depth hyper.Eta hyper.Lambda t
-                              Violation = v; Bound = b; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed }
-                  | None -> () ]
-        { Claim = "C5"
-          Name = "One-way jumps"
-          Statement = "E1 runs (derived regime, r = 1) that jump into B_1 never return to a higher-rank region"
-          Verdict = (if not bad.IsEmpty then Verdict.Counterexample elif entered.IsEmpty then Verdict.Inconclusive else Verdict.Holds)
-          CasesTried = runs.Length
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples = bad }
+            [
+                for ((eps, depth, p, hyper), a) in runs do
+                    match a.Exit with
+                    | Some(t, v, b) ->
+                        yield
+                            {
+                                Claim = "C5"
+                                Description =
+                                    sprintf
+                                        "E1 eps=%.3g L=%d eta=%.3g lambda=%.3g: returned above B_1 at step %d"
+                                        eps
+                                        depth
+                                        hyper.Eta
+                                        hyper.Lambda
+                                        t
+                                Violation = v
+                                Bound = b
+                                Status = Verdict.Counterexample
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+                    | None -> ()
+            ]
+
+        {
+            Claim = "C5"
+            Name = "One-way jumps"
+            Statement = "E1 runs (derived regime, r = 1) that jump into B_1 never return to a higher-rank region"
+            Verdict =
+                (if not bad.IsEmpty then Verdict.Counterexample
+                 elif entered.IsEmpty then Verdict.Inconclusive
+                 else Verdict.Holds)
+            CasesTried = runs.Length
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples = bad
+        }
 
     // ------------------------------------------------------------------ C6
 
@@ -593,14 +1097,16 @@ module ClaimChecks =
 
     /// Outcome of C6's gradient-descent part on one E1 case.
     type GdStayResult =
-        { /// s_2/s_1 at the rank-2 minimum found (None when the solver did not find a converged rank-2 minimum).
-          Ratio: float option
-          /// Smallest Hessian eigenvalue there, with its tolerance.
-          MinEigenvalue: float * float
-          /// Smallest s_2/s_1 along the GD run from the perturbed minimum.
-          MinRatioAlong: float
-          /// Steps run.
-          Steps: int }
+        {
+            /// s_2/s_1 at the rank-2 minimum found (None when the solver did not find a converged rank-2 minimum).
+            Ratio: float option
+            /// Smallest Hessian eigenvalue there, with its tolerance.
+            MinEigenvalue: float * float
+            /// Smallest s_2/s_1 along the GD run from the perturbed minimum.
+            MinRatioAlong: float
+            /// Steps run.
+            Steps: int
+        }
 
     /// s_2/s_1 below which a product counts as rank one (C6): E1's rank-2 minima have s_2/s_1 of order ε²
     /// or more, far above it, and a collapse drives it to round-off.
@@ -620,8 +1126,14 @@ module ClaimChecks =
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 20000 start
         let ratio = secondRatio (Network.product sol.Network)
+
         if not sol.Converged || ratio < rankTwoRatio then
-            { Ratio = None; MinEigenvalue = (nan, nan); MinRatioAlong = nan; Steps = 0 }
+            {
+                Ratio = None
+                MinEigenvalue = (nan, nan)
+                MinRatioAlong = nan
+                Steps = 0
+            }
         else
             let h = CriticalPoints.hessian tk lambda sol.Network
             let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
@@ -630,13 +1142,23 @@ module ClaimChecks =
             let noise, _ = Rng.gaussians rng x.Length
             let nx = sqrt (x |> Array.sumBy (fun v -> v * v))
             let nn = sqrt (noise |> Array.sumBy (fun v -> v * v))
-            let mutable net = Network.ofVector sol.Network (Array.map2 (fun a b -> a + 1e-3 * nx * b / nn) x noise)
+
+            let mutable net =
+                Network.ofVector sol.Network (Array.map2 (fun a b -> a + 1e-3 * nx * b / nn) x noise)
+
             let hyper = { Eta = 0.5 / hNorm; Lambda = lambda }
             let mutable minRatio = secondRatio (Network.product net)
+
             for _ in 1..steps do
                 net <- Gd.step hyper tk net
                 minRatio <- min minRatio (secondRatio (Network.product net))
-            { Ratio = Some ratio; MinEigenvalue = (eig, hessianTolerance h); MinRatioAlong = minRatio; Steps = steps }
+
+            {
+                Ratio = Some ratio
+                MinEigenvalue = (eig, hessianTolerance h)
+                MinRatioAlong = minRatio
+                Steps = steps
+            }
 
     /// Radii tried for the SDE draws (C6): ‖ξ‖ from 1 to 10⁴.
     let sdeRadii = [| 1.0; 3.0; 10.0; 30.0; 100.0; 300.0; 1000.0; 3000.0; 10000.0 |]
@@ -648,16 +1170,33 @@ module ClaimChecks =
         let dir =
             if outward then
                 let l = Network.layerSquaredNorms c.Point |> Array.indexed |> Array.maxBy snd |> fst
-                let grads = c.Task.Observed |> Array.map (fun e -> (Sgd.sampleGradient c.Task c.Point e).[l])
+
+                let grads =
+                    c.Task.Observed
+                    |> Array.map (fun e -> (Sgd.sampleGradient c.Task c.Point e).[l])
+
                 let mean = (grads |> Array.reduce (+)) / float grads.Length
-                grads |> Array.map (fun g -> -(Seq.sum ((c.Point.W.[l].PointwiseMultiply(g - mean)).Enumerate())))
-            else fst (Rng.gaussians rng c.Task.N)
+
+                grads
+                |> Array.map (fun g -> -(Seq.sum ((c.Point.W.[l].PointwiseMultiply(g - mean)).Enumerate())))
+            else
+                fst (Rng.gaussians rng c.Task.N)
+
         let n = sqrt (dir |> Array.sumBy (fun v -> v * v))
-        let xi = if n = 0.0 then dir else dir |> Array.map (fun v -> radius * v / n)
+
+        let xi =
+            if n = 0.0 then
+                dir
+            else
+                dir |> Array.map (fun v -> radius * v / n)
+
         let next = Sde.stepWith c.Hyper c.Task xi c.Point
         let s = Region.slack c.Region next
         let b = Region.roundOffBound c.Region next
-        let left = -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded
+
+        let left =
+            -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded
+
         left, Sde.logDensity xi
 
     /// The smallest radius of `sdeRadii` (random direction first, then the outward one) whose SDE draw
@@ -674,69 +1213,128 @@ module ClaimChecks =
     /// with SGD's mean and covariance leaves B_r (from C1 points where every SGD step stays) for some draw.
     let checkC6 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
+
         let gd =
-            [ for i in 0 .. max 2 (budget.Cases / 8) - 1 do
-                  let mutable rng = Rng.stream (budget.Seed ^^^ 0xC6UL) (uint64 i)
-                  let eps = 0.1 + 0.1 * Rng.nextFloat &rng
-                  let depth = 3 + Rng.nextInt &rng 3
-                  let lambda = 0.002 + 0.01 * Rng.nextFloat &rng
-                  yield (eps, depth, lambda), gdStays eps depth lambda 2000 rng ]
+            [
+                for i in 0 .. max 2 (budget.Cases / 8) - 1 do
+                    let mutable rng = Rng.stream (budget.Seed ^^^ 0xC6UL) (uint64 i)
+                    let eps = 0.1 + 0.1 * Rng.nextFloat &rng
+                    let depth = 3 + Rng.nextInt &rng 3
+                    let lambda = 0.002 + 0.01 * Rng.nextFloat &rng
+                    yield (eps, depth, lambda), gdStays eps depth lambda 2000 rng
+            ]
+
         let decided = gd |> List.filter (fun (_, r) -> r.Ratio.IsSome)
+
         let gdBad =
-            [ for ((eps, depth, lambda), r) in decided do
-                  let eig, tol = r.MinEigenvalue
-                  if eig >= -tol && r.MinRatioAlong < keepFraction * r.Ratio.Value then
-                      yield { Claim = "C6"; Description = sprintf "GD left the rank-2 minimum of E1 eps=%.3g L=%d lambda=%.3g: s2/s1 %.3g -> %.3g" eps depth lambda r.Ratio.Value r.MinRatioAlong
-                              Violation = r.Ratio.Value - r.MinRatioAlong; Bound = keepFraction * r.Ratio.Value; Status = Verdict.Counterexample; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ]
-        let minima = decided |> List.filter (fun (_, r) -> let e, t = r.MinEigenvalue in e >= -t)
+            [
+                for ((eps, depth, lambda), r) in decided do
+                    let eig, tol = r.MinEigenvalue
+
+                    if eig >= -tol && r.MinRatioAlong < keepFraction * r.Ratio.Value then
+                        yield
+                            {
+                                Claim = "C6"
+                                Description =
+                                    sprintf
+                                        "GD left the rank-2 minimum of E1 eps=%.3g L=%d lambda=%.3g: s2/s1 %.3g -> %.3g"
+                                        eps
+                                        depth
+                                        lambda
+                                        r.Ratio.Value
+                                        r.MinRatioAlong
+                                Violation = r.Ratio.Value - r.MinRatioAlong
+                                Bound = keepFraction * r.Ratio.Value
+                                Status = Verdict.Counterexample
+                                Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                            }
+            ]
+
+        let minima =
+            decided |> List.filter (fun (_, r) -> let e, t = r.MinEigenvalue in e >= -t)
+
         let mutable sdeLeft = 0
         let mutable sdeTried = 0
         let mutable bestLog = -infinity
+
         for i in 0 .. budget.Cases - 1 do
             let c, _ = randomClosureCase (budget.Seed ^^^ 0xC6UL) i
-            if c.Task.N >= 2 && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho && (closure c).Verdict = Verdict.Holds then
+
+            if
+                c.Task.N >= 2
+                && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+                && (closure c).Verdict = Verdict.Holds
+            then
                 sdeTried <- sdeTried + 1
+
                 match sdeLeaves c (Rng.stream budget.Seed (uint64 (50000 + i))) with
                 | Some(_, logp, _) ->
                     sdeLeft <- sdeLeft + 1
                     bestLog <- max bestLog logp
                 | None -> ()
+
         let cov =
-            sprintf "GD: %d of %d E1 cases had a rank-2 local minimum, rank kept in %d; SDE: left B_r in %d of %d C1 cases where every SGD step stayed (most likely draw log-density %.3g)"
-                minima.Length gd.Length (minima.Length - gdBad.Length) sdeLeft sdeTried bestLog
+            sprintf
+                "GD: %d of %d E1 cases had a rank-2 local minimum, rank kept in %d; SDE: left B_r in %d of %d C1 cases where every SGD step stayed (most likely draw log-density %.3g)"
+                minima.Length
+                gd.Length
+                (minima.Length - gdBad.Length)
+                sdeLeft
+                sdeTried
+                bestLog
+
         progress ("C6: " + cov)
-        { Claim = "C6"
-          Name = "No continuous analogue"
-          Statement = "GD from a rank-overestimating minimum keeps its rank; an SDE step with SGD's mean and covariance leaves B_r with positive probability"
-          Verdict = (if not gdBad.IsEmpty then Verdict.Counterexample elif minima.IsEmpty || sdeLeft = 0 then Verdict.Inconclusive else Verdict.Holds)
-          CasesTried = gd.Length + sdeTried
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples = gdBad }
+
+        {
+            Claim = "C6"
+            Name = "No continuous analogue"
+            Statement =
+                "GD from a rank-overestimating minimum keeps its rank; an SDE step with SGD's mean and covariance leaves B_r with positive probability"
+            Verdict =
+                (if not gdBad.IsEmpty then Verdict.Counterexample
+                 elif minima.IsEmpty || sdeLeft = 0 then Verdict.Inconclusive
+                 else Verdict.Holds)
+            CasesTried = gd.Length + sdeTried
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples = gdBad
+        }
 
     // ------------------------------------------------------------------ C7
 
     /// Classification of one D7 point by its Hessian.
     type D7Hessian =
-        { /// The root choices.
-          Choices: RootChoice[]
-          /// Rank of the point (number of non-zero a_i).
-          Rank: int
-          /// Smallest Hessian eigenvalue.
-          MinEigenvalue: float
-          /// Its tolerance (`hessianTolerance`).
-          Tolerance: float }
+        {
+            /// The root choices.
+            Choices: RootChoice[]
+            /// Rank of the point (number of non-zero a_i).
+            Rank: int
+            /// Smallest Hessian eigenvalue.
+            MinEigenvalue: float
+            /// Its tolerance (`hessianTolerance`).
+            Tolerance: float
+        }
 
     /// Every existing D7 point of a fully observed task with its Hessian's smallest eigenvalue.
     let d7Hessians (task: Task) (lambda: float) (hidden: int[]) : D7Hessian list =
         let k = min task.DOut task.DIn
-        [ for ch in allChoices k do
-              match CriticalPoints.exactFullyObserved task lambda hidden ch with
-              | Error _ -> ()
-              | Ok(net, a) ->
-                  let h = CriticalPoints.hessian task lambda net
-                  let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
-                  yield { Choices = ch; Rank = a |> Array.filter (fun x -> x > 0.0) |> Array.length; MinEigenvalue = eig; Tolerance = hessianTolerance h } ]
+
+        [
+            for ch in allChoices k do
+                match CriticalPoints.exactFullyObserved task lambda hidden ch with
+                | Error _ -> ()
+                | Ok(net, a) ->
+                    let h = CriticalPoints.hessian task lambda net
+                    let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
+
+                    yield
+                        {
+                            Choices = ch
+                            Rank = a |> Array.filter (fun x -> x > 0.0) |> Array.length
+                            MinEigenvalue = eig
+                            Tolerance = hessianTolerance h
+                        }
+        ]
 
     /// C7 on one task: (verdict, ranks of Hessian-confirmed minima, description). Counterexample when an
     /// expected minimum (Large roots on the leading singular values, Zero on the rest) has an eigenvalue below
@@ -748,100 +1346,208 @@ module ClaimChecks =
         // before a Large, or any Small root, is expected to be a saddle (rotating a kept direction toward a
         // larger dropped one, or moving a small root toward its larger one, lowers the loss).
         let isMinChoice (p: D7Hessian) =
-            let m = p.Choices |> Array.tryFindIndex (fun c -> c <> RootChoice.Large) |> Option.defaultValue p.Choices.Length
+            let m =
+                p.Choices
+                |> Array.tryFindIndex (fun c -> c <> RootChoice.Large)
+                |> Option.defaultValue p.Choices.Length
+
             p.Choices |> Array.forall (fun c -> c <> RootChoice.Small)
             && p.Choices |> Array.skip m |> Array.forall (fun c -> c = RootChoice.Zero)
+
         let confirmed = pts |> List.filter (fun p -> p.MinEigenvalue >= -p.Tolerance)
         let ranks = confirmed |> List.map (fun p -> p.Rank) |> List.distinct |> List.sort
-        let badMin = pts |> List.filter (fun p -> isMinChoice p && p.MinEigenvalue < -p.Tolerance)
-        let weakSaddle = pts |> List.filter (fun p -> not (isMinChoice p) && p.MinEigenvalue >= -p.Tolerance)
+
+        let badMin =
+            pts |> List.filter (fun p -> isMinChoice p && p.MinEigenvalue < -p.Tolerance)
+
+        let weakSaddle =
+            pts
+            |> List.filter (fun p -> not (isMinChoice p) && p.MinEigenvalue >= -p.Tolerance)
+
         let verdict =
-            if ranks.Length < 2 || not badMin.IsEmpty then Verdict.Counterexample
-            elif not weakSaddle.IsEmpty then Verdict.Inconclusive
-            else Verdict.Holds
+            if ranks.Length < 2 || not badMin.IsEmpty then
+                Verdict.Counterexample
+            elif not weakSaddle.IsEmpty then
+                Verdict.Inconclusive
+            else
+                Verdict.Holds
+
         let desc =
-            sprintf "fully observed %dx%d L=%d lambda=%.3g: %d D7 points, minima ranks %A, %d expected minima with a negative eigenvalue, %d expected saddles without one"
-                task.DOut task.DIn depth lambda pts.Length ranks badMin.Length weakSaddle.Length
+            sprintf
+                "fully observed %dx%d L=%d lambda=%.3g: %d D7 points, minima ranks %A, %d expected minima with a negative eigenvalue, %d expected saddles without one"
+                task.DOut
+                task.DIn
+                depth
+                lambda
+                pts.Length
+                ranks
+                badMin.Length
+                weakSaddle.Length
+
         verdict, ranks, desc
 
     /// C7 on `budget.Cases / 4` (at least 2) fully observed tasks up to 3×3, L ∈ 3..5.
     let checkC7 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
-        let results = [ for i in 0 .. max 2 (budget.Cases / 4) - 1 -> let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7UL) i 3 3 5 in multipleMinima tk depth lambda hidden ]
+
+        let results =
+            [
+                for i in 0 .. max 2 (budget.Cases / 4) - 1 ->
+                    let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7UL) i 3 3 5 in
+                    multipleMinima tk depth lambda hidden
+            ]
+
         let rankCounts = results |> List.countBy (fun (_, r, _) -> r.Length)
         let cov = sprintf "tasks by number of distinct minimum ranks: %A" rankCounts
         progress ("C7: " + cov)
-        { Claim = "C7"
-          Name = "Multiple minima"
-          Statement = "for L >= 3 the fully observed loss has local minima of at least two ranks (D7 points, Hessian min eigenvalue >= -tol; Small-root saddles negative)"
-          Verdict = combine (results |> List.map (fun (v, _, _) -> v))
-          CasesTried = results.Length
-          BoundaryCoverage = cov
-          Seconds = sw.Elapsed.TotalSeconds
-          Counterexamples =
-            [ for (v, _, d) in results do
-                  if v <> Verdict.Holds then yield { Claim = "C7"; Description = d; Violation = 0.0; Bound = 0.0; Status = v; Replay = sprintf "lowrank verify --seed %d" budget.Seed } ] }
+
+        {
+            Claim = "C7"
+            Name = "Multiple minima"
+            Statement =
+                "for L >= 3 the fully observed loss has local minima of at least two ranks (D7 points, Hessian min eigenvalue >= -tol; Small-root saddles negative)"
+            Verdict = combine (results |> List.map (fun (v, _, _) -> v))
+            CasesTried = results.Length
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Counterexamples =
+                [
+                    for (v, _, d) in results do
+                        if v <> Verdict.Holds then
+                            yield
+                                {
+                                    Claim = "C7"
+                                    Description = d
+                                    Violation = 0.0
+                                    Bound = 0.0
+                                    Status = v
+                                    Replay = sprintf "lowrank verify --seed %d" budget.Seed
+                                }
+                ]
+        }
 
     // ------------------------------------------------------------------ entry points
 
     /// Claim checks C1..C7 on a budget, one outcome per claim in order; `progress` gets short lines.
     let runClaims (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome[] =
-        [| checkC1 budget progress
-           checkC2 budget progress
-           checkC3 budget progress
-           checkC4 budget progress
-           checkC5 budget progress
-           checkC6 budget progress
-           checkC7 budget progress |]
+        [|
+            checkC1 budget progress
+            checkC2 budget progress
+            checkC3 budget progress
+            checkC4 budget progress
+            checkC5 budget progress
+            checkC6 budget progress
+            checkC7 budget progress
+        |]
 
     /// Runs a C1 control: cases from `make` checked with `rule` until the first confirmed counterexample or
     /// the budget is spent.
-    let private closureControl (name: string) (rule: StepRule) (make: int -> ClosureCase) (budget: CheckBudget) (progress: string -> unit) : ControlOutcome =
+    let private closureControl
+        (name: string)
+        (rule: StepRule)
+        (make: int -> ClosureCase)
+        (budget: CheckBudget)
+        (progress: string -> unit)
+        : ControlOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
         let mutable found = None
         let mutable tried = 0
+
         while found.IsNone && tried < budget.Cases do
             let c = make tried
             let r = closureWith rule c
-            if r.Contained && r.Verdict = Verdict.Counterexample then found <- Some(describe c r)
-            tried <- tried + 1
-        progress (sprintf "control %s: %s after %d cases" name (if found.IsSome then "failed as expected" else "did NOT fail") tried)
-        { Control = name; Claim = "C1"; FailedAsExpected = found.IsSome; CasesTried = tried
-          Seconds = sw.Elapsed.TotalSeconds; Example = defaultArg found "" }
 
-    let private searchControl (name: string) (claim: string) (count: int) (attempt: int -> string option) (progress: string -> unit) : ControlOutcome =
+            if r.Contained && r.Verdict = Verdict.Counterexample then
+                found <- Some(describe c r)
+
+            tried <- tried + 1
+
+        progress (
+            sprintf
+                "control %s: %s after %d cases"
+                name
+                (if found.IsSome then
+                     "failed as expected"
+                 else
+                     "did NOT fail")
+                tried
+        )
+
+        {
+            Control = name
+            Claim = "C1"
+            FailedAsExpected = found.IsSome
+            CasesTried = tried
+            Seconds = sw.Elapsed.TotalSeconds
+            Example = defaultArg found ""
+        }
+
+    let private searchControl
+        (name: string)
+        (claim: string)
+        (count: int)
+        (attempt: int -> string option)
+        (progress: string -> unit)
+        : ControlOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
         let mutable found = None
         let mutable tried = 0
+
         while found.IsNone && tried < count do
             found <- attempt tried
             tried <- tried + 1
-        progress (sprintf "control %s: %s after %d cases" name (if found.IsSome then "failed as expected" else "did NOT fail") tried)
-        { Control = name; Claim = claim; FailedAsExpected = found.IsSome; CasesTried = tried
-          Seconds = sw.Elapsed.TotalSeconds; Example = defaultArg found "" }
+
+        progress (
+            sprintf
+                "control %s: %s after %d cases"
+                name
+                (if found.IsSome then
+                     "failed as expected"
+                 else
+                     "did NOT fail")
+                tried
+        )
+
+        {
+            Control = name
+            Claim = claim
+            FailedAsExpected = found.IsSome
+            CasesTried = tried
+            Seconds = sw.Elapsed.TotalSeconds
+            Example = defaultArg found ""
+        }
 
     /// Shape of C1's L = 2 control case (shrinkable).
     type DepthTwoSpec =
-        { /// d_out ≥ 2.
-          DOut: int
-          /// d_in ≥ 2.
-          DIn: int
-          /// r ∈ 1..min(d_out, d_in) − 1; the target has rank r + 1.
-          R: int
-          /// λ.
-          Lambda: float
-          /// Relative rank slack 0.5·10^{−k}.
-          SlackExponent: int
-          /// Seed of target and point.
-          Seed: uint64 }
+        {
+            /// d_out ≥ 2.
+            DOut: int
+            /// d_in ≥ 2.
+            DIn: int
+            /// r ∈ 1..min(d_out, d_in) − 1; the target has rank r + 1.
+            R: int
+            /// λ.
+            Lambda: float
+            /// Relative rank slack 0.5·10^{−k}.
+            SlackExponent: int
+            /// Seed of target and point.
+            Seed: uint64
+        }
 
     /// A random L = 2 control spec: sizes 2..4, λ ∈ [0.001, 0.011].
     let depthTwoSpec (seed: uint64) (index: int) : DepthTwoSpec =
         let mutable rng = Rng.stream seed (uint64 index)
         let dOut = 2 + Rng.nextInt &rng 3
         let dIn = 2 + Rng.nextInt &rng 3
-        { DOut = dOut; DIn = dIn; R = 1 + Rng.nextInt &rng (min dOut dIn - 1); Lambda = 0.001 + 0.01 * Rng.nextFloat &rng
-          SlackExponent = 1 + Rng.nextInt &rng 8; Seed = Rng.nextUInt64 &rng }
+
+        {
+            DOut = dOut
+            DIn = dIn
+            R = 1 + Rng.nextInt &rng (min dOut dIn - 1)
+            Lambda = 0.001 + 0.01 * Rng.nextFloat &rng
+            SlackExponent = 1 + Rng.nextInt &rng 8
+            Seed = Rng.nextUInt64 &rng
+        }
 
     /// C1's L = 2 control case: fully observed target of rank r + 1, L = 2, a point whose r full values and
     /// one tail value (at the rank edge) lie along the target's singular vectors, constants from
@@ -850,75 +1556,227 @@ module ClaimChecks =
     let depthTwoCaseOf (spec: DepthTwoSpec) : ClosureCase =
         let k = min spec.DOut spec.DIn
         let r = max 1 (min spec.R (k - 1))
-        let ts = { DOut = spec.DOut; DIn = spec.DIn; TargetRank = r + 1; Scale = 1.0; Kind = TaskKind.Full; Seed = spec.Seed }
+
+        let ts =
+            {
+                DOut = spec.DOut
+                DIn = spec.DIn
+                TargetRank = r + 1
+                Scale = 1.0
+                Kind = TaskKind.Full
+                Seed = spec.Seed
+            }
+
         let tk = Generators.task ts
         let p = Regime.derive Regime.defaults tk 2 r spec.Lambda
+
         let ps =
-            { Depth = 2; Hidden = [| k |]; R = r; Full = r; Tail = 1; RankEdge = true; NormEdge = false; BalanceEdge = false
-              SlackExponent = spec.SlackExponent; Seed = spec.Seed + 1UL }
+            {
+                Depth = 2
+                Hidden = [| k |]
+                R = r
+                Full = r
+                Tail = 1
+                RankEdge = true
+                NormEdge = false
+                BalanceEdge = false
+                SlackExponent = spec.SlackExponent
+                Seed = spec.Seed + 1UL
+            }
+
         let u, _, v = Linalg.thinSvd tk.Target
         let eta = Regime.etaMaxIgnoring [ "R3" ] p tk 2 spec.Lambda Regime.defaults.Rho
-        { Task = tk; Depth = 2; Region = p; Hyper = { Eta = eta; Lambda = spec.Lambda }; Point = Generators.pointIn (Some(u, v)) p spec.DOut spec.DIn ps }
+
+        {
+            Task = tk
+            Depth = 2
+            Region = p
+            Hyper = { Eta = eta; Lambda = spec.Lambda }
+            Point = Generators.pointIn (Some(u, v)) p spec.DOut spec.DIn ps
+        }
 
     /// `depthTwoCaseOf (depthTwoSpec seed index)`.
-    let depthTwoCase (seed: uint64) (index: int) = depthTwoCaseOf (depthTwoSpec seed index)
+    let depthTwoCase (seed: uint64) (index: int) =
+        depthTwoCaseOf (depthTwoSpec seed index)
 
     /// Negative controls, one outcome each; every one must fail (find a confirmed counterexample).
     let runControls (budget: CheckBudget) (progress: string -> unit) : ControlOutcome[] =
-        let baseCase i = let c, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
-        [| closureControl "C1 with lambda = 0" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Lambda = 0.0 } }) budget progress
-           closureControl "C1 with eta = 30 x etaMax" Sgd.step (fun i -> let c = baseCase i in { c with Hyper = { c.Hyper with Eta = 30.0 * c.Hyper.Eta } }) budget progress
-           closureControl "C1 with L = 2 and data of rank r + 1" Sgd.step (depthTwoCase (budget.Seed ^^^ 0x12UL)) budget progress
-           closureControl "C1 with a broken SGD step (decay 1 + 2 eta lambda)" brokenStep baseCase budget progress
-           searchControl "C6: the SDE step stays in B_r" "C6" budget.Cases
-               (fun i ->
-                   let c = baseCase i
-                   if c.Task.N < 2 || not (Region.contains c.Region c.Point) then None
-                   else
-                       match sdeLeaves c (Rng.stream budget.Seed (uint64 (70000 + i))) with
-                       | Some(radius, logp, outward) ->
-                           Some(sprintf "%s; SDE draw |xi| = %g (%s direction, log-density %.3g) leaves B_r" (describe c (closure c)) radius (if outward then "outward" else "random") logp)
-                       | None -> None)
-               progress
-           searchControl "C2 without the B_r hypothesis (r one below the point's rank quantity)" "C2" budget.Cases
-               (fun i ->
-                   let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC2C2UL) i 4 2 5
-                   let k = min tk.DOut tk.DIn
-                   allChoices k
-                   |> List.tryPick (fun ch ->
-                       match CriticalPoints.exactFullyObserved tk lambda hidden ch with
-                       | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
-                           let xs = a |> Array.filter (fun x -> x > 0.0) |> Array.map (fun x -> x ** (2.0 / float depth))
-                           let p0 = { boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with Eps2 = 0.25 }
-                           let p = { p0 with R = max 0 (p0.R - 1) }
-                           let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                           let excess = qa - (float p.R + p.Eps2)
-                           if excess > c2Tolerance p tk lambda net then Some(sprintf "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g" tk.DOut tk.DIn depth ch qa (float p.R + p.Eps2)) else None
-                       | _ -> None))
-               progress
-           searchControl "C4 with lambda = 0 (runs from boundary points of B_r)" "C4" budget.Cases
-               (fun i ->
-                   let c = baseCase i
-                   if not (Region.contains c.Region c.Point) then None
-                   else
-                       let a = absorption c.Task { c.Hyper with Lambda = 0.0 } c.Region c.Point (min budget.SimulationSteps 300L) (Rng.stream budget.Seed (uint64 (90000 + i)))
-                       match a.Exit with
-                       | Some(t, v, b) -> Some(sprintf "%s; with lambda = 0 the run left B_r at step %d by %.3g (bound %.3g)" (describe c (closure c)) t v b)
-                       | None -> None)
-               progress
-           searchControl "C3 with lambda = 0 (restricted draws, no decay)" "C3" (max 2 (budget.Cases / 8))
-               (fun i ->
-                   let tk, depth, widths, p, hyper, rng0 = randomSimulationCase (budget.Seed ^^^ 0xC3C3UL) i
-                   let mutable rng = rng0
-                   let start, r1 = outsideStart rng p widths
-                   rng <- r1
-                   let entries = restrictedEntries &rng tk p.R false
-                   let w = witness tk { hyper with Lambda = 0.0 } p start entries budget.SimulationSteps (max 1L (budget.SimulationSteps / 100L)) rng
-                   if w.Reached then None else Some(sprintf "task %dx%d N=%d L=%d r=%d eta=%.3g lambda=0: no witness in %d steps" tk.DOut tk.DIn tk.N depth p.R hyper.Eta w.Steps))
-               progress
-           searchControl "C7 with L = 2 (one rank of minima)" "C7" (max 2 (budget.Cases / 4))
-               (fun i ->
-                   let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7C7UL) i 3 2 2
-                   let v, _, d = multipleMinima tk depth lambda hidden
-                   if v = Verdict.Counterexample then Some d else None)
-               progress |]
+        let baseCase i =
+            let c, _ = randomClosureCase (budget.Seed ^^^ 0x5EEDUL) i in c
+
+        [|
+            closureControl
+                "C1 with lambda = 0"
+                Sgd.step
+                (fun i ->
+                    let c = baseCase i in
+
+                    { c with
+                        Hyper = { c.Hyper with Lambda = 0.0 }
+                    })
+                budget
+                progress
+            closureControl
+                "C1 with eta = 30 x etaMax"
+                Sgd.step
+                (fun i ->
+                    let c = baseCase i in
+
+                    { c with
+                        Hyper =
+                            { c.Hyper with
+                                Eta = 30.0 * c.Hyper.Eta
+                            }
+                    })
+                budget
+                progress
+            closureControl
+                "C1 with L = 2 and data of rank r + 1"
+                Sgd.step
+                (depthTwoCase (budget.Seed ^^^ 0x12UL))
+                budget
+                progress
+            closureControl "C1 with a broken SGD step (decay 1 + 2 eta lambda)" brokenStep baseCase budget progress
+            searchControl
+                "C6: the SDE step stays in B_r"
+                "C6"
+                budget.Cases
+                (fun i ->
+                    let c = baseCase i
+
+                    if c.Task.N < 2 || not (Region.contains c.Region c.Point) then
+                        None
+                    else
+                        match sdeLeaves c (Rng.stream budget.Seed (uint64 (70000 + i))) with
+                        | Some(radius, logp, outward) ->
+                            Some(
+                                sprintf
+                                    "%s; SDE draw |xi| = %g (%s direction, log-density %.3g) leaves B_r"
+                                    (describe c (closure c))
+                                    radius
+                                    (if outward then "outward" else "random")
+                                    logp
+                            )
+                        | None -> None)
+                progress
+            searchControl
+                "C2 without the B_r hypothesis (r one below the point's rank quantity)"
+                "C2"
+                budget.Cases
+                (fun i ->
+                    let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC2C2UL) i 4 2 5
+                    let k = min tk.DOut tk.DIn
+
+                    allChoices k
+                    |> List.tryPick (fun ch ->
+                        match CriticalPoints.exactFullyObserved tk lambda hidden ch with
+                        | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
+                            let xs =
+                                a
+                                |> Array.filter (fun x -> x > 0.0)
+                                |> Array.map (fun x -> x ** (2.0 / float depth))
+
+                            let p0 =
+                                { boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with
+                                    Eps2 = 0.25
+                                }
+
+                            let p = { p0 with R = max 0 (p0.R - 1) }
+                            let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
+                            let excess = qa - (float p.R + p.Eps2)
+
+                            if excess > c2Tolerance p tk lambda net then
+                                Some(
+                                    sprintf
+                                        "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g"
+                                        tk.DOut
+                                        tk.DIn
+                                        depth
+                                        ch
+                                        qa
+                                        (float p.R + p.Eps2)
+                                )
+                            else
+                                None
+                        | _ -> None))
+                progress
+            searchControl
+                "C4 with lambda = 0 (runs from boundary points of B_r)"
+                "C4"
+                budget.Cases
+                (fun i ->
+                    let c = baseCase i
+
+                    if not (Region.contains c.Region c.Point) then
+                        None
+                    else
+                        let a =
+                            absorption
+                                c.Task
+                                { c.Hyper with Lambda = 0.0 }
+                                c.Region
+                                c.Point
+                                (min budget.SimulationSteps 300L)
+                                (Rng.stream budget.Seed (uint64 (90000 + i)))
+
+                        match a.Exit with
+                        | Some(t, v, b) ->
+                            Some(
+                                sprintf
+                                    "%s; with lambda = 0 the run left B_r at step %d by %.3g (bound %.3g)"
+                                    (describe c (closure c))
+                                    t
+                                    v
+                                    b
+                            )
+                        | None -> None)
+                progress
+            searchControl
+                "C3 with lambda = 0 (restricted draws, no decay)"
+                "C3"
+                (max 2 (budget.Cases / 8))
+                (fun i ->
+                    let tk, depth, widths, p, hyper, rng0 =
+                        randomSimulationCase (budget.Seed ^^^ 0xC3C3UL) i
+
+                    let mutable rng = rng0
+                    let start, r1 = outsideStart rng p widths
+                    rng <- r1
+                    let entries = restrictedEntries &rng tk p.R false
+
+                    let w =
+                        witness
+                            tk
+                            { hyper with Lambda = 0.0 }
+                            p
+                            start
+                            entries
+                            budget.SimulationSteps
+                            (max 1L (budget.SimulationSteps / 100L))
+                            rng
+
+                    if w.Reached then
+                        None
+                    else
+                        Some(
+                            sprintf
+                                "task %dx%d N=%d L=%d r=%d eta=%.3g lambda=0: no witness in %d steps"
+                                tk.DOut
+                                tk.DIn
+                                tk.N
+                                depth
+                                p.R
+                                hyper.Eta
+                                w.Steps
+                        ))
+                progress
+            searchControl
+                "C7 with L = 2 (one rank of minima)"
+                "C7"
+                (max 2 (budget.Cases / 4))
+                (fun i ->
+                    let tk, depth, lambda, hidden, _ = randomD7Case (budget.Seed ^^^ 0xC7C7UL) i 3 2 2
+                    let v, _, d = multipleMinima tk depth lambda hidden
+                    if v = Verdict.Counterexample then Some d else None)
+                progress
+        |]

@@ -15,6 +15,7 @@ module FAlpha =
     /// f_α(x) for the family (x ≤ 0 gives 0).
     let eval (family: FAlphaFamily) (alpha: float) (x: float) =
         let t = if x <= 0.0 then 0.0 else min (x / alpha) 1.0
+
         match family with
         | FAlphaFamily.Piecewise -> t
         | FAlphaFamily.Quadratic -> 2.0 * t - t * t
@@ -39,4 +40,5 @@ module FAlpha =
         match s with
         | "piecewise" -> Ok FAlphaFamily.Piecewise
         | "quadratic" -> Ok FAlphaFamily.Quadratic
-        | _ -> Error(InputError.create field (sprintf "unknown f_alpha family '%s' (expected piecewise or quadratic)" s))
+        | _ ->
+            Error(InputError.create field (sprintf "unknown f_alpha family '%s' (expected piecewise or quadratic)" s))

@@ -14,87 +14,97 @@ type TaskKind =
 
 /// A random low-rank task, described by values that shrink (sizes, rank, scale) and a seed.
 type TaskSpec =
-    { /// d_out (1..6).
-      DOut: int
-      /// d_in (1..6).
-      DIn: int
-      /// Rank of A* (≤ min(d_out, d_in)).
-      TargetRank: int
-      /// Largest singular value of A* (its scale).
-      Scale: float
-      /// Observed-set kind.
-      Kind: TaskKind
-      /// Seed of the frames, the spectrum and the observed set.
-      Seed: uint64 }
+    {
+        /// d_out (1..6).
+        DOut: int
+        /// d_in (1..6).
+        DIn: int
+        /// Rank of A* (≤ min(d_out, d_in)).
+        TargetRank: int
+        /// Largest singular value of A* (its scale).
+        Scale: float
+        /// Observed-set kind.
+        Kind: TaskKind
+        /// Seed of the frames, the spectrum and the observed set.
+        Seed: uint64
+    }
 
 /// A point of B_r built BY CONSTRUCTION (C1, C4): spectrum x_i = s_i(W_ℓᵀW_ℓ) chosen against the region
 /// constants, a balanced network from `Network.balancedRandom`, then a controlled imbalance.
 type PointSpec =
-    { /// Depth L ≥ 2.
-      Depth: int
-      /// Hidden widths n_1..n_{L−1} (each ≤ 6); the spectrum has k = min(all widths) values.
-      Hidden: int[]
-      /// Target rank r of B_r.
-      R: int
-      /// q ≤ r "full" values x_i ≥ α (they count 1 in Σ f_α).
-      Full: int
-      /// Number of non-zero "tail" values x_i < α.
-      Tail: int
-      /// Put the rank condition at its boundary (needs q + Tail > r + ε2).
-      RankEdge: bool
-      /// Put the norm condition at its boundary (needs q ≥ 1).
-      NormEdge: bool
-      /// Put the balancedness condition at its boundary (needs q ≥ 1 and L ≥ 2).
-      BalanceEdge: bool
-      /// Relative slack 0.5·10^{−k} of each boundary condition (k ≥ 1).
-      SlackExponent: int
-      /// Seed of frames and spectrum shape.
-      Seed: uint64 }
+    {
+        /// Depth L ≥ 2.
+        Depth: int
+        /// Hidden widths n_1..n_{L−1} (each ≤ 6); the spectrum has k = min(all widths) values.
+        Hidden: int[]
+        /// Target rank r of B_r.
+        R: int
+        /// q ≤ r "full" values x_i ≥ α (they count 1 in Σ f_α).
+        Full: int
+        /// Number of non-zero "tail" values x_i < α.
+        Tail: int
+        /// Put the rank condition at its boundary (needs q + Tail > r + ε2).
+        RankEdge: bool
+        /// Put the norm condition at its boundary (needs q ≥ 1).
+        NormEdge: bool
+        /// Put the balancedness condition at its boundary (needs q ≥ 1 and L ≥ 2).
+        BalanceEdge: bool
+        /// Relative slack 0.5·10^{−k} of each boundary condition (k ≥ 1).
+        SlackExponent: int
+        /// Seed of frames and spectrum shape.
+        Seed: uint64
+    }
 
 /// One C1 case: task, region constants and step from the derived regime, and a point of B_r.
 type ClosureCase =
-    { /// The task.
-      Task: Task
-      /// Depth L.
-      Depth: int
-      /// Region constants (from `Regime.derive` unless a control overrides them).
-      Region: RegionParams
-      /// η and λ.
-      Hyper: Hyper
-      /// The point θ (in B_r when the construction succeeded; callers check).
-      Point: Network }
+    {
+        /// The task.
+        Task: Task
+        /// Depth L.
+        Depth: int
+        /// Region constants (from `Regime.derive` unless a control overrides them).
+        Region: RegionParams
+        /// η and λ.
+        Hyper: Hyper
+        /// The point θ (in B_r when the construction succeeded; callers check).
+        Point: Network
+    }
 
 /// Everything that defines a C1 case before it is built (shrinkable by the tests: shape, depth, rank,
 /// spectrum; the floats stay as drawn).
 type ClosureSpec =
-    { /// The task.
-      Task: TaskSpec
-      /// The point of B_r.
-      Point: PointSpec
-      /// λ.
-      Lambda: float
-      /// η as a fraction of `Regime.etaMax`.
-      EtaFraction: float
-      /// The f_α family.
-      Family: FAlphaFamily }
+    {
+        /// The task.
+        Task: TaskSpec
+        /// The point of B_r.
+        Point: PointSpec
+        /// λ.
+        Lambda: float
+        /// η as a fraction of `Regime.etaMax`.
+        EtaFraction: float
+        /// The f_α family.
+        Family: FAlphaFamily
+    }
 
 /// A fully observed D7 task (C2, C7): target, depth and λ = c/(2N) with c a fraction of the largest c for
 /// which the top singular value of A* has roots.
 type D7Spec =
-    { /// d_out.
-      DOut: int
-      /// d_in.
-      DIn: int
-      /// Rank of A*.
-      TargetRank: int
-      /// Largest singular value of A*.
-      Scale: float
-      /// Depth L.
-      Depth: int
-      /// c / c_max ∈ (0, 1).
-      CFraction: float
-      /// Seed of the target's frames and spectrum.
-      Seed: uint64 }
+    {
+        /// d_out.
+        DOut: int
+        /// d_in.
+        DIn: int
+        /// Rank of A*.
+        TargetRank: int
+        /// Largest singular value of A*.
+        Scale: float
+        /// Depth L.
+        Depth: int
+        /// c / c_max ∈ (0, 1).
+        CFraction: float
+        /// Seed of the target's frames and spectrum.
+        Seed: uint64
+    }
 
 /// Pure, `Rng`-driven building blocks of every claim check (tests wrap them in FsCheck generators,
 /// the runner calls them directly).
@@ -109,6 +119,7 @@ module Generators =
     let target (spec: TaskSpec) : Matrix<float> =
         let mutable rng = Rng.stream spec.Seed 1UL
         let k = max 0 (min spec.TargetRank (min spec.DOut spec.DIn))
+
         if k = 0 then
             Linalg.M.Dense(spec.DOut, spec.DIn)
         else
@@ -116,8 +127,14 @@ module Generators =
             let v, r2 = Linalg.randomOrthonormal r1 spec.DIn k
             rng <- r2
             let s = Array.zeroCreate k
+
             for i in 0 .. k - 1 do
-                s.[i] <- if i = 0 then spec.Scale else spec.Scale * uniform &rng 0.2 1.0
+                s.[i] <-
+                    if i = 0 then
+                        spec.Scale
+                    else
+                        spec.Scale * uniform &rng 0.2 1.0
+
             let s = Array.sortDescending s
             u * Linalg.M.DenseOfDiagonalArray(s) * v.Transpose()
 
@@ -128,16 +145,25 @@ module Generators =
         | kind ->
             let a = target spec
             let all = Task.allEntries spec.DOut spec.DIn
+
             let observed =
                 match kind with
                 | TaskKind.Partial f ->
                     let mutable rng = Rng.stream spec.Seed 2UL
                     let picked = ResizeArray()
+
                     for e in all do
-                        if Rng.nextFloat &rng < f then picked.Add e
+                        if Rng.nextFloat &rng < f then
+                            picked.Add e
+
                     let picked = picked.ToArray()
-                    if picked.Length > 0 then picked else [| all.[Rng.nextInt &rng all.Length] |]
+
+                    if picked.Length > 0 then
+                        picked
+                    else
+                        [| all.[Rng.nextInt &rng all.Length] |]
                 | _ -> all
+
             { Target = a; Observed = observed }
 
     /// A random task spec: sizes 1..maxSize, rank 1..min, scale log-uniform in [scaleLo, scaleHi];
@@ -145,43 +171,58 @@ module Generators =
     let taskSpec (rng: byref<Rng>) (maxSize: int) (scaleLo: float) (scaleHi: float) : TaskSpec =
         let dOut = 1 + Rng.nextInt &rng maxSize
         let dIn = 1 + Rng.nextInt &rng maxSize
+
         let kind =
             match Rng.nextInt &rng 8 with
             | 0 -> TaskKind.E1(uniform &rng 0.05 0.5)
-            | 1 | 2 -> TaskKind.Full
+            | 1
+            | 2 -> TaskKind.Full
             | _ -> TaskKind.Partial(uniform &rng 0.3 0.9)
-        let dOut, dIn = (match kind with TaskKind.E1 _ -> 2, 2 | _ -> dOut, dIn)
-        { DOut = dOut
-          DIn = dIn
-          TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
-          Scale = logUniform &rng scaleLo scaleHi
-          Kind = kind
-          Seed = Rng.nextUInt64 &rng }
+
+        let dOut, dIn =
+            (match kind with
+             | TaskKind.E1 _ -> 2, 2
+             | _ -> dOut, dIn)
+
+        {
+            DOut = dOut
+            DIn = dIn
+            TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
+            Scale = logUniform &rng scaleLo scaleHi
+            Kind = kind
+            Seed = Rng.nextUInt64 &rng
+        }
 
     /// The spectrum size k of a point spec for a task: the smallest of d_out, d_in and the hidden widths.
-    let spectrumSize (dOut: int) (dIn: int) (spec: PointSpec) = Array.fold min (min dOut dIn) spec.Hidden
+    let spectrumSize (dOut: int) (dIn: int) (spec: PointSpec) =
+        Array.fold min (min dOut dIn) spec.Hidden
 
     /// A random point spec for a task of size dOut × dIn: depth in [minDepth, maxDepth], hidden widths
     /// in 1..maxWidth, r ≤ k, each edge with probability 1/2, slack exponent 1..12.
     let pointSpec (rng: byref<Rng>) (dOut: int) (dIn: int) (minDepth: int) (maxDepth: int) (maxWidth: int) : PointSpec =
         let depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
         let hidden = Array.zeroCreate (depth - 1)
+
         for l in 0 .. depth - 2 do
             hidden.[l] <- 1 + Rng.nextInt &rng maxWidth
+
         let k = Array.fold min (min dOut dIn) hidden
         let r = Rng.nextInt &rng (k + 1)
         let full = if r = 0 then 0 else Rng.nextInt &rng (r + 1)
         let tail = Rng.nextInt &rng (k - full + 1)
-        { Depth = depth
-          Hidden = hidden
-          R = r
-          Full = full
-          Tail = tail
-          RankEdge = Rng.nextInt &rng 2 = 0
-          NormEdge = Rng.nextInt &rng 2 = 0
-          BalanceEdge = Rng.nextInt &rng 2 = 0
-          SlackExponent = 1 + Rng.nextInt &rng 12
-          Seed = Rng.nextUInt64 &rng }
+
+        {
+            Depth = depth
+            Hidden = hidden
+            R = r
+            Full = full
+            Tail = tail
+            RankEdge = Rng.nextInt &rng 2 = 0
+            NormEdge = Rng.nextInt &rng 2 = 0
+            BalanceEdge = Rng.nextInt &rng 2 = 0
+            SlackExponent = 1 + Rng.nextInt &rng 12
+            Seed = Rng.nextUInt64 &rng
+        }
 
     /// f_α⁻¹(y) for y ∈ [0, 1): the x < α with f_α(x) = y.
     let inverseFAlpha (family: FAlphaFamily) (alpha: float) (y: float) =
@@ -201,7 +242,13 @@ module Generators =
 
     /// `point` with the outer frames U (d_out × k) and V (d_in × k) given, e.g. the target's singular
     /// vectors so that the spectrum is aligned with the data (controls); random Haar frames when None.
-    and pointIn (frames: (Matrix<float> * Matrix<float>) option) (p: RegionParams) (dOut: int) (dIn: int) (spec: PointSpec) : Network =
+    and pointIn
+        (frames: (Matrix<float> * Matrix<float>) option)
+        (p: RegionParams)
+        (dOut: int)
+        (dIn: int)
+        (spec: PointSpec)
+        : Network =
         let mutable rng = Rng.stream spec.Seed 3UL
         let k = spectrumSize dOut dIn spec
         let q = max 0 (min spec.Full (min p.R k))
@@ -214,49 +261,80 @@ module Generators =
                 [||]
             else
                 let w = Array.zeroCreate t
+
                 for i in 0 .. t - 1 do
                     w.[i] <- uniform &rng 1.0 2.0
+
                 let ws = Array.sum w
+
                 let mass =
-                    if spec.RankEdge && float t > budget - float q then budget - float q - delta * budget
-                    else min (float t) (budget - float q) * uniform &rng 0.0 0.9
+                    if spec.RankEdge && float t > budget - float q then
+                        budget - float q - delta * budget
+                    else
+                        min (float t) (budget - float q) * uniform &rng 0.0 0.9
+
                 let fs = w |> Array.map (fun wi -> mass * wi / ws)
-                let fs = if fs |> Array.exists (fun f -> f >= 1.0) then Array.create t (mass / float t) else fs
+
+                let fs =
+                    if fs |> Array.exists (fun f -> f >= 1.0) then
+                        Array.create t (mass / float t)
+                    else
+                        fs
+
                 fs |> Array.map (fun f -> min f (1.0 - 1e-9) |> max 0.0)
+
         let tailX = tailF |> Array.map (inverseFAlpha p.Family p.Alpha)
         let tailSum = Array.sum tailX
         // 2.-4. full values and the imbalance factor c, by a short fixed-point iteration
         let shape = Array.zeroCreate q
+
         for i in 0 .. q - 1 do
             shape.[i] <- uniform &rng 1.0 3.0
+
         let shapeSum = Array.sum shape
         let shapeNorm = sqrt (shape |> Array.sumBy (fun w -> w * w))
         let balance = spec.BalanceEdge && q >= 1 && spec.Depth >= 2
         let normEdge = spec.NormEdge && q >= 1
+
         let cFor beta =
-            if not balance || beta <= 0.0 then 1.0
+            if not balance || beta <= 0.0 then
+                1.0
             else
                 let tau = sqrt (p.Eps1 * (1.0 - delta)) / (beta * shapeNorm)
                 sqrt ((tau + sqrt (tau * tau + 4.0)) / 2.0)
-        let minBeta c = if q = 0 then 0.0 else p.Alpha * c * c / Array.min shape
+
+        let minBeta c =
+            if q = 0 then 0.0 else p.Alpha * c * c / Array.min shape
+
         let room = max 0.0 (p.C - tailSum)
         let randomFraction = uniform &rng 0.0 1.0
         let mutable c = 1.0
         let mutable beta = 0.0
+
         for _ in 1..8 do
             let lo = minBeta c
+
             let target =
-                if normEdge then (p.C * (1.0 - delta) - tailSum) / (c * c * shapeSum)
-                else lo + randomFraction * max 0.0 (room / (c * c * shapeSum) - lo) * 0.9
+                if normEdge then
+                    (p.C * (1.0 - delta) - tailSum) / (c * c * shapeSum)
+                else
+                    lo + randomFraction * max 0.0 (room / (c * c * shapeSum) - lo) * 0.9
+
             beta <- max lo target
             c <- cFor beta
+
         let x = Array.append (shape |> Array.map (fun w -> beta * w)) tailX
         let order = x |> Array.sortDescending
+
         if order.Length = 0 then
             let ws = Array.concat [ [| dIn |]; spec.Hidden; [| dOut |] ]
-            { W = Array.init spec.Depth (fun l -> Linalg.M.Dense(ws.[l + 1], ws.[l])) }
+
+            {
+                W = Array.init spec.Depth (fun l -> Linalg.M.Dense(ws.[l + 1], ws.[l]))
+            }
         else
             let s = order |> Array.map (fun xi -> xi ** (float spec.Depth / 2.0))
+
             let u, v, r2 =
                 match frames with
                 | Some(fu, fv) when fu.ColumnCount >= s.Length && fv.ColumnCount >= s.Length ->
@@ -265,8 +343,10 @@ module Generators =
                     let u, r1 = Linalg.randomOrthonormal rng dOut s.Length
                     let v, r2 = Linalg.randomOrthonormal r1 dIn s.Length
                     u, v, r2
+
             let net, r3 = Network.balancedRandom r2 u s v spec.Hidden
             rng <- r3
+
             if balance && c <> 1.0 && spec.Depth >= 2 then
                 let l = 1 + Rng.nextInt &rng (spec.Depth - 1) // zero-based pair (l-1, l), paper's (ℓ−1, ℓ)
                 let lower = net.W.[l - 1]
@@ -285,21 +365,32 @@ module Generators =
 
     /// A complete C1 case from specs: task, depth/rank from the point spec, constants from
     /// `Regime.derive settings` at λ, η = etaFraction · `Regime.etaMax`, and the point.
-    let closureCase (settings: RegimeSettings) (taskSpec: TaskSpec) (pointSpec: PointSpec) (lambda: float) (etaFraction: float) : ClosureCase =
+    let closureCase
+        (settings: RegimeSettings)
+        (taskSpec: TaskSpec)
+        (pointSpec: PointSpec)
+        (lambda: float)
+        (etaFraction: float)
+        : ClosureCase =
         let tk = task taskSpec
         let p = Regime.derive settings tk pointSpec.Depth pointSpec.R lambda
         let eta = etaFraction * Regime.etaMax p tk pointSpec.Depth lambda settings.Rho
-        { Task = tk
-          Depth = pointSpec.Depth
-          Region = p
-          Hyper = { Eta = eta; Lambda = lambda }
-          Point = point p tk.DOut tk.DIn pointSpec }
+
+        {
+            Task = tk
+            Depth = pointSpec.Depth
+            Region = p
+            Hyper = { Eta = eta; Lambda = lambda }
+            Point = point p tk.DOut tk.DIn pointSpec
+        }
 
     /// Relative closeness of each condition to its boundary: slack / budget (ε1, r + ε2, C).
     let relativeSlack (p: RegionParams) (s: RegionSlack) =
-        {| Balancedness = s.Balancedness / p.Eps1
-           Rank = s.Rank / (float p.R + p.Eps2)
-           Bounded = s.Bounded / p.C |}
+        {|
+            Balancedness = s.Balancedness / p.Eps1
+            Rank = s.Rank / (float p.R + p.Eps2)
+            Bounded = s.Bounded / p.C
+        |}
 
     /// A bucket name for a relative slack: "<1e-9", "<1e-6", "<1e-3", "<1e-1", ">=1e-1".
     let closenessBucket (rel: float) =
@@ -314,40 +405,78 @@ module Generators =
     /// of 1, the regime's edge).
     let closureSpec (rng: byref<Rng>) (maxSize: int) (minDepth: int) (maxDepth: int) : ClosureSpec =
         let ts = taskSpec &rng maxSize 0.1 1.0
-        let dOut, dIn = (match ts.Kind with TaskKind.E1 _ -> 2, 2 | _ -> ts.DOut, ts.DIn)
+
+        let dOut, dIn =
+            (match ts.Kind with
+             | TaskKind.E1 _ -> 2, 2
+             | _ -> ts.DOut, ts.DIn)
+
         let ps = pointSpec &rng dOut dIn minDepth maxDepth 6
         let lambda = logUniform &rng 0.1 1.0
         let family = FAlpha.all.[Rng.nextInt &rng 2]
+
         let frac =
-            if Rng.nextInt &rng 2 = 0 then 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
-            else uniform &rng 0.05 1.0
-        { Task = ts; Point = ps; Lambda = lambda; EtaFraction = frac; Family = family }
+            if Rng.nextInt &rng 2 = 0 then
+                1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
+            else
+                uniform &rng 0.05 1.0
+
+        {
+            Task = ts
+            Point = ps
+            Lambda = lambda
+            EtaFraction = frac
+            Family = family
+        }
 
     /// The C1 case of a spec (`closureCase` with the spec's family in `Regime.defaults`).
     let closureCaseOf (spec: ClosureSpec) : ClosureCase =
-        closureCase { Regime.defaults with Family = spec.Family } spec.Task spec.Point spec.Lambda spec.EtaFraction
+        closureCase
+            { Regime.defaults with
+                Family = spec.Family
+            }
+            spec.Task
+            spec.Point
+            spec.Lambda
+            spec.EtaFraction
 
     /// A random D7 spec: sizes 1..maxSize, depth in [minDepth, maxDepth], scale [0.5, 2], c/c_max ∈ [0.05, 0.95].
     let d7Spec (rng: byref<Rng>) (maxSize: int) (minDepth: int) (maxDepth: int) : D7Spec =
         let dOut = 1 + Rng.nextInt &rng maxSize
         let dIn = 1 + Rng.nextInt &rng maxSize
-        { DOut = dOut
-          DIn = dIn
-          TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
-          Scale = uniform &rng 0.5 2.0
-          Depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
-          CFraction = uniform &rng 0.05 0.95
-          Seed = Rng.nextUInt64 &rng }
+
+        {
+            DOut = dOut
+            DIn = dIn
+            TargetRank = 1 + Rng.nextInt &rng (min dOut dIn)
+            Scale = uniform &rng 0.5 2.0
+            Depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
+            CFraction = uniform &rng 0.05 0.95
+            Seed = Rng.nextUInt64 &rng
+        }
 
     /// The D7 task of a spec: (fully observed task, depth, λ, hidden widths k). λ = c/(2N) with
     /// c = CFraction · c_max, c_max = s_1 for L ≤ 2 and max_a (s_1 − a) a^{1−2/L} for L ≥ 3.
     let d7Case (spec: D7Spec) =
-        let tk = task { DOut = spec.DOut; DIn = spec.DIn; TargetRank = spec.TargetRank; Scale = spec.Scale; Kind = TaskKind.Full; Seed = spec.Seed }
+        let tk =
+            task
+                {
+                    DOut = spec.DOut
+                    DIn = spec.DIn
+                    TargetRank = spec.TargetRank
+                    Scale = spec.Scale
+                    Kind = TaskKind.Full
+                    Seed = spec.Seed
+                }
+
         let s1 = (Linalg.singularValues tk.Target).[0]
+
         let cMax =
-            if spec.Depth <= 2 then s1
+            if spec.Depth <= 2 then
+                s1
             else
                 let pp = 1.0 - 2.0 / float spec.Depth
                 s1 / (1.0 + pp) * (pp * s1 / (1.0 + pp)) ** pp
+
         let lambda = spec.CFraction * cMax / (2.0 * float tk.N)
         tk, spec.Depth, lambda, Array.create (spec.Depth - 1) (min spec.DOut spec.DIn)

@@ -17,106 +17,114 @@ type HuntClaim =
 /// Values that a hunt keeps fixed instead of searching (None: searched). Values outside a claim's
 /// regime are allowed: that is how negative controls are hunted.
 type HuntOverrides =
-    { /// A fixed task (from a file or E1's); None: random tasks from `Generators.taskSpec`.
-      Task: Task option
-      /// A fixed depth L.
-      Depth: int option
-      /// A fixed learning rate η (C1, C3, C4).
-      Eta: float option
-      /// Factor on the searched η (C1, C3, C4: η = fraction · etaMax · factor; C6: on GD's η = 0.5/‖H‖).
-      EtaFactor: float
-      /// A fixed λ (the region constants are still derived at the searched λ when it is 0).
-      Lambda: float option
-      /// A fixed rank r of B_r.
-      R: int option
-      /// A fixed ε1.
-      Eps1: float option
-      /// A fixed ε2.
-      Eps2: float option
-      /// A fixed α.
-      Alpha: float option
-      /// A fixed norm bound C.
-      C: float option
-      /// A fixed f_α family.
-      Family: FAlphaFamily option
-      /// Only candidates inside the claim's documented regime count (C1, C4: `Regime.inside`; C2: θ ∈ B_r).
-      /// False for controls: C2 then lowers r by one below the point's boundary region (drops the B_r
-      /// hypothesis).
-      InRegimeOnly: bool }
+    {
+        /// A fixed task (from a file or E1's); None: random tasks from `Generators.taskSpec`.
+        Task: Task option
+        /// A fixed depth L.
+        Depth: int option
+        /// A fixed learning rate η (C1, C3, C4).
+        Eta: float option
+        /// Factor on the searched η (C1, C3, C4: η = fraction · etaMax · factor; C6: on GD's η = 0.5/‖H‖).
+        EtaFactor: float
+        /// A fixed λ (the region constants are still derived at the searched λ when it is 0).
+        Lambda: float option
+        /// A fixed rank r of B_r.
+        R: int option
+        /// A fixed ε1.
+        Eps1: float option
+        /// A fixed ε2.
+        Eps2: float option
+        /// A fixed α.
+        Alpha: float option
+        /// A fixed norm bound C.
+        C: float option
+        /// A fixed f_α family.
+        Family: FAlphaFamily option
+        /// Only candidates inside the claim's documented regime count (C1, C4: `Regime.inside`; C2: θ ∈ B_r).
+        /// False for controls: C2 then lowers r by one below the point's boundary region (drops the B_r
+        /// hypothesis).
+        InRegimeOnly: bool
+    }
 
 /// Budget and strategy of a hunt.
 type HuntSettings =
-    { /// The claim.
-      Claim: HuntClaim
-      /// Seed: the whole hunt is a function of it (and of the evaluation count reached).
-      Seed: uint64
-      /// Most evaluations (deterministic stop).
-      MaxEvaluations: int
-      /// Most seconds (wall-clock stop; the evaluation count reached is reported for replay).
-      MaxSeconds: float
-      /// Non-improving proposals before a restart from a fresh random candidate.
-      Patience: int
-      /// Stop at the first confirmed counterexample.
-      StopAtFirst: bool
-      /// Shrink every confirmed counterexample.
-      Shrink: bool
-      /// SGD steps per simulated run (C3, C4).
-      Steps: int
-      /// Fixed values.
-      Overrides: HuntOverrides }
+    {
+        /// The claim.
+        Claim: HuntClaim
+        /// Seed: the whole hunt is a function of it (and of the evaluation count reached).
+        Seed: uint64
+        /// Most evaluations (deterministic stop).
+        MaxEvaluations: int
+        /// Most seconds (wall-clock stop; the evaluation count reached is reported for replay).
+        MaxSeconds: float
+        /// Non-improving proposals before a restart from a fresh random candidate.
+        Patience: int
+        /// Stop at the first confirmed counterexample.
+        StopAtFirst: bool
+        /// Shrink every confirmed counterexample.
+        Shrink: bool
+        /// SGD steps per simulated run (C3, C4).
+        Steps: int
+        /// Fixed values.
+        Overrides: HuntOverrides
+    }
 
 /// One candidate found by a hunt.
 type HuntFinding =
-    { /// The claim.
-      Claim: HuntClaim
-      /// Size of the violation (≤ 0 when the claim held on this candidate).
-      Violation: float
-      /// Round-off bound (or, for C6, the documented threshold) of the violated quantity.
-      Bound: float
-      /// `Counterexample` (violation > bound: confirmed), `Inconclusive` (0 < violation ≤ bound, or an
-      /// existence claim that a finite search cannot refute), `Holds`.
-      Status: Verdict
-      /// Search objective (larger is closer to a violation; > 0 for confirmed C1, C2, C4, C6 cases).
-      Score: float
-      /// 1-based evaluation index at which it was found.
-      Evaluation: int
-      /// Seconds into the hunt when it was found.
-      Seconds: float
-      /// True when the case lies inside the claim's documented regime.
-      InRegime: bool
-      /// Parameters of the case (name, value), for the store and the report.
-      Parameters: (string * string) list
-      /// The case in words.
-      Description: string
-      /// The full C1 case (C1 only), for the regression set.
-      Case: ClosureCase option
-      /// A size measure (smaller after shrinking).
-      Size: int
-      /// True when this finding is the result of shrinking another.
-      Shrunk: bool }
+    {
+        /// The claim.
+        Claim: HuntClaim
+        /// Size of the violation (≤ 0 when the claim held on this candidate).
+        Violation: float
+        /// Round-off bound (or, for C6, the documented threshold) of the violated quantity.
+        Bound: float
+        /// `Counterexample` (violation > bound: confirmed), `Inconclusive` (0 < violation ≤ bound, or an
+        /// existence claim that a finite search cannot refute), `Holds`.
+        Status: Verdict
+        /// Search objective (larger is closer to a violation; > 0 for confirmed C1, C2, C4, C6 cases).
+        Score: float
+        /// 1-based evaluation index at which it was found.
+        Evaluation: int
+        /// Seconds into the hunt when it was found.
+        Seconds: float
+        /// True when the case lies inside the claim's documented regime.
+        InRegime: bool
+        /// Parameters of the case (name, value), for the store and the report.
+        Parameters: (string * string) list
+        /// The case in words.
+        Description: string
+        /// The full C1 case (C1 only), for the regression set.
+        Case: ClosureCase option
+        /// A size measure (smaller after shrinking).
+        Size: int
+        /// True when this finding is the result of shrinking another.
+        Shrunk: bool
+    }
 
 /// Result of a hunt (or of the random-testing baseline).
 type HuntResult =
-    { /// The claim.
-      Claim: HuntClaim
-      /// "hill-climb" or "random".
-      Strategy: string
-      /// The seed.
-      Seed: uint64
-      /// Evaluations done.
-      Evaluations: int
-      /// Restarts done (hill climbing).
-      Restarts: int
-      /// Seconds spent.
-      Seconds: float
-      /// Candidate with the largest score.
-      Best: HuntFinding option
-      /// Confirmed counterexamples (shrunk when asked), in the order found.
-      Confirmed: HuntFinding list
-      /// Evaluation index and seconds of the first confirmed counterexample.
-      FirstConfirmed: (int * float) option
-      /// Number of evaluated candidates that were valid (inside the scope).
-      Valid: int }
+    {
+        /// The claim.
+        Claim: HuntClaim
+        /// "hill-climb" or "random".
+        Strategy: string
+        /// The seed.
+        Seed: uint64
+        /// Evaluations done.
+        Evaluations: int
+        /// Restarts done (hill climbing).
+        Restarts: int
+        /// Seconds spent.
+        Seconds: float
+        /// Candidate with the largest score.
+        Best: HuntFinding option
+        /// Confirmed counterexamples (shrunk when asked), in the order found.
+        Confirmed: HuntFinding list
+        /// Evaluation index and seconds of the first confirmed counterexample.
+        FirstConfirmed: (int * float) option
+        /// Number of evaluated candidates that were valid (inside the scope).
+        Valid: int
+    }
 
 /// Counterexample hunting (THEORY.md §4): hill climbing with restarts over the generators' parameters,
 /// maximising each claim's violation relative to its round-off bound, then shrinking; plus the random
@@ -126,13 +134,34 @@ module Hunt =
 
     /// No override, in-regime scope.
     let noOverrides =
-        { Task = None; Depth = None; Eta = None; EtaFactor = 1.0; Lambda = None; R = None; Eps1 = None; Eps2 = None
-          Alpha = None; C = None; Family = None; InRegimeOnly = true }
+        {
+            Task = None
+            Depth = None
+            Eta = None
+            EtaFactor = 1.0
+            Lambda = None
+            R = None
+            Eps1 = None
+            Eps2 = None
+            Alpha = None
+            C = None
+            Family = None
+            InRegimeOnly = true
+        }
 
     /// Default settings for a claim: 2000 evaluations, 60 s, patience 40, shrinking, 300 simulation steps.
     let defaults (claim: HuntClaim) (seed: uint64) =
-        { Claim = claim; Seed = seed; MaxEvaluations = 2000; MaxSeconds = 60.0; Patience = 40; StopAtFirst = false
-          Shrink = true; Steps = 300; Overrides = noOverrides }
+        {
+            Claim = claim
+            Seed = seed
+            MaxEvaluations = 2000
+            MaxSeconds = 60.0
+            Patience = 40
+            StopAtFirst = false
+            Shrink = true
+            Steps = 300
+            Overrides = noOverrides
+        }
 
     /// The claim's ID string ("C1" …).
     let claimId (c: HuntClaim) =
@@ -151,7 +180,14 @@ module Hunt =
         | "C3" -> Ok HuntClaim.C3
         | "C4" -> Ok HuntClaim.C4
         | "C6" -> Ok HuntClaim.C6
-        | _ -> Error(InputError.create field (sprintf "must be one of C1, C2, C3, C4, C6 (C5 follows from C1 + C3, C7 is checked exactly by verify), got '%s'" s))
+        | _ ->
+            Error(
+                InputError.create
+                    field
+                    (sprintf
+                        "must be one of C1, C2, C3, C4, C6 (C5 follows from C1 + C3, C7 is checked exactly by verify), got '%s'"
+                        s)
+            )
 
     /// THEORY.md §2 status rule: Counterexample when violation > bound (confirmed), Inconclusive when
     /// 0 < violation ≤ bound (within round-off), else Holds.
@@ -164,41 +200,54 @@ module Hunt =
 
     /// One evaluation of a candidate.
     type Evaluation =
-        { /// Objective (−∞ for a candidate outside the scope).
-          Score: float
-          /// Alternative objective, used on every other restart (C1: slack-relative; others: = Score).
-          AltScore: float
-          /// Violation (as `HuntFinding.Violation`).
-          Violation: float
-          /// Bound (as `HuntFinding.Bound`).
-          Bound: float
-          /// Verdict of this candidate.
-          Status: Verdict
-          /// Inside the documented regime.
-          InRegime: bool
-          /// In words.
-          Description: string
-          /// The C1 case, when there is one.
-          Case: ClosureCase option }
+        {
+            /// Objective (−∞ for a candidate outside the scope).
+            Score: float
+            /// Alternative objective, used on every other restart (C1: slack-relative; others: = Score).
+            AltScore: float
+            /// Violation (as `HuntFinding.Violation`).
+            Violation: float
+            /// Bound (as `HuntFinding.Bound`).
+            Bound: float
+            /// Verdict of this candidate.
+            Status: Verdict
+            /// Inside the documented regime.
+            InRegime: bool
+            /// In words.
+            Description: string
+            /// The C1 case, when there is one.
+            Case: ClosureCase option
+        }
 
     /// A search problem over specs 's: random sampling (the generator), a local mutation, the evaluation,
     /// smaller variants for shrinking, a size and the parameter list.
     type Problem<'s> =
-        { /// A fresh random spec (the generator: also the random-testing baseline).
-          Sample: Rng -> 's * Rng
-          /// A neighbour of a spec.
-          Mutate: Rng -> 's -> 's * Rng
-          /// Evaluates a spec.
-          Evaluate: 's -> Evaluation
-          /// Smaller or rounder variants of a spec, most aggressive first.
-          Shrinks: 's -> 's list
-          /// Size measure (sum of shapes and ranks).
-          Size: 's -> int
-          /// Parameters (name, value).
-          Parameters: 's -> (string * string) list }
+        {
+            /// A fresh random spec (the generator: also the random-testing baseline).
+            Sample: Rng -> 's * Rng
+            /// A neighbour of a spec.
+            Mutate: Rng -> 's -> 's * Rng
+            /// Evaluates a spec.
+            Evaluate: 's -> Evaluation
+            /// Smaller or rounder variants of a spec, most aggressive first.
+            Shrinks: 's -> 's list
+            /// Size measure (sum of shapes and ranks).
+            Size: 's -> int
+            /// Parameters (name, value).
+            Parameters: 's -> (string * string) list
+        }
 
     let private invalid =
-        { Score = -infinity; AltScore = -infinity; Violation = 0.0; Bound = 0.0; Status = Verdict.Holds; InRegime = false; Description = "outside the scope"; Case = None }
+        {
+            Score = -infinity
+            AltScore = -infinity
+            Violation = 0.0
+            Bound = 0.0
+            Status = Verdict.Holds
+            InRegime = false
+            Description = "outside the scope"
+            Case = None
+        }
 
     let private uniform (rng: byref<Rng>) lo hi = lo + (hi - lo) * Rng.nextFloat &rng
 
@@ -208,20 +257,30 @@ module Hunt =
 
     /// Rounds x to `digits` significant digits (shrinking toward rounder numbers).
     let roundSignificant (digits: int) (x: float) =
-        if x = 0.0 || not (System.Double.IsFinite x) then x
+        if x = 0.0 || not (System.Double.IsFinite x) then
+            x
         else
             let e = floor (log10 (abs x)) - float (digits - 1)
             let f = 10.0 ** e
             System.Math.Round(x / f) * f
 
-    let private rounded (x: float) = [ roundSignificant 1 x; roundSignificant 2 x ] |> List.filter (fun y -> y <> x && y > 0.0) |> List.distinct
+    let private rounded (x: float) =
+        [ roundSignificant 1 x; roundSignificant 2 x ]
+        |> List.filter (fun y -> y <> x && y > 0.0)
+        |> List.distinct
 
-    let private fmt (x: float) = x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+    let private fmt (x: float) =
+        x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
 
     // ------------------------------------------------------------------ C1 and C4: closure specs
 
     let private withDepth (d: int) (s: PointSpec) =
-        let hidden = Array.init (max 0 (d - 1)) (fun l -> if l < s.Hidden.Length then s.Hidden.[l] elif s.Hidden.Length > 0 then s.Hidden.[s.Hidden.Length - 1] else 2)
+        let hidden =
+            Array.init (max 0 (d - 1)) (fun l ->
+                if l < s.Hidden.Length then s.Hidden.[l]
+                elif s.Hidden.Length > 0 then s.Hidden.[s.Hidden.Length - 1]
+                else 2)
+
         { s with Depth = d; Hidden = hidden }
 
     let private fixSpec (o: HuntOverrides) (s: ClosureSpec) =
@@ -229,42 +288,100 @@ module Hunt =
             match s.Task.Kind with
             | TaskKind.E1 _ -> { s.Task with DOut = 2; DIn = 2 }
             | _ -> s.Task
-        let ts = { ts with TargetRank = clampI 1 (min ts.DOut ts.DIn) ts.TargetRank }
-        let ps = match o.Depth with Some d -> withDepth d s.Point | None -> s.Point
-        let dOut, dIn = (match o.Task with Some t -> t.DOut, t.DIn | None -> ts.DOut, ts.DIn)
+
+        let ts =
+            { ts with
+                TargetRank = clampI 1 (min ts.DOut ts.DIn) ts.TargetRank
+            }
+
+        let ps =
+            match o.Depth with
+            | Some d -> withDepth d s.Point
+            | None -> s.Point
+
+        let dOut, dIn =
+            (match o.Task with
+             | Some t -> t.DOut, t.DIn
+             | None -> ts.DOut, ts.DIn)
+
         let k = Generators.spectrumSize dOut dIn ps
         let r = clampI 0 k ps.R
         let full = clampI 0 r ps.Full
-        let ps = { ps with R = r; Full = full; Tail = clampI 0 (k - full) ps.Tail }
-        { s with Task = ts; Point = ps; Family = defaultArg o.Family s.Family }
+
+        let ps =
+            { ps with
+                R = r
+                Full = full
+                Tail = clampI 0 (k - full) ps.Tail
+            }
+
+        { s with
+            Task = ts
+            Point = ps
+            Family = defaultArg o.Family s.Family
+        }
 
     /// The C1 case of a spec under overrides: constants from `Regime.derive` at the spec's λ (the searched
     /// one when the override is 0), then each fixed constant; η = EtaFraction · etaMax (ignoring R3, which η
     /// cannot change) · EtaFactor, or the fixed η; the point from `Generators.point`.
     let closureCase (o: HuntOverrides) (s: ClosureSpec) : ClosureCase =
         let s = fixSpec o s
-        let tk = match o.Task with Some t -> t | None -> Generators.task s.Task
+
+        let tk =
+            match o.Task with
+            | Some t -> t
+            | None -> Generators.task s.Task
+
         let depth = s.Point.Depth
-        let lambdaC = match o.Lambda with Some l when l > 0.0 -> l | _ -> s.Lambda
-        let p0 = Regime.derive { Regime.defaults with Family = s.Family } tk depth s.Point.R lambdaC
+
+        let lambdaC =
+            match o.Lambda with
+            | Some l when l > 0.0 -> l
+            | _ -> s.Lambda
+
+        let p0 =
+            Regime.derive
+                { Regime.defaults with
+                    Family = s.Family
+                }
+                tk
+                depth
+                s.Point.R
+                lambdaC
+
         let p =
             { p0 with
                 Eps1 = defaultArg o.Eps1 p0.Eps1
                 Eps2 = defaultArg o.Eps2 p0.Eps2
                 Alpha = defaultArg o.Alpha p0.Alpha
-                C = defaultArg o.C p0.C }
+                C = defaultArg o.C p0.C
+            }
+
         let pPoint = { p with R = defaultArg o.R s.Point.R }
-        let eta0 = s.EtaFraction * Regime.etaMaxIgnoring [ "R3" ] pPoint tk depth lambdaC Regime.defaults.Rho * o.EtaFactor
+
+        let eta0 =
+            s.EtaFraction
+            * Regime.etaMaxIgnoring [ "R3" ] pPoint tk depth lambdaC Regime.defaults.Rho
+            * o.EtaFactor
+
         let eta = defaultArg o.Eta eta0
-        { Task = tk
-          Depth = depth
-          Region = pPoint
-          Hyper = { Eta = eta; Lambda = defaultArg o.Lambda s.Lambda }
-          Point = Generators.point pPoint tk.DOut tk.DIn s.Point }
+
+        {
+            Task = tk
+            Depth = depth
+            Region = pPoint
+            Hyper =
+                {
+                    Eta = eta
+                    Lambda = defaultArg o.Lambda s.Lambda
+                }
+            Point = Generators.point pPoint tk.DOut tk.DIn s.Point
+        }
 
     /// True when a C1 case lies in the derived regime R0–R4 (`Regime.inside`).
     let inRegime (c: ClosureCase) =
-        c.Hyper.Eta > 0.0 && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+        c.Hyper.Eta > 0.0
+        && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
 
     let private scaleOf (p: RegionParams) (k: RegionCondition) =
         match k with
@@ -279,58 +396,106 @@ module Hunt =
     /// its scale (the fraction of the available slack one step eats, minus one): also > 0 exactly when confirmed.
     let closureScore (c: ClosureCase) =
         let p = c.Region
-        if not (Region.contains p c.Point) then None
+
+        if not (Region.contains p c.Point) then
+            None
         else
             let mutable best = (-infinity, 0.0, 0.0, (0, 0), RegionCondition.Rank)
             let s0 = Region.slack p c.Point
             let mutable alt = -infinity
+
             let before k =
                 match k with
                 | RegionCondition.Balancedness -> s0.Balancedness
                 | RegionCondition.Rank -> s0.Rank
                 | RegionCondition.Bounded -> s0.Bounded
+
             for e in c.Task.Observed do
                 let next = Sgd.step c.Hyper c.Task c.Point e
+
                 if next.W |> Array.forall Linalg.isFinite then
                     let s = Region.slack p next
                     let b = Region.roundOffBound p next
-                    for (k, v, bb) in [ RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
-                                        RegionCondition.Rank, -s.Rank, b.Rank
-                                        RegionCondition.Bounded, -s.Bounded, b.Bounded ] do
+
+                    for (k, v, bb) in
+                        [
+                            RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
+                            RegionCondition.Rank, -s.Rank, b.Rank
+                            RegionCondition.Bounded, -s.Bounded, b.Bounded
+                        ] do
                         let score = (v - bb) / scaleOf p k
                         let (bs, _, _, _, _) = best
-                        if score > bs then best <- (score, v, bb, e, k)
+
+                        if score > bs then
+                            best <- (score, v, bb, e, k)
+
                         alt <- max alt ((v - bb) / max (before k) (max bb (1e-300 * scaleOf p k)))
                 else
                     best <- (infinity, infinity, 0.0, e, RegionCondition.Bounded)
                     alt <- infinity
+
             let (score, v, bb, e, k) = best
             Some(score, v, bb, e, k, alt)
 
     let private c1Describe (c: ClosureCase) (v: float) (b: float) (e: int * int) (k: RegionCondition) =
-        sprintf "task %dx%d N=%d, L=%d, widths %s, r=%d, eta=%.4g, lambda=%.4g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; worst entry (%d, %d): %A %s %.3g (round-off bound %.3g)"
-            c.Task.DOut c.Task.DIn c.Task.N c.Depth (Network.widths c.Point |> Array.map string |> String.concat "-") c.Region.R c.Hyper.Eta c.Hyper.Lambda
-            c.Region.Eps1 c.Region.Eps2 c.Region.Alpha c.Region.C (FAlpha.name c.Region.Family) (fst e) (snd e) k
-            (if v > 0.0 then "violated by" else "slack") (abs v) b
+        sprintf
+            "task %dx%d N=%d, L=%d, widths %s, r=%d, eta=%.4g, lambda=%.4g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; worst entry (%d, %d): %A %s %.3g (round-off bound %.3g)"
+            c.Task.DOut
+            c.Task.DIn
+            c.Task.N
+            c.Depth
+            (Network.widths c.Point |> Array.map string |> String.concat "-")
+            c.Region.R
+            c.Hyper.Eta
+            c.Hyper.Lambda
+            c.Region.Eps1
+            c.Region.Eps2
+            c.Region.Alpha
+            c.Region.C
+            (FAlpha.name c.Region.Family)
+            (fst e)
+            (snd e)
+            k
+            (if v > 0.0 then "violated by" else "slack")
+            (abs v)
+            b
 
     let private mutateTask (rng: byref<Rng>) (t: TaskSpec) =
         match Rng.nextInt &rng 6 with
-        | 0 -> { t with DOut = clampI 1 6 (t.DOut + (if Rng.nextInt &rng 2 = 0 then -1 else 1)) }
-        | 1 -> { t with DIn = clampI 1 6 (t.DIn + (if Rng.nextInt &rng 2 = 0 then -1 else 1)) }
-        | 2 -> { t with TargetRank = clampI 1 6 (t.TargetRank + (if Rng.nextInt &rng 2 = 0 then -1 else 1)) }
-        | 3 -> { t with Scale = clampF 0.01 10.0 (t.Scale * exp (0.5 * Rng.nextGaussian &rng)) }
+        | 0 ->
+            { t with
+                DOut = clampI 1 6 (t.DOut + (if Rng.nextInt &rng 2 = 0 then -1 else 1))
+            }
+        | 1 ->
+            { t with
+                DIn = clampI 1 6 (t.DIn + (if Rng.nextInt &rng 2 = 0 then -1 else 1))
+            }
+        | 2 ->
+            { t with
+                TargetRank = clampI 1 6 (t.TargetRank + (if Rng.nextInt &rng 2 = 0 then -1 else 1))
+            }
+        | 3 ->
+            { t with
+                Scale = clampF 0.01 10.0 (t.Scale * exp (0.5 * Rng.nextGaussian &rng))
+            }
         | 4 ->
             { t with
                 Kind =
                     match t.Kind with
-                    | TaskKind.Partial f -> if Rng.nextInt &rng 3 = 0 then TaskKind.Full else TaskKind.Partial(clampF 0.05 1.0 (f + 0.2 * Rng.nextGaussian &rng))
+                    | TaskKind.Partial f ->
+                        if Rng.nextInt &rng 3 = 0 then
+                            TaskKind.Full
+                        else
+                            TaskKind.Partial(clampF 0.05 1.0 (f + 0.2 * Rng.nextGaussian &rng))
                     | TaskKind.Full -> TaskKind.Partial(uniform &rng 0.3 0.9)
-                    | TaskKind.E1 eps -> TaskKind.E1(clampF 0.01 0.9 (eps * exp (0.3 * Rng.nextGaussian &rng))) }
+                    | TaskKind.E1 eps -> TaskKind.E1(clampF 0.01 0.9 (eps * exp (0.3 * Rng.nextGaussian &rng)))
+            }
         | _ -> { t with Seed = Rng.nextUInt64 &rng }
 
     let private mutatePoint (rng: byref<Rng>) (minDepth: int) (p: PointSpec) =
         let sign = if Rng.nextInt &rng 2 = 0 then -1 else 1
         let step () = sign
+
         match Rng.nextInt &rng 9 with
         | 0 -> withDepth (clampI minDepth 6 (p.Depth + step ())) p
         | 1 when p.Hidden.Length > 0 ->
@@ -338,119 +503,247 @@ module Hunt =
             let l = Rng.nextInt &rng h.Length
             h.[l] <- clampI 1 6 (h.[l] + step ())
             { p with Hidden = h }
-        | 2 -> { p with R = clampI 0 6 (p.R + step ()) }
-        | 3 -> { p with Full = clampI 0 6 (p.Full + step ()) }
-        | 4 -> { p with Tail = clampI 0 6 (p.Tail + step ()) }
+        | 2 ->
+            { p with
+                R = clampI 0 6 (p.R + step ())
+            }
+        | 3 ->
+            { p with
+                Full = clampI 0 6 (p.Full + step ())
+            }
+        | 4 ->
+            { p with
+                Tail = clampI 0 6 (p.Tail + step ())
+            }
         | 5 ->
             match Rng.nextInt &rng 3 with
             | 0 -> { p with RankEdge = not p.RankEdge }
             | 1 -> { p with NormEdge = not p.NormEdge }
-            | _ -> { p with BalanceEdge = not p.BalanceEdge }
-        | 6 -> { p with SlackExponent = clampI 1 15 (p.SlackExponent + step ()) }
+            | _ ->
+                { p with
+                    BalanceEdge = not p.BalanceEdge
+                }
+        | 6 ->
+            { p with
+                SlackExponent = clampI 1 15 (p.SlackExponent + step ())
+            }
         | _ -> { p with Seed = Rng.nextUInt64 &rng }
 
     let private mutateClosure (o: HuntOverrides) (minDepth: int) (rng: Rng) (s: ClosureSpec) =
         let mutable r = rng
         let moves = 1 + Rng.nextInt &r 2
         let mutable s = s
+
         for _ in 1..moves do
             s <-
                 match Rng.nextInt &r 5 with
                 | 0 when o.Task.IsNone -> { s with Task = mutateTask &r s.Task }
-                | 1 -> { s with Lambda = clampF 1e-3 10.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r)) }
+                | 1 ->
+                    { s with
+                        Lambda = clampF 1e-3 10.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
+                    }
                 | 2 ->
                     // toward or away from the regime's edge η = etaMax, on a log scale of 1 − fraction
                     let gap = clampF 1e-12 0.99 (1.0 - s.EtaFraction)
-                    { s with EtaFraction = clampF 1e-3 1.0 (1.0 - gap * exp (1.0 * Rng.nextGaussian &r)) }
-                | 3 when o.Family.IsNone && Rng.nextInt &r 4 = 0 -> { s with Family = (if s.Family = FAlphaFamily.Piecewise then FAlphaFamily.Quadratic else FAlphaFamily.Piecewise) }
-                | _ -> { s with Point = mutatePoint &r minDepth s.Point }
+
+                    { s with
+                        EtaFraction = clampF 1e-3 1.0 (1.0 - gap * exp (1.0 * Rng.nextGaussian &r))
+                    }
+                | 3 when o.Family.IsNone && Rng.nextInt &r 4 = 0 ->
+                    { s with
+                        Family =
+                            (if s.Family = FAlphaFamily.Piecewise then
+                                 FAlphaFamily.Quadratic
+                             else
+                                 FAlphaFamily.Piecewise)
+                    }
+                | _ ->
+                    { s with
+                        Point = mutatePoint &r minDepth s.Point
+                    }
+
         fixSpec o s, r
 
     let private sampleClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) (rng: Rng) =
         let mutable r = rng
         let s = Generators.closureSpec &r 6 minDepth maxDepth
+
         let s =
             match o.Task with
-            | Some t -> { s with Point = Generators.pointSpec &r t.DOut t.DIn minDepth maxDepth 6 }
+            | Some t ->
+                { s with
+                    Point = Generators.pointSpec &r t.DOut t.DIn minDepth maxDepth 6
+                }
             | None -> s
+
         fixSpec o s, r
 
     let private closureShrinks (o: HuntOverrides) (s: ClosureSpec) : ClosureSpec list =
         let t, p = s.Task, s.Point
-        [ if o.Task.IsNone then
-              if t.DOut > 1 then yield { s with Task = { t with DOut = t.DOut - 1 } }
-              if t.DIn > 1 then yield { s with Task = { t with DIn = t.DIn - 1 } }
-              if t.TargetRank > 1 then yield { s with Task = { t with TargetRank = t.TargetRank - 1 } }
-              match t.Kind with
-              | TaskKind.Partial _ -> yield { s with Task = { t with Kind = TaskKind.Full } }
-              | _ -> ()
-              for x in rounded t.Scale do yield { s with Task = { t with Scale = x } }
-          if o.Depth.IsNone && p.Depth > 3 then yield { s with Point = withDepth (p.Depth - 1) p }
-          for l in 0 .. p.Hidden.Length - 1 do
-              if p.Hidden.[l] > 1 then
-                  let h = Array.copy p.Hidden
-                  h.[l] <- h.[l] - 1
-                  yield { s with Point = { p with Hidden = h } }
-          if p.R > 0 then yield { s with Point = { p with R = p.R - 1 } }
-          if p.Full > 0 then yield { s with Point = { p with Full = p.Full - 1 } }
-          if p.Tail > 0 then yield { s with Point = { p with Tail = p.Tail - 1 } }
-          if p.BalanceEdge then yield { s with Point = { p with BalanceEdge = false } }
-          if p.NormEdge then yield { s with Point = { p with NormEdge = false } }
-          if p.RankEdge then yield { s with Point = { p with RankEdge = false } }
-          if p.SlackExponent > 1 then yield { s with Point = { p with SlackExponent = p.SlackExponent - 1 } }
-          for x in rounded s.Lambda do yield { s with Lambda = x }
-          for x in rounded s.EtaFraction do if x <= 1.0 then yield { s with EtaFraction = x } ]
+
+        [
+            if o.Task.IsNone then
+                if t.DOut > 1 then
+                    yield
+                        { s with
+                            Task = { t with DOut = t.DOut - 1 }
+                        }
+
+                if t.DIn > 1 then
+                    yield
+                        { s with
+                            Task = { t with DIn = t.DIn - 1 }
+                        }
+
+                if t.TargetRank > 1 then
+                    yield
+                        { s with
+                            Task = { t with TargetRank = t.TargetRank - 1 }
+                        }
+
+                match t.Kind with
+                | TaskKind.Partial _ ->
+                    yield
+                        { s with
+                            Task = { t with Kind = TaskKind.Full }
+                        }
+                | _ -> ()
+
+                for x in rounded t.Scale do
+                    yield { s with Task = { t with Scale = x } }
+            if o.Depth.IsNone && p.Depth > 3 then
+                yield
+                    { s with
+                        Point = withDepth (p.Depth - 1) p
+                    }
+            for l in 0 .. p.Hidden.Length - 1 do
+                if p.Hidden.[l] > 1 then
+                    let h = Array.copy p.Hidden
+                    h.[l] <- h.[l] - 1
+                    yield { s with Point = { p with Hidden = h } }
+            if p.R > 0 then
+                yield
+                    { s with
+                        Point = { p with R = p.R - 1 }
+                    }
+            if p.Full > 0 then
+                yield
+                    { s with
+                        Point = { p with Full = p.Full - 1 }
+                    }
+            if p.Tail > 0 then
+                yield
+                    { s with
+                        Point = { p with Tail = p.Tail - 1 }
+                    }
+            if p.BalanceEdge then
+                yield
+                    { s with
+                        Point = { p with BalanceEdge = false }
+                    }
+            if p.NormEdge then
+                yield
+                    { s with
+                        Point = { p with NormEdge = false }
+                    }
+            if p.RankEdge then
+                yield
+                    { s with
+                        Point = { p with RankEdge = false }
+                    }
+            if p.SlackExponent > 1 then
+                yield
+                    { s with
+                        Point =
+                            { p with
+                                SlackExponent = p.SlackExponent - 1
+                            }
+                    }
+            for x in rounded s.Lambda do
+                yield { s with Lambda = x }
+            for x in rounded s.EtaFraction do
+                if x <= 1.0 then
+                    yield { s with EtaFraction = x }
+        ]
         |> List.map (fixSpec o)
 
     let private closureSize (s: ClosureSpec) =
-        s.Task.DOut + s.Task.DIn + s.Task.TargetRank + s.Point.Depth + Array.sum s.Point.Hidden + s.Point.R + s.Point.Full + s.Point.Tail
-        + (if s.Point.RankEdge then 1 else 0) + (if s.Point.NormEdge then 1 else 0) + (if s.Point.BalanceEdge then 1 else 0)
+        s.Task.DOut
+        + s.Task.DIn
+        + s.Task.TargetRank
+        + s.Point.Depth
+        + Array.sum s.Point.Hidden
+        + s.Point.R
+        + s.Point.Full
+        + s.Point.Tail
+        + (if s.Point.RankEdge then 1 else 0)
+        + (if s.Point.NormEdge then 1 else 0)
+        + (if s.Point.BalanceEdge then 1 else 0)
 
     let private closureParameters (o: HuntOverrides) (s: ClosureSpec) =
         let c = closureCase o s
-        [ "task", (match o.Task with Some _ -> "fixed" | None -> sprintf "%A" s.Task.Kind)
-          "dOut", string c.Task.DOut
-          "dIn", string c.Task.DIn
-          "N", string c.Task.N
-          "targetRank", string s.Task.TargetRank
-          "scale", fmt s.Task.Scale
-          "taskSeed", string s.Task.Seed
-          "depth", string c.Depth
-          "widths", (Network.widths c.Point |> Array.map string |> String.concat ",")
-          "r", string c.Region.R
-          "full", string s.Point.Full
-          "tail", string s.Point.Tail
-          "edges", sprintf "rank=%b norm=%b balance=%b" s.Point.RankEdge s.Point.NormEdge s.Point.BalanceEdge
-          "slackExponent", string s.Point.SlackExponent
-          "pointSeed", string s.Point.Seed
-          "eta", fmt c.Hyper.Eta
-          "etaFraction", fmt s.EtaFraction
-          "lambda", fmt c.Hyper.Lambda
-          "eps1", fmt c.Region.Eps1
-          "eps2", fmt c.Region.Eps2
-          "alpha", fmt c.Region.Alpha
-          "C", fmt c.Region.C
-          "family", FAlpha.name c.Region.Family ]
+
+        [
+            "task",
+            (match o.Task with
+             | Some _ -> "fixed"
+             | None -> sprintf "%A" s.Task.Kind)
+            "dOut", string c.Task.DOut
+            "dIn", string c.Task.DIn
+            "N", string c.Task.N
+            "targetRank", string s.Task.TargetRank
+            "scale", fmt s.Task.Scale
+            "taskSeed", string s.Task.Seed
+            "depth", string c.Depth
+            "widths", (Network.widths c.Point |> Array.map string |> String.concat ",")
+            "r", string c.Region.R
+            "full", string s.Point.Full
+            "tail", string s.Point.Tail
+            "edges", sprintf "rank=%b norm=%b balance=%b" s.Point.RankEdge s.Point.NormEdge s.Point.BalanceEdge
+            "slackExponent", string s.Point.SlackExponent
+            "pointSeed", string s.Point.Seed
+            "eta", fmt c.Hyper.Eta
+            "etaFraction", fmt s.EtaFraction
+            "lambda", fmt c.Hyper.Lambda
+            "eps1", fmt c.Region.Eps1
+            "eps2", fmt c.Region.Eps2
+            "alpha", fmt c.Region.Alpha
+            "C", fmt c.Region.C
+            "family", FAlpha.name c.Region.Family
+        ]
 
     let private c1Problem (o: HuntOverrides) : Problem<ClosureSpec> =
         // L ≥ 3 unless the depth is fixed: a control (λ = 0, large η) then never mixes in the L = 2 control
         let minDepth = 3
-        { Sample = sampleClosure o minDepth 5
-          Mutate = mutateClosure o minDepth
-          Evaluate =
-            fun s ->
-                let c = closureCase o s
-                let inside = inRegime c
-                if o.InRegimeOnly && not inside then invalid
-                else
-                    match closureScore c with
-                    | None -> invalid
-                    | Some(score, v, b, e, k, alt) ->
-                        { Score = score; AltScore = alt; Violation = v; Bound = b; Status = status v b; InRegime = inside
-                          Description = c1Describe c v b e k; Case = Some c }
-          Shrinks = closureShrinks o
-          Size = closureSize
-          Parameters = closureParameters o }
+
+        {
+            Sample = sampleClosure o minDepth 5
+            Mutate = mutateClosure o minDepth
+            Evaluate =
+                fun s ->
+                    let c = closureCase o s
+                    let inside = inRegime c
+
+                    if o.InRegimeOnly && not inside then
+                        invalid
+                    else
+                        match closureScore c with
+                        | None -> invalid
+                        | Some(score, v, b, e, k, alt) ->
+                            {
+                                Score = score
+                                AltScore = alt
+                                Violation = v
+                                Bound = b
+                                Status = status v b
+                                InRegime = inside
+                                Description = c1Describe c v b e k
+                                Case = Some c
+                            }
+            Shrinks = closureShrinks o
+            Size = closureSize
+            Parameters = closureParameters o
+        }
 
     // ------------------------------------------------------------------ C4: absorption runs
 
@@ -464,248 +757,570 @@ module Hunt =
         let mutable best = (-infinity, 0.0, 0.0, 0)
         let mutable t = 0
         let mutable ok = true
+
         while ok && t < steps do
             ok <- Engine.run st c.Hyper &r 1L
             t <- t + 1
             let net = Engine.toNetwork st
+
             if not ok || not (net.W |> Array.forall Linalg.isFinite) then
                 ok <- false
                 best <- (infinity, infinity, 0.0, t)
             else
                 let s = Region.slack p net
                 let b = Region.roundOffBound p net
-                for (k, v, bb) in [ RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
-                                    RegionCondition.Rank, -s.Rank, b.Rank
-                                    RegionCondition.Bounded, -s.Bounded, b.Bounded ] do
+
+                for (k, v, bb) in
+                    [
+                        RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
+                        RegionCondition.Rank, -s.Rank, b.Rank
+                        RegionCondition.Bounded, -s.Bounded, b.Bounded
+                    ] do
                     let score = (v - bb) / scaleOf p k
                     let (bs, _, _, _) = best
-                    if score > bs then best <- (score, v, bb, t)
+
+                    if score > bs then
+                        best <- (score, v, bb, t)
+
                 let (bs, _, _, _) = best
-                if bs > 0.0 then ok <- false
+
+                if bs > 0.0 then
+                    ok <- false
+
         best
 
     let private c4Problem (o: HuntOverrides) (steps: int) : Problem<ClosureSpec> =
         let p1 = c1Problem o
+
         { p1 with
             Evaluate =
                 fun s ->
                     let c = closureCase o s
                     let inside = inRegime c
-                    if (o.InRegimeOnly && not inside) || not (Region.contains c.Region c.Point) then invalid
+
+                    if (o.InRegimeOnly && not inside) || not (Region.contains c.Region c.Point) then
+                        invalid
                     else
                         let score, v, b, t = absorptionScore c steps (Rng.stream s.Point.Seed 4UL)
-                        { Score = score; AltScore = score; Violation = v; Bound = b; Status = status v b; InRegime = inside
-                          Description = sprintf "SGD run of %d steps from a point of B_r (%s); closest approach at step %d: %s %.3g (round-off bound %.3g)" steps (c1Describe c 0.0 0.0 (0, 0) RegionCondition.Rank |> fun d -> d.Substring(0, d.IndexOf("; worst"))) t (if v > 0.0 then "left by" else "slack") (abs v) b
-                          Case = None } }
+
+                        {
+                            Score = score
+                            AltScore = score
+                            Violation = v
+                            Bound = b
+                            Status = status v b
+                            InRegime = inside
+                            Description =
+                                sprintf
+                                    "SGD run of %d steps from a point of B_r (%s); closest approach at step %d: %s %.3g (round-off bound %.3g)"
+                                    steps
+                                    (c1Describe c 0.0 0.0 (0, 0) RegionCondition.Rank
+                                     |> fun d -> d.Substring(0, d.IndexOf("; worst")))
+                                    t
+                                    (if v > 0.0 then "left by" else "slack")
+                                    (abs v)
+                                    b
+                            Case = None
+                        }
+        }
 
     // ------------------------------------------------------------------ C2: D7 critical points
 
     /// C2 search space: a D7 task, a root choice (index into every choice vector), f_α, α's position
     /// between the point's smallest and largest values, and ε2 (< 0: the exact rank boundary).
     type CriticalSpec =
-        { /// The D7 task.
-          D7: D7Spec
-          /// Index into `ClaimChecks.allChoices k` (modulo its length).
-          Choice: int
-          /// f_α family.
-          Family: FAlphaFamily
-          /// α = exp(lerp(log(min x / 3), log(3 max x), AlphaPosition)).
-          AlphaPosition: float
-          /// ε2 (< 0: the exact boundary, see `ClaimChecks.boundaryRegion`).
-          Eps2: float }
+        {
+            /// The D7 task.
+            D7: D7Spec
+            /// Index into `ClaimChecks.allChoices k` (modulo its length).
+            Choice: int
+            /// f_α family.
+            Family: FAlphaFamily
+            /// α = exp(lerp(log(min x / 3), log(3 max x), AlphaPosition)).
+            AlphaPosition: float
+            /// ε2 (< 0: the exact boundary, see `ClaimChecks.boundaryRegion`).
+            Eps2: float
+        }
 
     let private criticalEval (o: HuntOverrides) (s: CriticalSpec) =
         let tk, depth, lambda, hidden = Generators.d7Case s.D7
         let lambda = defaultArg o.Lambda lambda
         let choices = ClaimChecks.allChoices (min tk.DOut tk.DIn)
         let ch = choices.[((s.Choice % choices.Length) + choices.Length) % choices.Length]
+
         match CriticalPoints.exactFullyObserved tk lambda hidden ch with
         | Error _ -> invalid
         | Ok(net, a) ->
-            let xs = a |> Array.filter (fun x -> x > 0.0) |> Array.map (fun x -> x ** (2.0 / float depth))
-            let lo, hi = (if xs.Length = 0 then 0.01, 1.0 else Array.min xs / 3.0, Array.max xs * 3.0)
+            let xs =
+                a
+                |> Array.filter (fun x -> x > 0.0)
+                |> Array.map (fun x -> x ** (2.0 / float depth))
+
+            let lo, hi =
+                (if xs.Length = 0 then
+                     0.01, 1.0
+                 else
+                     Array.min xs / 3.0, Array.max xs * 3.0)
+
             let alpha = defaultArg o.Alpha (exp (log lo + (log hi - log lo) * s.AlphaPosition))
             let family = defaultArg o.Family s.Family
             let p0 = ClaimChecks.boundaryRegion family alpha (defaultArg o.Eps2 s.Eps2) net
-            let p = if o.InRegimeOnly then p0 else { p0 with R = max 0 (p0.R - 1) }
+
+            let p =
+                if o.InRegimeOnly then
+                    p0
+                else
+                    { p0 with R = max 0 (p0.R - 1) }
+
             let p = { p with R = defaultArg o.R p.R }
             let contained = Region.contains p net
-            if o.InRegimeOnly && not contained then invalid
+
+            if o.InRegimeOnly && not contained then
+                invalid
             else
                 let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
                 let excess = qa - (float p.R + p.Eps2)
                 let tol = ClaimChecks.c2Tolerance p tk lambda net
-                { Score = (excess - tol) / (float p.R + p.Eps2); AltScore = (excess - tol) / (float p.R + p.Eps2); Violation = excess; Bound = tol; Status = status excess tol; InRegime = contained
-                  Description =
-                    sprintf "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
-                        tk.DOut tk.DIn depth lambda (ch |> Array.map (sprintf "%A") |> String.concat ",") p.R p.Alpha p.Eps2 (FAlpha.name p.Family) qa (float p.R + p.Eps2) tol
-                        (if contained then "" else "; theta NOT in B_r (hypothesis dropped)")
-                  Case = None }
+
+                {
+                    Score = (excess - tol) / (float p.R + p.Eps2)
+                    AltScore = (excess - tol) / (float p.R + p.Eps2)
+                    Violation = excess
+                    Bound = tol
+                    Status = status excess tol
+                    InRegime = contained
+                    Description =
+                        sprintf
+                            "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
+                            tk.DOut
+                            tk.DIn
+                            depth
+                            lambda
+                            (ch |> Array.map (sprintf "%A") |> String.concat ",")
+                            p.R
+                            p.Alpha
+                            p.Eps2
+                            (FAlpha.name p.Family)
+                            qa
+                            (float p.R + p.Eps2)
+                            tol
+                            (if contained then
+                                 ""
+                             else
+                                 "; theta NOT in B_r (hypothesis dropped)")
+                    Case = None
+                }
 
     let private c2Problem (o: HuntOverrides) : Problem<CriticalSpec> =
-        let minDepth, maxDepth = (match o.Depth with Some d -> d, d | None -> 2, 5)
+        let minDepth, maxDepth =
+            (match o.Depth with
+             | Some d -> d, d
+             | None -> 2, 5)
+
         let sample (rng: Rng) =
             let mutable r = rng
             let d7 = Generators.d7Spec &r 4 minDepth maxDepth
-            { D7 = d7; Choice = Rng.nextInt &r 729; Family = FAlpha.all.[Rng.nextInt &r 2]; AlphaPosition = Rng.nextFloat &r
-              Eps2 = (if Rng.nextInt &r 2 = 0 then -1.0 else 0.9 * Rng.nextFloat &r) }, r
+
+            {
+                D7 = d7
+                Choice = Rng.nextInt &r 729
+                Family = FAlpha.all.[Rng.nextInt &r 2]
+                AlphaPosition = Rng.nextFloat &r
+                Eps2 =
+                    (if Rng.nextInt &r 2 = 0 then
+                         -1.0
+                     else
+                         0.9 * Rng.nextFloat &r)
+            },
+            r
+
         let mutate (rng: Rng) (s: CriticalSpec) =
             let mutable r = rng
             let sign = if Rng.nextInt &r 2 = 0 then -1 else 1
             let step () = sign
             let d = s.D7
+
             let s' =
                 match Rng.nextInt &r 9 with
-                | 0 -> { s with D7 = { d with DOut = clampI 1 4 (d.DOut + step ()) } }
-                | 1 -> { s with D7 = { d with DIn = clampI 1 4 (d.DIn + step ()) } }
-                | 2 -> { s with D7 = { d with TargetRank = clampI 1 4 (d.TargetRank + step ()) } }
-                | 3 -> { s with D7 = { d with Depth = clampI minDepth maxDepth (d.Depth + step ()) } }
-                | 4 -> { s with D7 = { d with CFraction = clampF 0.01 0.99 (d.CFraction + 0.1 * Rng.nextGaussian &r) } }
+                | 0 ->
+                    { s with
+                        D7 =
+                            { d with
+                                DOut = clampI 1 4 (d.DOut + step ())
+                            }
+                    }
+                | 1 ->
+                    { s with
+                        D7 =
+                            { d with
+                                DIn = clampI 1 4 (d.DIn + step ())
+                            }
+                    }
+                | 2 ->
+                    { s with
+                        D7 =
+                            { d with
+                                TargetRank = clampI 1 4 (d.TargetRank + step ())
+                            }
+                    }
+                | 3 ->
+                    { s with
+                        D7 =
+                            { d with
+                                Depth = clampI minDepth maxDepth (d.Depth + step ())
+                            }
+                    }
+                | 4 ->
+                    { s with
+                        D7 =
+                            { d with
+                                CFraction = clampF 0.01 0.99 (d.CFraction + 0.1 * Rng.nextGaussian &r)
+                            }
+                    }
                 | 5 -> { s with Choice = s.Choice + step () }
-                | 6 -> { s with AlphaPosition = clampF 0.0 1.0 (s.AlphaPosition + 0.1 * Rng.nextGaussian &r) }
-                | 7 -> { s with Eps2 = (if s.Eps2 < 0.0 then 0.9 * Rng.nextFloat &r elif Rng.nextInt &r 3 = 0 then -1.0 else clampF 0.0 0.99 (s.Eps2 + 0.1 * Rng.nextGaussian &r)) }
-                | _ -> { s with D7 = { d with Seed = Rng.nextUInt64 &r }; Family = (if Rng.nextInt &r 4 = 0 then FAlpha.all.[Rng.nextInt &r 2] else s.Family) }
+                | 6 ->
+                    { s with
+                        AlphaPosition = clampF 0.0 1.0 (s.AlphaPosition + 0.1 * Rng.nextGaussian &r)
+                    }
+                | 7 ->
+                    { s with
+                        Eps2 =
+                            (if s.Eps2 < 0.0 then 0.9 * Rng.nextFloat &r
+                             elif Rng.nextInt &r 3 = 0 then -1.0
+                             else clampF 0.0 0.99 (s.Eps2 + 0.1 * Rng.nextGaussian &r))
+                    }
+                | _ ->
+                    { s with
+                        D7 = { d with Seed = Rng.nextUInt64 &r }
+                        Family =
+                            (if Rng.nextInt &r 4 = 0 then
+                                 FAlpha.all.[Rng.nextInt &r 2]
+                             else
+                                 s.Family)
+                    }
+
             let d = s'.D7
-            { s' with D7 = { d with TargetRank = clampI 1 (min d.DOut d.DIn) d.TargetRank } }, r
+
+            { s' with
+                D7 =
+                    { d with
+                        TargetRank = clampI 1 (min d.DOut d.DIn) d.TargetRank
+                    }
+            },
+            r
+
         let shrinks (s: CriticalSpec) =
             let d = s.D7
-            [ if d.DOut > 1 then yield { s with D7 = { d with DOut = d.DOut - 1; TargetRank = min d.TargetRank (min (d.DOut - 1) d.DIn) } }
-              if d.DIn > 1 then yield { s with D7 = { d with DIn = d.DIn - 1; TargetRank = min d.TargetRank (min d.DOut (d.DIn - 1)) } }
-              if d.TargetRank > 1 then yield { s with D7 = { d with TargetRank = d.TargetRank - 1 } }
-              if d.Depth > minDepth then yield { s with D7 = { d with Depth = d.Depth - 1 } }
-              for x in rounded d.CFraction do yield { s with D7 = { d with CFraction = x } }
-              for x in rounded s.AlphaPosition do yield { s with AlphaPosition = x }
-              if s.Eps2 > 0.0 then for x in rounded s.Eps2 do yield { s with Eps2 = x } ]
-        { Sample = sample
-          Mutate = mutate
-          Evaluate = criticalEval o
-          Shrinks = shrinks
-          Size = fun s -> s.D7.DOut + s.D7.DIn + s.D7.TargetRank + s.D7.Depth
-          Parameters =
-            fun s ->
-                [ "dOut", string s.D7.DOut; "dIn", string s.D7.DIn; "targetRank", string s.D7.TargetRank; "scale", fmt s.D7.Scale
-                  "depth", string s.D7.Depth; "cFraction", fmt s.D7.CFraction; "taskSeed", string s.D7.Seed; "choice", string s.Choice
-                  "family", FAlpha.name (defaultArg o.Family s.Family); "alphaPosition", fmt s.AlphaPosition; "eps2", fmt s.Eps2 ] }
+
+            [
+                if d.DOut > 1 then
+                    yield
+                        { s with
+                            D7 =
+                                { d with
+                                    DOut = d.DOut - 1
+                                    TargetRank = min d.TargetRank (min (d.DOut - 1) d.DIn)
+                                }
+                        }
+                if d.DIn > 1 then
+                    yield
+                        { s with
+                            D7 =
+                                { d with
+                                    DIn = d.DIn - 1
+                                    TargetRank = min d.TargetRank (min d.DOut (d.DIn - 1))
+                                }
+                        }
+                if d.TargetRank > 1 then
+                    yield
+                        { s with
+                            D7 = { d with TargetRank = d.TargetRank - 1 }
+                        }
+                if d.Depth > minDepth then
+                    yield
+                        { s with
+                            D7 = { d with Depth = d.Depth - 1 }
+                        }
+                for x in rounded d.CFraction do
+                    yield { s with D7 = { d with CFraction = x } }
+                for x in rounded s.AlphaPosition do
+                    yield { s with AlphaPosition = x }
+                if s.Eps2 > 0.0 then
+                    for x in rounded s.Eps2 do
+                        yield { s with Eps2 = x }
+            ]
+
+        {
+            Sample = sample
+            Mutate = mutate
+            Evaluate = criticalEval o
+            Shrinks = shrinks
+            Size = fun s -> s.D7.DOut + s.D7.DIn + s.D7.TargetRank + s.D7.Depth
+            Parameters =
+                fun s ->
+                    [
+                        "dOut", string s.D7.DOut
+                        "dIn", string s.D7.DIn
+                        "targetRank", string s.D7.TargetRank
+                        "scale", fmt s.D7.Scale
+                        "depth", string s.D7.Depth
+                        "cFraction", fmt s.D7.CFraction
+                        "taskSeed", string s.D7.Seed
+                        "choice", string s.Choice
+                        "family", FAlpha.name (defaultArg o.Family s.Family)
+                        "alphaPosition", fmt s.AlphaPosition
+                        "eps2", fmt s.Eps2
+                    ]
+        }
 
     // ------------------------------------------------------------------ C3: witness runs
 
     /// C3 search space: a simulation case (task, depth, hidden width, r, λ, f_α), the start's size
     /// (‖W_ℓ‖² ≈ factor·C) and the restricted set (rows or columns).
     type ReachSpec =
-        { /// The task.
-          Task: TaskSpec
-          /// Depth L (3..4 in the regime).
-          Depth: int
-          /// Hidden width (all hidden layers).
-          Width: int
-          /// r of B_r.
-          R: int
-          /// λ.
-          Lambda: float
-          /// f_α family.
-          Family: FAlphaFamily
-          /// Start size factor (≥ 3, outside B_r).
-          StartFactor: float
-          /// Restrict to columns instead of rows.
-          ByColumns: bool
-          /// Seed of the start and of the draws.
-          Seed: uint64 }
+        {
+            /// The task.
+            Task: TaskSpec
+            /// Depth L (3..4 in the regime).
+            Depth: int
+            /// Hidden width (all hidden layers).
+            Width: int
+            /// r of B_r.
+            R: int
+            /// λ.
+            Lambda: float
+            /// f_α family.
+            Family: FAlphaFamily
+            /// Start size factor (≥ 3, outside B_r).
+            StartFactor: float
+            /// Restrict to columns instead of rows.
+            ByColumns: bool
+            /// Seed of the start and of the draws.
+            Seed: uint64
+        }
 
     let private reachEval (o: HuntOverrides) (steps: int) (s: ReachSpec) =
-        let tk = match o.Task with Some t -> t | None -> Generators.task s.Task
+        let tk =
+            match o.Task with
+            | Some t -> t
+            | None -> Generators.task s.Task
+
         let depth = defaultArg o.Depth s.Depth
-        let widths = Array.concat [ [| tk.DIn |]; Array.create (depth - 1) s.Width; [| tk.DOut |] ]
+
+        let widths =
+            Array.concat [ [| tk.DIn |]; Array.create (depth - 1) s.Width; [| tk.DOut |] ]
+
         let k = Array.min widths
         let r = clampI 1 k (defaultArg o.R s.R)
         let family = defaultArg o.Family s.Family
-        let lambdaC = match o.Lambda with Some l when l > 0.0 -> l | _ -> s.Lambda
+
+        let lambdaC =
+            match o.Lambda with
+            | Some l when l > 0.0 -> l
+            | _ -> s.Lambda
+
         let p0 = Regime.derive { Regime.defaults with Family = family } tk depth r lambdaC
-        let p = { p0 with Eps1 = defaultArg o.Eps1 p0.Eps1; Eps2 = defaultArg o.Eps2 p0.Eps2; Alpha = defaultArg o.Alpha p0.Alpha; C = defaultArg o.C p0.C }
-        let eta = defaultArg o.Eta (Regime.etaMaxIgnoring [ "R3" ] p tk depth lambdaC Regime.defaults.Rho * o.EtaFactor)
-        let hyper = { Eta = eta; Lambda = defaultArg o.Lambda s.Lambda }
+
+        let p =
+            { p0 with
+                Eps1 = defaultArg o.Eps1 p0.Eps1
+                Eps2 = defaultArg o.Eps2 p0.Eps2
+                Alpha = defaultArg o.Alpha p0.Alpha
+                C = defaultArg o.C p0.C
+            }
+
+        let eta =
+            defaultArg
+                o.Eta
+                (Regime.etaMaxIgnoring [ "R3" ] p tk depth lambdaC Regime.defaults.Rho
+                 * o.EtaFactor)
+
+        let hyper =
+            {
+                Eta = eta
+                Lambda = defaultArg o.Lambda s.Lambda
+            }
+
         let inside = eta > 0.0 && Regime.inside hyper p tk depth Regime.defaults.Rho
-        if (o.InRegimeOnly && not inside) || eta <= 0.0 then invalid
+
+        if (o.InRegimeOnly && not inside) || eta <= 0.0 then
+            invalid
         else
             let mutable rng = Rng.stream s.Seed 5UL
             let scale = sqrt (s.StartFactor * p.C / float (widths.[0] * widths.[1]))
             let start, r1 = Network.gaussian rng scale widths
             rng <- r1
-            if Region.contains p start then invalid
+
+            if Region.contains p start then
+                invalid
             else
                 let entries = ClaimChecks.restrictedEntries &rng tk r s.ByColumns
-                let w = ClaimChecks.witness tk hyper p start entries (int64 steps) (max 1L (int64 steps / 200L)) rng
+
+                let w =
+                    ClaimChecks.witness tk hyper p start entries (int64 steps) (max 1L (int64 steps / 200L)) rng
+
                 let frac = float w.Steps / float steps
-                { Score = (if w.Reached then frac - 1.0 else 0.0)
-                  AltScore = (if w.Reached then frac - 1.0 else 0.0)
-                  Violation = (if w.Reached then 0.0 else 1.0)
-                  Bound = 0.0
-                  Status = (if w.Reached then Verdict.Holds else Verdict.Inconclusive)
-                  InRegime = inside
-                  Description =
-                    sprintf "task %dx%d N=%d, L=%d, width %d, r=%d, eta=%.4g, lambda=%.4g, start factor %.3g, %d restricted entries (%s): %s"
-                        tk.DOut tk.DIn tk.N depth s.Width r hyper.Eta hyper.Lambda s.StartFactor entries.Length (if s.ByColumns then "columns" else "rows")
-                        (if w.Reached then sprintf "witness reached B_r after %d steps" w.Steps
-                         else sprintf "no witness within %d steps (C3 is an existence claim: a finite search cannot confirm a counterexample)" w.Steps)
-                  Case = None }
+
+                {
+                    Score = (if w.Reached then frac - 1.0 else 0.0)
+                    AltScore = (if w.Reached then frac - 1.0 else 0.0)
+                    Violation = (if w.Reached then 0.0 else 1.0)
+                    Bound = 0.0
+                    Status = (if w.Reached then Verdict.Holds else Verdict.Inconclusive)
+                    InRegime = inside
+                    Description =
+                        sprintf
+                            "task %dx%d N=%d, L=%d, width %d, r=%d, eta=%.4g, lambda=%.4g, start factor %.3g, %d restricted entries (%s): %s"
+                            tk.DOut
+                            tk.DIn
+                            tk.N
+                            depth
+                            s.Width
+                            r
+                            hyper.Eta
+                            hyper.Lambda
+                            s.StartFactor
+                            entries.Length
+                            (if s.ByColumns then "columns" else "rows")
+                            (if w.Reached then
+                                 sprintf "witness reached B_r after %d steps" w.Steps
+                             else
+                                 sprintf
+                                     "no witness within %d steps (C3 is an existence claim: a finite search cannot confirm a counterexample)"
+                                     w.Steps)
+                    Case = None
+                }
 
     let private c3Problem (o: HuntOverrides) (steps: int) : Problem<ReachSpec> =
         let sample (rng: Rng) =
             let mutable r = rng
             let ts = Generators.taskSpec &r 4 0.1 1.0
-            { Task = ts; Depth = 3 + Rng.nextInt &r 2; Width = 2 + Rng.nextInt &r 3; R = 1 + Rng.nextInt &r 4; Lambda = 0.2 + 0.8 * Rng.nextFloat &r
-              Family = FAlpha.all.[Rng.nextInt &r 2]; StartFactor = 3.0 * exp (2.0 * Rng.nextFloat &r); ByColumns = Rng.nextInt &r 2 = 0; Seed = Rng.nextUInt64 &r }, r
+
+            {
+                Task = ts
+                Depth = 3 + Rng.nextInt &r 2
+                Width = 2 + Rng.nextInt &r 3
+                R = 1 + Rng.nextInt &r 4
+                Lambda = 0.2 + 0.8 * Rng.nextFloat &r
+                Family = FAlpha.all.[Rng.nextInt &r 2]
+                StartFactor = 3.0 * exp (2.0 * Rng.nextFloat &r)
+                ByColumns = Rng.nextInt &r 2 = 0
+                Seed = Rng.nextUInt64 &r
+            },
+            r
+
         let mutate (rng: Rng) (s: ReachSpec) =
             let mutable r = rng
             let sign = if Rng.nextInt &r 2 = 0 then -1 else 1
             let step () = sign
+
             let s' =
                 match Rng.nextInt &r 8 with
                 | 0 when o.Task.IsNone -> { s with Task = mutateTask &r s.Task }
-                | 1 -> { s with Depth = clampI 3 5 (s.Depth + step ()) }
-                | 2 -> { s with Width = clampI 1 5 (s.Width + step ()) }
-                | 3 -> { s with R = clampI 1 5 (s.R + step ()) }
-                | 4 -> { s with Lambda = clampF 1e-3 2.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r)) }
-                | 5 -> { s with StartFactor = clampF 3.0 1e4 (s.StartFactor * exp (0.7 * Rng.nextGaussian &r)) }
+                | 1 ->
+                    { s with
+                        Depth = clampI 3 5 (s.Depth + step ())
+                    }
+                | 2 ->
+                    { s with
+                        Width = clampI 1 5 (s.Width + step ())
+                    }
+                | 3 ->
+                    { s with
+                        R = clampI 1 5 (s.R + step ())
+                    }
+                | 4 ->
+                    { s with
+                        Lambda = clampF 1e-3 2.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
+                    }
+                | 5 ->
+                    { s with
+                        StartFactor = clampF 3.0 1e4 (s.StartFactor * exp (0.7 * Rng.nextGaussian &r))
+                    }
                 | 6 -> { s with ByColumns = not s.ByColumns }
                 | _ -> { s with Seed = Rng.nextUInt64 &r }
+
             s', r
-        { Sample = sample
-          Mutate = mutate
-          Evaluate = reachEval o steps
-          Shrinks =
-            fun s ->
-                [ if s.Task.DOut > 1 then yield { s with Task = { s.Task with DOut = s.Task.DOut - 1; TargetRank = min s.Task.TargetRank (min (s.Task.DOut - 1) s.Task.DIn) } }
-                  if s.Task.DIn > 1 then yield { s with Task = { s.Task with DIn = s.Task.DIn - 1; TargetRank = min s.Task.TargetRank (min s.Task.DOut (s.Task.DIn - 1)) } }
-                  if s.Depth > 3 then yield { s with Depth = s.Depth - 1 }
-                  if s.Width > 1 then yield { s with Width = s.Width - 1 }
-                  if s.R > 1 then yield { s with R = s.R - 1 }
-                  for x in rounded s.Lambda do yield { s with Lambda = x } ]
-          Size = fun s -> s.Task.DOut + s.Task.DIn + s.Depth + s.Width + s.R
-          Parameters =
-            fun s ->
-                [ "dOut", string s.Task.DOut; "dIn", string s.Task.DIn; "taskSeed", string s.Task.Seed; "depth", string s.Depth; "width", string s.Width
-                  "r", string s.R; "lambda", fmt s.Lambda; "family", FAlpha.name s.Family; "startFactor", fmt s.StartFactor
-                  "byColumns", string s.ByColumns; "seed", string s.Seed; "steps", string steps ] }
+
+        {
+            Sample = sample
+            Mutate = mutate
+            Evaluate = reachEval o steps
+            Shrinks =
+                fun s ->
+                    [
+                        if s.Task.DOut > 1 then
+                            yield
+                                { s with
+                                    Task =
+                                        { s.Task with
+                                            DOut = s.Task.DOut - 1
+                                            TargetRank = min s.Task.TargetRank (min (s.Task.DOut - 1) s.Task.DIn)
+                                        }
+                                }
+                        if s.Task.DIn > 1 then
+                            yield
+                                { s with
+                                    Task =
+                                        { s.Task with
+                                            DIn = s.Task.DIn - 1
+                                            TargetRank = min s.Task.TargetRank (min s.Task.DOut (s.Task.DIn - 1))
+                                        }
+                                }
+                        if s.Depth > 3 then
+                            yield { s with Depth = s.Depth - 1 }
+                        if s.Width > 1 then
+                            yield { s with Width = s.Width - 1 }
+                        if s.R > 1 then
+                            yield { s with R = s.R - 1 }
+                        for x in rounded s.Lambda do
+                            yield { s with Lambda = x }
+                    ]
+            Size = fun s -> s.Task.DOut + s.Task.DIn + s.Depth + s.Width + s.R
+            Parameters =
+                fun s ->
+                    [
+                        "dOut", string s.Task.DOut
+                        "dIn", string s.Task.DIn
+                        "taskSeed", string s.Task.Seed
+                        "depth", string s.Depth
+                        "width", string s.Width
+                        "r", string s.R
+                        "lambda", fmt s.Lambda
+                        "family", FAlpha.name s.Family
+                        "startFactor", fmt s.StartFactor
+                        "byColumns", string s.ByColumns
+                        "seed", string s.Seed
+                        "steps", string steps
+                    ]
+        }
 
     // ------------------------------------------------------------------ C6: GD at E1's rank-2 minimum
 
     /// C6 (GD part) search space: E1's ε, depth, λ and the perturbation's seed.
     type GdSpec =
-        { /// E1's ε.
-          Epsilon: float
-          /// Depth L.
-          Depth: int
-          /// λ.
-          Lambda: float
-          /// Seed of the perturbation.
-          Seed: uint64 }
+        {
+            /// E1's ε.
+            Epsilon: float
+            /// Depth L.
+            Depth: int
+            /// λ.
+            Lambda: float
+            /// Seed of the perturbation.
+            Seed: uint64
+        }
 
     /// s_2/s_1 of the product; NaN (a diverged run) when it is not finite or its SVD fails to converge.
     let private safeRatio (net: Network) =
         let a = Network.product net
-        if not (Linalg.isFinite a) then nan
+
+        if not (Linalg.isFinite a) then
+            nan
         else
-            try ClaimChecks.secondRatio a with :? MathNet.Numerics.NonConvergenceException -> nan
+            try
+                ClaimChecks.secondRatio a
+            with :? MathNet.Numerics.NonConvergenceException ->
+                nan
 
     /// C6 objective on one case: the rank-2 minimum of E1 (`ClaimChecks.gdStays` machinery, with GD's η
     /// multiplied by `etaFactor`), score = (1 − keepFraction) − (min ratio along)/(ratio at the minimum):
@@ -717,63 +1332,155 @@ module Hunt =
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 5000 start
         let ratio = ClaimChecks.secondRatio (Network.product sol.Network)
-        if not sol.Converged || ratio < ClaimChecks.rankTwoRatio then invalid
+
+        if not sol.Converged || ratio < ClaimChecks.rankTwoRatio then
+            invalid
         else
             let h = CriticalPoints.hessian tk lambda sol.Network
             let eig = h.Evd().EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min
             let isMin = eig >= -(ClaimChecks.hessianTolerance h)
-            if o.InRegimeOnly && not isMin then invalid
+
+            if o.InRegimeOnly && not isMin then
+                invalid
             else
                 let x = Network.toVector sol.Network
                 let noise, _ = Rng.gaussians (Rng.stream s.Seed 6UL) x.Length
                 let nx = sqrt (x |> Array.sumBy (fun v -> v * v))
                 let nn = sqrt (noise |> Array.sumBy (fun v -> v * v))
-                let mutable net = Network.ofVector sol.Network (Array.map2 (fun a b -> a + 1e-3 * nx * b / nn) x noise)
-                let hyper = { Eta = 0.5 / h.L2Norm() * o.EtaFactor; Lambda = lambda }
+
+                let mutable net =
+                    Network.ofVector sol.Network (Array.map2 (fun a b -> a + 1e-3 * nx * b / nn) x noise)
+
+                let hyper =
+                    {
+                        Eta = 0.5 / h.L2Norm() * o.EtaFactor
+                        Lambda = lambda
+                    }
+
                 let mutable minRatio = ClaimChecks.secondRatio (Network.product net)
                 let mutable k = 0
+
                 while k < gdSteps && System.Double.IsFinite minRatio do
                     net <- Gd.step hyper tk net
-                    minRatio <- if net.W |> Array.forall Linalg.isFinite then min minRatio (safeRatio net) else nan
+
+                    minRatio <-
+                        if net.W |> Array.forall Linalg.isFinite then
+                            min minRatio (safeRatio net)
+                        else
+                            nan
+
                     k <- k + 1
+
                 let minRatio = if System.Double.IsNaN minRatio then 0.0 else minRatio
                 let v = ratio - minRatio
                 let b = (1.0 - ClaimChecks.keepFraction) * ratio
-                { Score = (v - b) / ratio; AltScore = (v - b) / ratio; Violation = v; Bound = b; Status = (if v > b then Verdict.Counterexample else Verdict.Holds); InRegime = isMin && o.EtaFactor <= 1.0
-                  Description =
-                    sprintf "E1 eps=%.4g L=%d lambda=%.4g: rank-2 critical point (s2/s1 = %.4g, min Hessian eigenvalue %.3g), GD eta = %.3g for %d steps: s2/s1 fell to %.4g"
-                        s.Epsilon depth lambda ratio eig hyper.Eta gdSteps minRatio
-                  Case = None }
+
+                {
+                    Score = (v - b) / ratio
+                    AltScore = (v - b) / ratio
+                    Violation = v
+                    Bound = b
+                    Status = (if v > b then Verdict.Counterexample else Verdict.Holds)
+                    InRegime = isMin && o.EtaFactor <= 1.0
+                    Description =
+                        sprintf
+                            "E1 eps=%.4g L=%d lambda=%.4g: rank-2 critical point (s2/s1 = %.4g, min Hessian eigenvalue %.3g), GD eta = %.3g for %d steps: s2/s1 fell to %.4g"
+                            s.Epsilon
+                            depth
+                            lambda
+                            ratio
+                            eig
+                            hyper.Eta
+                            gdSteps
+                            minRatio
+                    Case = None
+                }
 
     let private c6Problem (o: HuntOverrides) (gdSteps: int) : Problem<GdSpec> =
         let sample (rng: Rng) =
             let mutable r = rng
-            { Epsilon = 0.1 + 0.1 * Rng.nextFloat &r; Depth = 3 + Rng.nextInt &r 3; Lambda = 0.002 + 0.01 * Rng.nextFloat &r; Seed = Rng.nextUInt64 &r }, r
+
+            {
+                Epsilon = 0.1 + 0.1 * Rng.nextFloat &r
+                Depth = 3 + Rng.nextInt &r 3
+                Lambda = 0.002 + 0.01 * Rng.nextFloat &r
+                Seed = Rng.nextUInt64 &r
+            },
+            r
+
         let mutate (rng: Rng) (s: GdSpec) =
             let mutable r = rng
+
             let s' =
                 match Rng.nextInt &r 4 with
-                | 0 -> { s with Epsilon = clampF 0.02 0.5 (s.Epsilon * exp (0.2 * Rng.nextGaussian &r)) }
-                | 1 -> { s with Depth = clampI 3 8 (s.Depth + (if Rng.nextInt &r 2 = 0 then -1 else 1)) }
-                | 2 -> { s with Lambda = clampF 1e-4 0.05 (s.Lambda * exp (0.4 * Rng.nextGaussian &r)) }
+                | 0 ->
+                    { s with
+                        Epsilon = clampF 0.02 0.5 (s.Epsilon * exp (0.2 * Rng.nextGaussian &r))
+                    }
+                | 1 ->
+                    { s with
+                        Depth = clampI 3 8 (s.Depth + (if Rng.nextInt &r 2 = 0 then -1 else 1))
+                    }
+                | 2 ->
+                    { s with
+                        Lambda = clampF 1e-4 0.05 (s.Lambda * exp (0.4 * Rng.nextGaussian &r))
+                    }
                 | _ -> { s with Seed = Rng.nextUInt64 &r }
+
             s', r
-        { Sample = sample
-          Mutate = mutate
-          Evaluate = gdEval o gdSteps
-          Shrinks =
-            fun s ->
-                [ if s.Depth > 3 then yield { s with Depth = s.Depth - 1 }
-                  for x in rounded s.Epsilon do yield { s with Epsilon = x }
-                  for x in rounded s.Lambda do yield { s with Lambda = x } ]
-          Size = fun s -> s.Depth
-          Parameters = fun s -> [ "epsilon", fmt s.Epsilon; "depth", string s.Depth; "lambda", fmt s.Lambda; "seed", string s.Seed; "gdSteps", string gdSteps ] }
+
+        {
+            Sample = sample
+            Mutate = mutate
+            Evaluate = gdEval o gdSteps
+            Shrinks =
+                fun s ->
+                    [
+                        if s.Depth > 3 then
+                            yield { s with Depth = s.Depth - 1 }
+                        for x in rounded s.Epsilon do
+                            yield { s with Epsilon = x }
+                        for x in rounded s.Lambda do
+                            yield { s with Lambda = x }
+                    ]
+            Size = fun s -> s.Depth
+            Parameters =
+                fun s ->
+                    [
+                        "epsilon", fmt s.Epsilon
+                        "depth", string s.Depth
+                        "lambda", fmt s.Lambda
+                        "seed", string s.Seed
+                        "gdSteps", string gdSteps
+                    ]
+        }
 
     // ------------------------------------------------------------------ the searches
 
-    let private finding (claim: HuntClaim) (pr: Problem<'s>) (s: 's) (e: Evaluation) (n: int) (secs: float) (shrunk: bool) =
-        { Claim = claim; Violation = e.Violation; Bound = e.Bound; Status = e.Status; Score = e.Score; Evaluation = n; Seconds = secs
-          InRegime = e.InRegime; Parameters = pr.Parameters s; Description = e.Description; Case = e.Case; Size = pr.Size s; Shrunk = shrunk }
+    let private finding
+        (claim: HuntClaim)
+        (pr: Problem<'s>)
+        (s: 's)
+        (e: Evaluation)
+        (n: int)
+        (secs: float)
+        (shrunk: bool)
+        =
+        {
+            Claim = claim
+            Violation = e.Violation
+            Bound = e.Bound
+            Status = e.Status
+            Score = e.Score
+            Evaluation = n
+            Seconds = secs
+            InRegime = e.InRegime
+            Parameters = pr.Parameters s
+            Description = e.Description
+            Case = e.Case
+            Size = pr.Size s
+            Shrunk = shrunk
+        }
 
     /// Greedy shrinking: repeatedly takes the first smaller/rounder variant that is still a confirmed
     /// counterexample, at most `maxEvaluations` evaluations. Returns the final spec and its evaluation.
@@ -781,20 +1488,25 @@ module Hunt =
         let mutable cur, curE = s, e
         let mutable used = 0
         let mutable progress = true
+
         while progress && used < maxEvaluations do
             progress <- false
             let cands = pr.Shrinks cur
             let mutable k = 0
             let cands = Array.ofList cands
+
             while not progress && k < cands.Length && used < maxEvaluations do
                 let c = cands.[k]
                 used <- used + 1
                 let ce = pr.Evaluate c
+
                 if ce.Status = Verdict.Counterexample && pr.Size c <= pr.Size cur then
                     cur <- c
                     curE <- ce
                     progress <- true
+
                 k <- k + 1
+
         cur, curE, used
 
     /// Most evaluations spent shrinking one counterexample.
@@ -829,9 +1541,18 @@ module Hunt =
         let mutable initLeft = 0
         // the objective alternates between restarts: Score on even climbs, AltScore on odd ones
         let mutable climbIndex = 0
-        let obj (e: Evaluation) = if climbIndex % 2 = 0 then e.Score else e.AltScore
-        let timeLeft () = sw.Elapsed.TotalSeconds < settings.MaxSeconds
-        let stop () = n >= settings.MaxEvaluations || not (timeLeft ()) || (settings.StopAtFirst && first.IsSome)
+
+        let obj (e: Evaluation) =
+            if climbIndex % 2 = 0 then e.Score else e.AltScore
+
+        let timeLeft () =
+            sw.Elapsed.TotalSeconds < settings.MaxSeconds
+
+        let stop () =
+            n >= settings.MaxEvaluations
+            || not (timeLeft ())
+            || (settings.StopAtFirst && first.IsSome)
+
         while not (stop ()) do
             let s, r' =
                 match cur with
@@ -845,25 +1566,38 @@ module Hunt =
                     if climb && n > 0 && initLeft <= 0 then
                         restarts <- restarts + 1
                         climbIndex <- climbIndex + 1
+
                     climbLength <- 0
                     initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
                     pr.Sample rng
+
             rng <- r'
             climbLength <- climbLength + 1
             let e = pr.Evaluate s
             n <- n + 1
-            if System.Double.IsFinite e.Score || e.Score = infinity then valid <- valid + 1
-            let f () = finding claim pr s e n sw.Elapsed.TotalSeconds false
+
+            if System.Double.IsFinite e.Score || e.Score = infinity then
+                valid <- valid + 1
+
+            let f () =
+                finding claim pr s e n sw.Elapsed.TotalSeconds false
+
             match best with
             | Some b when b.Score >= e.Score -> ()
-            | _ -> if e.Score > -infinity then best <- Some(f ())
+            | _ ->
+                if e.Score > -infinity then
+                    best <- Some(f ())
+
             if e.Status = Verdict.Counterexample then
-                if first.IsNone then first <- Some(n, sw.Elapsed.TotalSeconds)
+                if first.IsNone then
+                    first <- Some(n, sw.Elapsed.TotalSeconds)
+
                 if confirmed.Count < maxConfirmed then
                     if settings.Shrink then
                         let s2, e2, _ = shrinkWith pr shrinkBudget s e
                         confirmed.Add(finding claim pr s2 e2 n sw.Elapsed.TotalSeconds (pr.Size s2 < pr.Size s))
-                    else confirmed.Add(f ())
+                    else
+                        confirmed.Add(f ())
                 // a confirmed case ends this climb: restart elsewhere to find different ones
                 cur <- None
                 stale <- 0
@@ -875,6 +1609,7 @@ module Hunt =
                 match cur with
                 | Some(_, ce) when obj e < obj ce ->
                     stale <- stale + 1
+
                     if stale >= settings.Patience then
                         cur <- None
                         stale <- 0
@@ -883,21 +1618,37 @@ module Hunt =
                         (match cur with
                          | Some(_, ce) when obj e = obj ce -> stale <- stale + 1
                          | _ -> stale <- 0)
+
                         cur <- Some(s, e)
+
                         if stale >= settings.Patience then
                             cur <- None
                             stale <- 0
                     else
                         stale <- stale + 1
+
                         if stale >= settings.Patience then
                             cur <- None
                             stale <- 0
+
         let confirmed = List.ofSeq confirmed
-        { Claim = claim; Strategy = (if climb then "hill-climb" else "random"); Seed = settings.Seed; Evaluations = n; Restarts = restarts
-          Seconds = sw.Elapsed.TotalSeconds; Best = best; Confirmed = confirmed; FirstConfirmed = first; Valid = valid }
+
+        {
+            Claim = claim
+            Strategy = (if climb then "hill-climb" else "random")
+            Seed = settings.Seed
+            Evaluations = n
+            Restarts = restarts
+            Seconds = sw.Elapsed.TotalSeconds
+            Best = best
+            Confirmed = confirmed
+            FirstConfirmed = first
+            Valid = valid
+        }
 
     let private dispatch (settings: HuntSettings) (climb: bool) =
         let o = settings.Overrides
+
         match settings.Claim with
         | HuntClaim.C1 -> search settings.Claim (c1Problem o) settings climb
         | HuntClaim.C4 -> search settings.Claim (c4Problem o settings.Steps) settings climb
@@ -920,7 +1671,9 @@ module Hunt =
     let shrinkClosure (o: HuntOverrides) (s: ClosureSpec) : int * int * HuntFinding option =
         let pr = c1Problem o
         let e = pr.Evaluate s
-        if e.Status <> Verdict.Counterexample then pr.Size s, pr.Size s, None
+
+        if e.Status <> Verdict.Counterexample then
+            pr.Size s, pr.Size s, None
         else
             let s2, e2, _ = shrinkWith pr shrinkBudget s e
             pr.Size s, pr.Size s2, Some(finding HuntClaim.C1 pr s2 e2 0 0.0 true)
@@ -933,10 +1686,28 @@ module Hunt =
     /// The C1 negative controls of THEORY.md §4 as hunt overrides (outside the regime on purpose):
     /// λ = 0, L = 2, η = 30 · etaMax, and η = 6 · etaMax (just outside the regime, where violations are rare).
     let c1Controls =
-        [ "lambda = 0", { noOverrides with InRegimeOnly = false; Lambda = Some 0.0 }
-          "L = 2", { noOverrides with InRegimeOnly = false; Depth = Some 2 }
-          "eta = 30 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 30.0 }
-          "eta = 6 x etaMax", { noOverrides with InRegimeOnly = false; EtaFactor = 6.0 } ]
+        [
+            "lambda = 0",
+            { noOverrides with
+                InRegimeOnly = false
+                Lambda = Some 0.0
+            }
+            "L = 2",
+            { noOverrides with
+                InRegimeOnly = false
+                Depth = Some 2
+            }
+            "eta = 30 x etaMax",
+            { noOverrides with
+                InRegimeOnly = false
+                EtaFactor = 30.0
+            }
+            "eta = 6 x etaMax",
+            { noOverrides with
+                InRegimeOnly = false
+                EtaFactor = 6.0
+            }
+        ]
 
     /// Time to the first confirmed counterexample, hunter against random testing with the same generator
     /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first
@@ -944,8 +1715,30 @@ module Hunt =
     /// of both searches.
     let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] =
         // warm-up (JIT, caches) so that the first timed search does not pay for it
-        randomTesting { settings with MaxEvaluations = 2; StopAtFirst = false; Shrink = false } |> ignore
-        run { settings with MaxEvaluations = 2; StopAtFirst = false; Shrink = false } |> ignore
-        [| for k in 0 .. seeds - 1 do
-               let s = { settings with Seed = settings.Seed + uint64 k; StopAtFirst = true; Shrink = false }
-               yield run s, randomTesting s |]
+        randomTesting
+            { settings with
+                MaxEvaluations = 2
+                StopAtFirst = false
+                Shrink = false
+            }
+        |> ignore
+
+        run
+            { settings with
+                MaxEvaluations = 2
+                StopAtFirst = false
+                Shrink = false
+            }
+        |> ignore
+
+        [|
+            for k in 0 .. seeds - 1 do
+                let s =
+                    { settings with
+                        Seed = settings.Seed + uint64 k
+                        StopAtFirst = true
+                        Shrink = false
+                    }
+
+                yield run s, randomTesting s
+        |]

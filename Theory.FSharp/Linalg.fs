@@ -16,13 +16,18 @@ module Linalg =
     /// Squared Frobenius norm ‖X‖_F² (THEORY.md §1), summed in one pass.
     let squaredFrobenius (x: Matrix<float>) =
         let mutable s = 0.0
+
         for v in x.Enumerate() do
             s <- s + v * v
+
         s
 
     /// Largest absolute entry (0 for an empty matrix).
     let maxAbs (x: Matrix<float>) =
-        if x.RowCount = 0 || x.ColumnCount = 0 then 0.0 else x.Enumerate() |> Seq.map abs |> Seq.max
+        if x.RowCount = 0 || x.ColumnCount = 0 then
+            0.0
+        else
+            x.Enumerate() |> Seq.map abs |> Seq.max
 
     /// Singular values of `x`, descending, `min(rows, cols)` of them. The matrix is divided by its
     /// largest absolute entry before MathNet's SVD and the values scaled back, because the SVD's
@@ -32,6 +37,7 @@ module Linalg =
     let singularValues (x: Matrix<float>) : float[] =
         let k = min x.RowCount x.ColumnCount
         let scale = maxAbs x
+
         if k = 0 then
             [||]
         elif scale = 0.0 then
@@ -44,6 +50,7 @@ module Linalg =
     let thinSvd (x: Matrix<float>) : Matrix<float> * float[] * Matrix<float> =
         let k = min x.RowCount x.ColumnCount
         let scale = maxAbs x
+
         if scale = 0.0 then
             M.DenseIdentity(x.RowCount, k), Array.zeroCreate k, M.DenseIdentity(x.ColumnCount, k)
         else
@@ -56,15 +63,18 @@ module Linalg =
     /// Gaussian matrix, signs fixed so that R has a positive diagonal (Haar-distributed).
     let randomOrthonormal (rng: Rng) (rows: int) (cols: int) : Matrix<float> * Rng =
         let xs, rng' = Rng.gaussians rng (rows * cols)
+
         if cols = 0 then
             M.Dense(rows, 0), rng'
         else
             let g = M.Dense(rows, cols, xs)
             let qr = g.QR(Factorization.QRMethod.Thin)
             let q = qr.Q.Clone()
+
             for c in 0 .. cols - 1 do
                 if qr.R.[c, c] < 0.0 then
                     q.SetColumn(c, -q.Column(c))
+
             q, rng'
 
     /// `rows × cols` matrix with ones on the main diagonal ("identity-like"), the rectangular identity.

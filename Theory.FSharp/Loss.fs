@@ -10,16 +10,20 @@ module Loss =
     /// Masked residual matrix R with R_ij = A*_ij − A_ij on observed entries and 0 elsewhere.
     let residuals (task: Task) (a: Matrix<float>) : Matrix<float> =
         let r = Linalg.M.Dense(task.DOut, task.DIn)
+
         for (i, j) in task.Observed do
             r.[i, j] <- task.Target.[i, j] - a.[i, j]
+
         r
 
     /// Data loss ℓ(A) = (1/2N) Σ_{(i,j)∈I} (A*_ij − A_ij)² as a function of the product A.
     let dataLossOf (task: Task) (a: Matrix<float>) =
         let mutable s = 0.0
+
         for (i, j) in task.Observed do
             let d = task.Target.[i, j] - a.[i, j]
             s <- s + d * d
+
         s / (2.0 * float task.N)
 
     /// Data loss of the network, ℓ(A_θ).
@@ -41,12 +45,16 @@ module Loss =
         let ws = Network.widths net
         let prefix = Array.zeroCreate (depth + 1)
         prefix.[0] <- Linalg.M.DenseIdentity ws.[0]
-        for l in 1 .. depth do
+
+        for l in 1..depth do
             prefix.[l] <- net.W.[l - 1] * prefix.[l - 1]
+
         let suffix = Array.zeroCreate (depth + 1)
         suffix.[depth] <- Linalg.M.DenseIdentity ws.[depth]
+
         for l in depth - 1 .. -1 .. 0 do
             suffix.[l] <- suffix.[l + 1] * net.W.[l]
+
         prefix, suffix
 
     /// Gradient of the data loss per layer: ∇_{W_ℓ} ℓ = S_ℓᵀ (∇_A ℓ) P_{ℓ-1}ᵀ.
@@ -60,12 +68,17 @@ module Loss =
         Array.map2 (fun (g: Matrix<float>) (w: Matrix<float>) -> g + 2.0 * lambda * w) (dataGradient task net) net.W
 
     /// Frobenius norm of a layer-wise gradient over all layers, sqrt(Σ_ℓ ‖G_ℓ‖_F²).
-    let gradientNorm (g: Matrix<float>[]) = g |> Array.sumBy Linalg.squaredFrobenius |> sqrt
+    let gradientNorm (g: Matrix<float>[]) =
+        g |> Array.sumBy Linalg.squaredFrobenius |> sqrt
 
     /// Root-mean-square error over the unobserved entries (the test set); None when all are observed.
     let testError (task: Task) (a: Matrix<float>) : float option =
         let test = Task.unobserved task
+
         if test.Length = 0 then
             None
         else
-            test |> Array.averageBy (fun (i, j) -> (task.Target.[i, j] - a.[i, j]) ** 2.0) |> sqrt |> Some
+            test
+            |> Array.averageBy (fun (i, j) -> (task.Target.[i, j] - a.[i, j]) ** 2.0)
+            |> sqrt
+            |> Some

@@ -2,24 +2,28 @@ namespace LowRankVerify.Theory
 
 /// Settings of the derived C1 regime (choices, documented in `Regime`).
 type RegimeSettings =
-    { /// Safety margin ρ ∈ (0, 1) of the rank condition R3: directions below α must contract at a rate
-      /// of at least 2ηλρ (R3), and the second-order term R4 may eat at most that decrease.
-      Rho: float
-      /// Factor κ_C > 1 on the smallest admissible norm bound: C = κ_C · m² / (8λ) (R2).
-      KappaC: float
-      /// The rank slack ε2 ∈ (0, 1) (below 1, at most r singular values can reach α inside B_r).
-      Eps2: float
-      /// The f_α family.
-      Family: FAlphaFamily }
+    {
+        /// Safety margin ρ ∈ (0, 1) of the rank condition R3: directions below α must contract at a rate
+        /// of at least 2ηλρ (R3), and the second-order term R4 may eat at most that decrease.
+        Rho: float
+        /// Factor κ_C > 1 on the smallest admissible norm bound: C = κ_C · m² / (8λ) (R2).
+        KappaC: float
+        /// The rank slack ε2 ∈ (0, 1) (below 1, at most r singular values can reach α inside B_r).
+        Eps2: float
+        /// The f_α family.
+        Family: FAlphaFamily
+    }
 
 /// One condition of the derived regime, with its margin (≥ 0 when it holds).
 type RegimeCondition =
-    { /// Condition ID "R0" … "R4" (see `Regime`).
-      Id: string
-      /// The inequality in words.
-      Statement: string
-      /// Right side minus left side, scaled so that it is ≥ 0 exactly when the condition holds.
-      Margin: float }
+    {
+        /// Condition ID "R0" … "R4" (see `Regime`).
+        Id: string
+        /// The inequality in words.
+        Statement: string
+        /// Right side minus left side, scaled so that it is ≥ 0 exactly when the condition holds.
+        Margin: float
+    }
 
     /// True when the margin is ≥ 0.
     member this.Holds = this.Margin >= 0.0
@@ -74,20 +78,24 @@ module Regime =
 
     /// Default settings: ρ = 1/2, κ_C = 2, ε2 = 1/2, piecewise f_α (choices).
     let defaults =
-        { Rho = 0.5
-          KappaC = 2.0
-          Eps2 = 0.5
-          Family = FAlphaFamily.Piecewise }
+        {
+            Rho = 0.5
+            KappaC = 2.0
+            Eps2 = 0.5
+            Family = FAlphaFamily.Piecewise
+        }
 
     /// m = max_{(i,j)∈I} |A*_ij|, the largest observed target entry.
     let targetScale (task: Task) =
-        task.Observed |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
+        task.Observed
+        |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
 
     /// R = m + C^{L/2}, the bound on |r| inside B_r (see the module comment).
     let residualBound (m: float) (c: float) (depth: int) = m + c ** (float depth / 2.0)
 
     /// g = R · C^{(L−1)/2}, the bound on ‖G_ℓ‖_F inside B_r.
-    let gradientBound (m: float) (c: float) (depth: int) = residualBound m c depth * c ** (float (depth - 1) / 2.0)
+    let gradientBound (m: float) (c: float) (depth: int) =
+        residualBound m c depth * c ** (float (depth - 1) / 2.0)
 
     /// The conditions R0–R4 of the regime for (η, λ), the constants `p`, the task and the depth, each
     /// with its margin (≥ 0 when it holds).
@@ -97,27 +105,58 @@ module Regime =
         let rr = residualBound m p.C depth
         let g = gradientBound m p.C depth
         let d = 1.0 - 2.0 * eta * lambda
+
         let r0 =
-            [ lambda
-              eta
-              maxDecayRate - 2.0 * eta * lambda
-              p.Eps2
-              1.0 - p.Eps2
-              p.C - float p.R * p.Alpha
-              (if depth >= 2 then 1.0 else -1.0)
-              rho
-              1.0 - rho ]
+            [
+                lambda
+                eta
+                maxDecayRate - 2.0 * eta * lambda
+                p.Eps2
+                1.0 - p.Eps2
+                p.C - float p.R * p.Alpha
+                (if depth >= 2 then 1.0 else -1.0)
+                rho
+                1.0 - rho
+            ]
             |> List.min
-        let r1 = sqrt p.Eps1 - eta * g * g / (2.0 * sqrt 2.0 * lambda * (1.0 - eta * lambda))
+
+        let r1 =
+            sqrt p.Eps1 - eta * g * g / (2.0 * sqrt 2.0 * lambda * (1.0 - eta * lambda))
+
         let r2 = 4.0 * lambda * (1.0 - eta * lambda) * p.C - (d * m * m / 2.0 + eta * g * g)
         let alphaPrime = p.Alpha + float (depth - 1) * sqrt p.Eps1
         let r3 = 2.0 * lambda * (1.0 - rho) - rr * alphaPrime ** (float (depth - 2) / 2.0)
-        let r4 = 2.0 * lambda * rho * p.Eps2 / (FAlpha.lipschitz p.Family p.Alpha * g * g) - eta
-        [ { Id = "R0"; Statement = "lambda > 0, 0 < 2 eta lambda <= 1/10, 0 < eps2 < 1, r alpha <= C, L >= 2, 0 < rho < 1"; Margin = r0 }
-          { Id = "R1"; Statement = "sqrt eps1 >= eta g^2 / (2 sqrt2 lambda (1 - eta lambda))  [D1]"; Margin = r1 }
-          { Id = "R2"; Statement = "4 lambda (1 - eta lambda) C >= d m^2/2 + eta g^2  [norm identity]"; Margin = r2 }
-          { Id = "R3"; Statement = "R (alpha + (L-1) sqrt eps1)^((L-2)/2) <= 2 lambda (1 - rho)  [tail contraction]"; Margin = r3 }
-          { Id = "R4"; Statement = "eta <= 2 lambda rho eps2 / (Lip(f_alpha) g^2)  [second order]"; Margin = r4 } ]
+
+        let r4 =
+            2.0 * lambda * rho * p.Eps2 / (FAlpha.lipschitz p.Family p.Alpha * g * g) - eta
+
+        [
+            {
+                Id = "R0"
+                Statement = "lambda > 0, 0 < 2 eta lambda <= 1/10, 0 < eps2 < 1, r alpha <= C, L >= 2, 0 < rho < 1"
+                Margin = r0
+            }
+            {
+                Id = "R1"
+                Statement = "sqrt eps1 >= eta g^2 / (2 sqrt2 lambda (1 - eta lambda))  [D1]"
+                Margin = r1
+            }
+            {
+                Id = "R2"
+                Statement = "4 lambda (1 - eta lambda) C >= d m^2/2 + eta g^2  [norm identity]"
+                Margin = r2
+            }
+            {
+                Id = "R3"
+                Statement = "R (alpha + (L-1) sqrt eps1)^((L-2)/2) <= 2 lambda (1 - rho)  [tail contraction]"
+                Margin = r3
+            }
+            {
+                Id = "R4"
+                Statement = "eta <= 2 lambda rho eps2 / (Lip(f_alpha) g^2)  [second order]"
+                Margin = r4
+            }
+        ]
 
     /// True when every condition R0–R4 holds (C1 is then expected to hold).
     let inside (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) =
@@ -125,14 +164,22 @@ module Regime =
 
     /// The conditions that fail, by ID (empty when inside).
     let violated (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) =
-        conditions hyper p task depth rho |> List.filter (fun c -> not c.Holds) |> List.map (fun c -> c.Id)
+        conditions hyper p task depth rho
+        |> List.filter (fun c -> not c.Holds)
+        |> List.map (fun c -> c.Id)
 
     /// Region constants (C, α, ε1; ε2 and f_α from the settings) that satisfy R0–R3 as η → 0 for rank `r`,
     /// the task, the depth and λ (see the module comment). For L = 2, α = C/(4 max(r, 1)) and
     /// √ε1 = α/2 (R3 then depends on the data only).
     let derive (settings: RegimeSettings) (task: Task) (depth: int) (r: int) (lambda: float) : RegionParams =
         let m = targetScale task
-        let c = if m = 0.0 then 1.0 else settings.KappaC * m * m / (8.0 * lambda)
+
+        let c =
+            if m = 0.0 then
+                1.0
+            else
+                settings.KappaC * m * m / (8.0 * lambda)
+
         let alpha, sqrtEps1 =
             if depth <= 2 then
                 let a = c / (4.0 * float (max r 1))
@@ -142,42 +189,61 @@ module Regime =
                 let a0 = (2.0 * lambda * (1.0 - settings.Rho) / rr) ** (2.0 / float (depth - 2))
                 let a0 = min a0 (c / float (max r 1))
                 a0 / 2.0, a0 / (2.0 * float (depth - 1))
-        { R = r
-          Eps1 = sqrtEps1 * sqrtEps1
-          Eps2 = settings.Eps2
-          Alpha = alpha
-          C = c
-          Family = settings.Family }
+
+        {
+            R = r
+            Eps1 = sqrtEps1 * sqrtEps1
+            Eps2 = settings.Eps2
+            Alpha = alpha
+            C = c
+            Family = settings.Family
+        }
 
     /// The largest η for which every condition of R0–R4 except those in `ignoring` holds, by bisection
     /// (every condition is monotone in η); 0 when no η > 0 qualifies. Controls pass `["R3"]` to keep the
     /// step small while the depth breaks the rank condition (L = 2).
-    let etaMaxIgnoring (ignoring: string list) (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
+    let etaMaxIgnoring
+        (ignoring: string list)
+        (p: RegionParams)
+        (task: Task)
+        (depth: int)
+        (lambda: float)
+        (rho: float)
+        =
         let ok eta =
             conditions { Eta = eta; Lambda = lambda } p task depth rho
             |> List.forall (fun c -> c.Holds || List.contains c.Id ignoring)
+
         let hi0 = maxDecayRate / (2.0 * lambda)
+
         if ok hi0 then
             hi0
         else
             let mutable lo = 0.0
             let mutable hi = hi0
+
             for _ in 1..200 do
                 let mid = 0.5 * (lo + hi)
                 if mid > 0.0 && ok mid then lo <- mid else hi <- mid
+
             lo
 
     /// The largest η for which (η, λ, p) is inside R0–R4, by bisection (every condition is monotone in η);
     /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix).
     let etaMax (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
-        let ok eta = inside { Eta = eta; Lambda = lambda } p task depth rho
+        let ok eta =
+            inside { Eta = eta; Lambda = lambda } p task depth rho
+
         let hi0 = maxDecayRate / (2.0 * lambda)
+
         if ok hi0 then
             hi0
         else
             let mutable lo = 0.0
             let mutable hi = hi0
+
             for _ in 1..200 do
                 let mid = 0.5 * (lo + hi)
                 if mid > 0.0 && ok mid then lo <- mid else hi <- mid
+
             lo

@@ -2,36 +2,42 @@ namespace LowRankVerify.Theory
 
 /// The constants (r, ε1, ε2, α, C, f_α) of the region B_r (THEORY.md §1).
 type RegionParams =
-    { /// Target rank r ≥ 0.
-      R: int
-      /// Balancedness budget ε1 ≥ 0 on ‖W_ℓᵀW_ℓ − W_{ℓ-1}W_{ℓ-1}ᵀ‖_F².
-      Eps1: float
-      /// Rank slack ε2 ≥ 0 in Σ_i f_α(s_i(W_ℓᵀW_ℓ)) ≤ r + ε2.
-      Eps2: float
-      /// Threshold α > 0 of f_α.
-      Alpha: float
-      /// Norm bound C > 0 on ‖W_ℓ‖_F².
-      C: float
-      /// The f_α family.
-      Family: FAlphaFamily }
+    {
+        /// Target rank r ≥ 0.
+        R: int
+        /// Balancedness budget ε1 ≥ 0 on ‖W_ℓᵀW_ℓ − W_{ℓ-1}W_{ℓ-1}ᵀ‖_F².
+        Eps1: float
+        /// Rank slack ε2 ≥ 0 in Σ_i f_α(s_i(W_ℓᵀW_ℓ)) ≤ r + ε2.
+        Eps2: float
+        /// Threshold α > 0 of f_α.
+        Alpha: float
+        /// Norm bound C > 0 on ‖W_ℓ‖_F².
+        C: float
+        /// The f_α family.
+        Family: FAlphaFamily
+    }
 
 /// The three B_r quantities of a network, per layer.
 type RegionMeasures =
-    { /// ‖W_ℓᵀW_ℓ − W_{ℓ-1}W_{ℓ-1}ᵀ‖_F² for ℓ = 2..L (empty when L = 1).
-      Balancedness: float[]
-      /// Σ_i f_α(s_i(W_ℓᵀW_ℓ)) for ℓ = 1..L.
-      ApproximateRanks: float[]
-      /// ‖W_ℓ‖_F² for ℓ = 1..L.
-      SquaredNorms: float[] }
+    {
+        /// ‖W_ℓᵀW_ℓ − W_{ℓ-1}W_{ℓ-1}ᵀ‖_F² for ℓ = 2..L (empty when L = 1).
+        Balancedness: float[]
+        /// Σ_i f_α(s_i(W_ℓᵀW_ℓ)) for ℓ = 1..L.
+        ApproximateRanks: float[]
+        /// ‖W_ℓ‖_F² for ℓ = 1..L.
+        SquaredNorms: float[]
+    }
 
 /// Slack of each B_r condition: budget minus the worst layer; negative names the violated condition.
 type RegionSlack =
-    { /// ε1 − max_ℓ ‖D_ℓ‖_F² (ε1 when L = 1).
-      Balancedness: float
-      /// r + ε2 − max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)).
-      Rank: float
-      /// C − max_ℓ ‖W_ℓ‖_F².
-      Bounded: float }
+    {
+        /// ε1 − max_ℓ ‖D_ℓ‖_F² (ε1 when L = 1).
+        Balancedness: float
+        /// r + ε2 − max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)).
+        Rank: float
+        /// C − max_ℓ ‖W_ℓ‖_F².
+        Bounded: float
+    }
 
     /// The smallest of the three slacks.
     member this.Min = min this.Balancedness (min this.Rank this.Bounded)
@@ -53,46 +59,69 @@ module Region =
     /// Checks the constants: r ≥ 0, ε1 ≥ 0, ε2 ≥ 0, α > 0, C > 0, all finite.
     let validate (p: RegionParams) : Result<RegionParams, InputError> =
         let bad f r = Error(InputError.create f r)
-        if p.R < 0 then bad "r" "must be >= 0"
-        elif not (System.Double.IsFinite p.Eps1) || p.Eps1 < 0.0 then bad "eps1" "must be a finite number >= 0"
-        elif not (System.Double.IsFinite p.Eps2) || p.Eps2 < 0.0 then bad "eps2" "must be a finite number >= 0"
-        elif not (System.Double.IsFinite p.Alpha) || p.Alpha <= 0.0 then bad "alpha" "must be a finite number > 0"
-        elif not (System.Double.IsFinite p.C) || p.C <= 0.0 then bad "C" "must be a finite number > 0"
-        else Ok p
+
+        if p.R < 0 then
+            bad "r" "must be >= 0"
+        elif not (System.Double.IsFinite p.Eps1) || p.Eps1 < 0.0 then
+            bad "eps1" "must be a finite number >= 0"
+        elif not (System.Double.IsFinite p.Eps2) || p.Eps2 < 0.0 then
+            bad "eps2" "must be a finite number >= 0"
+        elif not (System.Double.IsFinite p.Alpha) || p.Alpha <= 0.0 then
+            bad "alpha" "must be a finite number > 0"
+        elif not (System.Double.IsFinite p.C) || p.C <= 0.0 then
+            bad "C" "must be a finite number > 0"
+        else
+            Ok p
 
     /// Σ_i f_α(s_i(WᵀW)) for one layer; s_i(WᵀW) = s_i(W)² computed from the rescaled SVD of W.
     let approximateRank (family: FAlphaFamily) (alpha: float) (w: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
-        Linalg.singularValues w |> Array.sumBy (fun s -> FAlpha.eval family alpha (s * s))
+        Linalg.singularValues w
+        |> Array.sumBy (fun s -> FAlpha.eval family alpha (s * s))
 
     /// Σ_{i ≤ rank A} f_α(s_i(A)^{2/L}) of a product A (the quantity bounded by C2).
-    let productApproximateRank (family: FAlphaFamily) (alpha: float) (depth: int) (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
-        Linalg.singularValues a |> Array.sumBy (fun s -> FAlpha.eval family alpha (s ** (2.0 / float depth)))
+    let productApproximateRank
+        (family: FAlphaFamily)
+        (alpha: float)
+        (depth: int)
+        (a: MathNet.Numerics.LinearAlgebra.Matrix<float>)
+        =
+        Linalg.singularValues a
+        |> Array.sumBy (fun s -> FAlpha.eval family alpha (s ** (2.0 / float depth)))
 
     /// The three quantities of B_r for every layer.
     let measure (family: FAlphaFamily) (alpha: float) (net: Network) : RegionMeasures =
-        { Balancedness = Network.balancednessMatrices net |> Array.map Linalg.squaredFrobenius
-          ApproximateRanks = net.W |> Array.map (approximateRank family alpha)
-          SquaredNorms = Network.layerSquaredNorms net }
+        {
+            Balancedness = Network.balancednessMatrices net |> Array.map Linalg.squaredFrobenius
+            ApproximateRanks = net.W |> Array.map (approximateRank family alpha)
+            SquaredNorms = Network.layerSquaredNorms net
+        }
 
-    let private maxOr0 (xs: float[]) = if xs.Length = 0 then 0.0 else Array.max xs
+    let private maxOr0 (xs: float[]) =
+        if xs.Length = 0 then 0.0 else Array.max xs
 
     /// Slack of each condition for given measures (THEORY.md §1).
     let slackOf (p: RegionParams) (m: RegionMeasures) : RegionSlack =
-        { Balancedness = p.Eps1 - maxOr0 m.Balancedness
-          Rank = float p.R + p.Eps2 - maxOr0 m.ApproximateRanks
-          Bounded = p.C - maxOr0 m.SquaredNorms }
+        {
+            Balancedness = p.Eps1 - maxOr0 m.Balancedness
+            Rank = float p.R + p.Eps2 - maxOr0 m.ApproximateRanks
+            Bounded = p.C - maxOr0 m.SquaredNorms
+        }
 
     /// Slack of each condition at θ.
-    let slack (p: RegionParams) (net: Network) = slackOf p (measure p.Family p.Alpha net)
+    let slack (p: RegionParams) (net: Network) =
+        slackOf p (measure p.Family p.Alpha net)
 
     /// θ ∈ B_r: every slack ≥ 0.
     let contains (p: RegionParams) (net: Network) = (slack p net).Min >= 0.0
 
     /// The condition with the smallest slack.
     let tightest (s: RegionSlack) =
-        if s.Balancedness <= s.Rank && s.Balancedness <= s.Bounded then RegionCondition.Balancedness
-        elif s.Rank <= s.Bounded then RegionCondition.Rank
-        else RegionCondition.Bounded
+        if s.Balancedness <= s.Rank && s.Balancedness <= s.Bounded then
+            RegionCondition.Balancedness
+        elif s.Rank <= s.Bounded then
+            RegionCondition.Rank
+        else
+            RegionCondition.Bounded
 
     /// Absolute round-off bounds on the three computed quantities at θ, as a `RegionSlack` of bounds:
     /// - balancedness: entries of D_ℓ carry error γ_n (‖W_ℓ‖² + ‖W_{ℓ-1}‖²) (n = longest inner product),
@@ -106,6 +135,7 @@ module Region =
         let n = (Array.max ws) + 2
         let g = Tolerance.gamma n
         let norms = Network.layerSquaredNorms net
+
         let dBounds =
             Network.balancednessMatrices net
             |> Array.mapi (fun k d ->
@@ -113,6 +143,7 @@ module Region =
                 let deltaF = sqrt entries * g * (norms.[k + 1] + norms.[k])
                 let dF = sqrt (Linalg.squaredFrobenius d)
                 2.0 * dF * deltaF + deltaF * deltaF)
+
         let rankBounds =
             net.W
             |> Array.mapi (fun l w ->
@@ -120,5 +151,13 @@ module Region =
                 let e = g * fro
                 let count = float (min w.RowCount w.ColumnCount)
                 count * FAlpha.lipschitz p.Family p.Alpha * (2.0 * fro * e + e * e))
-        let normBounds = net.W |> Array.mapi (fun l w -> Tolerance.gamma (w.RowCount * w.ColumnCount) * norms.[l])
-        { Balancedness = maxOr0 dBounds; Rank = maxOr0 rankBounds; Bounded = maxOr0 normBounds }
+
+        let normBounds =
+            net.W
+            |> Array.mapi (fun l w -> Tolerance.gamma (w.RowCount * w.ColumnCount) * norms.[l])
+
+        {
+            Balancedness = maxOr0 dBounds
+            Rank = maxOr0 rankBounds
+            Bounded = maxOr0 normBounds
+        }

@@ -5,8 +5,10 @@ namespace LowRankVerify.Theory
 /// from (seed, index) are independent, which keeps ensembles deterministic whatever the thread count.
 [<Struct>]
 type Rng =
-    { /// The generator's whole state.
-      mutable State: uint64 }
+    {
+        /// The generator's whole state.
+        mutable State: uint64
+    }
 
 /// Operations on `Rng`: uniform integers and floats, Gaussians, stream splitting.
 [<RequireQualifiedAccess>]

@@ -12,17 +12,26 @@ module Sde =
     let stepWith (hyper: Hyper) (task: Task) (xi: float[]) (net: Network) : Network =
         if xi.Length <> task.N then
             invalidArg "xi" (sprintf "needs one draw per observed entry (%d), got %d" task.N xi.Length)
+
         let grads = task.Observed |> Array.map (Sgd.sampleGradient task net)
         let n = float task.N
         let depth = net.Depth
-        let mean = Array.init depth (fun l -> (grads |> Array.map (fun g -> g.[l]) |> Array.reduce (+)) / n)
+
+        let mean =
+            Array.init depth (fun l -> (grads |> Array.map (fun g -> g.[l]) |> Array.reduce (+)) / n)
+
         let scale = hyper.Eta / sqrt n
-        { W =
-            Array.init depth (fun l ->
-                let mutable w = net.W.[l] - hyper.Eta * (mean.[l] + 2.0 * hyper.Lambda * net.W.[l])
-                for k in 0 .. grads.Length - 1 do
-                    w <- w + (scale * xi.[k]) * (grads.[k].[l] - mean.[l])
-                w) }
+
+        {
+            W =
+                Array.init depth (fun l ->
+                    let mutable w = net.W.[l] - hyper.Eta * (mean.[l] + 2.0 * hyper.Lambda * net.W.[l])
+
+                    for k in 0 .. grads.Length - 1 do
+                        w <- w + (scale * xi.[k]) * (grads.[k].[l] - mean.[l])
+
+                    w)
+        }
 
     /// One SDE step with fresh draws ξ ~ N(0, I_N) from `rng`; returns θ⁺ and the advanced generator.
     let step (hyper: Hyper) (task: Task) (rng: Rng) (net: Network) : Network * Rng =
@@ -35,4 +44,5 @@ module Sde =
     /// Log-density of the draws under N(0, I_N): −‖ξ‖²/2 − (N/2) log 2π (every draw has positive density,
     /// so a draw that leaves B_r shows, by continuity, a positive probability of leaving).
     let logDensity (xi: float[]) =
-        -0.5 * (xi |> Array.sumBy (fun x -> x * x)) - 0.5 * float xi.Length * log (2.0 * System.Math.PI)
+        -0.5 * (xi |> Array.sumBy (fun x -> x * x))
+        - 0.5 * float xi.Length * log (2.0 * System.Math.PI)

@@ -2,152 +2,166 @@ namespace LowRankVerify.Theory
 
 /// Parameters of the slides' experiment E1 (THEORY.md §5). Every one is stated in the report.
 type TwoByTwoParams =
-    { /// ε of the task `[[1, 1/ε], [ε, 1]]` (entry (0, 1) unobserved, the test entry).
-      Epsilon: float
-      /// Depth L (number of weight matrices).
-      Depth: int
-      /// Hidden width n_1 = … = n_{L-1} (d_in = d_out = 2).
-      Width: int
-      /// Learning rate η of the main SGD run and of the gradient-descent control.
-      Eta: float
-      /// Regularisation λ of the main SGD run and of the gradient-descent control.
-      Lambda: float
-      /// SGD steps of each main run (and gradient-descent steps of the control).
-      Steps: int64
-      /// Number of independent SGD chains (seeds).
-      Seeds: int
-      /// Master seed S: chain s draws its entries from `Rng.stream S s`.
-      Seed: uint64
-      /// Offshoots per chain, branched at log-spaced steps.
-      Offshoots: int
-      /// Learning rate of the offshoots (smaller than η).
-      OffshootEta: float
-      /// Regularisation of the offshoots (smaller than λ).
-      OffshootLambda: float
-      /// Largest number of SGD steps an offshoot may take before it is declared unconverged.
-      OffshootMaxSteps: int64
-      /// Observation points per decade of the log-spaced step grid.
-      ObservationsPerDecade: int }
+    {
+        /// ε of the task `[[1, 1/ε], [ε, 1]]` (entry (0, 1) unobserved, the test entry).
+        Epsilon: float
+        /// Depth L (number of weight matrices).
+        Depth: int
+        /// Hidden width n_1 = … = n_{L-1} (d_in = d_out = 2).
+        Width: int
+        /// Learning rate η of the main SGD run and of the gradient-descent control.
+        Eta: float
+        /// Regularisation λ of the main SGD run and of the gradient-descent control.
+        Lambda: float
+        /// SGD steps of each main run (and gradient-descent steps of the control).
+        Steps: int64
+        /// Number of independent SGD chains (seeds).
+        Seeds: int
+        /// Master seed S: chain s draws its entries from `Rng.stream S s`.
+        Seed: uint64
+        /// Offshoots per chain, branched at log-spaced steps.
+        Offshoots: int
+        /// Learning rate of the offshoots (smaller than η).
+        OffshootEta: float
+        /// Regularisation of the offshoots (smaller than λ).
+        OffshootLambda: float
+        /// Largest number of SGD steps an offshoot may take before it is declared unconverged.
+        OffshootMaxSteps: int64
+        /// Observation points per decade of the log-spaced step grid.
+        ObservationsPerDecade: int
+    }
 
 /// One observation of a run at a step of the log-spaced grid.
 type TwoByTwoObservation =
-    { /// Steps taken so far.
-      Step: int64
-      /// s_1 of A_θ.
-      S1: float
-      /// s_2 of A_θ.
-      S2: float
-      /// s_2/s_1 of A_θ (0 when s_1 = 0).
-      Ratio: float
-      /// Error on the unobserved entry (0, 1): `Loss.testError`.
-      TestError: float
-      /// θ ∈ B_1 with the experiment's constants (`TwoByTwo.jumpRegion`).
-      InB1: bool
-      /// Numerical rank of A_θ: 0 when s_1 < `TwoByTwo.collapseThreshold`, 1 when s_2/s_1 <
-      /// `TwoByTwo.rankOneRatio`, else 2.
-      Rank: int }
+    {
+        /// Steps taken so far.
+        Step: int64
+        /// s_1 of A_θ.
+        S1: float
+        /// s_2 of A_θ.
+        S2: float
+        /// s_2/s_1 of A_θ (0 when s_1 = 0).
+        Ratio: float
+        /// Error on the unobserved entry (0, 1): `Loss.testError`.
+        TestError: float
+        /// θ ∈ B_1 with the experiment's constants (`TwoByTwo.jumpRegion`).
+        InB1: bool
+        /// Numerical rank of A_θ: 0 when s_1 < `TwoByTwo.collapseThreshold`, 1 when s_2/s_1 <
+        /// `TwoByTwo.rankOneRatio`, else 2.
+        Rank: int
+    }
 
 /// An offshoot: a run branched from a main run and continued with smaller η and λ to convergence.
 type TwoByTwoOffshoot =
-    { /// Step of the main run at which it branched.
-      BranchStep: int64
-      /// SGD steps the offshoot took.
-      Steps: int64
-      /// True when the convergence test passed before `OffshootMaxSteps`.
-      Converged: bool
-      /// Test error at the end of the offshoot.
-      FinalTestError: float
-      /// s_2/s_1 at the end of the offshoot.
-      FinalRatio: float
-      /// Numerical rank at the end of the offshoot.
-      FinalRank: int
-      /// True when the offshoot diverged (non-finite residual or weight); the final values are then
-      /// those of the last finite block, so no report ever holds NaN.
-      Diverged: bool }
+    {
+        /// Step of the main run at which it branched.
+        BranchStep: int64
+        /// SGD steps the offshoot took.
+        Steps: int64
+        /// True when the convergence test passed before `OffshootMaxSteps`.
+        Converged: bool
+        /// Test error at the end of the offshoot.
+        FinalTestError: float
+        /// s_2/s_1 at the end of the offshoot.
+        FinalRatio: float
+        /// Numerical rank at the end of the offshoot.
+        FinalRank: int
+        /// True when the offshoot diverged (non-finite residual or weight); the final values are then
+        /// those of the last finite block, so no report ever holds NaN.
+        Diverged: bool
+    }
 
 /// One run (an SGD chain or the gradient-descent control).
 type TwoByTwoRun =
-    { /// Chain index s (stream `Rng.stream S s`); -1 for the gradient-descent control.
-      Chain: int
-      /// Observations on the log-spaced grid, step 0 first.
-      Observations: TwoByTwoObservation[]
-      /// First observed step with θ ∈ B_1 and numerical rank 1 (the jump), None when it never happened.
-      JumpStep: int64 option
-      /// First observed step with numerical rank 0 (collapse to the zero network), None when never.
-      CollapseStep: int64 option
-      /// Observations after the jump at which the rank went from 1 back to 2 (C5: expected 0).
-      Returns: int
-      /// True when the run produced a non-finite residual (it stops there).
-      Diverged: bool
-      /// Zero-based index of the step that diverged (so that many steps had completed before it): the
-      /// first step whose residual or weights are not finite, or after which A_θ or its spectrum
-      /// overflows. None when the run did not diverge; the last observation is the last finite state.
-      DivergenceStep: int64 option
-      /// Offshoots branched from this run (empty for the control).
-      Offshoots: TwoByTwoOffshoot[] }
+    {
+        /// Chain index s (stream `Rng.stream S s`); -1 for the gradient-descent control.
+        Chain: int
+        /// Observations on the log-spaced grid, step 0 first.
+        Observations: TwoByTwoObservation[]
+        /// First observed step with θ ∈ B_1 and numerical rank 1 (the jump), None when it never happened.
+        JumpStep: int64 option
+        /// First observed step with numerical rank 0 (collapse to the zero network), None when never.
+        CollapseStep: int64 option
+        /// Observations after the jump at which the rank went from 1 back to 2 (C5: expected 0).
+        Returns: int
+        /// True when the run produced a non-finite residual (it stops there).
+        Diverged: bool
+        /// Zero-based index of the step that diverged (so that many steps had completed before it): the
+        /// first step whose residual or weights are not finite, or after which A_θ or its spectrum
+        /// overflows. None when the run did not diverge; the last observation is the last finite state.
+        DivergenceStep: int64 option
+        /// Offshoots branched from this run (empty for the control).
+        Offshoots: TwoByTwoOffshoot[]
+    }
 
 /// Where a run of E1 (an SGD chain or the GD control) stands between two segments: everything needed
 /// to continue it bit for bit, so a run cut into segments (and checkpointed between them) gives the same
 /// `TwoByTwoRun` as one uninterrupted run (property-tested in Properties/TwoByTwoTests.fs).
 type TwoByTwoCursor =
-    { /// Chain index s; -1 for the gradient-descent control.
-      Chain: int
-      /// Steps taken so far.
-      Step: int64
-      /// Index into the run's observation grid (`TwoByTwo.runGrid`) of the next observation.
-      Next: int
-      /// The chain's entry stream, advanced to `Step` (unused by the GD control).
-      Rng: Rng
-      /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
-      /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
-      /// finished hold no weights (memory stays bounded by the runs in progress).
-      Engine: EngineSnapshot option
-      /// Observations so far.
-      Observations: TwoByTwoObservation[]
-      /// Offshoots so far.
-      Offshoots: TwoByTwoOffshoot[]
-      /// Zero-based index of the step that diverged, when the run diverged (then `Done`).
-      DivergenceStep: int64 option
-      /// True when the run is finished (every grid point observed, or diverged).
-      Done: bool }
+    {
+        /// Chain index s; -1 for the gradient-descent control.
+        Chain: int
+        /// Steps taken so far.
+        Step: int64
+        /// Index into the run's observation grid (`TwoByTwo.runGrid`) of the next observation.
+        Next: int
+        /// The chain's entry stream, advanced to `Step` (unused by the GD control).
+        Rng: Rng
+        /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
+        /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
+        /// finished hold no weights (memory stays bounded by the runs in progress).
+        Engine: EngineSnapshot option
+        /// Observations so far.
+        Observations: TwoByTwoObservation[]
+        /// Offshoots so far.
+        Offshoots: TwoByTwoOffshoot[]
+        /// Zero-based index of the step that diverged, when the run diverged (then `Done`).
+        DivergenceStep: int64 option
+        /// True when the run is finished (every grid point observed, or diverged).
+        Done: bool
+    }
 
 /// Summary over the SGD chains.
 type TwoByTwoSummary =
-    { /// Fraction of chains that jumped to rank 1 within the budget.
-      FractionJumped: float
-      /// Fraction of chains that collapsed to the zero network.
-      FractionCollapsed: float
-      /// Fraction of chains that diverged.
-      FractionDiverged: float
-      /// Median jump step over the chains that jumped (None when none did).
-      JumpMedian: float option
-      /// First quartile of the jump step.
-      JumpQ1: float option
-      /// Third quartile of the jump step.
-      JumpQ3: float option
-      /// Returns to rank 2 after a jump, summed over chains.
-      TotalReturns: int
-      /// Numerical rank of the gradient-descent control at the end.
-      GdFinalRank: int
-      /// Step at which the gradient-descent control entered B_1 at rank 1, if ever.
-      GdJumpStep: int64 option
-      /// Mean final test error of offshoots branched after their chain's jump (None when none).
-      OffshootErrorAfterJump: float option
-      /// Mean final test error of offshoots branched before their chain's jump (or in chains that never jumped).
-      OffshootErrorBeforeJump: float option }
+    {
+        /// Fraction of chains that jumped to rank 1 within the budget.
+        FractionJumped: float
+        /// Fraction of chains that collapsed to the zero network.
+        FractionCollapsed: float
+        /// Fraction of chains that diverged.
+        FractionDiverged: float
+        /// Median jump step over the chains that jumped (None when none did).
+        JumpMedian: float option
+        /// First quartile of the jump step.
+        JumpQ1: float option
+        /// Third quartile of the jump step.
+        JumpQ3: float option
+        /// Returns to rank 2 after a jump, summed over chains.
+        TotalReturns: int
+        /// Numerical rank of the gradient-descent control at the end.
+        GdFinalRank: int
+        /// Step at which the gradient-descent control entered B_1 at rank 1, if ever.
+        GdJumpStep: int64 option
+        /// Mean final test error of offshoots branched after their chain's jump (None when none).
+        OffshootErrorAfterJump: float option
+        /// Mean final test error of offshoots branched before their chain's jump (or in chains that never jumped).
+        OffshootErrorBeforeJump: float option
+    }
 
 /// Everything E1 produced.
 type TwoByTwoResult =
-    { /// The parameters.
-      Params: TwoByTwoParams
-      /// The B_1 constants used for the jump detection.
-      Region: RegionParams
-      /// The SGD chains, chain 0 first.
-      Chains: TwoByTwoRun[]
-      /// The gradient-descent control from the same start with the same η and λ.
-      Gd: TwoByTwoRun
-      /// Summary over the chains.
-      Summary: TwoByTwoSummary }
+    {
+        /// The parameters.
+        Params: TwoByTwoParams
+        /// The B_1 constants used for the jump detection.
+        Region: RegionParams
+        /// The SGD chains, chain 0 first.
+        Chains: TwoByTwoRun[]
+        /// The gradient-descent control from the same start with the same η and λ.
+        Gd: TwoByTwoRun
+        /// Summary over the chains.
+        Summary: TwoByTwoSummary
+    }
 
 /// The slides' experiment E1 (THEORY.md §5): SGD on the 2×2 completion task `[[1, *], [ε, 1]]` from
 /// W_ℓ = I, observed on a log-spaced grid; the jump to rank 1 (entry into B_1), returns to rank 2,
@@ -173,23 +187,29 @@ module TwoByTwo =
 
     /// The defaults of E1 (measured; see the report text for the regime map).
     let defaults =
-        { Epsilon = 0.1
-          Depth = 4
-          Width = 2
-          Eta = 0.5
-          Lambda = 0.02
-          Steps = 3_000_000L
-          Seeds = 16
-          Seed = 1UL
-          Offshoots = 10
-          OffshootEta = 0.05
-          OffshootLambda = 0.00005
-          OffshootMaxSteps = 1_000_000L
-          ObservationsPerDecade = 40 }
+        {
+            Epsilon = 0.1
+            Depth = 4
+            Width = 2
+            Eta = 0.5
+            Lambda = 0.02
+            Steps = 3_000_000L
+            Seeds = 16
+            Seed = 1UL
+            Offshoots = 10
+            OffshootEta = 0.05
+            OffshootLambda = 0.00005
+            OffshootMaxSteps = 1_000_000L
+            ObservationsPerDecade = 40
+        }
 
     /// `p` with another budget: steps per chain, number of chains and master seed.
     let withBudget (steps: int64) (seeds: int) (seed: uint64) (p: TwoByTwoParams) =
-        { p with Steps = steps; Seeds = seeds; Seed = seed }
+        { p with
+            Steps = steps
+            Seeds = seeds
+            Seed = seed
+        }
 
     /// The experiment's task `[[1, 1/ε], [ε, 1]]`, entry (0, 1) unobserved (`Task.twoByTwo`).
     let task (p: TwoByTwoParams) = Task.twoByTwo p.Epsilon
@@ -204,23 +224,43 @@ module TwoByTwo =
     let validate (p: TwoByTwoParams) : Result<TwoByTwoParams, InputError> =
         let bad f r = Error(InputError.create f r)
         let fin (x: float) = System.Double.IsFinite x
-        if not (fin p.Epsilon) || p.Epsilon <= 0.0 then bad "epsilon" "must be a finite number > 0"
-        elif p.Depth < 1 || p.Depth > 64 then bad "depth" "must be an integer in 1..64"
-        elif p.Width < 1 || p.Width > 64 then bad "width" "must be an integer in 1..64"
-        elif not (fin p.Eta) || p.Eta <= 0.0 then bad "eta" "must be a finite number > 0"
-        elif not (fin p.Lambda) || p.Lambda < 0.0 then bad "lambda" "must be a finite number >= 0"
-        elif 2.0 * p.Eta * p.Lambda >= 1.0 then bad "eta, lambda" "must satisfy 2*eta*lambda < 1 (the decay factor 1 - 2*eta*lambda must be positive)"
-        elif p.Steps < 1L || p.Steps > 10_000_000_000L then bad "steps" "must be an integer in 1..1e10"
-        elif p.Seeds < 1 || p.Seeds > 100_000 then bad "seeds" "must be an integer in 1..100000"
-        elif p.Offshoots < 0 || p.Offshoots > 1000 then bad "offshoots" "must be an integer in 0..1000"
-        elif not (fin p.OffshootEta) || p.OffshootEta <= 0.0 || p.OffshootEta > p.Eta then bad "offshoot-eta" "must be a finite number in (0, eta]"
-        elif not (fin p.OffshootLambda) || p.OffshootLambda < 0.0 || p.OffshootLambda > p.Lambda then bad "offshoot-lambda" "must be a finite number in [0, lambda]"
-        elif p.OffshootMaxSteps < 1L then bad "offshoot-steps" "must be an integer >= 1"
-        elif p.ObservationsPerDecade < 1 || p.ObservationsPerDecade > 1000 then bad "observations-per-decade" "must be an integer in 1..1000"
-        else Ok p
+
+        if not (fin p.Epsilon) || p.Epsilon <= 0.0 then
+            bad "epsilon" "must be a finite number > 0"
+        elif p.Depth < 1 || p.Depth > 64 then
+            bad "depth" "must be an integer in 1..64"
+        elif p.Width < 1 || p.Width > 64 then
+            bad "width" "must be an integer in 1..64"
+        elif not (fin p.Eta) || p.Eta <= 0.0 then
+            bad "eta" "must be a finite number > 0"
+        elif not (fin p.Lambda) || p.Lambda < 0.0 then
+            bad "lambda" "must be a finite number >= 0"
+        elif 2.0 * p.Eta * p.Lambda >= 1.0 then
+            bad "eta, lambda" "must satisfy 2*eta*lambda < 1 (the decay factor 1 - 2*eta*lambda must be positive)"
+        elif p.Steps < 1L || p.Steps > 10_000_000_000L then
+            bad "steps" "must be an integer in 1..1e10"
+        elif p.Seeds < 1 || p.Seeds > 100_000 then
+            bad "seeds" "must be an integer in 1..100000"
+        elif p.Offshoots < 0 || p.Offshoots > 1000 then
+            bad "offshoots" "must be an integer in 0..1000"
+        elif not (fin p.OffshootEta) || p.OffshootEta <= 0.0 || p.OffshootEta > p.Eta then
+            bad "offshoot-eta" "must be a finite number in (0, eta]"
+        elif
+            not (fin p.OffshootLambda)
+            || p.OffshootLambda < 0.0
+            || p.OffshootLambda > p.Lambda
+        then
+            bad "offshoot-lambda" "must be a finite number in [0, lambda]"
+        elif p.OffshootMaxSteps < 1L then
+            bad "offshoot-steps" "must be an integer >= 1"
+        elif p.ObservationsPerDecade < 1 || p.ObservationsPerDecade > 1000 then
+            bad "observations-per-decade" "must be an integer in 1..1000"
+        else
+            Ok p
 
     /// s_1 of the rank-1 completion A* = [[1, 1/ε], [ε, 1]], i.e. its Frobenius norm.
-    let targetS1 (p: TwoByTwoParams) = sqrt (2.0 + p.Epsilon * p.Epsilon + 1.0 / (p.Epsilon * p.Epsilon))
+    let targetS1 (p: TwoByTwoParams) =
+        sqrt (2.0 + p.Epsilon * p.Epsilon + 1.0 / (p.Epsilon * p.Epsilon))
 
     /// B_1 constants of the jump detection (choice, THEORY.md §1 B_r), relative to the balanced rank-1
     /// fit of A*, whose layers have s_1(W_ℓᵀW_ℓ) = σ := s_1(A*)^{2/L}:
@@ -230,22 +270,28 @@ module TwoByTwo =
     /// C = 4σ (‖W_ℓ‖_F² ≤ four times the rank-1 fit's).
     let jumpRegion (p: TwoByTwoParams) : RegionParams =
         let sigma = targetS1 p ** (2.0 / float p.Depth)
-        { R = 1
-          Eps1 = 0.1 * sigma * sigma
-          Eps2 = 0.1
-          Alpha = sigma / 4.0
-          C = 4.0 * sigma
-          Family = FAlphaFamily.Piecewise }
+
+        {
+            R = 1
+            Eps1 = 0.1 * sigma * sigma
+            Eps2 = 0.1
+            Alpha = sigma / 4.0
+            C = 4.0 * sigma
+            Family = FAlphaFamily.Piecewise
+        }
 
     /// Log-spaced observation grid: 0, then round(10^(k/ppd)) for k ≥ 0 up to `steps`, deduplicated,
     /// together with the `extra` steps (branch points), ending at `steps`.
     let grid (perDecade: int) (steps: int64) (extra: int64[]) : int64[] =
         let decades = log10 (float (max steps 1L))
         let n = int (ceil (decades * float perDecade))
+
         seq {
             yield 0L
-            for k in 0 .. n do
+
+            for k in 0..n do
                 yield int64 (round (10.0 ** (float k / float perDecade)))
+
             yield! extra
             yield steps
         }
@@ -261,8 +307,14 @@ module TwoByTwo =
         else
             let lo = if steps >= 1000L then 2.0 else 0.0
             let hi = log10 (float steps)
+
             Array.init offshoots (fun k ->
-                let x = if offshoots = 1 then hi else lo + (hi - lo) * float k / float (offshoots - 1)
+                let x =
+                    if offshoots = 1 then
+                        hi
+                    else
+                        lo + (hi - lo) * float k / float (offshoots - 1)
+
                 min steps (max 1L (int64 (round (10.0 ** x)))))
             |> Array.distinct
 
@@ -277,6 +329,7 @@ module TwoByTwo =
     /// an iterative SVD, which fails to converge on products near underflow (collapsed runs, L ≥ 6).
     let singularValues2 (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
         let scale = Linalg.maxAbs a
+
         if scale = 0.0 then
             0.0, 0.0
         else
@@ -291,13 +344,16 @@ module TwoByTwo =
         let net = Engine.toNetwork s
         let a = Network.product net
         let s1, s2 = singularValues2 a
-        { Step = step
-          S1 = s1
-          S2 = s2
-          Ratio = (if s1 > 0.0 then s2 / s1 else 0.0)
-          TestError = (Loss.testError task a |> Option.defaultValue 0.0)
-          InB1 = Region.contains region net
-          Rank = rankOf s1 s2 }
+
+        {
+            Step = step
+            S1 = s1
+            S2 = s2
+            Ratio = (if s1 > 0.0 then s2 / s1 else 0.0)
+            TestError = (Loss.testError task a |> Option.defaultValue 0.0)
+            InB1 = Region.contains region net
+            Rank = rankOf s1 s2
+        }
 
     /// One full-batch gradient-descent step (THEORY.md §1) in place, through D2: θ ← (1 − 2ηλ)θ +
     /// (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, each rank-one term computed by the engine at the same θ on
@@ -310,33 +366,53 @@ module TwoByTwo =
         let n = s.ObservedRow.Length
         let etaN = hyper.Eta / float n
         let mutable ok = true
+
         for k in 0 .. n - 1 do
             Engine.setWeights scratch theta
             let r = Engine.stepWithDecay scratch 1.0 etaN s.ObservedRow.[k] s.ObservedCol.[k]
-            if not (System.Double.IsFinite r) then ok <- false
+
+            if not (System.Double.IsFinite r) then
+                ok <- false
+
             Engine.normalise scratch
+
             for m in 0 .. len - 1 do
                 delta.[m] <- delta.[m] + (scratch.Weights.[m] - theta.[m])
+
         let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
+
         for m in 0 .. len - 1 do
             delta.[m] <- decay * theta.[m] + delta.[m]
+
         Engine.setWeights s delta
         ok && Engine.isFinite s
 
     /// Jump step, collapse step and returns of a sequence of observations.
     let private events (obs: TwoByTwoObservation[]) =
-        let jump = obs |> Array.tryFind (fun o -> o.InB1 && o.Rank = 1) |> Option.map (fun o -> o.Step)
-        let collapse = obs |> Array.tryFind (fun o -> o.Rank = 0) |> Option.map (fun o -> o.Step)
+        let jump =
+            obs
+            |> Array.tryFind (fun o -> o.InB1 && o.Rank = 1)
+            |> Option.map (fun o -> o.Step)
+
+        let collapse =
+            obs |> Array.tryFind (fun o -> o.Rank = 0) |> Option.map (fun o -> o.Step)
+
         let returns =
             match jump with
             | None -> 0
             | Some j ->
                 let after = obs |> Array.filter (fun o -> o.Step >= j)
-                after |> Array.pairwise |> Array.filter (fun (a, b) -> a.Rank <= 1 && b.Rank = 2) |> Array.length
+
+                after
+                |> Array.pairwise
+                |> Array.filter (fun (a, b) -> a.Rank <= 1 && b.Rank = 2)
+                |> Array.length
+
         jump, collapse, returns
 
     /// Loss L_λ of the engine's θ (cheap for E1's sizes).
-    let private lossOf (task: Task) (lambda: float) (s: EngineState) = Loss.loss task lambda (Engine.toNetwork s)
+    let private lossOf (task: Task) (lambda: float) (s: EngineState) =
+        Loss.loss task lambda (Engine.toNetwork s)
 
     /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ, in blocks
     /// of ⌈100/η_o⌉ steps, until the loss L_{λ_o} changes by less than `offshootTolerance` (relative)
@@ -345,39 +421,59 @@ module TwoByTwo =
     let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
         let st = Engine.copy s
         let mutable good = Engine.capture st
-        let hyper = { Eta = p.OffshootEta; Lambda = p.OffshootLambda }
+
+        let hyper =
+            {
+                Eta = p.OffshootEta
+                Lambda = p.OffshootLambda
+            }
+
         let mutable r = rng
         let block = int64 (ceil (100.0 / p.OffshootEta))
         let mutable steps = 0L
         let mutable prev = lossOf task hyper.Lambda st
         let mutable calm = 0
         let mutable ok = true
+
         while ok && calm < 2 && steps < p.OffshootMaxSteps do
             let n = min block (p.OffshootMaxSteps - steps)
             ok <- Engine.run st hyper &r n
+
             if ok then
                 steps <- steps + n
                 let cur = lossOf task hyper.Lambda st
+
                 if System.Double.IsFinite cur then
                     good <- Engine.capture st
-                    if abs (cur - prev) <= offshootTolerance * max (abs prev) 1e-12 then calm <- calm + 1 else calm <- 0
+
+                    if abs (cur - prev) <= offshootTolerance * max (abs prev) 1e-12 then
+                        calm <- calm + 1
+                    else
+                        calm <- 0
+
                     prev <- cur
                 else
                     ok <- false
+
         let final =
-            if ok then st
+            if ok then
+                st
             else
                 match Engine.restore task s.Widths good with
                 | Ok g -> g
                 | Error e -> invalidOp (string e)
+
         let o = observe task (jumpRegion p) final (branch + steps)
-        { BranchStep = branch
-          Steps = steps
-          Converged = ok && calm >= 2
-          FinalTestError = o.TestError
-          FinalRatio = o.Ratio
-          FinalRank = o.Rank
-          Diverged = not ok }
+
+        {
+            BranchStep = branch
+            Steps = steps
+            Converged = ok && calm >= 2
+            FinalTestError = o.TestError
+            FinalRatio = o.Ratio
+            FinalRank = o.Rank
+            Diverged = not ok
+        }
 
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.
     let start (p: TwoByTwoParams) = Network.identityLike 1.0 (widths p)
@@ -385,26 +481,36 @@ module TwoByTwo =
     /// The observation grid of run `chain` (-1: the GD control, no branch points; chains: with the
     /// offshoots' branch steps).
     let runGrid (p: TwoByTwoParams) (chain: int) =
-        if chain < 0 then grid p.ObservationsPerDecade p.Steps [||]
-        else grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
+        if chain < 0 then
+            grid p.ObservationsPerDecade p.Steps [||]
+        else
+            grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
 
     /// True when every number of the observation is finite (a finite θ can still overflow in A_θ).
     let finiteObservation (o: TwoByTwoObservation) =
-        System.Double.IsFinite o.S1 && System.Double.IsFinite o.S2 && System.Double.IsFinite o.Ratio
+        System.Double.IsFinite o.S1
+        && System.Double.IsFinite o.S2
+        && System.Double.IsFinite o.Ratio
         && System.Double.IsFinite o.TestError
 
     /// The cursor of run `chain` (-1: the GD control) before its first step: θ = `start p`, the chain's
     /// stream `Rng.stream S s`, nothing observed.
     let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
-        { Chain = chain
-          Step = 0L
-          Next = 0
-          Rng = (if chain < 0 then Rng.create p.Seed else Rng.stream p.Seed (uint64 chain))
-          Engine = None
-          Observations = [||]
-          Offshoots = [||]
-          DivergenceStep = None
-          Done = false }
+        {
+            Chain = chain
+            Step = 0L
+            Next = 0
+            Rng =
+                (if chain < 0 then
+                     Rng.create p.Seed
+                 else
+                     Rng.stream p.Seed (uint64 chain))
+            Engine = None
+            Observations = [||]
+            Offshoots = [||]
+            DivergenceStep = None
+            Done = false
+        }
 
     /// Continues the run of cursor `c` by at most `budget` steps (observations and offshoots at the grid
     /// points it reaches do not count against the budget) and returns the new cursor; `c` is unchanged.
@@ -418,6 +524,7 @@ module TwoByTwo =
             let task = task p
             let region = jumpRegion p
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+
             let st =
                 match c.Engine with
                 | None -> Engine.create task (start p)
@@ -425,8 +532,15 @@ module TwoByTwo =
                     match Engine.restore task (widths p) snap with
                     | Ok st -> st
                     | Error e -> invalidArg "c" (string e)
+
             let points = runGrid p c.Chain
-            let branches = if c.Chain < 0 then [||] else branchSteps p.Offshoots p.Steps
+
+            let branches =
+                if c.Chain < 0 then
+                    [||]
+                else
+                    branchSteps p.Offshoots p.Steps
+
             let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
             let gd = c.Chain < 0
             let scratch = if gd then Engine.copy st else st
@@ -440,16 +554,23 @@ module TwoByTwo =
             let obs = ResizeArray(c.Observations)
             let offs = ResizeArray(c.Offshoots)
             let mutable fin = next >= points.Length
+
             while not fin && (left > 0L || points.[next] = t) do
                 let target = points.[next]
+
                 if target > t then
                     let n = min (target - t) left
+
                     if gd then
                         let mutable k = 0L
+
                         while diverged.IsNone && k < n do
-                            if not (gdStep st scratch theta delta hyper) then diverged <- Some t
+                            if not (gdStep st scratch theta delta hyper) then
+                                diverged <- Some t
+
                             t <- t + 1L
                             k <- k + 1L
+
                         left <- left - k
                     else
                         match Engine.runDetailed st hyper &rng n with
@@ -461,20 +582,29 @@ module TwoByTwo =
                             diverged <- Some(t + k)
                             t <- t + k + 1L
                             left <- left - (k + 1L)
-                    if diverged.IsSome then fin <- true
+
+                    if diverged.IsSome then
+                        fin <- true
+
                 if not fin && t = target then
                     let o = observe task region st t
+
                     if finiteObservation o then
                         obs.Add o
+
                         match Array.tryFindIndex ((=) t) branches with
                         | Some k -> offs.Add(offshoot p task st (Rng.stream chainRng.State (uint64 k)) t)
                         | None -> ()
+
                         next <- next + 1
-                        if next >= points.Length then fin <- true
+
+                        if next >= points.Length then
+                            fin <- true
                     else
                         // The weights are finite but A_θ (or its spectrum) overflows: the last step diverged.
                         diverged <- Some(t - 1L)
                         fin <- true
+
             { c with
                 Step = t
                 Next = next
@@ -483,20 +613,24 @@ module TwoByTwo =
                 Observations = obs.ToArray()
                 Offshoots = offs.ToArray()
                 DivergenceStep = diverged
-                Done = fin }
+                Done = fin
+            }
 
     /// The run of a finished (or, for partial reports, unfinished) cursor: its observations, the jump,
     /// collapse and return events, divergence and offshoots.
     let finish (c: TwoByTwoCursor) : TwoByTwoRun =
         let jump, collapse, returns = events c.Observations
-        { Chain = c.Chain
-          Observations = c.Observations
-          JumpStep = jump
-          CollapseStep = collapse
-          Returns = returns
-          Diverged = c.DivergenceStep.IsSome
-          DivergenceStep = c.DivergenceStep
-          Offshoots = c.Offshoots }
+
+        {
+            Chain = c.Chain
+            Observations = c.Observations
+            JumpStep = jump
+            CollapseStep = collapse
+            Returns = returns
+            Diverged = c.DivergenceStep.IsSome
+            DivergenceStep = c.DivergenceStep
+            Offshoots = c.Offshoots
+        }
 
     /// One SGD chain s (the whole run as one segment of `advance`): entries drawn from `Rng.stream S s`;
     /// offshoot k draws from `Rng.stream (Rng.stream S s).State k`.
@@ -510,7 +644,8 @@ module TwoByTwo =
 
     /// Quantile q of sorted data by linear interpolation between order statistics (type 7).
     let quantile (sorted: float[]) (q: float) =
-        if sorted.Length = 0 then None
+        if sorted.Length = 0 then
+            None
         else
             let h = float (sorted.Length - 1) * q
             let lo = int (floor h)
@@ -520,37 +655,55 @@ module TwoByTwo =
     /// Summary over the chains and the control.
     let summarize (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoSummary =
         let n = float chains.Length
-        let jumps = chains |> Array.choose (fun c -> c.JumpStep) |> Array.map float |> Array.sort
-        let frac f = float (chains |> Array.filter f |> Array.length) / n
+
+        let jumps =
+            chains |> Array.choose (fun c -> c.JumpStep) |> Array.map float |> Array.sort
+
+        let frac f =
+            float (chains |> Array.filter f |> Array.length) / n
+
         let after, before =
             chains
             |> Array.collect (fun c ->
-                c.Offshoots |> Array.map (fun o ->
+                c.Offshoots
+                |> Array.map (fun o ->
                     (match c.JumpStep with
                      | Some j -> o.BranchStep >= j
-                     | None -> false), o.FinalTestError))
+                     | None -> false),
+                    o.FinalTestError))
             |> Array.partition fst
-        let mean (xs: (bool * float)[]) = if xs.Length = 0 then None else Some(xs |> Array.averageBy snd)
+
+        let mean (xs: (bool * float)[]) =
+            if xs.Length = 0 then
+                None
+            else
+                Some(xs |> Array.averageBy snd)
+
         let gdLast = gd.Observations.[gd.Observations.Length - 1]
-        { FractionJumped = frac (fun c -> c.JumpStep.IsSome)
-          FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
-          FractionDiverged = frac (fun c -> c.Diverged)
-          JumpMedian = quantile jumps 0.5
-          JumpQ1 = quantile jumps 0.25
-          JumpQ3 = quantile jumps 0.75
-          TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
-          GdFinalRank = gdLast.Rank
-          GdJumpStep = gd.JumpStep
-          OffshootErrorAfterJump = mean after
-          OffshootErrorBeforeJump = mean before }
+
+        {
+            FractionJumped = frac (fun c -> c.JumpStep.IsSome)
+            FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
+            FractionDiverged = frac (fun c -> c.Diverged)
+            JumpMedian = quantile jumps 0.5
+            JumpQ1 = quantile jumps 0.25
+            JumpQ3 = quantile jumps 0.75
+            TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
+            GdFinalRank = gdLast.Rank
+            GdJumpStep = gd.JumpStep
+            OffshootErrorAfterJump = mean after
+            OffshootErrorBeforeJump = mean before
+        }
 
     /// The result of E1 from its finished runs (chains in chain order, then the GD control).
     let ofRuns (p: TwoByTwoParams) (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoResult =
-        { Params = p
-          Region = jumpRegion p
-          Chains = chains
-          Gd = gd
-          Summary = summarize chains gd }
+        {
+            Params = p
+            Region = jumpRegion p
+            Chains = chains
+            Gd = gd
+            Summary = summarize chains gd
+        }
 
     /// Runs E1: every chain (in parallel on at most `maxThreads` threads; results are stored by chain
     /// index, so they do not depend on the thread count) and the gradient-descent control.
@@ -558,22 +711,33 @@ module TwoByTwo =
     let run (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) : TwoByTwoResult =
         let chains = Array.zeroCreate p.Seeds
         let finished = ref 0
-        let options = System.Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = max 1 maxThreads)
+
+        let options =
+            System.Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = max 1 maxThreads)
+
         let gd: TwoByTwoRun[] = Array.zeroCreate 1
+
         System.Threading.Tasks.Parallel.For(
             -1,
             p.Seeds,
             options,
             fun (s: int) ->
-                if s < 0 then gd.[0] <- gdControl p else chains.[s] <- chain p s
+                if s < 0 then
+                    gd.[0] <- gdControl p
+                else
+                    chains.[s] <- chain p s
+
                 progress (System.Threading.Interlocked.Increment(&finished.contents))
         )
         |> ignore
-        { Params = p
-          Region = jumpRegion p
-          Chains = chains
-          Gd = gd.[0]
-          Summary = summarize chains gd.[0] }
+
+        {
+            Params = p
+            Region = jumpRegion p
+            Chains = chains
+            Gd = gd.[0]
+            Summary = summarize chains gd.[0]
+        }
 
     /// The regime map shown beside E1 (THEORY.md §5: "the phenomenon is regime-bound"): the base
     /// parameters and four contrasting regimes, each with `steps` steps, `seeds` seeds and no offshoots:
@@ -581,9 +745,23 @@ module TwoByTwo =
     /// (L = 6: SGD collapses to the zero network), and L = 8, η = 0.2, λ = 0.006 (GD reaches rank 1).
     /// Labels say what changed.
     let regimes (p: TwoByTwoParams) (steps: int64) (seeds: int) : (string * TwoByTwoParams)[] =
-        let b = { p with Steps = steps; Seeds = seeds; Offshoots = 0 }
-        [| "base (the parameters above)", b
-           "smaller step: eta = 0.2", { b with Eta = 0.2 }
-           "shallower: L = 3", { b with Depth = 3 }
-           "deeper: L = 6", { b with Depth = 6 }
-           "L = 8, eta = 0.2, lambda = 0.006", { b with Depth = 8; Eta = 0.2; Lambda = 0.006; OffshootLambda = min b.OffshootLambda 0.006 } |]
+        let b =
+            { p with
+                Steps = steps
+                Seeds = seeds
+                Offshoots = 0
+            }
+
+        [|
+            "base (the parameters above)", b
+            "smaller step: eta = 0.2", { b with Eta = 0.2 }
+            "shallower: L = 3", { b with Depth = 3 }
+            "deeper: L = 6", { b with Depth = 6 }
+            "L = 8, eta = 0.2, lambda = 0.006",
+            { b with
+                Depth = 8
+                Eta = 0.2
+                Lambda = 0.006
+                OffshootLambda = min b.OffshootLambda 0.006
+            }
+        |]

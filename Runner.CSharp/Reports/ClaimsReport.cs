@@ -31,14 +31,22 @@ public static class ClaimsReport
             seconds = c.Seconds,
             counterexamples = c.Counterexamples.Select(x => new
             {
-                claim = x.Claim, description = x.Description, violation = x.Violation, bound = x.Bound,
-                status = Word(x.Status), replay = x.Replay,
+                claim = x.Claim,
+                description = x.Description,
+                violation = x.Violation,
+                bound = x.Bound,
+                status = Word(x.Status),
+                replay = x.Replay,
             }),
         }),
         controls = controls.Select(c => new
         {
-            control = c.Control, claim = c.Claim, failedAsExpected = c.FailedAsExpected, casesTried = c.CasesTried,
-            seconds = c.Seconds, example = c.Example,
+            control = c.Control,
+            claim = c.Claim,
+            failedAsExpected = c.FailedAsExpected,
+            casesTried = c.CasesTried,
+            seconds = c.Seconds,
+            example = c.Example,
         }),
     };
 

@@ -98,8 +98,13 @@ public static class E1Report
         },
         offshoots = c.Offshoots.Select(o => new
         {
-            branchStep = o.BranchStep, steps = o.Steps, converged = o.Converged,
-            finalTestError = o.FinalTestError, finalRatio = o.FinalRatio, finalRank = o.FinalRank, diverged = o.Diverged,
+            branchStep = o.BranchStep,
+            steps = o.Steps,
+            converged = o.Converged,
+            finalTestError = o.FinalTestError,
+            finalRatio = o.FinalRatio,
+            finalRank = o.FinalRank,
+            diverged = o.Diverged,
         }),
     };
 
@@ -137,7 +142,13 @@ public static class E1Report
         // Findings: runs whose residual or weights stopped being finite (chain -1 is the GD control).
         divergences = Divergences(r, regimes).Select(d => new
         {
-            experiment = d.Experiment, chain = d.Chain, step = d.Step, eta = d.Eta, lambda = d.Lambda, depth = d.Depth, width = d.Width,
+            experiment = d.Experiment,
+            chain = d.Chain,
+            step = d.Step,
+            eta = d.Eta,
+            lambda = d.Lambda,
+            depth = d.Depth,
+            width = d.Width,
             lastFinite = new { step = d.LastFiniteStep, s1 = d.LastS1, s2 = d.LastS2, testError = d.LastTestError },
         }),
         offshootsDiverged = r.Chains.Sum(c => c.Offshoots.Count(o => o.Diverged)),

@@ -121,18 +121,33 @@ public static class ExploreReport
     /// <summary>C1 map as JSON.</summary>
     public static object ClosureJson(ClosureMap m) => new
     {
-        depth = m.Depth, r = m.R, family = FAlpha.name(m.Family), etas = m.Etas, lambdas = m.Lambdas, kappas = m.Kappas,
+        depth = m.Depth,
+        r = m.R,
+        family = FAlpha.name(m.Family),
+        etas = m.Etas,
+        lambdas = m.Lambdas,
+        kappas = m.Kappas,
         evaluationsPerHunt = m.EvaluationsPerHunt,
         cells = m.Cells.Select(c => new
         {
-            eta = c.Eta, lambda = c.Lambda, holds = c.Holds, kappaC = c.KappaC is null ? (double?)null : c.KappaC.Value,
-            eps1 = c.Constants.Eps1, eps2 = c.Constants.Eps2, alpha = c.Constants.Alpha, C = c.Constants.C,
-            inRegime = c.InRegime, violatedRegimeConditions = c.Violated, evaluations = c.Evaluations,
+            eta = c.Eta,
+            lambda = c.Lambda,
+            holds = c.Holds,
+            kappaC = c.KappaC is null ? (double?)null : c.KappaC.Value,
+            eps1 = c.Constants.Eps1,
+            eps2 = c.Constants.Eps2,
+            alpha = c.Constants.Alpha,
+            C = c.Constants.C,
+            inRegime = c.InRegime,
+            violatedRegimeConditions = c.Violated,
+            evaluations = c.Evaluations,
             counterexample = c.Counterexample is null ? null : new { violation = c.Counterexample.Value.Violation, bound = c.Counterexample.Value.Bound, description = c.Counterexample.Value.Description },
         }),
         boundary = Explore.boundary(m).Select(t => new
         {
-            lambda = t.Item1, derivedEtaMax = t.Item2, largestHeldEta = t.Item3 is null ? (double?)null : t.Item3.Value,
+            lambda = t.Item1,
+            derivedEtaMax = t.Item2,
+            largestHeldEta = t.Item3 is null ? (double?)null : t.Item3.Value,
             smallestFailedEta = t.Item4 is null ? (double?)null : t.Item4.Value,
         }),
     };
@@ -163,8 +178,14 @@ public static class ExploreReport
     /// <summary>Dynamics map as JSON.</summary>
     public static object DynamicsJson(DynamicsCell[] cells) => cells.Select(c => new
     {
-        depth = c.Depth, eta = c.Eta, lambda = c.Lambda, phase = c.Phase, fractionJumped = c.Summary.FractionJumped,
-        fractionCollapsed = c.Summary.FractionCollapsed, fractionDiverged = c.Summary.FractionDiverged,
-        jumpMedian = c.Summary.JumpMedian is null ? (double?)null : c.Summary.JumpMedian.Value, gdFinalRank = c.Summary.GdFinalRank,
+        depth = c.Depth,
+        eta = c.Eta,
+        lambda = c.Lambda,
+        phase = c.Phase,
+        fractionJumped = c.Summary.FractionJumped,
+        fractionCollapsed = c.Summary.FractionCollapsed,
+        fractionDiverged = c.Summary.FractionDiverged,
+        jumpMedian = c.Summary.JumpMedian is null ? (double?)null : c.Summary.JumpMedian.Value,
+        gdFinalRank = c.Summary.GdFinalRank,
     }).ToArray();
 }

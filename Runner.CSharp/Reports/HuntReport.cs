@@ -102,8 +102,12 @@ public static class HuntReport
                 ["lambda"] = c.Hyper.Lambda,
                 ["region"] = new Dictionary<string, object>
                 {
-                    ["r"] = c.Region.R, ["eps1"] = c.Region.Eps1, ["eps2"] = c.Region.Eps2, ["alpha"] = c.Region.Alpha,
-                    ["C"] = c.Region.C, ["family"] = FAlpha.name(c.Region.Family),
+                    ["r"] = c.Region.R,
+                    ["eps1"] = c.Region.Eps1,
+                    ["eps2"] = c.Region.Eps2,
+                    ["alpha"] = c.Region.Alpha,
+                    ["C"] = c.Region.C,
+                    ["family"] = FAlpha.name(c.Region.Family),
                 },
                 ["target"] = Rows(c.Task.Target),
                 ["observed"] = c.Task.Observed.Select(e => new[] { e.Item1, e.Item2 }).ToArray(),

@@ -126,6 +126,37 @@ type HuntResult =
         Valid: int
     }
 
+/// Plain-data state of a hunt at a (re)start boundary (no climb in progress), from which `Hunt.advance`
+/// continues exactly as the uninterrupted hunt would: checkpointable (THEORY.md §4 "Counterexample
+/// hunting"; README "Long runs").
+type HuntState =
+    {
+        /// The search's random-number state (one `uint64`).
+        Rng: Rng
+        /// Evaluations done.
+        Evaluations: int
+        /// Evaluations of candidates inside the scope.
+        Valid: int
+        /// Restarts done.
+        Restarts: int
+        /// Index of the current climb (the objective alternates: `Score` on even, `AltScore` on odd climbs).
+        ClimbIndex: int
+        /// Initial samples of the current restart still to draw (0 when none is pending).
+        InitLeft: int
+        /// Non-improving proposals counted so far (only non-zero while no initial sample was valid).
+        Stale: int
+        /// Candidate with the largest score so far.
+        Best: HuntFinding option
+        /// Confirmed counterexamples so far (shrunk when asked), in the order found.
+        Confirmed: HuntFinding list
+        /// Evaluation index and seconds of the first confirmed counterexample.
+        FirstConfirmed: (int * float) option
+        /// Wall-clock seconds spent so far (a time budget continues with the remainder on resume).
+        Seconds: float
+        /// True when the hunt reached a stop (evaluations, time, or first counterexample when asked).
+        Finished: bool
+    }
+
 /// Counterexample hunting (THEORY.md §4): hill climbing with restarts over the generators' parameters,
 /// maximising each claim's violation relative to its round-off bound, then shrinking; plus the random
 /// testing baseline with the same generator. Deterministic per seed for a given evaluation count.
@@ -1526,145 +1557,201 @@ module Hunt =
     [<Literal>]
     let maxClimb = 5
 
-    let private search (claim: HuntClaim) (pr: Problem<'s>) (settings: HuntSettings) (climb: bool) : HuntResult =
+    /// The state of a hunt before its first evaluation (its random stream is `Rng.stream seed 0x4807`).
+    let start (settings: HuntSettings) : HuntState =
+        {
+            Rng = Rng.stream settings.Seed 0x4807UL
+            Evaluations = 0
+            Valid = 0
+            Restarts = 0
+            ClimbIndex = 0
+            InitLeft = 0
+            Stale = 0
+            Best = None
+            Confirmed = []
+            FirstConfirmed = None
+            Seconds = 0.0
+            Finished = false
+        }
+
+    /// True when the settings' stop rule holds after `n` evaluations and `seconds` of wall time.
+    let private stopped (settings: HuntSettings) (n: int) (seconds: float) (first: (int * float) option) =
+        n >= settings.MaxEvaluations
+        || not (seconds < settings.MaxSeconds)
+        || (settings.StopAtFirst && first.IsSome)
+
+    let private search
+        (claim: HuntClaim)
+        (pr: Problem<'s>)
+        (settings: HuntSettings)
+        (climb: bool)
+        (st: HuntState)
+        (pause: int -> bool)
+        : HuntState =
         let sw = System.Diagnostics.Stopwatch.StartNew()
-        let mutable rng = Rng.stream settings.Seed 0x4807UL
-        let mutable n = 0
-        let mutable valid = 0
-        let mutable restarts = 0
-        let mutable best: HuntFinding option = None
-        let confirmed = ResizeArray<HuntFinding>()
-        let mutable first = None
+        let elapsed () = st.Seconds + sw.Elapsed.TotalSeconds
+        let mutable rng = st.Rng
+        let mutable n = st.Evaluations
+        let n0 = st.Evaluations
+        let mutable valid = st.Valid
+        let mutable restarts = st.Restarts
+        let mutable best: HuntFinding option = st.Best
+        let confirmed = ResizeArray<HuntFinding>(st.Confirmed)
+        let mutable first = st.FirstConfirmed
         let mutable cur: ('s * Evaluation) option = None
-        let mutable stale = 0
+        let mutable stale = st.Stale
         let mutable climbLength = 0
-        let mutable initLeft = 0
+        let mutable initLeft = st.InitLeft
         // the objective alternates between restarts: Score on even climbs, AltScore on odd ones
-        let mutable climbIndex = 0
+        let mutable climbIndex = st.ClimbIndex
+        let mutable paused = false
 
         let obj (e: Evaluation) =
             if climbIndex % 2 = 0 then e.Score else e.AltScore
 
-        let timeLeft () =
-            sw.Elapsed.TotalSeconds < settings.MaxSeconds
+        let stop () = stopped settings n (elapsed ()) first
 
-        let stop () =
-            n >= settings.MaxEvaluations
-            || not (timeLeft ())
-            || (settings.StopAtFirst && first.IsSome)
-
-        while not (stop ()) do
-            let s, r' =
-                match cur with
-                | Some(s, _) when climb && initLeft = 0 -> pr.Mutate rng s
-                | Some _ ->
-                    // still drawing the restart's initial samples: fresh ones, the best is kept as `cur`
-                    initLeft <- initLeft - 1
-                    pr.Sample rng
-                | None ->
-                    // a restart (or, while no initial sample was valid yet, the next initial sample)
-                    if climb && n > 0 && initLeft <= 0 then
-                        restarts <- restarts + 1
-                        climbIndex <- climbIndex + 1
-
-                    climbLength <- 0
-                    initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
-                    pr.Sample rng
-
-            rng <- r'
-            climbLength <- climbLength + 1
-            let e = pr.Evaluate s
-            n <- n + 1
-
-            if System.Double.IsFinite e.Score || e.Score = infinity then
-                valid <- valid + 1
-
-            let f () =
-                finding claim pr s e n sw.Elapsed.TotalSeconds false
-
-            match best with
-            | Some b when b.Score >= e.Score -> ()
-            | _ ->
-                if e.Score > -infinity then
-                    best <- Some(f ())
-
-            if e.Status = Verdict.Counterexample then
-                if first.IsNone then
-                    first <- Some(n, sw.Elapsed.TotalSeconds)
-
-                if confirmed.Count < maxConfirmed then
-                    if settings.Shrink then
-                        let s2, e2, _ = shrinkWith pr shrinkBudget s e
-                        confirmed.Add(finding claim pr s2 e2 n sw.Elapsed.TotalSeconds (pr.Size s2 < pr.Size s))
-                    else
-                        confirmed.Add(f ())
-                // a confirmed case ends this climb: restart elsewhere to find different ones
-                cur <- None
-                stale <- 0
-            elif climbLength >= maxClimb * settings.Patience then
-                // a climb creeping upward by tiny steps also ends: restart
-                cur <- None
-                stale <- 0
+        while not (stop ()) && not paused do
+            // a (re)start boundary: nothing of a climb is in progress, so the state is plain data
+            if cur.IsNone && pause (n - n0) then
+                paused <- true
             else
-                match cur with
-                | Some(_, ce) when obj e < obj ce ->
-                    stale <- stale + 1
+                let s, r' =
+                    match cur with
+                    | Some(s, _) when climb && initLeft = 0 -> pr.Mutate rng s
+                    | Some _ ->
+                        // still drawing the restart's initial samples: fresh ones, the best is kept as `cur`
+                        initLeft <- initLeft - 1
+                        pr.Sample rng
+                    | None ->
+                        // a restart (or, while no initial sample was valid yet, the next initial sample)
+                        if climb && n > 0 && initLeft <= 0 then
+                            restarts <- restarts + 1
+                            climbIndex <- climbIndex + 1
 
-                    if stale >= settings.Patience then
-                        cur <- None
-                        stale <- 0
+                        climbLength <- 0
+                        initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
+                        pr.Sample rng
+
+                rng <- r'
+                climbLength <- climbLength + 1
+                let e = pr.Evaluate s
+                n <- n + 1
+
+                if System.Double.IsFinite e.Score || e.Score = infinity then
+                    valid <- valid + 1
+
+                let f () =
+                    finding claim pr s e n (elapsed ()) false
+
+                match best with
+                | Some b when b.Score >= e.Score -> ()
                 | _ ->
-                    if obj e > -infinity then
-                        (match cur with
-                         | Some(_, ce) when obj e = obj ce -> stale <- stale + 1
-                         | _ -> stale <- 0)
+                    if e.Score > -infinity then
+                        best <- Some(f ())
 
-                        cur <- Some(s, e)
+                if e.Status = Verdict.Counterexample then
+                    if first.IsNone then
+                        first <- Some(n, elapsed ())
 
-                        if stale >= settings.Patience then
-                            cur <- None
-                            stale <- 0
-                    else
+                    if confirmed.Count < maxConfirmed then
+                        if settings.Shrink then
+                            let s2, e2, _ = shrinkWith pr shrinkBudget s e
+                            confirmed.Add(finding claim pr s2 e2 n (elapsed ()) (pr.Size s2 < pr.Size s))
+                        else
+                            confirmed.Add(f ())
+                    // a confirmed case ends this climb: restart elsewhere to find different ones
+                    cur <- None
+                    stale <- 0
+                elif climbLength >= maxClimb * settings.Patience then
+                    // a climb creeping upward by tiny steps also ends: restart
+                    cur <- None
+                    stale <- 0
+                else
+                    match cur with
+                    | Some(_, ce) when obj e < obj ce ->
                         stale <- stale + 1
 
                         if stale >= settings.Patience then
                             cur <- None
                             stale <- 0
+                    | _ ->
+                        if obj e > -infinity then
+                            (match cur with
+                             | Some(_, ce) when obj e = obj ce -> stale <- stale + 1
+                             | _ -> stale <- 0)
 
-        let confirmed = List.ofSeq confirmed
+                            cur <- Some(s, e)
+
+                            if stale >= settings.Patience then
+                                cur <- None
+                                stale <- 0
+                        else
+                            stale <- stale + 1
+
+                            if stale >= settings.Patience then
+                                cur <- None
+                                stale <- 0
 
         {
-            Claim = claim
-            Strategy = (if climb then "hill-climb" else "random")
-            Seed = settings.Seed
+            Rng = rng
             Evaluations = n
-            Restarts = restarts
-            Seconds = sw.Elapsed.TotalSeconds
-            Best = best
-            Confirmed = confirmed
-            FirstConfirmed = first
             Valid = valid
+            Restarts = restarts
+            ClimbIndex = climbIndex
+            InitLeft = initLeft
+            Stale = stale
+            Best = best
+            Confirmed = List.ofSeq confirmed
+            FirstConfirmed = first
+            Seconds = elapsed ()
+            Finished = not paused
         }
 
-    let private dispatch (settings: HuntSettings) (climb: bool) =
+    /// The result of a hunt's (finished or paused) state.
+    let finish (settings: HuntSettings) (climb: bool) (st: HuntState) : HuntResult =
+        {
+            Claim = settings.Claim
+            Strategy = (if climb then "hill-climb" else "random")
+            Seed = settings.Seed
+            Evaluations = st.Evaluations
+            Restarts = st.Restarts
+            Seconds = st.Seconds
+            Best = st.Best
+            Confirmed = st.Confirmed
+            FirstConfirmed = st.FirstConfirmed
+            Valid = st.Valid
+        }
+
+    let private dispatch (settings: HuntSettings) (climb: bool) (st: HuntState) (pause: int -> bool) =
         let o = settings.Overrides
 
         match settings.Claim with
-        | HuntClaim.C1 -> search settings.Claim (c1Problem o) settings climb
-        | HuntClaim.C4 -> search settings.Claim (c4Problem o settings.Steps) settings climb
-        | HuntClaim.C2 -> search settings.Claim (c2Problem o) settings climb
-        | HuntClaim.C3 -> search settings.Claim (c3Problem o (max 1000 (settings.Steps * 50))) settings climb
-        | HuntClaim.C6 -> search settings.Claim (c6Problem o (max 200 (settings.Steps * 5))) settings climb
+        | HuntClaim.C1 -> search settings.Claim (c1Problem o) settings climb st pause
+        | HuntClaim.C4 -> search settings.Claim (c4Problem o settings.Steps) settings climb st pause
+        | HuntClaim.C2 -> search settings.Claim (c2Problem o) settings climb st pause
+        | HuntClaim.C3 -> search settings.Claim (c3Problem o (max 1000 (settings.Steps * 50))) settings climb st pause
+        | HuntClaim.C6 -> search settings.Claim (c6Problem o (max 200 (settings.Steps * 5))) settings climb st pause
+
+    /// Continues the hunt (hill climbing, as `run`) from state `st` until it finishes or, at a (re)start
+    /// boundary, `pause evaluationsDoneInThisCall` is true; the returned state is plain data (checkpoint it,
+    /// then `advance` again). Advancing in segments equals one `advance` (property `hunt.segments`), apart
+    /// from wall-clock seconds; with a time budget the remaining seconds continue (`Seconds` carries over).
+    let advance (settings: HuntSettings) (st: HuntState) (pause: int -> bool) : HuntState =
+        if st.Finished then st else dispatch settings true st pause
 
     /// The hunt: `initialSamples` fresh random specs per (re)start, then hill climbing from the best of them
     /// (objective alternating between restarts: `Score`, then `AltScore`)
     /// over the generator's parameters (1–2 field mutations per proposal, equal
     /// scores accepted, restart from a fresh random spec after `Patience` non-improving proposals or after a
     /// confirmed counterexample), each confirmed counterexample shrunk (`shrinkWith`).
-    let run (settings: HuntSettings) : HuntResult = dispatch settings true
+    let run (settings: HuntSettings) : HuntResult =
+        advance settings (start settings) (fun _ -> false) |> finish settings true
 
     /// The random-testing baseline: fresh specs from the same generator, uniform sampling, no climbing.
-    let randomTesting (settings: HuntSettings) : HuntResult = dispatch settings false
+    let randomTesting (settings: HuntSettings) : HuntResult =
+        dispatch settings false (start settings) (fun _ -> false)
+        |> finish settings false
 
     /// Shrinks a C1 spec under overrides until no smaller variant is still confirmed; returns
     /// (original size, shrunk size, still confirmed, the shrunk finding). For tests and the runner.

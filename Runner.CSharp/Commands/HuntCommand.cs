@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LowRankVerify.Runner.Checkpoints;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;
@@ -20,7 +21,7 @@ public static class HuntCommand
     public sealed class HuntOptions
     {
         /// <summary>--claim.</summary>
-        public Option<string> Claim { get; } = new("--claim") { Description = "claim to hunt: C1, C2, C3, C4 or C6", Required = true };
+        public Option<string> Claim { get; } = new("--claim") { Description = "claim to hunt: C1, C2, C3, C4 or C6 (required unless --resume)" };
         /// <summary>--budget.</summary>
         public Option<double> Budget { get; } = new("--budget") { Description = "wall-clock seconds (0 < s <= 86400; default 30)", DefaultValueFactory = _ => 30.0 };
         /// <summary>--evaluations.</summary>
@@ -60,10 +61,13 @@ public static class HuntCommand
         /// <summary>--steps.</summary>
         public Option<int> Steps { get; } = new("--steps") { Description = "SGD steps per simulated run (C4; C3 uses 50x, C6 5x GD steps), 1..100000", DefaultValueFactory = _ => 300 };
 
+        /// <summary>Every option of the hunt's settings.</summary>
+        public Option[] All => [Claim, Budget, Evaluations, Seed, Task, Epsilon, Depth, Eta, EtaFactor, Lambda, R, Eps1, Eps2, Alpha, C, F, Scope, Steps];
+
         /// <summary>Adds every option to <paramref name="cmd"/>.</summary>
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { Claim, Budget, Evaluations, Seed, Task, Epsilon, Depth, Eta, EtaFactor, Lambda, R, Eps1, Eps2, Alpha, C, F, Scope, Steps })
+            foreach (var o in All)
                 cmd.Options.Add(o);
         }
 
@@ -71,6 +75,7 @@ public static class HuntCommand
         public HuntSettings Read(ParseResult parse)
         {
             var claimText = parse.GetValue(Claim);
+            if (claimText is null) throw new InputException("--claim", "is required (C1, C2, C3, C4 or C6) unless --resume is given");
             var claimR = Hunt.parseClaim("--claim", claimText);
             if (claimR.IsError) throw new InputException("--claim", claimR.ErrorValue.Rule);
             var claim = claimR.ResultValue;
@@ -138,6 +143,12 @@ public static class HuntCommand
         private static FSharpOption<T> Opt<T>(T? x) where T : struct => x is null ? FSharpOption<T>.None : x.Value;
     }
 
+    /// <summary>Command name in checkpoints.</summary>
+    public const string CommandName = "hunt";
+
+    // options that do not change the hunt's result (dropped from the replay line)
+    private static readonly string[] Dropped = ["--budget", "--evaluations", "--out", "--save-regression", "--checkpoint-every", "--checkpoint-steps"];
+
     /// <summary>The command line that replays a hunt (the evaluation count makes it deterministic).</summary>
     public static string ReplayCommand(string[] args, HuntResult r)
     {
@@ -145,8 +156,8 @@ public static class HuntCommand
         for (var k = 0; k < args.Length; k++)
         {
             var a = args[k];
-            if (a is "--budget" or "--evaluations" or "--out" or "--save-regression") { k++; continue; }
-            if (a.StartsWith("--budget=") || a.StartsWith("--evaluations=") || a.StartsWith("--out=") || a.StartsWith("--save-regression=") || a is "--force" or "--quiet" or "--compare-random") continue;
+            if (a is "--budget" or "--evaluations" or "--out" or "--save-regression" or "--checkpoint-every" or "--checkpoint-steps") { k++; continue; }
+            if (Dropped.Any(d => a.StartsWith(d + "=", StringComparison.Ordinal)) || a is "--force" or "--quiet" or "--compare-random") continue;
             kept.Add(RunInfo.Quote(a));
         }
         return "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400";
@@ -164,17 +175,82 @@ public static class HuntCommand
         var cmd = new Command("hunt", "Targeted counterexample search for a claim (hill climbing, shrinking, round-off status); store, report.");
         h.AddTo(cmd);
         foreach (var o in new Option[] { output, force, quiet, compare, save }) cmd.Options.Add(o);
+        var resilience = new ResilienceOptions();
+        resilience.AddTo(cmd);
+        var parameters = h.All.Concat([output, force, compare, save]).ToArray();
         cmd.SetAction(parse =>
         {
-            var settings = h.Read(parse);
-            var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
-            var run = RunInfo.Collect(args);
-            var dir = OutputDirectory.Prepare(parse.GetValue(output), "hunt", parse.GetValue(force), run.StartedUtc);
-            var doCompare = parse.GetValue(compare);
-            var (hunt, random) = Progress.Run(parse.GetValue(quiet), progress =>
+            var policy = resilience.Policy(parse);
+            var resumeDir = resilience.ResumeDir(parse, parameters);
+            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
+            string[] args;
+            HuntSettings settings;
+            HuntState state;
+            bool doCompare;
+            string? saveFolder;
+            OutputDirectory dir;
+            if (resumeDir is not null)
+            {
+                var path = CheckpointFile.Locate(resumeDir);
+                string[]? a = null;
+                (HuntSettings, bool, string?)? read = null;
+                HuntState? loaded = null;
+                CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
+                {
+                    ["args"] = p =>
+                    {
+                        a = HuntCheckpoint.ReadArgs(c, p);
+                        read = HuntCheckpoint.Reparse(cmd, a, path, q => (h.Read(q), q.GetValue(compare), q.GetValue(save)));
+                    },
+                    ["state"] = p =>
+                    {
+                        if (read is null) throw c.Error(p, "must come after args");
+                        loaded = HuntCheckpoint.ReadState(c, p, read.Value.Item1);
+                    },
+                });
+                args = a!;
+                (settings, doCompare, saveFolder) = read!.Value;
+                state = loaded!;
+                dir = OutputDirectory.Existing(resumeDir);
+            }
+            else
+            {
+                settings = h.Read(parse);
+                args = Environment.GetCommandLineArgs().Skip(1).ToArray();
+                state = Hunt.start(settings);
+                doCompare = parse.GetValue(compare);
+                saveFolder = parse.GetValue(save);
+                dir = OutputDirectory.Prepare(parse.GetValue(output), "hunt", parse.GetValue(force), run.StartedUtc);
+            }
+            using var signal = new StopSignal();
+            void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
+            {
+                HuntCheckpoint.WriteArgs(w, args);
+                w.Key("state");
+                HuntCheckpoint.WriteState(w, state);
+            });
+            var (completed, huntOrNull, random) = Progress.Run(parse.GetValue(quiet), progress =>
             {
                 var st = progress.Begin($"hunt {Hunt.claimId(settings.Claim)} ({settings.MaxSeconds:0} s)", null);
-                var a = Hunt.run(settings);
+                // Segments end at a (re)start boundary of the hunt: after --checkpoint-steps evaluations,
+                // when the checkpoint timer is due, or when a signal arrived.
+                var segment = policy.Steps ?? long.MaxValue;
+                var pause = FuncConvert.FromFunc<int, bool>(done =>
+                    signal.Stopped || (done > 0 && (done >= segment || (policy.Steps is null && policy.Due()))));
+                while (!state.Finished)
+                {
+                    if (signal.Stopped)
+                    {
+                        Save();
+                        return (false, (HuntResult?)null, (HuntResult?)null);
+                    }
+                    state = Hunt.advance(settings, state, pause);
+                    if (!state.Finished && !signal.Stopped)
+                    {
+                        Save();
+                        policy.Written();
+                    }
+                }
                 st.Done();
                 HuntResult? b = null;
                 if (doCompare)
@@ -183,12 +259,16 @@ public static class HuntCommand
                     b = Hunt.randomTesting(settings);
                     sr.Done();
                 }
-                return (a, b);
+                return (true, Hunt.finish(settings, true, state), b);
             });
+            if (!completed)
+                return PartialReport.Write(dir, run, CommandName, signal, null,
+                    [$"hunt {Hunt.claimId(settings.Claim)}: {state.Evaluations} of at most {settings.MaxEvaluations} evaluations ({state.Seconds:0.0} of {settings.MaxSeconds:0.#} s), {state.Confirmed.Length} confirmed counterexample(s) so far"]);
+            var o = settings.Overrides;
+            var hunt = huntOrNull!;
             var replay = ReplayCommand(args, hunt);
             var store = HuntReport.WriteStore(dir, hunt, replay);
-            var saved = parse.GetValue(save) is { } folder ? HuntReport.WriteRegressions(folder, hunt, settings.Overrides, replay) : [];
-            var o = settings.Overrides;
+            var saved = saveFolder is { } folder ? HuntReport.WriteRegressions(folder, hunt, settings.Overrides, replay) : [];
             var doc = new Document($"LowRankVerify: counterexample hunt for {Hunt.claimId(settings.Claim)}");
             ReportWriter.AddProvenance(doc, run);
             doc.H(2, "Summary");
@@ -219,6 +299,8 @@ public static class HuntCommand
                 schemaVersion = ReportWriter.SchemaVersion,
                 command = "hunt",
                 run,
+                execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
+                partial = false,
                 settings = new
                 {
                     claim = Hunt.claimId(settings.Claim),
@@ -254,6 +336,7 @@ public static class HuntCommand
             if (hunt.Best is not null)
                 Console.WriteLine($"best: {ClaimsReport.Word(hunt.Best.Value.Status)} violation {HuntReport.G(hunt.Best.Value.Violation)} (bound {HuntReport.G(hunt.Best.Value.Bound)}): {hunt.Best.Value.Description}");
             foreach (var s in saved) Console.WriteLine($"regression: {s}");
+            CheckpointFile.Delete(dir.Path);
             Console.WriteLine(where);
             return hunt.Confirmed.IsEmpty ? Cli.Ok : Cli.CheckFailed;
         });

@@ -175,6 +175,39 @@ module Explore =
                 Evaluations = spent
             }
 
+    /// The (η, λ) of the C1 map's cells, λ-major (cell k of `closureMap` is `closureGrid etas lambdas`.[k]).
+    let closureGrid (etas: float[]) (lambdas: float[]) =
+        [|
+            for lambda in lambdas do
+                for eta in etas do
+                    yield eta, lambda
+        |]
+
+    /// The C1 map from its cells (in `closureGrid` order), however and whenever they were computed: each
+    /// cell is a function of the task, depth, r, family, ladder, budget, seed and its own (η, λ) alone.
+    let closureMapOf
+        (task: Task)
+        (depth: int)
+        (r: int)
+        (family: FAlphaFamily)
+        (etas: float[])
+        (lambdas: float[])
+        (kappas: float[])
+        (evaluations: int)
+        (cells: ClosureCell[])
+        : ClosureMap =
+        {
+            Task = task
+            Depth = depth
+            R = r
+            Family = family
+            Etas = etas
+            Lambdas = lambdas
+            Kappas = kappas
+            EvaluationsPerHunt = evaluations
+            Cells = cells
+        }
+
     /// The C1 map: `closureCell` on every (η, λ) of the grid; `progress` is called after each cell.
     let closureMap
         (task: Task)
@@ -189,25 +222,13 @@ module Explore =
         (progress: int -> unit)
         : ClosureMap =
         let cells =
-            [|
-                for lambda in lambdas do
-                    for eta in etas do
-                        let c = closureCell task depth r family kappas evaluations seed eta lambda
-                        progress 1
-                        yield c
-            |]
+            closureGrid etas lambdas
+            |> Array.map (fun (eta, lambda) ->
+                let c = closureCell task depth r family kappas evaluations seed eta lambda
+                progress 1
+                c)
 
-        {
-            Task = task
-            Depth = depth
-            R = r
-            Family = family
-            Etas = etas
-            Lambdas = lambdas
-            Kappas = kappas
-            EvaluationsPerHunt = evaluations
-            Cells = cells
-        }
+        closureMapOf task depth r family etas lambdas kappas evaluations cells
 
     /// Per λ row: (λ, derived etaMax (the largest `Regime.etaMax` over the κ_C ladder), largest grid η where C1 held below the first failure, smallest
     /// grid η where it failed). The empirical boundary lies between the last two.
@@ -288,8 +309,49 @@ module Explore =
             Offshoots = 0
         }
 
-    /// The E1 dynamics map: `TwoByTwo.run` (no offshoots) for every (η, λ, L) with 2ηλ < 1, `steps` steps,
-    /// `seeds` chains on at most `threads` threads; `progress` after each cell.
+    /// The (η, λ, L) of the E1 dynamics map's cells, depth-major, only those with 2ηλ < 1 (cell k of
+    /// `dynamicsMap` is `dynamicsGrid etas lambdas depths`.[k]).
+    let dynamicsGrid (etas: float[]) (lambdas: float[]) (depths: int[]) =
+        [|
+            for depth in depths do
+                for lambda in lambdas do
+                    for eta in etas do
+                        if 2.0 * eta * lambda < 1.0 then
+                            yield eta, lambda, depth
+        |]
+
+    /// One cell of the E1 dynamics map: `TwoByTwo.run` (no offshoots) at (η, λ, L), `steps` steps, `seeds`
+    /// chains on at most `threads` threads (a function of `baseP` and the cell alone, not of the order).
+    let dynamicsCell
+        (baseP: TwoByTwoParams)
+        (steps: int64)
+        (seeds: int)
+        (threads: int)
+        (eta: float, lambda: float, depth: int)
+        : DynamicsCell =
+        let p =
+            { baseP with
+                Depth = depth
+                Eta = eta
+                Lambda = lambda
+                Steps = steps
+                Seeds = seeds
+                Offshoots = 0
+                OffshootEta = min baseP.OffshootEta eta
+                OffshootLambda = min baseP.OffshootLambda lambda
+            }
+
+        let r = TwoByTwo.run p threads ignore
+
+        {
+            Eta = eta
+            Lambda = lambda
+            Depth = depth
+            Summary = r.Summary
+            Phase = phase r.Summary
+        }
+
+    /// The E1 dynamics map: `dynamicsCell` for every (η, λ, L) of `dynamicsGrid`; `progress` after each cell.
     let dynamicsMap
         (baseP: TwoByTwoParams)
         (etas: float[])
@@ -300,32 +362,8 @@ module Explore =
         (threads: int)
         (progress: int -> unit)
         : DynamicsCell[] =
-        [|
-            for depth in depths do
-                for lambda in lambdas do
-                    for eta in etas do
-                        if 2.0 * eta * lambda < 1.0 then
-                            let p =
-                                { baseP with
-                                    Depth = depth
-                                    Eta = eta
-                                    Lambda = lambda
-                                    Steps = steps
-                                    Seeds = seeds
-                                    Offshoots = 0
-                                    OffshootEta = min baseP.OffshootEta eta
-                                    OffshootLambda = min baseP.OffshootLambda lambda
-                                }
-
-                            let r = TwoByTwo.run p threads ignore
-                            progress 1
-
-                            yield
-                                {
-                                    Eta = eta
-                                    Lambda = lambda
-                                    Depth = depth
-                                    Summary = r.Summary
-                                    Phase = phase r.Summary
-                                }
-        |]
+        dynamicsGrid etas lambdas depths
+        |> Array.map (fun g ->
+            let c = dynamicsCell baseP steps seeds threads g
+            progress 1
+            c)

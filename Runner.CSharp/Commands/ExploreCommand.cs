@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LowRankVerify.Runner.Checkpoints;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;
@@ -51,9 +52,13 @@ public static class ExploreCommand
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output" };
         var cmd = new Command("explore", "Map of small enough eta and lambda: where C1 holds (vs the derived regime), or E1's dynamics phases (--dynamics).");
-        foreach (var o in new Option[] { claim, dynamics, task, epsilon, depth, r, f, etas, lambdas, kappas, evaluations, dynEtas, dynLambdas, dynDepths, steps, seeds, seed, output, force, quiet })
+        var parameters = new Option[] { claim, dynamics, task, epsilon, depth, r, f, etas, lambdas, kappas, evaluations, dynEtas, dynLambdas, dynDepths, steps, seeds, seed, output, force };
+        foreach (var o in parameters.Append(quiet))
             cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+        var resilience = new ResilienceOptions();
+        resilience.AddTo(cmd);
+
+        Plan ReadPlan(ParseResult parse)
         {
             var isDyn = parse.GetValue(dynamics);
             var claimText = parse.GetValue(claim);
@@ -62,84 +67,175 @@ public static class ExploreCommand
                 throw new InputException("--claim", $"only C1 has an (eta, lambda) map (C2's critical points do not depend on eta; C3-C6 are hunted by `lowrank hunt`), got '{claimText}'");
             var eps = parse.GetValue(epsilon);
             if (!(double.IsFinite(eps) && eps > 0)) throw new InputException("--epsilon", "must be a finite number > 0");
-            var s = parse.GetValue(seed);
-            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
-            var isQuiet = parse.GetValue(quiet);
-
-            ClosureMap? map = null;
-            string taskLabel = "";
-            double[] etaGrid = [], lambdaGrid = [], kappaList = [];
-            int evals = 0, dep = 0, rank = 0;
-            FAlphaFamily family = FAlphaFamily.Piecewise;
-            LowRankVerify.Theory.Task? tk = null;
+            var pl = new Plan { Seed = parse.GetValue(seed) };
             if (claimText is not null)
             {
                 var tp = parse.GetValue(task);
-                tk = tp is null ? TaskModule.twoByTwo(eps) : TaskFile.Read("--task", tp);
+                var tk = tp is null ? TaskModule.twoByTwo(eps) : TaskFile.Read("--task", tp);
                 if (tk.DOut > 8 || tk.DIn > 8) throw new InputException("--task", $"must be at most 8x8 for the C1 map, got {tk.DOut}x{tk.DIn}");
-                taskLabel = tp is null ? $"E1 [[1, *], [{G(eps)}, 1]]" : Path.GetFileName(tp);
-                dep = parse.GetValue(depth);
-                if (dep < 2 || dep > 8) throw new InputException("--depth", "must be an integer in 2..8");
-                rank = parse.GetValue(r);
-                if (rank < 0 || rank > 8) throw new InputException("--r", "must be an integer in 0..8");
-                family = Options.Unwrap(FAlpha.parse("f", parse.GetValue(f) ?? "piecewise"), optionField: true);
-                etaGrid = Grid("--etas", parse.GetValue(etas));
-                lambdaGrid = Grid("--lambdas", parse.GetValue(lambdas));
-                kappaList = ReadList("--kappas", parse.GetValue(kappas), x => x > 1.0 && x <= 1e6, "numbers in (1, 1e6]");
-                if (kappaList.Zip(kappaList.Skip(1)).Any(t => t.Second <= t.First)) throw new InputException("--kappas", "must be ascending");
-                evals = parse.GetValue(evaluations);
-                if (evals < 1 || evals > 100_000) throw new InputException("--evaluations", "must be an integer in 1..100000");
+                pl.Task = tk;
+                pl.TaskLabel = tp is null ? $"E1 [[1, *], [{G(eps)}, 1]]" : Path.GetFileName(tp);
+                pl.Depth = parse.GetValue(depth);
+                if (pl.Depth < 2 || pl.Depth > 8) throw new InputException("--depth", "must be an integer in 2..8");
+                pl.Rank = parse.GetValue(r);
+                if (pl.Rank < 0 || pl.Rank > 8) throw new InputException("--r", "must be an integer in 0..8");
+                pl.Family = Options.Unwrap(FAlpha.parse("f", parse.GetValue(f) ?? "piecewise"), optionField: true);
+                pl.EtaGrid = Grid("--etas", parse.GetValue(etas));
+                pl.LambdaGrid = Grid("--lambdas", parse.GetValue(lambdas));
+                pl.Kappas = ReadList("--kappas", parse.GetValue(kappas), x => x > 1.0 && x <= 1e6, "numbers in (1, 1e6]");
+                if (pl.Kappas.Zip(pl.Kappas.Skip(1)).Any(t => t.Second <= t.First)) throw new InputException("--kappas", "must be ascending");
+                pl.Evaluations = parse.GetValue(evaluations);
+                if (pl.Evaluations < 1 || pl.Evaluations > 100_000) throw new InputException("--evaluations", "must be an integer in 1..100000");
+                pl.ClosureGrid = Explore.closureGrid(pl.EtaGrid, pl.LambdaGrid);
+                pl.Closure = new ClosureCell?[pl.ClosureGrid.Length];
             }
-            double[] de = [], dl = [];
-            int[] dd = [];
-            TwoByTwoParams? dp = null;
             if (isDyn)
             {
-                de = ReadList("--dyn-etas", parse.GetValue(dynEtas), x => x > 0, "numbers > 0");
-                dl = ReadList("--dyn-lambdas", parse.GetValue(dynLambdas), x => x >= 0, "numbers >= 0");
-                dd = ReadList("--dyn-depths", parse.GetValue(dynDepths), x => x >= 1 && x <= 16 && x == Math.Floor(x), "integers in 1..16").Select(x => (int)x).ToArray();
+                var de = ReadList("--dyn-etas", parse.GetValue(dynEtas), x => x > 0, "numbers > 0");
+                var dl = ReadList("--dyn-lambdas", parse.GetValue(dynLambdas), x => x >= 0, "numbers >= 0");
+                pl.DynDepths = ReadList("--dyn-depths", parse.GetValue(dynDepths), x => x >= 1 && x <= 16 && x == Math.Floor(x), "integers in 1..16").Select(x => (int)x).ToArray();
                 var st = parse.GetValue(steps);
                 if (st < 1 || st > 1_000_000_000L) throw new InputException("--steps", "must be an integer in 1..1e9");
                 var sd = parse.GetValue(seeds);
                 if (sd < 1 || sd > 1000) throw new InputException("--seeds", "must be an integer in 1..1000");
-                dp = Explore.dynamicsBase(eps, st, sd, s);
-                ExperimentCommand.Validate(dp);
+                pl.Dyn = Explore.dynamicsBase(eps, st, sd, pl.Seed);
+                ExperimentCommand.Validate(pl.Dyn);
+                pl.DynGrid = Explore.dynamicsGrid(de, dl, pl.DynDepths);
+                pl.Dynamics = new DynamicsCell?[pl.DynGrid.Length];
             }
-            var dir = OutputDirectory.Prepare(parse.GetValue(output), "explore", parse.GetValue(force), run.StartedUtc);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var (m, cells) = Progress.Run(isQuiet, progress =>
+            return pl;
+        }
+
+        cmd.SetAction(parse =>
+        {
+            var policy = resilience.Policy(parse);
+            var resumeDir = resilience.ResumeDir(parse, parameters);
+            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
+            var isQuiet = parse.GetValue(quiet);
+            string[] args;
+            Plan pl;
+            OutputDirectory dir;
+            if (resumeDir is not null)
             {
-                ClosureMap? cm = null;
-                DynamicsCell[] dc = [];
+                var path = CheckpointFile.Locate(resumeDir);
+                string[]? a = null;
+                Plan? loaded = null;
+                CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
+                {
+                    ["args"] = p =>
+                    {
+                        a = HuntCheckpoint.ReadArgs(c, p);
+                        loaded = HuntCheckpoint.Reparse(cmd, a, path, ReadPlan);
+                    },
+                    ["closureCells"] = p =>
+                    {
+                        if (loaded is null) throw c.Error(p, "must come after args");
+                        if (c.Type == System.Text.Json.JsonTokenType.Null && loaded.ClosureGrid.Length == 0) return;
+                        if (loaded.ClosureGrid.Length == 0) throw c.Error(p, "must be null (the run has no C1 map)");
+                        loaded.Closure = ExploreCheckpoint.ReadClosureCells(c, p, loaded.ClosureGrid, loaded.Evaluations);
+                    },
+                    ["dynamicsCells"] = p =>
+                    {
+                        if (loaded is null) throw c.Error(p, "must come after args");
+                        if (c.Type == System.Text.Json.JsonTokenType.Null && loaded.Dyn is null) return;
+                        if (loaded.Dyn is null) throw c.Error(p, "must be null (the run has no dynamics map)");
+                        loaded.Dynamics = ExploreCheckpoint.ReadDynamicsCells(c, p, loaded.DynGrid, loaded.Dyn.Steps, loaded.Dyn.Seeds);
+                    },
+                });
+                args = a!;
+                pl = loaded!;
+                dir = OutputDirectory.Existing(resumeDir);
+            }
+            else
+            {
+                pl = ReadPlan(parse);
+                args = Environment.GetCommandLineArgs().Skip(1).ToArray();
+                dir = OutputDirectory.Prepare(parse.GetValue(output), "explore", parse.GetValue(force), run.StartedUtc);
+            }
+            var tk = pl.Task;
+            var dp = pl.Dyn;
+            var s = pl.Seed;
+            var taskLabel = pl.TaskLabel;
+            var dd = pl.DynDepths;
+            using var signal = new StopSignal();
+            void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
+            {
+                HuntCheckpoint.WriteArgs(w, args);
+                w.Key("closureCells");
+                if (tk is null) w.Null(); else ExploreCheckpoint.WriteClosureCells(w, pl.Closure);
+                w.Key("dynamicsCells");
+                if (dp is null) w.Null(); else ExploreCheckpoint.WriteDynamicsCells(w, pl.Dynamics);
+            });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var sinceCheckpoint = 0L;
+            // after each cell: stop on a signal (checkpoint first), or checkpoint when the policy says so
+            bool Boundary()
+            {
+                if (signal.Stopped)
+                {
+                    Save();
+                    return false;
+                }
+                sinceCheckpoint++;
+                if (policy.Steps is { } every ? sinceCheckpoint >= every : policy.Due())
+                {
+                    Save();
+                    policy.Written();
+                    sinceCheckpoint = 0;
+                }
+                return true;
+            }
+            var completed = Progress.Run(isQuiet, progress =>
+            {
                 if (tk is not null)
                 {
-                    var st = progress.Begin("C1 map", etaGrid.Length * lambdaGrid.Length);
-                    cm = Explore.closureMap(tk, dep, rank, family, etaGrid, lambdaGrid, kappaList, evals, s, FuncConvert.FromAction<int>(_ => st.Advance()));
+                    var st = progress.Begin("C1 map", pl.ClosureGrid.Length);
+                    st.Advance(pl.Closure.Count(x => x is not null));
+                    for (var k = 0; k < pl.ClosureGrid.Length; k++)
+                    {
+                        if (pl.Closure[k] is not null) continue;
+                        var (eta, lambda) = pl.ClosureGrid[k];
+                        pl.Closure[k] = Explore.closureCell(tk, pl.Depth, pl.Rank, pl.Family, pl.Kappas, pl.Evaluations, s, eta, lambda);
+                        st.Advance();
+                        if (!Boundary()) return false;
+                    }
                     st.Done();
                 }
                 if (dp is not null)
                 {
-                    var st = progress.Begin("E1 dynamics map", de.Length * dl.Length * dd.Length);
-                    dc = Explore.dynamicsMap(dp, de, dl, dd, dp.Steps, dp.Seeds, ExperimentCommand.Threads, FuncConvert.FromAction<int>(_ => st.Advance()));
+                    var st = progress.Begin("E1 dynamics map", pl.DynGrid.Length);
+                    st.Advance(pl.Dynamics.Count(x => x is not null));
+                    for (var k = 0; k < pl.DynGrid.Length; k++)
+                    {
+                        if (pl.Dynamics[k] is not null) continue;
+                        pl.Dynamics[k] = Explore.dynamicsCell(dp, dp.Steps, dp.Seeds, ExperimentCommand.Threads, pl.DynGrid[k].Item1, pl.DynGrid[k].Item2, pl.DynGrid[k].Item3);
+                        st.Advance();
+                        if (!Boundary()) return false;
+                    }
                     st.Done();
                 }
-                return (cm, dc);
+                return true;
             });
-            map = m;
+            if (!completed)
+                return PartialReport.Write(dir, run, CommandName, signal, null,
+                    [$"C1 map: {pl.Closure.Count(x => x is not null)} of {pl.Closure.Length} cells", $"E1 dynamics map: {pl.Dynamics.Count(x => x is not null)} of {pl.Dynamics.Length} cells"]);
+            var map = tk is null ? null : Explore.closureMapOf(tk, pl.Depth, pl.Rank, pl.Family, pl.EtaGrid, pl.LambdaGrid, pl.Kappas, pl.Evaluations, pl.Closure.Select(x => x!).ToArray());
+            var cells = pl.Dynamics.Select(x => x!).ToArray();
             var doc = new Document("LowRankVerify: the map of small enough eta and lambda");
             ReportWriter.AddProvenance(doc, run);
             if (map is not null) ExploreReport.AddClosure(doc, dir, map, taskLabel);
             if (dp is not null) ExploreReport.AddDynamics(doc, dir, cells, dp, dd);
             doc.H(2, "Replay");
-            var replay = "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)
-                .Where(a => a is not "--force" and not "--quiet").Select(RunInfo.Quote));
+            var replay = Replay(args);
             doc.P($"Wall time {clock.Elapsed.TotalSeconds:0} s.");
             doc.C(replay);
             var json = new
             {
                 schemaVersion = ReportWriter.SchemaVersion,
-                command = "explore",
+                command = CommandName,
                 run,
+                execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
+                partial = false,
                 seed = s,
                 wallSeconds = clock.Elapsed.TotalSeconds,
                 c1 = map is null ? null : ExploreReport.ClosureJson(map),
@@ -155,10 +251,46 @@ public static class ExploreCommand
             }
             if (dp is not null)
                 Console.WriteLine("E1 dynamics: " + string.Join("; ", Explore.phases.Select(ph => $"{ph}: {cells.Count(c => c.Phase == ph)}")));
+            CheckpointFile.Delete(dir.Path);
             Console.WriteLine(where);
             return Cli.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>Command name in checkpoints.</summary>
+    public const string CommandName = "explore";
+
+    /// <summary>The replay line: the original arguments without the options that do not change the maps (--out, --force, --quiet, checkpoint policy).</summary>
+    public static string Replay(string[] args)
+    {
+        var kept = new List<string>();
+        for (var k = 0; k < args.Length; k++)
+        {
+            var a = args[k];
+            if (a is "--force" or "--quiet") continue;
+            if (a is "--checkpoint-every" or "--checkpoint-steps" or "--out") { k++; continue; }
+            if (a.StartsWith("--checkpoint-every=", StringComparison.Ordinal) || a.StartsWith("--checkpoint-steps=", StringComparison.Ordinal) || a.StartsWith("--out=", StringComparison.Ordinal)) continue;
+            kept.Add(RunInfo.Quote(a));
+        }
+        return "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', kept);
+    }
+
+    /// <summary>What an explore run computes: its parameters and its cells (null until computed).</summary>
+    private sealed class Plan
+    {
+        public ulong Seed;
+        public LowRankVerify.Theory.Task? Task;
+        public string TaskLabel = "";
+        public int Depth, Rank, Evaluations;
+        public FAlphaFamily Family = FAlphaFamily.Piecewise;
+        public double[] EtaGrid = [], LambdaGrid = [], Kappas = [];
+        public Tuple<double, double>[] ClosureGrid = [];
+        public ClosureCell?[] Closure = [];
+        public TwoByTwoParams? Dyn;
+        public int[] DynDepths = [];
+        public Tuple<double, double, int>[] DynGrid = [];
+        public DynamicsCell?[] Dynamics = [];
     }
 
     private static string G(double x) => x.ToString("G3", Inv);

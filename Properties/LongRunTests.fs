@@ -60,8 +60,9 @@ module LongRun =
     /// Fields of results.json that are inherently run-specific and excluded from the comparison of a
     /// resumed run with an uninterrupted one: `run` (provenance: start time, command line, machine,
     /// commit), `execution` (resumed from where, checkpoint policy, completion) and every
-    /// `wallSeconds`/`seconds` (wall times). Everything else must be equal.
-    let excluded = set [ "run"; "execution"; "wallSeconds"; "seconds" ]
+    /// `wallSeconds`/`seconds`/`foundAfterSeconds` (wall times). Everything else must be equal.
+    let excluded =
+        set [ "run"; "execution"; "wallSeconds"; "seconds"; "foundAfterSeconds" ]
 
     /// results.json without the excluded fields, re-serialised canonically.
     let comparable (path: string) =
@@ -110,6 +111,85 @@ type LongRunTests() =
             "1"
             "--quiet"
         ]
+
+    /// A hunt of the L = 2 control (confirmed cases, shrunk, with their C1 cases): about 2 s.
+    let huntArgs =
+        [
+            "hunt"
+            "--claim"
+            "C1"
+            "--depth"
+            "2"
+            "--scope"
+            "any"
+            "--evaluations"
+            "3000"
+            "--budget"
+            "86400"
+            "--quiet"
+        ]
+
+    /// A small explore run with both maps (15 C1 cells, 4 dynamics cells): about 2 s.
+    let exploreArgs =
+        [
+            "explore"
+            "--claim"
+            "C1"
+            "--dynamics"
+            "--etas"
+            "1e-6,1,5"
+            "--lambdas"
+            "0.01,1,3"
+            "--evaluations"
+            "60"
+            "--dyn-etas"
+            "0.1,0.5"
+            "--dyn-lambdas"
+            "0.006,0.02"
+            "--dyn-depths"
+            "4"
+            "--steps"
+            "200000"
+            "--seeds"
+            "2"
+            "--quiet"
+        ]
+
+    /// Runs `args` whole into `full`, then again into `cut` killed with SIGKILL after its first
+    /// checkpoint, resumes `cut` and compares; the negative control (`--seed 2` into `other`) must differ.
+    let killAndResume (args: string list) (command: string) (okCodes: int list) =
+        let dir = CliRun.tempDir ()
+
+        try
+            let rc, err = LongRun.finish 120 (LongRun.start dir (args @ [ "--out"; "full" ]))
+            Assert.True(List.contains rc okCodes, sprintf "exit %d: %s" rc err)
+
+            let killed =
+                LongRun.start dir (args @ [ "--out"; "cut"; "--checkpoint-steps"; "1" ])
+
+            let p, _, _ = killed
+            let ck = Path.Combine(dir, "cut", CheckpointFile.Name)
+            Assert.True(LongRun.waitFor ck 60.0, "no checkpoint appeared")
+            LongRun.signal "KILL" p.Id
+            let rcKill, _ = LongRun.finish 30 killed
+            Assert.Equal(137, rcKill)
+            Assert.False(File.Exists(Path.Combine(dir, "cut", "results.json")), "the run finished before the kill")
+
+            let rc2, err2 =
+                LongRun.finish 120 (LongRun.start dir [ command; "--resume"; "cut"; "--quiet" ])
+
+            Assert.True(List.contains rc2 okCodes, sprintf "exit %d: %s" rc2 err2)
+            Assert.False(File.Exists ck, "checkpoint left after a finished run")
+            let full = LongRun.comparable (Path.Combine(dir, "full", "results.json"))
+            Assert.Equal(full, LongRun.comparable (Path.Combine(dir, "cut", "results.json")))
+
+            let rc3, _ =
+                LongRun.finish 120 (LongRun.start dir (args @ [ "--out"; "other"; "--seed"; "2" ]))
+
+            Assert.True(List.contains rc3 okCodes)
+            Assert.NotEqual<string>(full, LongRun.comparable (Path.Combine(dir, "other", "results.json")))
+        finally
+            CliRun.cleanup dir
 
     [<Fact>]
     member _.``kill -9 mid-run, then --resume: results.json equals the uninterrupted run's (control: another seed differs)``
@@ -180,6 +260,58 @@ type LongRunTests() =
                 )
 
                 Assert.Contains("PARTIAL", File.ReadAllText(Path.Combine(dir, out, "report.md")))
+        finally
+            CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``hunt: kill -9 mid-hunt, then --resume: results.json equals the uninterrupted hunt's (control: another seed differs)``
+        ()
+        =
+        // checkpoints at (re)start boundaries after every evaluation segment of 1 (--checkpoint-steps 1)
+        killAndResume huntArgs "hunt" [ 1 ]
+
+    [<Fact>]
+    member _.``explore: kill -9 mid-map, then --resume: results.json equals the uninterrupted run's (control: another seed differs)``
+        ()
+        =
+        killAndResume exploreArgs "explore" [ 0 ]
+
+    [<Fact>]
+    member _.``hunt: SIGTERM stops cleanly: exit 143, checkpoint, report marked partial``() =
+        let dir = CliRun.tempDir ()
+
+        try
+            let run =
+                LongRun.start
+                    dir
+                    [
+                        "hunt"
+                        "--claim"
+                        "C1"
+                        "--budget"
+                        "60"
+                        "--quiet"
+                        "--out"
+                        "sig"
+                        "--checkpoint-every"
+                        "0.2"
+                    ]
+
+            let p, _, _ = run
+            let ck = Path.Combine(dir, "sig", CheckpointFile.Name)
+            Assert.True(LongRun.waitFor ck 60.0, "no checkpoint appeared")
+            LongRun.signal "TERM" p.Id
+            let rc, err = LongRun.finish 60 run
+            Assert.True((rc = 143), sprintf "exit %d, expected 143; stderr: %s" rc err)
+            Assert.Contains("stopped by SIGTERM", err)
+            Assert.True(File.Exists ck)
+
+            use doc =
+                JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "sig", "results.json")))
+
+            Assert.True(doc.RootElement.GetProperty("partial").GetBoolean())
+            Assert.Equal("SIGTERM", doc.RootElement.GetProperty("execution").GetProperty("stoppedBy").GetString())
+            Assert.Contains("PARTIAL", File.ReadAllText(Path.Combine(dir, "sig", "report.md")))
         finally
             CliRun.cleanup dir
 
@@ -438,6 +570,202 @@ type LongRunHostileTests() =
         File.WriteAllText(Path.Combine(d, CheckpointFile.Name), mutate validText.Value)
         CliRun.run (args |> List.map (fun a -> a.Replace("{dir}", d)))
 
+    /// Arguments of the hunt whose checkpoint the hunt cases mutate (the L = 2 control, 600 evaluations).
+    let huntArgs =
+        [
+            "hunt"
+            "--claim"
+            "C1"
+            "--depth"
+            "2"
+            "--scope"
+            "any"
+            "--evaluations"
+            "600"
+            "--budget"
+            "86400"
+            "--seed"
+            "3"
+            "--quiet"
+        ]
+
+    /// The valid checkpoint text of that hunt paused after 30 evaluations (core state, runner's writer).
+    let huntText =
+        lazy
+            (let settings =
+                { Hunt.defaults HuntClaim.C1 3UL with
+                    MaxEvaluations = 600
+                    MaxSeconds = 86400.0
+                    Overrides =
+                        { Hunt.noOverrides with
+                            Depth = Some 2
+                            InRegimeOnly = false
+                        }
+                }
+
+             let st = Hunt.advance settings (Hunt.start settings) (fun n -> n >= 30)
+
+             if st.Finished then
+                 failwith "the hunt finished before its first pause: the checkpoint cases would test nothing"
+
+             let d = CliRun.tempDir ()
+
+             try
+                 let path =
+                     CheckpointFile.Write(
+                         d,
+                         HuntCommand.CommandName,
+                         Action<LowRankVerify.Runner.Json.JsonOut>(fun w ->
+                             HuntCheckpoint.WriteArgs(w, Array.ofList huntArgs)
+                             w.Key "state"
+                             HuntCheckpoint.WriteState(w, st))
+                     )
+
+                 File.ReadAllText path
+             finally
+                 CliRun.cleanup d)
+
+    /// Arguments of the explore run whose checkpoint the explore cases mutate (4 C1 cells).
+    let exploreArgs =
+        [
+            "explore"
+            "--claim"
+            "C1"
+            "--etas"
+            "1e-6,1,2"
+            "--lambdas"
+            "0.1,1,2"
+            "--evaluations"
+            "20"
+            "--quiet"
+        ]
+
+    /// Its valid checkpoint text: the first two cells done, the others not.
+    let exploreText =
+        lazy
+            (let grid =
+                Explore.closureGrid (Explore.logGrid 1e-6 1.0 2) (Explore.logGrid 0.1 1.0 2)
+
+             let cells =
+                 grid
+                 |> Array.mapi (fun k (eta, lambda) ->
+                     if k < 2 then
+                         Explore.closureCell
+                             (Task.twoByTwo 0.1)
+                             4
+                             1
+                             FAlphaFamily.Piecewise
+                             Explore.defaultKappas
+                             20
+                             1UL
+                             eta
+                             lambda
+                     else
+                         Unchecked.defaultof<ClosureCell>)
+
+             let d = CliRun.tempDir ()
+
+             try
+                 let path =
+                     CheckpointFile.Write(
+                         d,
+                         ExploreCommand.CommandName,
+                         Action<LowRankVerify.Runner.Json.JsonOut>(fun w ->
+                             HuntCheckpoint.WriteArgs(w, Array.ofList exploreArgs)
+                             w.Key "closureCells"
+                             ExploreCheckpoint.WriteClosureCells(w, cells)
+                             w.Key "dynamicsCells"
+                             w.Null())
+                     )
+
+                 File.ReadAllText path
+             finally
+                 CliRun.cleanup d)
+
+    /// (name, valid text, mutation, command, field) for hunt and explore checkpoints.
+    let resumeCheckpointCases: (string * Lazy<string> * (string -> string) * string list * string) list =
+        let h = [ "hunt"; "--resume"; "{dir}"; "--quiet" ]
+        let x = [ "explore"; "--resume"; "{dir}"; "--quiet" ]
+
+        [
+            "hunt: truncated", huntText, (fun t -> t.Substring(0, t.Length / 2)), h, "--resume"
+            "hunt: args with --resume", huntText, sub "\"--quiet\"" "\"--resume\"", h, "args"
+            "hunt: args of another command",
+            huntText,
+            sub "\"args\": \\[\\s*\"hunt\"" "\"args\": [\"explore\"",
+            h,
+            "args[0]"
+            "hunt: args with a bad --budget", huntText, sub "\"86400\"" "\"-1\"", h, "--budget"
+            "hunt: args with an unknown option", huntText, sub "\"--quiet\"" "\"--bogus\"", h, "args"
+            "hunt: state before args",
+            huntText,
+            (fun t -> t.Replace("\"args\"", "\"zz\"").Replace("\"state\"", "\"args\"").Replace("\"zz\"", "\"state\"")),
+            h,
+            "--resume"
+            "hunt: rng not a uint64", huntText, sub "\"rng\": \"\\d+\"" "\"rng\": \"x\"", h, "state.rng"
+            "hunt: evaluations beyond --evaluations",
+            huntText,
+            sub "\"evaluations\": \\d+" "\"evaluations\": 999999",
+            h,
+            "state.evaluations"
+            "hunt: valid beyond evaluations", huntText, sub "\"valid\": \\d+" "\"valid\": 599", h, "state.valid"
+            "hunt: NaN bound", huntText, sub "\"bound\": [^,]+" "\"bound\": NaN", h, "state.best.bound"
+            "hunt: unknown status", huntText, sub "\"status\": \"\\w+\"" "\"status\": \"Maybe\"", h, "state.best.status"
+            "hunt: case depth does not match its point",
+            huntText,
+            sub "\"depth\": 2" "\"depth\": 3",
+            h,
+            "state.best.case.point"
+            "hunt: a million-entry target (bounded read)",
+            huntText,
+            sub "\"target\": \\[" ("\"target\": [" + String.replicate 100_000 "[0], "),
+            h,
+            "state.best.case.target"
+            "hunt: duplicate key", huntText, sub "\"stale\": 0," "\"stale\": 0, \"stale\": 0,", h, "state.stale"
+            "hunt checkpoint resumed by explore", huntText, id, x, "command"
+            "explore: cell at another eta", exploreText, sub "\"eta\": [^,]+" "\"eta\": 0.5", x, "closureCells[0].eta"
+            "explore: one cell too many",
+            exploreText,
+            sub "\"closureCells\": \\[" "\"closureCells\": [null, ",
+            x,
+            "closureCells"
+            "explore: dynamics cells for a C1-only run",
+            exploreText,
+            sub "\"dynamicsCells\": null" "\"dynamicsCells\": []",
+            x,
+            "dynamicsCells"
+            "explore: args with a bad --etas", exploreText, sub "\"1e-6,1,2\"" "\"1,1e-6,2\"", x, "--etas"
+            "explore: unknown family",
+            exploreText,
+            sub "\"family\": \"\\w+\"" "\"family\": \"cubic\"",
+            x,
+            "closureCells[0].constants.family"
+            "explore: holds not a bool", exploreText, sub "\"holds\": \\w+" "\"holds\": 1", x, "closureCells[0].holds"
+            "explore checkpoint resumed by hunt", exploreText, id, h, "command"
+        ]
+
+    /// (name, args, field) for the hunt and explore options.
+    let resumeOptionCases: (string * string list * string) list =
+        [
+            "hunt --checkpoint-every negative",
+            [ "hunt"; "--claim"; "C1"; "--checkpoint-every"; "-1" ],
+            "--checkpoint-every"
+            "hunt --checkpoint-steps 0", [ "hunt"; "--claim"; "C1"; "--checkpoint-steps"; "0" ], "--checkpoint-steps"
+            "hunt without --claim", [ "hunt"; "--budget"; "1" ], "--claim"
+            "hunt --resume with --claim", [ "hunt"; "--resume"; "{full}"; "--claim"; "C1" ], "--resume"
+            "hunt --resume with --evaluations", [ "hunt"; "--resume"; "{full}"; "--evaluations"; "5" ], "--resume"
+            "hunt --resume missing dir", [ "hunt"; "--resume"; "{dir}/nope" ], "--resume"
+            "hunt --resume without checkpoint", [ "hunt"; "--resume"; "{full}" ], "--resume"
+            "explore --checkpoint-every NaN",
+            [ "explore"; "--claim"; "C1"; "--checkpoint-every"; "NaN" ],
+            "--checkpoint-every"
+            "explore --checkpoint-steps negative",
+            [ "explore"; "--claim"; "C1"; "--checkpoint-steps"; "-1" ],
+            "--checkpoint-steps"
+            "explore --resume a file", [ "explore"; "--resume"; "{file}" ], "--resume"
+            "explore --resume with --etas", [ "explore"; "--resume"; "{full}"; "--etas"; "1,2,3" ], "--resume"
+        ]
+
     [<Fact>]
     member _.``hostile input for experiment, verify, bench and checkpoint files: exit 2, one line naming the field``() =
         let dir = CliRun.tempDir ()
@@ -477,5 +805,51 @@ type LongRunHostileTests() =
             let d = Path.Combine(dir, "ck0")
             Assert.True(File.Exists(Path.Combine(d, "results.json")))
             Assert.False(File.Exists(Path.Combine(d, CheckpointFile.Name)))
+        finally
+            CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``hostile input for hunt and explore (options, checkpoint files): exit 2, one line naming the field``() =
+        let dir = CliRun.tempDir ()
+
+        try
+            let failures =
+                [
+                    for name, args, field in resumeOptionCases do
+                        match CliRun.rejection field (CliRun.run (fill dir args)) with
+                        | Some why -> yield sprintf "%s: %s" name why
+                        | None -> ()
+                    for k, (name, text, mutate, args, field) in List.indexed resumeCheckpointCases do
+                        let d = Path.Combine(dir, sprintf "rk%d" k)
+                        Directory.CreateDirectory d |> ignore
+                        File.WriteAllText(Path.Combine(d, CheckpointFile.Name), mutate text.Value)
+
+                        match
+                            CliRun.rejection field (CliRun.run (args |> List.map (fun a -> a.Replace("{dir}", d))))
+                        with
+                        | Some why -> yield sprintf "%s: %s" name why
+                        | None -> ()
+                ]
+
+            Assert.True(failures.IsEmpty, String.Join("\n", failures))
+            Assert.Equal(33, resumeOptionCases.Length + resumeCheckpointCases.Length)
+        finally
+            CliRun.cleanup dir
+
+    [<Fact>]
+    member _.``negative control: the unmutated hunt and explore checkpoints resume and are not rejections``() =
+        let dir = CliRun.tempDir ()
+
+        try
+            for k, (text, command, codes) in List.indexed [ huntText, "hunt", [ 0; 1 ]; exploreText, "explore", [ 0 ] ] do
+                let d = Path.Combine(dir, sprintf "ok%d" k)
+                Directory.CreateDirectory d |> ignore
+                File.WriteAllText(Path.Combine(d, CheckpointFile.Name), text.Value)
+                let r = CliRun.run [ command; "--resume"; d; "--quiet" ]
+                let rc, _, err = r
+                Assert.True(List.contains rc codes, sprintf "%s: exit %d: %s" command rc err)
+                Assert.True((CliRun.rejection "--resume" r).IsSome)
+                Assert.True(File.Exists(Path.Combine(d, "results.json")))
+                Assert.False(File.Exists(Path.Combine(d, CheckpointFile.Name)))
         finally
             CliRun.cleanup dir

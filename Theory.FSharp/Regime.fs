@@ -229,21 +229,6 @@ module Regime =
             lo
 
     /// The largest η for which (η, λ, p) is inside R0–R4, by bisection (every condition is monotone in η);
-    /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix).
+    /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix). `etaMaxIgnoring` with nothing ignored.
     let etaMax (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
-        let ok eta =
-            inside { Eta = eta; Lambda = lambda } p task depth rho
-
-        let hi0 = maxDecayRate / (2.0 * lambda)
-
-        if ok hi0 then
-            hi0
-        else
-            let mutable lo = 0.0
-            let mutable hi = hi0
-
-            for _ in 1..200 do
-                let mid = 0.5 * (lo + hi)
-                if mid > 0.0 && ok mid then lo <- mid else hi <- mid
-
-            lo
+        etaMaxIgnoring [] p task depth lambda rho

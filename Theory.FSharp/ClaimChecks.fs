@@ -567,7 +567,8 @@ module ClaimChecks =
         task.Observed |> Array.filter (fun e -> chosen.Contains(key e))
 
     /// C3: runs SGD drawing only from `entries` (the witness sequence is the draws of `rng`), checking
-    /// membership every `checkEvery` steps, up to `maxSteps`.
+    /// membership every `checkEvery` steps, up to `maxSteps`. A point counts as reached only when every
+    /// slack of B_r is at least its round-off bound (`Region.roundOffBound`), never on noise.
     let witness
         (task: Task)
         (hyper: Hyper)
@@ -582,14 +583,20 @@ module ClaimChecks =
         let st = Engine.create restricted start
         let mutable r = rng
         let mutable t = 0L
-        let mutable reached = Region.contains p start
+        // A witness must be inside B_r by more than round-off: every slack at least its round-off bound.
+        let clearlyInside (net: Network) =
+            let s = Region.slack p net
+            let b = Region.roundOffBound p net
+            s.Balancedness >= b.Balancedness && s.Rank >= b.Rank && s.Bounded >= b.Bounded
+
+        let mutable reached = clearlyInside start
         let mutable ok = true
 
         while not reached && ok && t < maxSteps do
             let n = min checkEvery (maxSteps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
-            reached <- ok && Region.contains p (Engine.toNetwork st)
+            reached <- ok && clearlyInside (Engine.toNetwork st)
 
         {
             Reached = reached

@@ -37,6 +37,15 @@ module ClaimChecks =
     let hessianTolerance (h: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
         float h.RowCount * 1e-9 * max 1.0 (Linalg.maxAbs h)
 
+    /// Median of a non-empty list (the upper one for an even count).
+    let private median (xs: float list) =
+        let sorted = List.sort xs
+        sorted.[sorted.Length / 2]
+
+    /// `stat xs` printed with `format`, or "none" for an empty list: coverage lines never print NaN.
+    let private summary (stat: float list -> float) (format: Printf.StringFormat<float -> string>) (xs: float list) =
+        if xs.IsEmpty then "none" else sprintf format (stat xs)
+
     // ------------------------------------------------------------------ C1
 
     /// C1 on one case: steps with `rule` at EVERY observed entry and takes the worst slack after the step.
@@ -484,16 +493,16 @@ module ClaimChecks =
 
         let cov =
             sprintf
-                "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); %d checked in B_r, %d of them at the exact rank boundary within round-off; largest excess %.3g"
+                "%d D7 points, %d solved critical points (%d solver runs not converged, skipped); %d checked in B_r, %d of them at the exact rank boundary within round-off; largest excess %s"
                 d7Points
                 solved
                 notConverged
                 results.Count
                 within
-                (if results.Count = 0 then
-                     nan
-                 else
-                     results |> Seq.map (fun (_, e, _, _) -> e) |> Seq.max)
+                (results
+                 |> Seq.map (fun (_, e, _, _) -> e)
+                 |> Seq.toList
+                 |> summary List.max "%.3g")
 
         progress ("C2: " + cov)
 
@@ -558,7 +567,8 @@ module ClaimChecks =
         task.Observed |> Array.filter (fun e -> chosen.Contains(key e))
 
     /// C3: runs SGD drawing only from `entries` (the witness sequence is the draws of `rng`), checking
-    /// membership every `checkEvery` steps, up to `maxSteps`.
+    /// membership every `checkEvery` steps, up to `maxSteps`. A point counts as reached only when every
+    /// slack of B_r is at least its round-off bound (`Region.roundOffBound`), never on noise.
     let witness
         (task: Task)
         (hyper: Hyper)
@@ -573,14 +583,20 @@ module ClaimChecks =
         let st = Engine.create restricted start
         let mutable r = rng
         let mutable t = 0L
-        let mutable reached = Region.contains p start
+        // A witness must be inside B_r by more than round-off: every slack at least its round-off bound.
+        let clearlyInside (net: Network) =
+            let s = Region.slack p net
+            let b = Region.roundOffBound p net
+            s.Balancedness >= b.Balancedness && s.Rank >= b.Rank && s.Bounded >= b.Bounded
+
+        let mutable reached = clearlyInside start
         let mutable ok = true
 
         while not reached && ok && t < maxSteps do
             let n = min checkEvery (maxSteps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
-            reached <- ok && Region.contains p (Engine.toNetwork st)
+            reached <- ok && clearlyInside (Engine.toNetwork st)
 
         {
             Reached = reached
@@ -742,18 +758,14 @@ module ClaimChecks =
 
         let cov =
             sprintf
-                "%d of %d starts reached B_r; T median %.0f, max %.0f; log P(path) min %.3g"
+                "%d of %d starts reached B_r; T median %s, max %s; log P(path) min %s"
                 reached.Length
                 runs.Length
-                (if ts.IsEmpty then
-                     nan
-                 else
-                     List.sort ts |> fun l -> l.[l.Length / 2])
-                (if ts.IsEmpty then nan else List.max ts)
-                (if reached.IsEmpty then
-                     nan
-                 else
-                     reached |> List.map (fun (_, _, _, _, w) -> w.LogProbPath) |> List.min)
+                (summary median "%.0f" ts)
+                (summary List.max "%.0f" ts)
+                (reached
+                 |> List.map (fun (_, _, _, _, w) -> w.LogProbPath)
+                 |> summary List.min "%.3g")
 
         let cov =
             cov
@@ -958,12 +970,12 @@ module ClaimChecks =
 
         let cov =
             sprintf
-                "%d of %d runs entered B_r within %d steps (hit time median %.0f, max %.0f); %d round-off-level exits"
+                "%d of %d runs entered B_r within %d steps (hit time median %s, max %s); %d round-off-level exits"
                 entered.Length
                 runs.Length
                 budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2])
-                (if hits.IsEmpty then nan else List.max hits)
+                (summary median "%.0f" hits)
+                (summary List.max "%.0f" hits)
                 (runs |> List.sumBy (fun (_, a) -> a.RoundOffExits))
 
         progress ("C4: " + cov)
@@ -1040,12 +1052,12 @@ module ClaimChecks =
 
         let cov =
             sprintf
-                "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %.0f, max %.0f); %d of them ended in B_0 (the zero network's region)"
+                "%d of %d E1 runs jumped into B_1 within %d steps (jump step median %s, max %s); %d of them ended in B_0 (the zero network's region)"
                 entered.Length
                 runs.Length
                 budget.SimulationSteps
-                (if hits.IsEmpty then nan else hits.[hits.Length / 2])
-                (if hits.IsEmpty then nan else List.max hits)
+                (summary median "%.0f" hits)
+                (summary List.max "%.0f" hits)
                 inB0
 
         progress ("C5: " + cov)

@@ -168,6 +168,12 @@ module Regime =
         |> List.filter (fun c -> not c.Holds)
         |> List.map (fun c -> c.Id)
 
+    /// Relative margin by which `derive` stays inside R3: with α + (L−1)√ε1 = α0 exactly, R3's margin
+    /// would be 0 in exact arithmetic and ±1e-17 in doubles (it failed by round-off in about 2% of
+    /// draws); shrinking α0 by 1e-6 gives R3 a margin of about 1e-6·(L−2)·λ(1−ρ), far above round-off.
+    [<Literal>]
+    let deriveMargin = 1e-6
+
     /// Region constants (C, α, ε1; ε2 and f_α from the settings) that satisfy R0–R3 as η → 0 for rank `r`,
     /// the task, the depth and λ (see the module comment). For L = 2, α = C/(4 max(r, 1)) and
     /// √ε1 = α/2 (R3 then depends on the data only).
@@ -187,7 +193,7 @@ module Regime =
             else
                 let rr = residualBound m c depth
                 let a0 = (2.0 * lambda * (1.0 - settings.Rho) / rr) ** (2.0 / float (depth - 2))
-                let a0 = min a0 (c / float (max r 1))
+                let a0 = (1.0 - deriveMargin) * min a0 (c / float (max r 1))
                 a0 / 2.0, a0 / (2.0 * float (depth - 1))
 
         {
@@ -229,21 +235,6 @@ module Regime =
             lo
 
     /// The largest η for which (η, λ, p) is inside R0–R4, by bisection (every condition is monotone in η);
-    /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix).
+    /// 0 when no η > 0 is inside (e.g. R3 fails, which η cannot fix). `etaMaxIgnoring` with nothing ignored.
     let etaMax (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
-        let ok eta =
-            inside { Eta = eta; Lambda = lambda } p task depth rho
-
-        let hi0 = maxDecayRate / (2.0 * lambda)
-
-        if ok hi0 then
-            hi0
-        else
-            let mutable lo = 0.0
-            let mutable hi = hi0
-
-            for _ in 1..200 do
-                let mid = 0.5 * (lo + hi)
-                if mid > 0.0 && ok mid then lo <- mid else hi <- mid
-
-            lo
+        etaMaxIgnoring [] p task depth lambda rho

@@ -5,7 +5,7 @@ namespace LowRankVerify.Theory
 [<RequireQualifiedAccess>]
 module Tolerance =
 
-    /// Unit round-off of IEEE-754 double precision, 2^-53 (half of `System.Double.Epsilon`-style
+    /// Unit round-off of IEEE-754 double precision, 2^-53 (half of the
     /// "machine epsilon" 2^-52). All round-off bounds are multiples of it.
     [<Literal>]
     let unitRoundoff = 1.1102230246251565e-16

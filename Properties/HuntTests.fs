@@ -361,6 +361,7 @@ type HuntCliTests(output: ITestOutputHelper) =
                 [ "explore"; "--claim"; "C2" ], "--claim"
                 [ "explore"; "--claim"; "C1"; "--etas"; "1,0.1,5" ], "--etas"
                 [ "explore"; "--dynamics"; "--dyn-depths"; "4,x" ], "--dyn-depths"
+                [ "explore"; "--dynamics"; "--dyn-etas"; "0.5,30"; "--dyn-lambdas"; "0.02" ], "--dyn-lambdas"
             ] do
             let rc, out, err = CliRun.run args
             output.WriteLine(sprintf "%A -> %d %s" args rc (err.Trim()))

@@ -93,6 +93,11 @@ public static class ExploreCommand
             {
                 var de = ReadList("--dyn-etas", parse.GetValue(dynEtas), x => x > 0, "numbers > 0");
                 var dl = ReadList("--dyn-lambdas", parse.GetValue(dynLambdas), x => x >= 0, "numbers >= 0");
+                // A cell with 2·eta·lambda >= 1 wipes theta out in one step; reject it instead of dropping it silently.
+                foreach (var e in de)
+                    foreach (var l in dl)
+                        if (2.0 * e * l >= 1.0)
+                            throw new InputException("--dyn-lambdas", $"2*eta*lambda must be < 1 for every listed eta (eta={e.ToString(CultureInfo.InvariantCulture)}, lambda={l.ToString(CultureInfo.InvariantCulture)})");
                 pl.DynDepths = ReadList("--dyn-depths", parse.GetValue(dynDepths), x => x >= 1 && x <= 16 && x == Math.Floor(x), "integers in 1..16").Select(x => (int)x).ToArray();
                 var st = parse.GetValue(steps);
                 if (st < 1 || st > 1_000_000_000L) throw new InputException("--steps", "must be an integer in 1..1e9");

@@ -90,8 +90,7 @@ module ClaimChecks =
 
             for e in c.Task.Observed do
                 let next = rule c.Hyper c.Task c.Point e
-                let s = Region.slack p next
-                let b = Region.roundOffBound p next
+                let s, b = Region.slackAndBound p next
 
                 after <-
                     {
@@ -585,8 +584,7 @@ module ClaimChecks =
         let mutable t = 0L
         // A witness must be inside B_r by more than round-off: every slack at least its round-off bound.
         let clearlyInside (net: Network) =
-            let s = Region.slack p net
-            let b = Region.roundOffBound p net
+            let s, b = Region.slackAndBound p net
             s.Balancedness >= b.Balancedness && s.Rank >= b.Rank && s.Bounded >= b.Bounded
 
         let mutable reached = clearlyInside start
@@ -1452,48 +1450,6 @@ module ClaimChecks =
             checkC7 budget progress
         |]
 
-    /// Runs a C1 control: cases from `make` checked with `rule` until the first confirmed counterexample or
-    /// the budget is spent.
-    let private closureControl
-        (name: string)
-        (rule: StepRule)
-        (make: int -> ClosureCase)
-        (budget: CheckBudget)
-        (progress: string -> unit)
-        : ControlOutcome =
-        let sw = System.Diagnostics.Stopwatch.StartNew()
-        let mutable found = None
-        let mutable tried = 0
-
-        while found.IsNone && tried < budget.Cases do
-            let c = make tried
-            let r = closureWith rule c
-
-            if r.Contained && r.Verdict = Verdict.Counterexample then
-                found <- Some(describe c r)
-
-            tried <- tried + 1
-
-        progress (
-            sprintf
-                "control %s: %s after %d cases"
-                name
-                (if found.IsSome then
-                     "failed as expected"
-                 else
-                     "did NOT fail")
-                tried
-        )
-
-        {
-            Control = name
-            Claim = "C1"
-            FailedAsExpected = found.IsSome
-            CasesTried = tried
-            Seconds = sw.Elapsed.TotalSeconds
-            Example = defaultArg found ""
-        }
-
     let private searchControl
         (name: string)
         (claim: string)
@@ -1528,6 +1484,29 @@ module ClaimChecks =
             Seconds = sw.Elapsed.TotalSeconds
             Example = defaultArg found ""
         }
+
+    /// Runs a C1 control: cases from `make` checked with `rule` until the first confirmed counterexample or
+    /// the budget is spent.
+    let private closureControl
+        (name: string)
+        (rule: StepRule)
+        (make: int -> ClosureCase)
+        (budget: CheckBudget)
+        (progress: string -> unit)
+        : ControlOutcome =
+        searchControl
+            name
+            "C1"
+            budget.Cases
+            (fun i ->
+                let c = make i
+                let r = closureWith rule c
+
+                if r.Contained && r.Verdict = Verdict.Counterexample then
+                    Some(describe c r)
+                else
+                    None)
+            progress
 
     /// Shape of C1's L = 2 control case (shrinkable).
     type DepthTwoSpec =

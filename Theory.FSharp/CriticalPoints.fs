@@ -228,12 +228,14 @@ module CriticalPoints =
         while refining && newton < 100 && relativeResidual task lambda net > target do
             let hm = hessian task lambda net
 
+            let grad = Loss.gradient task lambda net
+
             let g =
-                Linalg.V.DenseOfArray(Loss.gradient task lambda net |> Array.collect (fun m -> m.ToColumnMajorArray()))
+                Linalg.V.DenseOfArray(grad |> Array.collect (fun m -> m.ToColumnMajorArray()))
 
             let h2 = hm * hm
             let hg = hm * g
-            let before = Loss.gradientNorm (Loss.gradient task lambda net)
+            let before = Loss.gradientNorm grad
             let mutable improved = false
             let mutable tries = 0
 

@@ -445,8 +445,7 @@ module Hunt =
                 let next = Sgd.step c.Hyper c.Task c.Point e
 
                 if next.W |> Array.forall Linalg.isFinite then
-                    let s = Region.slack p next
-                    let b = Region.roundOffBound p next
+                    let s, b = Region.slackAndBound p next
 
                     for (k, v, bb) in
                         [
@@ -798,8 +797,7 @@ module Hunt =
                 ok <- false
                 best <- (infinity, infinity, 0.0, t)
             else
-                let s = Region.slack p net
-                let b = Region.roundOffBound p net
+                let s, b = Region.slackAndBound p net
 
                 for (k, v, bb) in
                     [

@@ -130,18 +130,21 @@ module Region =
     ///   2 s_max γ_n ‖W‖_F + (γ_n ‖W‖_F)² and the sum by width × Lipschitz(f_α) × that;
     /// - bounded: a sum of n squares errs by γ_n ‖W‖_F².
     /// Each carries `Tolerance.safetyFactor` through `Tolerance.gamma`.
-    let roundOffBound (p: RegionParams) (net: Network) : RegionSlack =
+    /// `roundOffBound` from measures already computed at θ: it reads only ‖D_ℓ‖_F² and ‖W_ℓ‖_F² of `m`
+    /// (`ApproximateRanks` is not used), so `slackAndBound` builds the balancedness matrices once.
+    let roundOffBoundOf (p: RegionParams) (net: Network) (m: RegionMeasures) : RegionSlack =
         let ws = Network.widths net
         let n = (Array.max ws) + 2
         let g = Tolerance.gamma n
-        let norms = Network.layerSquaredNorms net
+        let norms = m.SquaredNorms
 
         let dBounds =
-            Network.balancednessMatrices net
-            |> Array.mapi (fun k d ->
-                let entries = float (d.RowCount * d.ColumnCount)
-                let deltaF = sqrt entries * g * (norms.[k + 1] + norms.[k])
-                let dF = sqrt (Linalg.squaredFrobenius d)
+            m.Balancedness
+            |> Array.mapi (fun k d2 ->
+                // D_ℓ (ℓ = k + 2) is n_{ℓ-1} × n_{ℓ-1}
+                let side = float net.W.[k + 1].ColumnCount
+                let deltaF = side * g * (norms.[k + 1] + norms.[k])
+                let dF = sqrt d2
                 2.0 * dF * deltaF + deltaF * deltaF)
 
         let rankBounds =
@@ -161,3 +164,19 @@ module Region =
             Rank = maxOr0 rankBounds
             Bounded = maxOr0 normBounds
         }
+
+    /// Absolute round-off bounds at θ (see `roundOffBoundOf`); no SVD is needed for them.
+    let roundOffBound (p: RegionParams) (net: Network) : RegionSlack =
+        roundOffBoundOf
+            p
+            net
+            {
+                Balancedness = Network.balancednessMatrices net |> Array.map Linalg.squaredFrobenius
+                ApproximateRanks = [||]
+                SquaredNorms = Network.layerSquaredNorms net
+            }
+
+    /// Slack of each condition and its round-off bound at θ, from one `measure` (C1, C3, C4 checks).
+    let slackAndBound (p: RegionParams) (net: Network) : RegionSlack * RegionSlack =
+        let m = measure p.Family p.Alpha net
+        slackOf p m, roundOffBoundOf p net m

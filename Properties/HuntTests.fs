@@ -60,6 +60,66 @@ type HuntTests(output: ITestOutputHelper) =
         | Some case -> Assert.Equal(Verdict.Counterexample, (ClaimChecks.closure case).Verdict)
         | None -> failwith "C1 findings carry their case"
 
+    /// Seeds per control in the race (issue #6: "the hunter must be faster than random testing").
+    let raceSeeds = 15
+
+    /// Evaluations allowed to each side of a race (measured medians over LOWRANK_SEED = ciSeed, 1–4: hunter
+    /// 1–23, random 2–189).
+    let raceBudget = 1500
+
+    /// Median evaluations to the first confirmed counterexample over `raceSeeds` seeds for the three standard
+    /// C1 controls, for `search` and for random testing: (control, search median, random median); a seed
+    /// without one counts as the budget + 1.
+    let race (label: string) (search: HuntSettings -> HuntResult) =
+        [
+            for name, o in List.truncate 3 Hunt.c1Controls do
+                let first (r: HuntResult) =
+                    match r.FirstConfirmed with
+                    | Some(n, _) -> float n
+                    | None -> float (raceBudget + 1)
+
+                let pairs =
+                    [
+                        for k in 0 .. raceSeeds - 1 do
+                            let st =
+                                { settings HuntClaim.C1 ("hunt.race." + name) o raceBudget with
+                                    Shrink = false
+                                }
+
+                            let st = { st with Seed = st.Seed + uint64 k }
+                            yield search st, Hunt.randomTesting st
+                    ]
+
+                let median xs =
+                    List.sort xs |> fun l -> l.[l.Length / 2]
+
+                let h = pairs |> List.map (fst >> first) |> median
+                let r = pairs |> List.map (snd >> first) |> median
+
+                let secs f =
+                    match
+                        pairs
+                        |> List.choose (fun p -> (f p: HuntResult).FirstConfirmed |> Option.map snd)
+                    with
+                    | [] -> nan
+                    | xs -> median xs
+
+                output.WriteLine(
+                    sprintf
+                        "%s: median evaluations %s %g, random %g (median seconds %.4f vs %.4f, not warmed up; seeds %d.. +%d)"
+                        name
+                        label
+                        h
+                        r
+                        (secs fst)
+                        (secs snd)
+                        (Harness.seedOf ("hunt.race." + name))
+                        raceSeeds
+                )
+
+                yield name, h, r
+        ]
+
     [<Fact>]
     member _.``Hunt C1 control lambda = 0: a confirmed counterexample on a small budget``() =
         control
@@ -251,6 +311,18 @@ type HuntTests(output: ITestOutputHelper) =
         Assert.Equal(a.Evaluations, b.Evaluations)
         Assert.Equal(a.Best.Value.Score, b.Best.Value.Score)
         Assert.Equal(a.Confirmed.Length, b.Confirmed.Length)
+
+    [<Fact>]
+    member _.``Hunt race: faster than random testing on every standard control; without aimed starts it is not``() =
+        let faster rows =
+            rows |> List.forall (fun (_, h: float, r: float) -> h < r)
+
+        let hunter = race "hunter" Hunt.run
+        Assert.True(faster hunter, sprintf "the hunter is not faster on every control: %A" hunter)
+        // negative control: the ablation without aimed starts draws the same first samples as random testing
+        // and ties on the controls where those find one, so the same check fails
+        let unaimed = race "unaimed hunter" Hunt.runUnaimed
+        Assert.False(faster unaimed, sprintf "negative control: the unaimed hunter also passed: %A" unaimed)
 
 /// The C1 map (`Explore`): a cell inside the derived regime holds, a cell at large eta and small lambda
 /// has a confirmed counterexample (the map's negative control), and the boundary row reads them in order.

@@ -118,8 +118,9 @@ module Regressions =
         | "sde" ->
             let c = r.Case
             let next = Sde.stepWith c.Hyper c.Task r.Xi c.Point
-            let s = Region.slack c.Region next
-            let b = Region.roundOffBound c.Region next
+
+            let s, b =
+                Region.slackAndBoundAfterStep c.Region (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
 
             if -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded then
                 "Counterexample"

@@ -49,7 +49,8 @@ module ClaimChecks =
     // ------------------------------------------------------------------ C1
 
     /// C1 on one case: steps with `rule` at EVERY observed entry and takes the worst slack after the step.
-    /// A negative slack is a counterexample only when it exceeds `Region.roundOffBound` at θ⁺.
+    /// A negative slack is a counterexample only when it exceeds the round-off bound at θ⁺, the step's own
+    /// round-off included (`Region.slackAndBoundAfterStep`).
     let closureWith (rule: StepRule) (c: ClosureCase) : ClosureReport =
         let p = c.Region
         let before = Region.slack p c.Point
@@ -90,7 +91,9 @@ module ClaimChecks =
 
             for e in c.Task.Observed do
                 let next = rule c.Hyper c.Task c.Point e
-                let s, b = Region.slackAndBound p next
+
+                let s, b =
+                    Region.slackAndBoundAfterStep p (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
 
                 after <-
                     {
@@ -567,7 +570,8 @@ module ClaimChecks =
 
     /// C3: runs SGD drawing only from `entries` (the witness sequence is the draws of `rng`), checking
     /// membership every `checkEvery` steps, up to `maxSteps`. A point counts as reached only when every
-    /// slack of B_r is at least its round-off bound (`Region.roundOffBound`), never on noise.
+    /// slack of B_r is at least its round-off bound (measurement and the steps' accumulated round-off,
+    /// `Region.slackAndBoundDrift`), never on noise.
     let witness
         (task: Task)
         (hyper: Hyper)
@@ -582,9 +586,12 @@ module ClaimChecks =
         let st = Engine.create restricted start
         let mutable r = rng
         let mutable t = 0L
-        // A witness must be inside B_r by more than round-off: every slack at least its round-off bound.
+        let mutable prev = start
+        let mutable drift = [||]
+        // A witness must be inside B_r by more than round-off: every slack at least its round-off bound,
+        // the steps' accumulated round-off included (`Region.stepRoundOff`).
         let clearlyInside (net: Network) =
-            let s, b = Region.slackAndBound p net
+            let s, b = Region.slackAndBoundDrift drift p net
             s.Balancedness >= b.Balancedness && s.Rank >= b.Rank && s.Bounded >= b.Bounded
 
         let mutable reached = clearlyInside start
@@ -594,7 +601,16 @@ module ClaimChecks =
             let n = min checkEvery (maxSteps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
-            reached <- ok && clearlyInside (Engine.toNetwork st)
+
+            if ok then
+                let net = Engine.toNetwork st
+
+                if net.W |> Array.forall Linalg.isFinite then
+                    drift <- Region.stepRoundOff drift n (hyper.Eta * hyper.Lambda) prev net
+                    prev <- net
+                    reached <- clearlyInside net
+                else
+                    ok <- false
 
         {
             Reached = reached
@@ -856,7 +872,8 @@ module ClaimChecks =
 
     /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
     /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
-    /// beyond `Region.roundOffBound`; a non-finite state after the hit is an exit).
+    /// beyond the round-off bound with the steps' accumulated round-off, `Region.roundOffBoundAt`; a
+    /// non-finite state after the hit is an exit).
     let absorption
         (task: Task)
         (hyper: Hyper)
@@ -873,6 +890,8 @@ module ClaimChecks =
         let mutable roundOff = 0
         let mutable t = 0L
         let mutable ok = true
+        let mutable prev = start
+        let mutable drift = [||]
 
         while ok && exit.IsNone && t < steps do
             let n = min every (steps - t)
@@ -887,6 +906,9 @@ module ClaimChecks =
                     exit <- Some(t, infinity, 0.0)
             else
                 let s = Region.slack p net
+                // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
+                drift <- Region.stepRoundOff drift n (hyper.Eta * hyper.Lambda) prev net
+                prev <- net
 
                 match hit with
                 | None ->
@@ -894,7 +916,7 @@ module ClaimChecks =
                         hit <- Some t
                 | Some _ ->
                     if s.Min < 0.0 then
-                        let b = Region.roundOffBound p net
+                        let b = Region.roundOffBoundAt drift p net
 
                         let over =
                             [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ]
@@ -1201,8 +1223,9 @@ module ClaimChecks =
                 dir |> Array.map (fun v -> radius * v / n)
 
         let next = Sde.stepWith c.Hyper c.Task xi c.Point
-        let s = Region.slack c.Region next
-        let b = Region.roundOffBound c.Region next
+
+        let s, b =
+            Region.slackAndBoundAfterStep c.Region (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
 
         let left =
             -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded

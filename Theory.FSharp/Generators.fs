@@ -429,6 +429,41 @@ module Generators =
             Family = family
         }
 
+    /// The C1 spec `spec` moved to the limits of C1's hypotheses (the hunt's aimed starts, THEORY.md §4
+    /// "Counterexample hunting"): every edge of B_r on (balancedness, norm, rank) at relative slack
+    /// 0.5·10^{−k}, k ∈ 8..12; at least one full singular value (when r ≥ 1) and the rest of the spectrum in
+    /// the tail; r below the data's rank, so that the loss pulls the tail up; η within 10^{−k}, k ∈ 1..8, of
+    /// the regime's η_max; λ in [0.1, 0.2], the weak-decay end of `closureSpec`'s range (the decay is what
+    /// pulls a step back into B_r). Shapes, depth, task and family are kept.
+    let aimedClosureSpec (rng: byref<Rng>) (spec: ClosureSpec) : ClosureSpec =
+        let dOut, dIn =
+            (match spec.Task.Kind with
+             | TaskKind.E1 _ -> 2, 2
+             | _ -> spec.Task.DOut, spec.Task.DIn)
+
+        let p = spec.Point
+        let k = spectrumSize dOut dIn p
+        let r = min p.R (max 0 (spec.Task.TargetRank - 1))
+        let full = if r >= 1 then min r (max 1 p.Full) else 0
+        let slackExponent = 8 + Rng.nextInt &rng 5
+        let etaFraction = 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))
+        let lambda = logUniform &rng 0.1 0.2
+
+        { spec with
+            Point =
+                { p with
+                    R = r
+                    Full = full
+                    Tail = max 1 (k - full)
+                    RankEdge = true
+                    NormEdge = true
+                    BalanceEdge = true
+                    SlackExponent = slackExponent
+                }
+            EtaFraction = etaFraction
+            Lambda = lambda
+        }
+
     /// The C1 case of a spec (`closureCase` with the spec's family in `Regime.defaults`).
     let closureCaseOf (spec: ClosureSpec) : ClosureCase =
         closureCase

@@ -157,7 +157,8 @@ type HuntState =
         Finished: bool
     }
 
-/// Counterexample hunting (THEORY.md §4): hill climbing with restarts over the generators' parameters,
+/// Counterexample hunting (THEORY.md §4): aimed and plain starts, then hill climbing with restarts over the
+/// generators' parameters,
 /// maximising each claim's violation relative to its round-off bound, then shrinking; plus the random
 /// testing baseline with the same generator. Deterministic per seed for a given evaluation count.
 [<RequireQualifiedAccess>]
@@ -256,6 +257,9 @@ module Hunt =
         {
             /// A fresh random spec (the generator: also the random-testing baseline).
             Sample: Rng -> 's * Rng
+            /// A fresh spec aimed at the limits of the claim's hypotheses (C1, C4:
+            /// `Generators.aimedClosureSpec`; the other claims: = `Sample`), the hunt's even initial samples.
+            Aimed: Rng -> 's * Rng
             /// A neighbour of a spec.
             Mutate: Rng -> 's -> 's * Rng
             /// Evaluates a spec.
@@ -445,7 +449,8 @@ module Hunt =
                 let next = Sgd.step c.Hyper c.Task c.Point e
 
                 if next.W |> Array.forall Linalg.isFinite then
-                    let s, b = Region.slackAndBound p next
+                    let s, b =
+                        Region.slackAndBoundAfterStep p (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
 
                     for (k, v, bb) in
                         [
@@ -608,6 +613,12 @@ module Hunt =
 
         fixSpec o s, r
 
+    let private aimedClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) (rng: Rng) =
+        let s, r = sampleClosure o minDepth maxDepth rng
+        let mutable r = r
+        let s = Generators.aimedClosureSpec &r s
+        fixSpec o s, r
+
     let private closureShrinks (o: HuntOverrides) (s: ClosureSpec) : ClosureSpec list =
         let t, p = s.Task, s.Point
 
@@ -748,6 +759,7 @@ module Hunt =
 
         {
             Sample = sampleClosure o minDepth 5
+            Aimed = aimedClosure o minDepth 5
             Mutate = mutateClosure o minDepth
             Evaluate =
                 fun s ->
@@ -778,7 +790,8 @@ module Hunt =
     // ------------------------------------------------------------------ C4: absorption runs
 
     /// C4 objective: `steps` SGD steps (`Engine`) from a C1 point of B_r, B_r checked after every step;
-    /// the largest (−slack − bound)/scale over the run (the run leaves B_r beyond round-off when > 0).
+    /// the largest (−slack − bound)/scale over the run (the run leaves B_r beyond round-off when > 0; the
+    /// bound covers the measurement and the steps' accumulated round-off, `Region.stepRoundOff`).
     /// Returns (score, violation, bound, step).
     let absorptionScore (c: ClosureCase) (steps: int) (rng: Rng) =
         let p = c.Region
@@ -787,6 +800,8 @@ module Hunt =
         let mutable best = (-infinity, 0.0, 0.0, 0)
         let mutable t = 0
         let mutable ok = true
+        let mutable prev = c.Point
+        let mutable drift = [||]
 
         while ok && t < steps do
             ok <- Engine.run st c.Hyper &r 1L
@@ -797,7 +812,10 @@ module Hunt =
                 ok <- false
                 best <- (infinity, infinity, 0.0, t)
             else
-                let s, b = Region.slackAndBound p net
+                // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
+                drift <- Region.stepRoundOff drift 1L (c.Hyper.Eta * c.Hyper.Lambda) prev net
+                prev <- net
+                let s, b = Region.slackAndBoundDrift drift p net
 
                 for (k, v, bb) in
                     [
@@ -1081,6 +1099,7 @@ module Hunt =
 
         {
             Sample = sample
+            Aimed = sample
             Mutate = mutate
             Evaluate = criticalEval o
             Shrinks = shrinks
@@ -1273,6 +1292,7 @@ module Hunt =
 
         {
             Sample = sample
+            Aimed = sample
             Mutate = mutate
             Evaluate = reachEval o steps
             Shrinks =
@@ -1460,6 +1480,7 @@ module Hunt =
 
         {
             Sample = sample
+            Aimed = sample
             Mutate = mutate
             Evaluate = gdEval o gdSteps
             Shrinks =
@@ -1546,8 +1567,10 @@ module Hunt =
     [<Literal>]
     let maxConfirmed = 8
 
-    /// Fresh random samples drawn at each (re)start before climbing from the best of them (so the hunt is
-    /// never much slower than random testing where counterexamples are common).
+    /// Fresh samples drawn at each (re)start before climbing from the best of them, aimed (`Problem.Aimed`)
+    /// on even and plain (`Problem.Sample`) on odd draws: the aimed ones make the hunt faster than random
+    /// testing on the standard controls, the plain ones keep it from being much slower where the aimed
+    /// region misses (README "Hunting counterexamples").
     [<Literal>]
     let initialSamples = 8
 
@@ -1583,6 +1606,7 @@ module Hunt =
         (pr: Problem<'s>)
         (settings: HuntSettings)
         (climb: bool)
+        (aim: bool)
         (st: HuntState)
         (pause: int -> bool)
         : HuntState =
@@ -1609,6 +1633,13 @@ module Hunt =
 
         let stop () = stopped settings n (elapsed ()) first
 
+        // the restart's initial sample number i = initialSamples − 1 − initLeft: aimed when i is even (hunter)
+        let draw () =
+            if climb && aim && (initialSamples - 1 - initLeft) % 2 = 0 then
+                pr.Aimed rng
+            else
+                pr.Sample rng
+
         while not (stop ()) && not paused do
             // a (re)start boundary: nothing of a climb is in progress, so the state is plain data
             if cur.IsNone && pause (n - n0) then
@@ -1620,7 +1651,7 @@ module Hunt =
                     | Some _ ->
                         // still drawing the restart's initial samples: fresh ones, the best is kept as `cur`
                         initLeft <- initLeft - 1
-                        pr.Sample rng
+                        draw ()
                     | None ->
                         // a restart (or, while no initial sample was valid yet, the next initial sample)
                         if climb && n > 0 && initLeft <= 0 then
@@ -1629,7 +1660,7 @@ module Hunt =
 
                         climbLength <- 0
                         initLeft <- (if initLeft > 0 then initLeft - 1 else initialSamples - 1)
-                        pr.Sample rng
+                        draw ()
 
                 rng <- r'
                 climbLength <- climbLength + 1
@@ -1721,25 +1752,32 @@ module Hunt =
             Valid = st.Valid
         }
 
-    let private dispatch (settings: HuntSettings) (climb: bool) (st: HuntState) (pause: int -> bool) =
+    let private dispatch (settings: HuntSettings) (climb: bool) (aim: bool) (st: HuntState) (pause: int -> bool) =
         let o = settings.Overrides
 
+        let go pr =
+            search settings.Claim pr settings climb aim st pause
+
         match settings.Claim with
-        | HuntClaim.C1 -> search settings.Claim (c1Problem o) settings climb st pause
-        | HuntClaim.C4 -> search settings.Claim (c4Problem o settings.Steps) settings climb st pause
-        | HuntClaim.C2 -> search settings.Claim (c2Problem o) settings climb st pause
-        | HuntClaim.C3 -> search settings.Claim (c3Problem o (max 1000 (settings.Steps * 50))) settings climb st pause
-        | HuntClaim.C6 -> search settings.Claim (c6Problem o (max 200 (settings.Steps * 5))) settings climb st pause
+        | HuntClaim.C1 -> go (c1Problem o)
+        | HuntClaim.C4 -> go (c4Problem o settings.Steps)
+        | HuntClaim.C2 -> go (c2Problem o)
+        | HuntClaim.C3 -> go (c3Problem o (max 1000 (settings.Steps * 50)))
+        | HuntClaim.C6 -> go (c6Problem o (max 200 (settings.Steps * 5)))
 
     /// Continues the hunt (hill climbing, as `run`) from state `st` until it finishes or, at a (re)start
     /// boundary, `pause evaluationsDoneInThisCall` is true; the returned state is plain data (checkpoint it,
     /// then `advance` again). Advancing in segments equals one `advance` (property `hunt.segments`), apart
     /// from wall-clock seconds; with a time budget the remaining seconds continue (`Seconds` carries over).
     let advance (settings: HuntSettings) (st: HuntState) (pause: int -> bool) : HuntState =
-        if st.Finished then st else dispatch settings true st pause
+        if st.Finished then
+            st
+        else
+            dispatch settings true true st pause
 
-    /// The hunt: `initialSamples` fresh random specs per (re)start, then hill climbing from the best of them
-    /// (objective alternating between restarts: `Score`, then `AltScore`)
+    /// The hunt: `initialSamples` fresh specs per (re)start, aimed (`Problem.Aimed`: for C1 and C4 the
+    /// hypotheses at their limits, `Generators.aimedClosureSpec`) and plain (`Problem.Sample`) in turn, then
+    /// hill climbing from the best of them (objective alternating between restarts: `Score`, then `AltScore`)
     /// over the generator's parameters (1–2 field mutations per proposal, equal
     /// scores accepted, restart from a fresh random spec after `Patience` non-improving proposals or after a
     /// confirmed counterexample), each confirmed counterexample shrunk (`shrinkWith`).
@@ -1748,8 +1786,14 @@ module Hunt =
 
     /// The random-testing baseline: fresh specs from the same generator, uniform sampling, no climbing.
     let randomTesting (settings: HuntSettings) : HuntResult =
-        dispatch settings false (start settings) (fun _ -> false)
+        dispatch settings false false (start settings) (fun _ -> false)
         |> finish settings false
+
+    /// Ablation of `run` without aimed starts (every initial sample from `Problem.Sample`): what the aimed
+    /// starts are worth, and the negative control of the race property (`hunt.fasterThanRandom`).
+    let runUnaimed (settings: HuntSettings) : HuntResult =
+        dispatch settings true false (start settings) (fun _ -> false)
+        |> finish settings true
 
     /// Shrinks a C1 spec under overrides until no smaller variant is still confirmed; returns
     /// (original size, shrunk size, still confirmed, the shrunk finding). For tests and the runner.

@@ -123,6 +123,81 @@ module Region =
         else
             RegionCondition.Bounded
 
+    /// Rounding errors in the decay part (1 − ηλ)W_ℓ of one step: ηλ, 1 − ηλ, the product (or the engine's
+    /// lazy scale update) and the final subtraction.
+    [<Literal>]
+    let decayRoundings = 4
+
+    /// First-order bound on the round-off that steps commit on each layer (Frobenius norm of the difference
+    /// between the computed and the exact iterate), added to `drift` (one entry per layer; empty: zeros), for
+    /// `steps` steps that took the computed θ from `before` to `after` (C1, C3, C4: a claim about the exact
+    /// iterates is violated only beyond what the computed one can be off by). In one step
+    /// W_ℓ⁺ = (1 − ηλ)W_ℓ − ηG_ℓ, the decay part errs by γ_4‖W_ℓ‖ (`decayRoundings`) and the gradient part
+    /// by γ_n‖ηG_ℓ‖ with n = L·(max width + 2) (G_ℓ is a chain of L matrix–vector products), where
+    /// ‖ηG_ℓ‖ ≤ ‖W_ℓ⁺ − W_ℓ‖ + ηλ‖W_ℓ‖ (`etaLambda` = ηλ); so one step adds
+    /// γ_4 max(‖W_ℓ‖, ‖W_ℓ⁺‖) + γ_n(‖W_ℓ⁺ − W_ℓ‖ + ηλ‖W_ℓ‖). A chunk of `steps` > 1 steps observed only at its
+    /// ends is charged `steps` times γ_4 m + γ_n max(m, ‖W_ℓ⁺ − W_ℓ‖) with m = max(‖W_ℓ‖, ‖W_ℓ⁺‖): that assumes
+    /// no single step's gradient part exceeds both the weights and the chunk's change (true of runs that do
+    /// not blow up; per-step sizes are not recorded by the engine). Errors made earlier are not amplified by
+    /// later steps (first order; `Tolerance.safetyFactor` is inside γ).
+    let stepRoundOff (drift: float[]) (steps: int64) (etaLambda: float) (before: Network) (after: Network) : float[] =
+        let ws = Network.widths after
+        let gDecay = Tolerance.gamma decayRoundings
+        let gGrad = Tolerance.gamma (after.W.Length * (Array.max ws + 2))
+
+        Array.init after.W.Length (fun l ->
+            let d0 = if l < drift.Length then drift.[l] else 0.0
+            let b = before.W.[l].FrobeniusNorm()
+            let a = after.W.[l].FrobeniusNorm()
+            let change = (after.W.[l] - before.W.[l]).FrobeniusNorm()
+            let m = max a b
+
+            if steps = 1L then
+                d0 + gDecay * m + gGrad * (change + etaLambda * b)
+            else
+                d0 + float steps * (gDecay * m + gGrad * max m change))
+
+    /// Round-off bounds (as `roundOffBoundOf`) for a computed iterate that may be `drift.[ℓ]` (Frobenius) away from the exact one
+    /// (`stepRoundOff`; empty: 0): with E = drift, ‖D_ℓ‖ moves by ≤ Σ (2‖W‖E + E²) over its two layers,
+    /// singular values by ≤ E (Weyl), ‖W_ℓ‖² by ≤ 2‖W_ℓ‖E + E².
+    let roundOffBoundDrift (drift: float[]) (p: RegionParams) (net: Network) (m: RegionMeasures) : RegionSlack =
+        let ws = Network.widths net
+        let n = (Array.max ws) + 2
+        let g = Tolerance.gamma n
+        let norms = m.SquaredNorms
+
+        let e l =
+            if l < drift.Length then drift.[l] else 0.0
+
+        let moved l = 2.0 * sqrt norms.[l] * e l + e l * e l
+
+        let dBounds =
+            m.Balancedness
+            |> Array.mapi (fun k d2 ->
+                // D_ℓ (ℓ = k + 2) is n_{ℓ-1} × n_{ℓ-1}
+                let side = float net.W.[k + 1].ColumnCount
+                let deltaF = side * g * (norms.[k + 1] + norms.[k]) + moved (k + 1) + moved k
+                let dF = sqrt d2
+                2.0 * dF * deltaF + deltaF * deltaF)
+
+        let rankBounds =
+            net.W
+            |> Array.mapi (fun l w ->
+                let fro = sqrt norms.[l]
+                let e = g * fro + e l
+                let count = float (min w.RowCount w.ColumnCount)
+                count * FAlpha.lipschitz p.Family p.Alpha * (2.0 * fro * e + e * e))
+
+        let normBounds =
+            net.W
+            |> Array.mapi (fun l w -> Tolerance.gamma (w.RowCount * w.ColumnCount) * norms.[l] + moved l)
+
+        {
+            Balancedness = maxOr0 dBounds
+            Rank = maxOr0 rankBounds
+            Bounded = maxOr0 normBounds
+        }
+
     /// Absolute round-off bounds on the three computed quantities at θ, as a `RegionSlack` of bounds:
     /// - balancedness: entries of D_ℓ carry error γ_n (‖W_ℓ‖² + ‖W_{ℓ-1}‖²) (n = longest inner product),
     ///   and ‖D‖_F² then errs by at most 2‖D‖_F δ_F + δ_F² with δ_F = sqrt(#entries)·that;
@@ -133,41 +208,13 @@ module Region =
     /// `roundOffBound` from measures already computed at θ: it reads only ‖D_ℓ‖_F² and ‖W_ℓ‖_F² of `m`
     /// (`ApproximateRanks` is not used), so `slackAndBound` builds the balancedness matrices once.
     let roundOffBoundOf (p: RegionParams) (net: Network) (m: RegionMeasures) : RegionSlack =
-        let ws = Network.widths net
-        let n = (Array.max ws) + 2
-        let g = Tolerance.gamma n
-        let norms = m.SquaredNorms
+        roundOffBoundDrift [||] p net m
 
-        let dBounds =
-            m.Balancedness
-            |> Array.mapi (fun k d2 ->
-                // D_ℓ (ℓ = k + 2) is n_{ℓ-1} × n_{ℓ-1}
-                let side = float net.W.[k + 1].ColumnCount
-                let deltaF = side * g * (norms.[k + 1] + norms.[k])
-                let dF = sqrt d2
-                2.0 * dF * deltaF + deltaF * deltaF)
-
-        let rankBounds =
-            net.W
-            |> Array.mapi (fun l w ->
-                let fro = sqrt norms.[l]
-                let e = g * fro
-                let count = float (min w.RowCount w.ColumnCount)
-                count * FAlpha.lipschitz p.Family p.Alpha * (2.0 * fro * e + e * e))
-
-        let normBounds =
-            net.W
-            |> Array.mapi (fun l w -> Tolerance.gamma (w.RowCount * w.ColumnCount) * norms.[l])
-
-        {
-            Balancedness = maxOr0 dBounds
-            Rank = maxOr0 rankBounds
-            Bounded = maxOr0 normBounds
-        }
-
-    /// Absolute round-off bounds at θ (see `roundOffBoundOf`); no SVD is needed for them.
-    let roundOffBound (p: RegionParams) (net: Network) : RegionSlack =
-        roundOffBoundOf
+    /// Absolute round-off bounds at a computed iterate θ that may be `drift` away from the exact one (see
+    /// `roundOffBoundDrift`; empty: measurement only); no SVD is needed for them.
+    let roundOffBoundAt (drift: float[]) (p: RegionParams) (net: Network) : RegionSlack =
+        roundOffBoundDrift
+            drift
             p
             net
             {
@@ -176,7 +223,25 @@ module Region =
                 SquaredNorms = Network.layerSquaredNorms net
             }
 
+    /// Absolute round-off bounds at θ (see `roundOffBoundOf`); no SVD is needed for them.
+    let roundOffBound (p: RegionParams) (net: Network) : RegionSlack = roundOffBoundAt [||] p net
+
     /// Slack of each condition and its round-off bound at θ, from one `measure` (C1, C3, C4 checks).
     let slackAndBound (p: RegionParams) (net: Network) : RegionSlack * RegionSlack =
         let m = measure p.Family p.Alpha net
         slackOf p m, roundOffBoundOf p net m
+
+    /// `slackAndBound` at a computed iterate `drift` away from the exact one (`stepRoundOff`).
+    let slackAndBoundDrift (drift: float[]) (p: RegionParams) (net: Network) : RegionSlack * RegionSlack =
+        let m = measure p.Family p.Alpha net
+        slackOf p m, roundOffBoundDrift drift p net m
+
+    /// `slackAndBound` after one computed step with decay ηλ = `etaLambda` from `before` to `after` (C1): the
+    /// bounds include the step's own round-off (`stepRoundOff`).
+    let slackAndBoundAfterStep
+        (p: RegionParams)
+        (etaLambda: float)
+        (before: Network)
+        (after: Network)
+        : RegionSlack * RegionSlack =
+        slackAndBoundDrift (stepRoundOff [||] 1L etaLambda before after) p after

@@ -445,11 +445,11 @@ type LongRunHostileTests() =
             "empty checkpoint", (fun _ -> ""), e, "--resume"
             "root is an array", (fun _ -> "[]"), e, "--resume"
             "not a checkpoint (format)", sub "lowrank-checkpoint" "something-else", e, "format"
-            "other version", sub "\"version\": 1" "\"version\": 2", e, "version"
+            "other version", sub "\"version\": 2" "\"version\": 1", e, "version"
             "checkpoint of verify", sub "\"command\": \"experiment two-by-two\"" "\"command\": \"verify\"", e, "command"
             "experiment checkpoint resumed by verify", id, [ "verify"; "--resume"; "{dir}"; "--quiet" ], "command"
-            "duplicate key", sub "\"version\": 1," "\"version\": 1, \"version\": 1,", e, "version"
-            "unknown key", sub "\"version\": 1," "\"version\": 1, \"extra\": 1,", e, "extra"
+            "duplicate key", sub "\"version\": 2," "\"version\": 2, \"version\": 2,", e, "version"
+            "unknown key", sub "\"version\": 2," "\"version\": 2, \"extra\": 1,", e, "extra"
             "NaN weight", sub "\"weights\": \\[" "\"weights\": [NaN, ", e, "engine.weights[0]"
             "Infinity epsilon", sub "\"epsilon\": 0.1" "\"epsilon\": Infinity", e, "e1Parameters.epsilon"
             "number overflowing double", sub "\"epsilon\": 0.1" "\"epsilon\": 1e999", e, "e1Parameters.epsilon"
@@ -617,6 +617,7 @@ type LongRunHostileTests() =
                          HuntCommand.CommandName,
                          Action<LowRankVerify.Runner.Json.JsonOut>(fun w ->
                              HuntCheckpoint.WriteArgs(w, Array.ofList huntArgs)
+                             HuntCheckpoint.WriteTaskDigest(w, Unchecked.defaultof<Task>)
                              w.Key "state"
                              HuntCheckpoint.WriteState(w, st))
                      )
@@ -672,6 +673,7 @@ type LongRunHostileTests() =
                          ExploreCommand.CommandName,
                          Action<LowRankVerify.Runner.Json.JsonOut>(fun w ->
                              HuntCheckpoint.WriteArgs(w, Array.ofList exploreArgs)
+                             HuntCheckpoint.WriteTaskDigest(w, Task.twoByTwo 0.1)
                              w.Key "closureCells"
                              ExploreCheckpoint.WriteClosureCells(w, cells)
                              w.Key "dynamicsCells"
@@ -723,6 +725,17 @@ type LongRunHostileTests() =
             "state.best.case.target"
             "hunt: duplicate key", huntText, sub "\"stale\": 0," "\"stale\": 0, \"stale\": 0,", h, "state.stale"
             "hunt checkpoint resumed by explore", huntText, id, x, "command"
+            "hunt: task changed since the checkpoint",
+            huntText,
+            sub "\"taskDigest\": \"[^\"]*\"" "\"taskDigest\": \"0123\"",
+            h,
+            "taskDigest"
+            "hunt: no taskDigest (older checkpoint)", huntText, sub "\"taskDigest\": \"[^\"]*\"," "", h, "--resume"
+            "explore: task changed since the checkpoint",
+            exploreText,
+            sub "\"taskDigest\": \"[^\"]*\"" "\"taskDigest\": \"none\"",
+            x,
+            "taskDigest"
             "explore: cell at another eta", exploreText, sub "\"eta\": [^,]+" "\"eta\": 0.5", x, "closureCells[0].eta"
             "explore: one cell too many",
             exploreText,
@@ -832,7 +845,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(33, resumeOptionCases.Length + resumeCheckpointCases.Length)
+            Assert.Equal(36, resumeOptionCases.Length + resumeCheckpointCases.Length)
         finally
             CliRun.cleanup dir
 

@@ -434,8 +434,10 @@ module Generators =
     /// 0.5·10^{−k}, k ∈ 8..12; at least one full singular value (when r ≥ 1) and the rest of the spectrum in
     /// the tail; r below the data's rank, so that the loss pulls the tail up; η within 10^{−k}, k ∈ 1..8, of
     /// the regime's η_max; λ in [0.1, 0.2], the weak-decay end of `closureSpec`'s range (the decay is what
-    /// pulls a step back into B_r). Shapes, depth, task and family are kept.
-    let aimedClosureSpec (rng: byref<Rng>) (spec: ClosureSpec) : ClosureSpec =
+    /// pulls a step back into B_r). Shapes, depth, task and family are kept. When the region's r is fixed
+    /// (`fixedR`, e.g. by a hunt's override), the spec's r follows it instead, so that the spectrum has its
+    /// full values.
+    let aimedClosureSpec (rng: byref<Rng>) (fixedR: int option) (spec: ClosureSpec) : ClosureSpec =
         let dOut, dIn =
             (match spec.Task.Kind with
              | TaskKind.E1 _ -> 2, 2
@@ -443,7 +445,12 @@ module Generators =
 
         let p = spec.Point
         let k = spectrumSize dOut dIn p
-        let r = min p.R (max 0 (spec.Task.TargetRank - 1))
+
+        let r =
+            match fixedR with
+            | Some r -> min r k
+            | None -> min p.R (max 0 (spec.Task.TargetRank - 1))
+
         let full = if r >= 1 then min r (max 1 p.Full) else 0
         let slackExponent = 8 + Rng.nextInt &rng 5
         let etaFraction = 1.0 - 10.0 ** (-(float (1 + Rng.nextInt &rng 8)))

@@ -616,7 +616,7 @@ module Hunt =
     let private aimedClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) (rng: Rng) =
         let s, r = sampleClosure o minDepth maxDepth rng
         let mutable r = r
-        let s = Generators.aimedClosureSpec &r s
+        let s = Generators.aimedClosureSpec &r o.R s
         fixSpec o s, r
 
     let private closureShrinks (o: HuntOverrides) (s: ClosureSpec) : ClosureSpec list =

@@ -19,8 +19,10 @@ public static class CheckpointFile
     /// <summary>Value of the <c>format</c> field.</summary>
     public const string Format = "lowrank-checkpoint";
 
-    /// <summary>Layout version; a checkpoint of another version is refused.</summary>
-    public const int Version = 1;
+    /// <summary>Layout version; a checkpoint of another version is refused. 2: hunt and explore store
+    /// <c>taskDigest</c>, and the hunt draws aimed starts (a version-1 hunt state would not continue the
+    /// run it came from).</summary>
+    public const int Version = 2;
 
     /// <summary>Writes <c>dir/checkpoint.json</c> atomically; <paramref name="body"/> writes the command's
     /// fields into the open root object.</summary>

@@ -44,6 +44,39 @@ public static class HuntCheckpoint
         return list.ToArray();
     }
 
+    /// <summary>SHA-256 (hex) of a task's shape, target values (round-trip) and observed entries, or
+    /// <c>"none"</c>: the checkpoint stores it because a resumed run re-reads <c>--task</c> from disk, and a
+    /// file edited in between would silently continue the run on another task.</summary>
+    public static string TaskDigest(LowRankVerify.Theory.Task? task)
+    {
+        if (task is null) return "none";
+        var sb = new System.Text.StringBuilder();
+        sb.Append(task.DOut.ToString(Inv)).Append('x').Append(task.DIn.ToString(Inv)).Append(';');
+        for (var i = 0; i < task.DOut; i++)
+            for (var j = 0; j < task.DIn; j++)
+                sb.Append(task.Target[i, j].ToString("R", Inv)).Append(',');
+        sb.Append(';');
+        foreach (var (i, j) in task.Observed) sb.Append(i.ToString(Inv)).Append(' ').Append(j.ToString(Inv)).Append(',');
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sb.ToString()))).ToLowerInvariant();
+    }
+
+    /// <summary>Writes the <c>taskDigest</c> field (<see cref="TaskDigest"/>).</summary>
+    public static void WriteTaskDigest(JsonOut w, LowRankVerify.Theory.Task? task)
+    {
+        w.Key("taskDigest");
+        w.String(TaskDigest(task));
+    }
+
+    /// <summary>Reads the <c>taskDigest</c> field and requires it to equal the digest of the task the stored
+    /// arguments give now (<paramref name="task"/>, re-read from disk).</summary>
+    public static void CheckTaskDigest(JsonCursor c, string path, LowRankVerify.Theory.Task? task)
+    {
+        var stored = CheckpointFile.ReadString(c, path, 64);
+        var now = TaskDigest(task);
+        if (stored != now)
+            throw c.Error(path, $"the task differs from the checkpoint's (digest {now} now, {stored} stored): the --task file changed since the run began; restore it or start a new run");
+    }
+
     /// <summary>Re-parses stored arguments (the command's name first) with <paramref name="cmd"/>; a parse or validation error names
     /// the checkpoint field and the option.</summary>
     public static T Reparse<T>(System.CommandLine.Command cmd, string[] args, string checkpointPath, Func<System.CommandLine.ParseResult, T> read)

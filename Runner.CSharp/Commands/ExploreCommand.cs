@@ -125,12 +125,19 @@ public static class ExploreCommand
                 var path = CheckpointFile.Locate(resumeDir);
                 string[]? a = null;
                 Plan? loaded = null;
+                var digestChecked = false;
                 CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
                 {
                     ["args"] = p =>
                     {
                         a = HuntCheckpoint.ReadArgs(c, p);
                         loaded = HuntCheckpoint.Reparse(cmd, a, path, ReadPlan);
+                    },
+                    ["taskDigest"] = p =>
+                    {
+                        if (loaded is null) throw c.Error(p, "must come after args");
+                        HuntCheckpoint.CheckTaskDigest(c, p, loaded.Task);
+                        digestChecked = true;
                     },
                     ["closureCells"] = p =>
                     {
@@ -147,6 +154,8 @@ public static class ExploreCommand
                         loaded.Dynamics = ExploreCheckpoint.ReadDynamicsCells(c, p, loaded.DynGrid, loaded.Dyn.Steps, loaded.Dyn.Seeds);
                     },
                 });
+                if (!digestChecked)
+                    throw new InputException("--resume", $"{path} has no taskDigest (written by an older lowrank); start a new run");
                 args = a!;
                 pl = loaded!;
                 dir = OutputDirectory.Existing(resumeDir);
@@ -166,6 +175,7 @@ public static class ExploreCommand
             void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
             {
                 HuntCheckpoint.WriteArgs(w, args);
+                HuntCheckpoint.WriteTaskDigest(w, tk);
                 w.Key("closureCells");
                 if (tk is null) w.Null(); else ExploreCheckpoint.WriteClosureCells(w, pl.Closure);
                 w.Key("dynamicsCells");

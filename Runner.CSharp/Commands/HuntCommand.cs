@@ -195,6 +195,7 @@ public static class HuntCommand
                 string[]? a = null;
                 (HuntSettings, bool, string?)? read = null;
                 HuntState? loaded = null;
+                var digestChecked = false;
                 CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
                 {
                     ["args"] = p =>
@@ -202,12 +203,21 @@ public static class HuntCommand
                         a = HuntCheckpoint.ReadArgs(c, p);
                         read = HuntCheckpoint.Reparse(cmd, a, path, q => (h.Read(q), q.GetValue(compare), q.GetValue(save)));
                     },
+                    ["taskDigest"] = p =>
+                    {
+                        if (read is null) throw c.Error(p, "must come after args");
+                        var t = read.Value.Item1.Overrides.Task;
+                        HuntCheckpoint.CheckTaskDigest(c, p, FSharpOption<LowRankVerify.Theory.Task>.get_IsSome(t) ? t.Value : null);
+                        digestChecked = true;
+                    },
                     ["state"] = p =>
                     {
                         if (read is null) throw c.Error(p, "must come after args");
                         loaded = HuntCheckpoint.ReadState(c, p, read.Value.Item1);
                     },
                 });
+                if (!digestChecked)
+                    throw new InputException("--resume", $"{path} has no taskDigest (written by an older lowrank); start a new run");
                 args = a!;
                 (settings, doCompare, saveFolder) = read!.Value;
                 state = loaded!;
@@ -226,6 +236,7 @@ public static class HuntCommand
             void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
             {
                 HuntCheckpoint.WriteArgs(w, args);
+                HuntCheckpoint.WriteTaskDigest(w, FSharpOption<LowRankVerify.Theory.Task>.get_IsSome(settings.Overrides.Task) ? settings.Overrides.Task.Value : null);
                 w.Key("state");
                 HuntCheckpoint.WriteState(w, state);
             });

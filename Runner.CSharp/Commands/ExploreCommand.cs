@@ -41,7 +41,7 @@ public static class ExploreCommand
         var etas = new Option<string>("--etas") { Description = "C1 map: eta grid, log-spaced 'min,max,count' (0 < min < max, count 2..32)", DefaultValueFactory = _ => "1e-10,1,11" };
         var lambdas = new Option<string>("--lambdas") { Description = "C1 map: lambda grid 'min,max,count'", DefaultValueFactory = _ => "0.01,1,5" };
         var kappas = new Option<string>("--kappas") { Description = "C1 map: ladder of kappa_C (C = kappa m^2/(8 lambda)), ascending, each > 1", DefaultValueFactory = _ => "1.25,2,4,16" };
-        var evaluations = new Option<int>("--evaluations") { Description = "C1 map: evaluations per hunt (one hunt per cell and kappa; 1..100000)", DefaultValueFactory = _ => 150 };
+        var evaluations = new Option<int>("--evaluations") { Description = "C1 map: evaluations per hunt (one hunt per cell and kappa; 1..100000)", DefaultValueFactory = _ => 600 };
         var dynEtas = new Option<string>("--dyn-etas") { Description = "dynamics: list of eta values", DefaultValueFactory = _ => "0.05,0.1,0.2,0.5" };
         var dynLambdas = new Option<string>("--dyn-lambdas") { Description = "dynamics: list of lambda values (2 eta lambda < 1)", DefaultValueFactory = _ => "0.002,0.006,0.02,0.05" };
         var dynDepths = new Option<string>("--dyn-depths") { Description = "dynamics: list of depths (1..16)", DefaultValueFactory = _ => "4,6,8" };

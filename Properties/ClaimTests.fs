@@ -397,6 +397,26 @@ type ClaimTests(output: ITestOutputHelper) =
 
         report "C7.multipleMinima tasks:" tally
 
+    [<Fact>]
+    member _.``C1.closure: a step that overflows is a counterexample (violation +infinity), never a NaN that passes``
+        ()
+        =
+        // a case of the derived regime, then eta = 1e308: the step's entries overflow to infinity
+        let c, _ = ClaimChecks.randomClosureCase Harness.ciSeed 0
+
+        let huge =
+            { c with
+                Hyper = { c.Hyper with Eta = 1e308 }
+            }
+
+        let r = ClaimChecks.closure huge
+        output.WriteLine(sprintf "%A: violation %g, condition %A" r.Verdict r.Violation r.Condition)
+        Assert.Equal(Verdict.Counterexample, r.Verdict)
+        Assert.Equal(infinity, r.Violation)
+        Assert.Equal(Some RegionCondition.Bounded, r.Condition)
+        // control: the same case at its own eta holds (the verdict comes from the overflow)
+        Assert.NotEqual(Verdict.Counterexample, (ClaimChecks.closure c).Verdict)
+
 /// Negative controls: the claim checks under violated hypotheses. Each must be falsified by FsCheck.
 type ControlTests(output: ITestOutputHelper) =
 

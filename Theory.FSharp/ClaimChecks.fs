@@ -48,9 +48,33 @@ module ClaimChecks =
 
     // ------------------------------------------------------------------ C1
 
-    /// C1 on one case: steps with `rule` at EVERY observed entry and takes the worst slack after the step.
-    /// A negative slack is a counterexample only when it exceeds the round-off bound at θ⁺, the step's own
-    /// round-off included (`Region.slackAndBoundAfterStep`).
+    /// C1's data at one case: for every observed entry, the slack of B_r after one step with `rule` and its
+    /// round-off bound, the step's own round-off included (`Region.slackAndBoundAfterStep`; every rule here
+    /// has decay 1 ± 2ηλ, so |1 − decay| = 2ηλ); None when the step or those numbers are not finite (the step
+    /// left every bounded set: a counterexample by construction, never a NaN comparison). Shared by
+    /// `closureWith` and the hunt's objective (`Hunt.closureScore`).
+    let closureSteps (rule: StepRule) (c: ClosureCase) : ((int * int) * (RegionSlack * RegionSlack) option)[] =
+        let gap = 2.0 * c.Hyper.Eta * c.Hyper.Lambda
+
+        c.Task.Observed
+        |> Array.map (fun e ->
+            let next = rule c.Hyper c.Task c.Point e
+
+            if next.W |> Array.forall Linalg.isFinite then
+                let s, b = Region.slackAndBoundAfterStep c.Region gap c.Point next
+
+                let finite =
+                    [ s.Balancedness; s.Rank; s.Bounded; b.Balancedness; b.Rank; b.Bounded ]
+                    |> List.forall System.Double.IsFinite
+
+                e, (if finite then Some(s, b) else None)
+            else
+                e, None)
+
+    /// C1 on one case: steps with `rule` at EVERY observed entry (`closureSteps`) and takes the worst slack
+    /// after the step. A negative slack is a counterexample only when it exceeds the round-off bound at θ⁺,
+    /// the step's own round-off included; a step that is not finite is a counterexample (violation +∞ of
+    /// the norm bound).
     let closureWith (rule: StepRule) (c: ClosureCase) : ClosureReport =
         let p = c.Region
         let before = Region.slack p c.Point
@@ -89,34 +113,41 @@ module ClaimChecks =
             let mutable vBound = 0.0
             let mutable cond = None
 
-            for e in c.Task.Observed do
-                let next = rule c.Hyper c.Task c.Point e
+            for e, step in closureSteps rule c do
+                match step with
+                | None ->
+                    after <- { after with Bounded = -infinity }
 
-                let s, b =
-                    Region.slackAndBoundAfterStep p (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
-
-                after <-
-                    {
-                        Balancedness = min after.Balancedness s.Balancedness
-                        Rank = min after.Rank s.Rank
-                        Bounded = min after.Bounded s.Bounded
-                    }
-
-                for (k, v, bb) in
-                    [
-                        RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
-                        RegionCondition.Rank, -s.Rank, b.Rank
-                        RegionCondition.Bounded, -s.Bounded, b.Bounded
-                    ] do
-                    let score = v - bb
-
-                    if score > worstScore then
-                        worstScore <- score
+                    if worstScore < infinity then
+                        worstScore <- infinity
                         worst <- e
-                        bound <- b
-                        violation <- v
-                        vBound <- bb
-                        cond <- if v > 0.0 then Some k else None
+                        bound <- zero
+                        violation <- infinity
+                        vBound <- 0.0
+                        cond <- Some RegionCondition.Bounded
+                | Some(s, b) ->
+                    after <-
+                        {
+                            Balancedness = min after.Balancedness s.Balancedness
+                            Rank = min after.Rank s.Rank
+                            Bounded = min after.Bounded s.Bounded
+                        }
+
+                    for (k, v, bb) in
+                        [
+                            RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
+                            RegionCondition.Rank, -s.Rank, b.Rank
+                            RegionCondition.Bounded, -s.Bounded, b.Bounded
+                        ] do
+                        let score = v - bb
+
+                        if score > worstScore then
+                            worstScore <- score
+                            worst <- e
+                            bound <- b
+                            violation <- v
+                            vBound <- bb
+                            cond <- if v > 0.0 then Some k else None
 
             let verdict =
                 if violation > vBound then Verdict.Counterexample
@@ -606,7 +637,7 @@ module ClaimChecks =
                 let net = Engine.toNetwork st
 
                 if net.W |> Array.forall Linalg.isFinite then
-                    drift <- Region.stepRoundOff drift n (hyper.Eta * hyper.Lambda) prev net
+                    drift <- Region.stepRoundOff drift n (2.0 * hyper.Eta * hyper.Lambda) prev net
                     prev <- net
                     reached <- clearlyInside net
                 else
@@ -907,7 +938,7 @@ module ClaimChecks =
             else
                 let s = Region.slack p net
                 // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
-                drift <- Region.stepRoundOff drift n (hyper.Eta * hyper.Lambda) prev net
+                drift <- Region.stepRoundOff drift n (2.0 * hyper.Eta * hyper.Lambda) prev net
                 prev <- net
 
                 match hit with
@@ -1225,7 +1256,7 @@ module ClaimChecks =
         let next = Sde.stepWith c.Hyper c.Task xi c.Point
 
         let s, b =
-            Region.slackAndBoundAfterStep c.Region (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
+            Region.slackAndBoundAfterStep c.Region (2.0 * c.Hyper.Eta * c.Hyper.Lambda) c.Point next
 
         let left =
             -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded

@@ -445,13 +445,9 @@ module Hunt =
                 | RegionCondition.Rank -> s0.Rank
                 | RegionCondition.Bounded -> s0.Bounded
 
-            for e in c.Task.Observed do
-                let next = Sgd.step c.Hyper c.Task c.Point e
-
-                if next.W |> Array.forall Linalg.isFinite then
-                    let s, b =
-                        Region.slackAndBoundAfterStep p (c.Hyper.Eta * c.Hyper.Lambda) c.Point next
-
+            for e, step in ClaimChecks.closureSteps Sgd.step c do
+                match step with
+                | Some(s, b) ->
                     for (k, v, bb) in
                         [
                             RegionCondition.Balancedness, -s.Balancedness, b.Balancedness
@@ -465,7 +461,7 @@ module Hunt =
                             best <- (score, v, bb, e, k)
 
                         alt <- max alt ((v - bb) / max (before k) (max bb (1e-300 * scaleOf p k)))
-                else
+                | None ->
                     best <- (infinity, infinity, 0.0, e, RegionCondition.Bounded)
                     alt <- infinity
 
@@ -813,7 +809,7 @@ module Hunt =
                 best <- (infinity, infinity, 0.0, t)
             else
                 // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
-                drift <- Region.stepRoundOff drift 1L (c.Hyper.Eta * c.Hyper.Lambda) prev net
+                drift <- Region.stepRoundOff drift 1L (2.0 * c.Hyper.Eta * c.Hyper.Lambda) prev net
                 prev <- net
                 let s, b = Region.slackAndBoundDrift drift p net
 
@@ -1838,27 +1834,25 @@ module Hunt =
             }
         ]
 
+    /// Warm-up (JIT, caches) of both searches on a settings' problem, two evaluations each, so that the
+    /// first timed search does not pay for it (`race`, `hunt --compare-random`).
+    let warmUp (settings: HuntSettings) =
+        let tiny =
+            { settings with
+                MaxEvaluations = 2
+                StopAtFirst = false
+                Shrink = false
+            }
+
+        randomTesting tiny |> ignore
+        run tiny |> ignore
+
     /// Time to the first confirmed counterexample, hunter against random testing with the same generator
     /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first
     /// confirmed counterexample (no shrinking, so the time is the search's alone), after a short warm-up
     /// of both searches.
     let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] =
-        // warm-up (JIT, caches) so that the first timed search does not pay for it
-        randomTesting
-            { settings with
-                MaxEvaluations = 2
-                StopAtFirst = false
-                Shrink = false
-            }
-        |> ignore
-
-        run
-            { settings with
-                MaxEvaluations = 2
-                StopAtFirst = false
-                Shrink = false
-            }
-        |> ignore
+        warmUp settings
 
         [|
             for k in 0 .. seeds - 1 do

@@ -132,15 +132,16 @@ module Region =
     /// between the computed and the exact iterate), added to `drift` (one entry per layer; empty: zeros), for
     /// `steps` steps that took the computed θ from `before` to `after` (C1, C3, C4: a claim about the exact
     /// iterates is violated only beyond what the computed one can be off by). In one step
-    /// W_ℓ⁺ = (1 − ηλ)W_ℓ − ηG_ℓ, the decay part errs by γ_4‖W_ℓ‖ (`decayRoundings`) and the gradient part
-    /// by γ_n‖ηG_ℓ‖ with n = L·(max width + 2) (G_ℓ is a chain of L matrix–vector products), where
-    /// ‖ηG_ℓ‖ ≤ ‖W_ℓ⁺ − W_ℓ‖ + ηλ‖W_ℓ‖ (`etaLambda` = ηλ); so one step adds
-    /// γ_4 max(‖W_ℓ‖, ‖W_ℓ⁺‖) + γ_n(‖W_ℓ⁺ − W_ℓ‖ + ηλ‖W_ℓ‖). A chunk of `steps` > 1 steps observed only at its
-    /// ends is charged `steps` times γ_4 m + γ_n max(m, ‖W_ℓ⁺ − W_ℓ‖) with m = max(‖W_ℓ‖, ‖W_ℓ⁺‖): that assumes
-    /// no single step's gradient part exceeds both the weights and the chunk's change (true of runs that do
-    /// not blow up; per-step sizes are not recorded by the engine). Errors made earlier are not amplified by
-    /// later steps (first order; `Tolerance.safetyFactor` is inside γ).
-    let stepRoundOff (drift: float[]) (steps: int64) (etaLambda: float) (before: Network) (after: Network) : float[] =
+    /// W_ℓ⁺ = decay·W_ℓ − ηG_ℓ (decay = 1 − 2ηλ, THEORY.md §1; `decayGap` = |1 − decay|), the decay part errs
+    /// by γ_4‖W_ℓ‖ (`decayRoundings`) and the gradient part by γ_n‖ηG_ℓ‖ with n = L·(max width + 2) (G_ℓ is a
+    /// chain of L matrix–vector products), where ‖ηG_ℓ‖ ≤ ‖W_ℓ⁺ − W_ℓ‖ + decayGap·‖W_ℓ‖; so one step adds
+    /// γ_4 max(‖W_ℓ‖, ‖W_ℓ⁺‖) + γ_n(‖W_ℓ⁺ − W_ℓ‖ + decayGap·‖W_ℓ‖). A chunk of `steps` > 1 steps observed only at
+    /// its ends is charged `steps` times γ_4 m + γ_n max(m, ‖W_ℓ⁺ − W_ℓ‖) with m = max(‖W_ℓ‖, ‖W_ℓ⁺‖): that
+    /// assumes no single step's gradient part exceeds both the weights and the chunk's change (true of runs
+    /// that do not blow up; per-step sizes are not recorded by the engine). Errors made earlier are not
+    /// amplified by later steps (first order; `Tolerance.safetyFactor` is inside γ). Checked against exact
+    /// arithmetic in `Properties/RoundOffTests.fs` (worst error/bound 0.025).
+    let stepRoundOff (drift: float[]) (steps: int64) (decayGap: float) (before: Network) (after: Network) : float[] =
         let ws = Network.widths after
         let gDecay = Tolerance.gamma decayRoundings
         let gGrad = Tolerance.gamma (after.W.Length * (Array.max ws + 2))
@@ -153,7 +154,7 @@ module Region =
             let m = max a b
 
             if steps = 1L then
-                d0 + gDecay * m + gGrad * (change + etaLambda * b)
+                d0 + gDecay * m + gGrad * (change + decayGap * b)
             else
                 d0 + float steps * (gDecay * m + gGrad * max m change))
 
@@ -236,12 +237,12 @@ module Region =
         let m = measure p.Family p.Alpha net
         slackOf p m, roundOffBoundDrift drift p net m
 
-    /// `slackAndBound` after one computed step with decay ηλ = `etaLambda` from `before` to `after` (C1): the
-    /// bounds include the step's own round-off (`stepRoundOff`).
+    /// `slackAndBound` after one computed step from `before` to `after` whose decay is 1 − `decayGap` (C1):
+    /// the bounds include the step's own round-off (`stepRoundOff`).
     let slackAndBoundAfterStep
         (p: RegionParams)
-        (etaLambda: float)
+        (decayGap: float)
         (before: Network)
         (after: Network)
         : RegionSlack * RegionSlack =
-        slackAndBoundDrift (stepRoundOff [||] 1L etaLambda before after) p after
+        slackAndBoundDrift (stepRoundOff [||] 1L decayGap before after) p after

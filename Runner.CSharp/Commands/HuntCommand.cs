@@ -242,6 +242,8 @@ public static class HuntCommand
             });
             var (completed, huntOrNull, random) = Progress.Run(parse.GetValue(quiet), progress =>
             {
+                // with the baseline, both searches are warmed up first so that neither pays for the JIT in its time
+                if (doCompare) Hunt.warmUp(settings);
                 var st = progress.Begin($"hunt {Hunt.claimId(settings.Claim)} ({settings.MaxSeconds:0} s)", null);
                 // Segments end at a (re)start boundary of the hunt: after --checkpoint-steps evaluations,
                 // when the checkpoint timer is due, or when a signal arrived.

@@ -212,6 +212,20 @@ type CoreTests(output: ITestOutputHelper) =
         Assert.Equal(0.125, s.Balancedness)
 
     [<Fact>]
+    member _.``Regime R0 is strict: lambda = 0 or eta = 0 violates it, small positive values do not``() =
+        let task = Task.twoByTwo 0.1
+        let p = Regime.derive Regime.defaults task 4 1 0.1
+
+        let r0 (eta: float) (lambda: float) =
+            Regime.conditions { Eta = eta; Lambda = lambda } p task 4 Regime.defaults.Rho
+            |> List.find (fun c -> c.Id = "R0")
+
+        Assert.False((r0 1e-3 0.0).Holds, "lambda = 0 must violate R0 (lambda > 0)")
+        Assert.False((r0 0.0 0.1).Holds, "eta = 0 must violate R0 (eta > 0)")
+        Assert.True((r0 1e-3 0.1).Holds, "eta = 1e-3, lambda = 0.1 satisfies R0")
+        Assert.True((r0 1e-300 1e-300).Holds, "tiny positive eta and lambda satisfy R0")
+
+    [<Fact>]
     member _.``CriticalPoints.roots closed forms for L = 1 and L = 2 and empty cases``() =
         Assert.Equal<float[]>([| 2.0 / 1.5 |], CriticalPoints.roots 1 2.0 0.5)
         Assert.Equal<float[]>([| 1.5 |], CriticalPoints.roots 2 2.0 0.5)

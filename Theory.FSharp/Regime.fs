@@ -106,17 +106,23 @@ module Regime =
         let g = gradientBound m p.C depth
         let d = 1.0 - 2.0 * eta * lambda
 
+        // strict inequalities (λ > 0, η > 0, 0 < ε2 < 1, 0 < ρ < 1): a zero margin fails them
+        let strict (x: float) =
+            if x > 0.0 then x
+            elif x < 0.0 then x
+            else -System.Double.Epsilon
+
         let r0 =
             [
-                lambda
-                eta
+                strict lambda
+                strict eta
                 maxDecayRate - 2.0 * eta * lambda
-                p.Eps2
-                1.0 - p.Eps2
+                strict p.Eps2
+                strict (1.0 - p.Eps2)
                 p.C - float p.R * p.Alpha
                 (if depth >= 2 then 1.0 else -1.0)
-                rho
-                1.0 - rho
+                strict rho
+                strict (1.0 - rho)
             ]
             |> List.min
 

@@ -14,10 +14,11 @@ public static class E1Figures
     public const int Width = 1000, Height = 560;
 
     private static readonly Color Red = Color.FromHex("#d62728");
-    private static readonly Color DarkRed = Color.FromHex("#7f0000");
     private static readonly Color LightBlue = Color.FromHex("#6baed6");
     private static readonly Color DarkBlue = Color.FromHex("#08306b");
     private static readonly Color Grey = Color.FromHex("#555555");
+    private static readonly Color Orange = Color.FromHex("#ff7f0e");
+    private static readonly Color Purple = Color.FromHex("#9467bd");
 
     /// <summary>The chain drawn in the main figure: the lowest-index chain that jumped (the figure is
     /// then about the jump), chain 0 when none did.</summary>
@@ -40,8 +41,9 @@ public static class E1Figures
 
     /// <summary>The slides' figure for one chain: x = steps (log scale); s₂/s₁ of A_θ in red (left
     /// axis); test error in light blue (right axis); final test errors of the offshoots in dark blue,
-    /// one point at each branch step; the gradient-descent control dashed in the same colours; a grey
-    /// line at the jump step.</summary>
+    /// one point at each branch step; the gradient-descent control in orange (s₂/s₁) and purple (test
+    /// error); a thin grey line at the jump step. Lines are told apart by colour, not by dash pattern:
+    /// SkiaSharp's SVG backend drops dash patterns (and warns "Unsupported path effect").</summary>
     public static RenderedFigure Slides(TwoByTwoResult r)
     {
         var chain = ShownChain(r);
@@ -51,10 +53,10 @@ public static class E1Figures
         double[] X(IEnumerable<TwoByTwoObservation> os) => os.Select(o => Math.Log10(o.Step)).ToArray();
 
         var gdRatio = plt.Add.Scatter(X(gd), gd.Select(o => o.Ratio).ToArray());
-        gdRatio.Color = DarkRed; gdRatio.MarkerSize = 0; gdRatio.LineWidth = 2; gdRatio.LinePattern = LinePattern.Dashed;
+        gdRatio.Color = Orange; gdRatio.MarkerSize = 0; gdRatio.LineWidth = 2;
         gdRatio.LegendText = "GD control: s2/s1";
         var gdErr = plt.Add.Scatter(X(gd), gd.Select(o => o.TestError).ToArray());
-        gdErr.Color = LightBlue; gdErr.MarkerSize = 0; gdErr.LineWidth = 2; gdErr.LinePattern = LinePattern.Dashed;
+        gdErr.Color = Purple; gdErr.MarkerSize = 0; gdErr.LineWidth = 2;
         gdErr.LegendText = "GD control: test error";
         gdErr.Axes.YAxis = plt.Axes.Right;
 
@@ -77,7 +79,7 @@ public static class E1Figures
         if (Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(chain.JumpStep))
         {
             var v = plt.Add.VerticalLine(Math.Log10(chain.JumpStep.Value));
-            v.Color = Grey; v.LineWidth = 1; v.LinePattern = LinePattern.Dotted;
+            v.Color = Grey; v.LineWidth = 1;
             v.LegendText = $"jump into B_1 (step {chain.JumpStep.Value:N0})";
         }
         LogX(plt, "SGD / GD steps (log scale)");
@@ -126,7 +128,7 @@ public static class E1Figures
         if (gdJumped)
         {
             var v = plt.Add.VerticalLine(Math.Log10(Math.Max(1, r.Gd.JumpStep.Value)));
-            v.Color = DarkRed; v.LinePattern = LinePattern.Dashed; v.LegendText = "GD control entered B_1 here";
+            v.Color = Orange; v.LegendText = "GD control entered B_1 here";
         }
         LogX(plt, "step t (log scale)");
         plt.Axes.Left.Label.Text = "fraction of chains jumped";

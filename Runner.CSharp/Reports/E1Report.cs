@@ -210,7 +210,7 @@ public static class E1Report
               $"θ ∈ B_1 and numerical rank 1. Numerical rank: 0 when s_1 < {N(TwoByTwo.collapseThreshold)}, 1 when s_2/s_1 < " +
               $"{N(TwoByTwo.rankOneRatio)}, else 2. A return is an observation after the jump at which the rank goes back to 2.");
         doc.F($"E1 laid out like the slides, chain {shown.Chain} (the first chain that jumped): s2/s1 (red), test error (light blue), " +
-              "offshoots' final test error at their branch step (dark blue points); the gradient-descent control dashed.",
+              "offshoots' final test error at their branch step (dark blue points); the gradient-descent control in orange (s2/s1) and purple (test error).",
               SlidesSvg, SlidesPng, slides.Svg);
         doc.T(["quantity", "value"],
         [

@@ -33,7 +33,7 @@ public static class ExploreReport
 
     /// <summary>The C1 phase diagram: one marker per (log10 η, log10 λ) cell: C1 held inside the derived
     /// regime (green), held outside it (blue), confirmed counterexample (red cross); the derived boundary
-    /// etaMax(λ) as a dashed line.</summary>
+    /// etaMax(λ) as a grey line with point markers (solid: SkiaSharp's SVG backend drops dash patterns).</summary>
     public static RenderedFigure ClosureFigure(ClosureMap m, string taskLabel)
     {
         var plt = new Plot();
@@ -47,7 +47,6 @@ public static class ExploreReport
         {
             var line = plt.Add.Scatter(b.Select(t => Math.Log10(t.Item2)).ToArray(), b.Select(t => Math.Log10(t.Item1)).ToArray());
             line.Color = Color.FromHex("#555555");
-            line.LinePattern = LinePattern.Dashed;
             line.LineWidth = 2;
             line.MarkerSize = 6;
             line.LegendText = "derived etaMax(lambda) (Regime.etaMax, best C of the ladder)";
@@ -91,7 +90,7 @@ public static class ExploreReport
               $"a hunt of {m.EvaluationsPerHunt} evaluations (hill climbing over points of B_r built by construction, every entry) looks for a " +
               "confirmed C1 counterexample; the cell holds with the smallest κ_C whose hunt found none. \"Inside the derived regime\" means " +
               "R0–R4 of Regime.fs hold at those constants. A cell that holds is evidence, not proof: the hunt's budget is finite.");
-        doc.F("C1 closure map over (η, λ): green = held inside the derived regime, blue = held outside it, red = confirmed counterexample; dashed = derived etaMax(λ).",
+        doc.F("C1 closure map over (η, λ): green = held inside the derived regime, blue = held outside it, red = confirmed counterexample; grey line = derived etaMax(λ).",
             "c1-map.svg", "c1-map.png", fig.Svg);
         var inside = m.Cells.Count(c => c.InRegime);
         var insideFail = m.Cells.Count(c => c.InRegime && !c.Holds);

@@ -223,7 +223,8 @@ type CoreTests(output: ITestOutputHelper) =
         Assert.False((r0 1e-3 0.0).Holds, "lambda = 0 must violate R0 (lambda > 0)")
         Assert.False((r0 0.0 0.1).Holds, "eta = 0 must violate R0 (eta > 0)")
         Assert.True((r0 1e-3 0.1).Holds, "eta = 1e-3, lambda = 0.1 satisfies R0")
-        Assert.True((r0 1e-300 1e-300).Holds, "tiny positive eta and lambda satisfy R0")
+        Assert.True((r0 1e-150 1e-150).Holds, "tiny positive eta and lambda satisfy R0")
+        Assert.False((r0 1e-300 1e-300).Holds, "2 eta lambda underflowing to 0 (decay exactly 1) violates R0")
 
     [<Fact>]
     member _.``CriticalPoints.roots closed forms for L = 1 and L = 2 and empty cases``() =

@@ -120,7 +120,13 @@ module Regressions =
             let next = Sde.stepWith c.Hyper c.Task r.Xi c.Point
 
             let s, b =
-                Region.slackAndBoundAfterStep c.Region (2.0 * c.Hyper.Eta * c.Hyper.Lambda) c.Point next
+                Region.slackAndBoundAfterStep
+                    c.Region
+                    c.Hyper.Eta
+                    (2.0 * c.Hyper.Eta * c.Hyper.Lambda)
+                    c.Task
+                    c.Point
+                    next
 
             if -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded then
                 "Counterexample"

@@ -125,20 +125,18 @@ type RoundOffTests(output: ITestOutputHelper) =
             Array2D.init (Array2D.length1 w.[l]) (Array2D.length2 w.[l]) (fun r c ->
                 Dyadic.add (Dyadic.mul decay w.[l].[r, c]) (Dyadic.mul er (Dyadic.mul a.[l].[r] b.[l].[c]))))
 
-    /// Per layer (error ‖computed − exact‖_F, bound) for one step of `stepper` at a drawn observed entry.
-    static let errors
-        (bound: Hyper -> Network -> Network -> float[])
+    /// Per layer (error ‖computed − exact‖_F, bound) for one step of `stepper` at `entry`.
+    static let errorsAt
+        (bound: Hyper -> Task -> Network -> Network -> float[])
         (stepper: Hyper -> Task -> Network -> int * int -> Network)
-        (c: Case)
+        (hyper: Hyper)
+        (task: Task)
+        (net: Network)
+        (entry: int * int)
         =
-        let task = Gens.task c
-        let net = Gens.network c
-        let hyper = Gens.hyper c
-        let mutable r = Gens.rng c 3
-        let entry = task.Observed.[Rng.nextInt &r task.Observed.Length]
         let next = stepper hyper task net entry
         let exact = exactStep hyper task net entry
-        let b = bound hyper net next
+        let b = bound hyper task net next
 
         Array.init net.Depth (fun l ->
             let mutable s = 0.0
@@ -153,40 +151,172 @@ type RoundOffTests(output: ITestOutputHelper) =
 
             sqrt s, b.[l])
 
+    /// `errorsAt` for a case of `Gens.general` at an observed entry drawn from stream 3; with `spread`, every
+    /// layer is rescaled by 10^u, u uniform in [−6, 0.5] (stream 5), and the target by up to 10 (stream 6), so
+    /// that products of small and large layers make the residual and the chains cancel.
+    static let errors bound stepper (spread: bool) (c: Case) =
+        let task = Gens.task c
+        let net = Gens.network c
+        let hyper = Gens.hyper c
+        let mutable r = Gens.rng c 3
+        let entry = task.Observed.[Rng.nextInt &r task.Observed.Length]
+
+        if spread then
+            let mutable r5 = Gens.rng c 5
+            let mutable r6 = Gens.rng c 6
+
+            let net =
+                {
+                    W = net.W |> Array.map (fun w -> w * (10.0 ** (-6.0 + 6.5 * Rng.nextFloat &r5)))
+                }
+
+            let scale = 10.0 ** Rng.nextFloat &r6
+
+            let task =
+                match Task.ofMatrix (task.Target * scale) (Some task.Observed) with
+                | Ok t -> t
+                | Error e -> failwithf "scaled task rejected: %O" e
+
+            errorsAt bound stepper hyper task net entry
+        else
+            errorsAt bound stepper hyper task net entry
+
+    /// Cases where the chains cancel: d_out = 1, depth ≥ 3, the last hidden width ≥ 2; W_{L−1}'s columns
+    /// projected onto the orthogonal complement of W_L (so W_L W_{L−1} ≈ 0 up to round-off, and a_ℓ for
+    /// ℓ ≤ L − 2 is cancellation), and the layers below it scaled by 10^u, u uniform in [−6, −3] (stream 5),
+    /// so that the decay part's round-off γ_4‖W_ℓ‖ no longer hides the gradient part's.
+    static let cancelling (c: Case) =
+        c.Depth >= 3 && c.DOut = 1 && c.Widths.[c.Depth - 1] >= 2
+
+    static let cancellingErrors bound stepper (c: Case) =
+        let task = Gens.task c
+        let net = Gens.network c
+        let hyper = Gens.hyper c
+        let mutable r = Gens.rng c 3
+        let entry = task.Observed.[Rng.nextInt &r task.Observed.Length]
+        let mutable r5 = Gens.rng c 5
+        let depth = net.Depth
+        let w = net.W.[depth - 1]
+        let wt = w.Transpose()
+
+        let proj =
+            Linalg.M.DenseIdentity(w.ColumnCount) - (wt * w) / (w.FrobeniusNorm() ** 2.0)
+
+        let layers =
+            net.W
+            |> Array.mapi (fun l m ->
+                if l = depth - 1 then m
+                elif l = depth - 2 then proj * m
+                else m * (10.0 ** (-6.0 + 3.0 * Rng.nextFloat &r5)))
+
+        errorsAt bound stepper hyper task { W = layers } entry
+
     static let engineStep (hyper: Hyper) (task: Task) (net: Network) (i: int, j: int) =
         let s = Engine.create task net
         Engine.step s hyper i j |> ignore
         Engine.toNetwork s
 
-    static let stepBound (hyper: Hyper) (net: Network) (next: Network) =
-        Region.stepRoundOff [||] 1L (2.0 * hyper.Eta * hyper.Lambda) net next
+    static let stepBound (hyper: Hyper) (task: Task) (net: Network) (next: Network) =
+        Region.stepRoundOff [||] 1L hyper.Eta (2.0 * hyper.Eta * hyper.Lambda) task net next
 
-    let check name stepper bound =
+    let check name stepper bound spread =
         let worst = Worst()
 
         let prop =
             Prop.forAll (Gens.arbCase Gens.general) (fun c ->
-                errors bound stepper c |> Array.forall (fun (e, t) -> worst.Record(e, t)))
+                errors bound stepper spread c |> Array.forall (fun (e, t) -> worst.Record(e, t)))
 
         Harness.check name cases prop |> ignore
         output.WriteLine(worst.Summary name)
 
-    let control name stepper bound =
+    let control name stepper bound spread =
         let prop =
             Prop.forAll (Gens.arbCase Gens.general) (fun c ->
-                errors bound stepper c |> Array.forall (fun (e, t) -> e <= t))
+                errors bound stepper spread c |> Array.forall (fun (e, t) -> e <= t))
 
         let o = Harness.expectFailure name cases prop
         output.WriteLine(o.Name + ": " + o.Summary)
 
+    /// The bound of the previous version, relative to the computed change (γ_n(‖ΔW‖ + 2ηλ‖W‖) + γ_4‖W‖):
+    /// cancellation makes it too small (review of issue #6).
+    static let changeOnlyBound (hyper: Hyper) (_: Task) (net: Network) (next: Network) =
+        let ws = Network.widths next
+        let g = Tolerance.gamma (next.W.Length * (Array.max ws + 2))
+
+        Array.init net.Depth (fun l ->
+            let b = net.W.[l].FrobeniusNorm()
+
+            Tolerance.gamma Region.decayRoundings * max b (next.W.[l].FrobeniusNorm())
+            + g
+              * ((next.W.[l] - net.W.[l]).FrobeniusNorm() + 2.0 * hyper.Eta * hyper.Lambda * b))
+
     [<Fact>]
     member _.``Region.stepRoundOff bounds one reference SGD step's round-off (exact arithmetic)``() =
-        check "roundoff.step.reference" Sgd.step stepBound
+        check "roundoff.step.reference" Sgd.step stepBound false
 
     [<Fact>]
     member _.``Region.stepRoundOff bounds one engine SGD step's round-off (exact arithmetic)``() =
-        check "roundoff.step.engine" engineStep stepBound
+        check "roundoff.step.engine" engineStep stepBound false
+
+    [<Fact>]
+    member _.``Region.stepRoundOff bounds the round-off of steps whose layers differ by up to 1e6 in scale``() =
+        check "roundoff.step.spread.reference" Sgd.step stepBound true
+        check "roundoff.step.spread.engine" engineStep stepBound true
+
+    [<Fact>]
+    member _.``Region.stepRoundOff bounds the round-off of steps whose chains cancel; the change-only bound does not``
+        ()
+        =
+        let arb = Gens.arbCaseWhere cancelling Gens.general
+
+        let run stepper bound (record: float * float -> bool) =
+            Prop.forAll arb (fun c -> cancellingErrors bound stepper c |> Array.forall record)
+
+        let worst = Worst()
+
+        Harness.check "roundoff.step.cancel.reference" cases (run Sgd.step stepBound worst.Record)
+        |> ignore
+
+        Harness.check "roundoff.step.cancel.engine" cases (run engineStep stepBound worst.Record)
+        |> ignore
+
+        output.WriteLine(worst.Summary "roundoff.step.cancel")
+
+        let o =
+            Harness.expectFailure
+                "roundoff.step.cancel.change-only"
+                cases
+                (run Sgd.step changeOnlyBound (fun (e, t) -> e <= t))
+
+        output.WriteLine(o.Name + ": " + o.Summary)
+
+    [<Fact>]
+    member _.``Region.stepRoundOff on a cancelling case (review of issue #6): covered; the change-only bound is not``
+        ()
+        =
+        // L = 3, widths 1-2-2-1: W1 = [1e-4; 1e-4], W2 = [[0.1, 0.2], [-0.3, -0.6]], W3 = [3, 1], A* = 10
+        let net =
+            {
+                W =
+                    [|
+                        Linalg.M.DenseOfArray(array2D [ [ 1e-4 ]; [ 1e-4 ] ])
+                        Linalg.M.DenseOfArray(array2D [ [ 0.1; 0.2 ]; [ -0.3; -0.6 ] ])
+                        Linalg.M.DenseOfArray(array2D [ [ 3.0; 1.0 ] ])
+                    |]
+            }
+
+        let task =
+            match Task.create [| [| 10.0 |] |] [| [| 0; 0 |] |] with
+            | Ok t -> t
+            | Error e -> failwithf "%O" e
+
+        let hyper = { Eta = 0.5; Lambda = 0.01 }
+        let now = errorsAt stepBound Sgd.step hyper task net (0, 0)
+        let old = errorsAt changeOnlyBound Sgd.step hyper task net (0, 0)
+        output.WriteLine(sprintf "per layer (error, bound): now %A; change-only %A" now old)
+        Assert.True(now |> Array.forall (fun (e, t) -> e <= t), sprintf "stepRoundOff too small: %A" now)
+        Assert.False(old |> Array.forall (fun (e, t) -> e <= t), sprintf "the change-only bound covered it: %A" old)
 
     [<Fact>]
     member _.``Region.stepRoundOff control: a zero drift (the step taken as exact) is falsified``() =
-        control "roundoff.step.zero" Sgd.step (fun _ net _ -> Array.zeroCreate net.Depth)
+        control "roundoff.step.zero" Sgd.step (fun _ _ net _ -> Array.zeroCreate net.Depth) false

@@ -50,24 +50,35 @@ module ClaimChecks =
 
     /// C1's data at one case: for every observed entry, the slack of B_r after one step with `rule` and its
     /// round-off bound, the step's own round-off included (`Region.slackAndBoundAfterStep`; every rule here
-    /// has decay 1 ± 2ηλ, so |1 − decay| = 2ηλ); None when the step or those numbers are not finite (the step
-    /// left every bounded set: a counterexample by construction, never a NaN comparison). Shared by
+    /// has decay 1 ± 2ηλ, so |1 − decay| = 2ηλ); None when the step or its slacks are not finite (the step
+    /// left every bounded set: a counterexample by construction, never a NaN comparison). A bound that is not
+    /// finite (e.g. Lip(f_α) = 1/α overflowing) is +∞: nothing is confirmed against it. Shared by
     /// `closureWith` and the hunt's objective (`Hunt.closureScore`).
     let closureSteps (rule: StepRule) (c: ClosureCase) : ((int * int) * (RegionSlack * RegionSlack) option)[] =
         let gap = 2.0 * c.Hyper.Eta * c.Hyper.Lambda
+
+        let orInfinity (x: float) =
+            if System.Double.IsFinite x then x else infinity
 
         c.Task.Observed
         |> Array.map (fun e ->
             let next = rule c.Hyper c.Task c.Point e
 
             if next.W |> Array.forall Linalg.isFinite then
-                let s, b = Region.slackAndBoundAfterStep c.Region gap c.Point next
+                let s, b =
+                    Region.slackAndBoundAfterStep c.Region c.Hyper.Eta gap c.Task c.Point next
 
-                let finite =
-                    [ s.Balancedness; s.Rank; s.Bounded; b.Balancedness; b.Rank; b.Bounded ]
-                    |> List.forall System.Double.IsFinite
+                if [ s.Balancedness; s.Rank; s.Bounded ] |> List.forall System.Double.IsFinite then
+                    let b =
+                        {
+                            Balancedness = orInfinity b.Balancedness
+                            Rank = orInfinity b.Rank
+                            Bounded = orInfinity b.Bounded
+                        }
 
-                e, (if finite then Some(s, b) else None)
+                    e, Some(s, b)
+                else
+                    e, None
             else
                 e, None)
 
@@ -112,6 +123,8 @@ module ClaimChecks =
             let mutable violation = -infinity
             let mutable vBound = 0.0
             let mutable cond = None
+            // a violation against an infinite bound can be neither confirmed nor dismissed
+            let mutable unbounded = false
 
             for e, step in closureSteps rule c do
                 match step with
@@ -141,6 +154,9 @@ module ClaimChecks =
                         ] do
                         let score = v - bb
 
+                        if v > 0.0 && bb = infinity then
+                            unbounded <- true
+
                         if score > worstScore then
                             worstScore <- score
                             worst <- e
@@ -151,7 +167,7 @@ module ClaimChecks =
 
             let verdict =
                 if violation > vBound then Verdict.Counterexample
-                elif violation > 0.0 then Verdict.Inconclusive
+                elif violation > 0.0 || unbounded then Verdict.Inconclusive
                 else Verdict.Holds
 
             {
@@ -637,7 +653,7 @@ module ClaimChecks =
                 let net = Engine.toNetwork st
 
                 if net.W |> Array.forall Linalg.isFinite then
-                    drift <- Region.stepRoundOff drift n (2.0 * hyper.Eta * hyper.Lambda) prev net
+                    drift <- Region.stepRoundOff drift n hyper.Eta (2.0 * hyper.Eta * hyper.Lambda) restricted prev net
                     prev <- net
                     reached <- clearlyInside net
                 else
@@ -938,7 +954,7 @@ module ClaimChecks =
             else
                 let s = Region.slack p net
                 // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
-                drift <- Region.stepRoundOff drift n (2.0 * hyper.Eta * hyper.Lambda) prev net
+                drift <- Region.stepRoundOff drift n hyper.Eta (2.0 * hyper.Eta * hyper.Lambda) task prev net
                 prev <- net
 
                 match hit with
@@ -1256,7 +1272,7 @@ module ClaimChecks =
         let next = Sde.stepWith c.Hyper c.Task xi c.Point
 
         let s, b =
-            Region.slackAndBoundAfterStep c.Region (2.0 * c.Hyper.Eta * c.Hyper.Lambda) c.Point next
+            Region.slackAndBoundAfterStep c.Region c.Hyper.Eta (2.0 * c.Hyper.Eta * c.Hyper.Lambda) c.Task c.Point next
 
         let left =
             -s.Balancedness > b.Balancedness || -s.Rank > b.Rank || -s.Bounded > b.Bounded

@@ -436,12 +436,21 @@ module Generators =
     /// the regime's η_max; λ in [0.1, 0.2], the weak-decay end of `closureSpec`'s range (the decay is what
     /// pulls a step back into B_r). Shapes, depth, task and family are kept. When the region's r is fixed
     /// (`fixedR`, e.g. by a hunt's override), the spec's r follows it instead, so that the spectrum has its
-    /// full values.
-    let aimedClosureSpec (rng: byref<Rng>) (fixedR: int option) (spec: ClosureSpec) : ClosureSpec =
-        let dOut, dIn =
-            (match spec.Task.Kind with
-             | TaskKind.E1 _ -> 2, 2
-             | _ -> spec.Task.DOut, spec.Task.DIn)
+    /// full values; when the task is fixed (`fixedTask` = (d_out, d_in, rank of its target)), its shape and
+    /// rank are used instead of the spec's.
+    let aimedClosureSpec
+        (rng: byref<Rng>)
+        (fixedR: int option)
+        (fixedTask: (int * int * int) option)
+        (spec: ClosureSpec)
+        : ClosureSpec =
+        let dOut, dIn, dataRank =
+            match fixedTask with
+            | Some t -> t
+            | None ->
+                match spec.Task.Kind with
+                | TaskKind.E1 _ -> 2, 2, spec.Task.TargetRank
+                | _ -> spec.Task.DOut, spec.Task.DIn, spec.Task.TargetRank
 
         let p = spec.Point
         let k = spectrumSize dOut dIn p
@@ -449,7 +458,7 @@ module Generators =
         let r =
             match fixedR with
             | Some r -> min r k
-            | None -> min p.R (max 0 (spec.Task.TargetRank - 1))
+            | None -> min p.R (max 0 (dataRank - 1))
 
         let full = if r >= 1 then min r (max 1 p.Full) else 0
         let slackExponent = 8 + Rng.nextInt &rng 5
@@ -461,7 +470,7 @@ module Generators =
                 { p with
                     R = r
                     Full = full
-                    Tail = max 1 (k - full)
+                    Tail = min (max 1 (k - full)) (k - full)
                     RankEdge = true
                     NormEdge = true
                     BalanceEdge = true

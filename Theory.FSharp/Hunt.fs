@@ -609,11 +609,26 @@ module Hunt =
 
         fixSpec o s, r
 
-    let private aimedClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) (rng: Rng) =
-        let s, r = sampleClosure o minDepth maxDepth rng
-        let mutable r = r
-        let s = Generators.aimedClosureSpec &r o.R s
-        fixSpec o s, r
+    /// (d_out, d_in, numerical rank of the target) of a fixed task: singular values above
+    /// max(d_out, d_in)·u·s_1 count.
+    let private taskShape (t: Task) =
+        let s = Linalg.singularValues t.Target
+
+        let cut =
+            float (max t.DOut t.DIn)
+            * Tolerance.unitRoundoff
+            * (if s.Length > 0 then s.[0] else 0.0)
+
+        t.DOut, t.DIn, s |> Array.filter (fun x -> x > cut) |> Array.length
+
+    let private aimedClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) =
+        let shape = o.Task |> Option.map taskShape
+
+        fun (rng: Rng) ->
+            let s, r = sampleClosure o minDepth maxDepth rng
+            let mutable r = r
+            let s = Generators.aimedClosureSpec &r o.R shape s
+            fixSpec o s, r
 
     let private closureShrinks (o: HuntOverrides) (s: ClosureSpec) : ClosureSpec list =
         let t, p = s.Task, s.Point
@@ -809,7 +824,7 @@ module Hunt =
                 best <- (infinity, infinity, 0.0, t)
             else
                 // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
-                drift <- Region.stepRoundOff drift 1L (2.0 * c.Hyper.Eta * c.Hyper.Lambda) prev net
+                drift <- Region.stepRoundOff drift 1L c.Hyper.Eta (2.0 * c.Hyper.Eta * c.Hyper.Lambda) c.Task prev net
                 prev <- net
                 let s, b = Region.slackAndBoundDrift drift p net
 
@@ -1748,11 +1763,30 @@ module Hunt =
             Valid = st.Valid
         }
 
-    let private dispatch (settings: HuntSettings) (climb: bool) (aim: bool) (st: HuntState) (pause: int -> bool) =
+    /// Initial samples of a hunt: aimed (the hunt), plain only (ablation), or placebo (plain samples that
+    /// consume the aimed sampler's random draws: the race's negative control).
+    type private Starts =
+        | AimedStarts
+        | PlainStarts
+        | PlaceboStarts
+
+    let private dispatch (settings: HuntSettings) (climb: bool) (starts: Starts) (st: HuntState) (pause: int -> bool) =
         let o = settings.Overrides
 
-        let go pr =
-            search settings.Claim pr settings climb aim st pause
+        let go (pr: Problem<'s>) =
+            let pr =
+                match starts with
+                | PlaceboStarts ->
+                    { pr with
+                        Aimed =
+                            fun rng ->
+                                let s, _ = pr.Sample rng
+                                let _, r = pr.Aimed rng
+                                s, r
+                    }
+                | _ -> pr
+
+            search settings.Claim pr settings climb (starts <> PlainStarts) st pause
 
         match settings.Claim with
         | HuntClaim.C1 -> go (c1Problem o)
@@ -1769,7 +1803,7 @@ module Hunt =
         if st.Finished then
             st
         else
-            dispatch settings true true st pause
+            dispatch settings true AimedStarts st pause
 
     /// The hunt: `initialSamples` fresh specs per (re)start, aimed (`Problem.Aimed`: for C1 and C4 the
     /// hypotheses at their limits, `Generators.aimedClosureSpec`) and plain (`Problem.Sample`) in turn, then
@@ -1782,13 +1816,20 @@ module Hunt =
 
     /// The random-testing baseline: fresh specs from the same generator, uniform sampling, no climbing.
     let randomTesting (settings: HuntSettings) : HuntResult =
-        dispatch settings false false (start settings) (fun _ -> false)
+        dispatch settings false PlainStarts (start settings) (fun _ -> false)
         |> finish settings false
 
     /// Ablation of `run` without aimed starts (every initial sample from `Problem.Sample`): what the aimed
-    /// starts are worth, and the negative control of the race property (`hunt.fasterThanRandom`).
+    /// starts are worth (README race table).
     let runUnaimed (settings: HuntSettings) : HuntResult =
-        dispatch settings true false (start settings) (fun _ -> false)
+        dispatch settings true PlainStarts (start settings) (fun _ -> false)
+        |> finish settings true
+
+    /// Placebo of `run`: every aimed sample replaced by the plain sample drawn from the same random state,
+    /// the random stream advanced as the aimed sampler advances it (so the initial samples differ from
+    /// random testing's, but are no better): the race property's negative control.
+    let runPlacebo (settings: HuntSettings) : HuntResult =
+        dispatch settings true PlaceboStarts (start settings) (fun _ -> false)
         |> finish settings true
 
     /// Shrinks a C1 spec under overrides until no smaller variant is still confirmed; returns

@@ -106,7 +106,8 @@ module Regime =
         let g = gradientBound m p.C depth
         let d = 1.0 - 2.0 * eta * lambda
 
-        // strict inequalities (λ > 0, η > 0, 0 < ε2 < 1, 0 < ρ < 1): a zero margin fails them
+        // strict inequalities (λ > 0, η > 0, 0 < 2ηλ (no underflow), 0 < ε2 < 1, 0 < ρ < 1): a zero margin
+        // fails them
         let strict (x: float) =
             if x > 0.0 then x
             elif x < 0.0 then x
@@ -116,6 +117,7 @@ module Regime =
             [
                 strict lambda
                 strict eta
+                strict (2.0 * eta * lambda)
                 maxDecayRate - 2.0 * eta * lambda
                 strict p.Eps2
                 strict (1.0 - p.Eps2)

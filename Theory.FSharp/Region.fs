@@ -68,6 +68,8 @@ module Region =
             bad "eps2" "must be a finite number >= 0"
         elif not (System.Double.IsFinite p.Alpha) || p.Alpha <= 0.0 then
             bad "alpha" "must be a finite number > 0"
+        elif not (System.Double.IsFinite(FAlpha.lipschitz p.Family p.Alpha)) then
+            bad "alpha" "must be at least 1.2e-308 (the Lipschitz constant 2/alpha of f_alpha must be finite)"
         elif not (System.Double.IsFinite p.C) || p.C <= 0.0 then
             bad "C" "must be a finite number > 0"
         else
@@ -123,40 +125,79 @@ module Region =
         else
             RegionCondition.Bounded
 
-    /// Rounding errors in the decay part (1 − ηλ)W_ℓ of one step: ηλ, 1 − ηλ, the product (or the engine's
-    /// lazy scale update) and the final subtraction.
+    /// Rounding errors in the decay part (1 − 2ηλ)W_ℓ of one step: 2ηλ, 1 − 2ηλ, the product (or the
+    /// engine's lazy scale update) and the final subtraction.
     [<Literal>]
     let decayRoundings = 4
 
+    /// Error sources of the gradient part η r a_ℓ b_ℓᵀ counted by `stepRoundOff`: the chain a_ℓ, the chain
+    /// b_ℓ and the residual r (each relative to the a-priori size of its inputs).
+    [<Literal>]
+    let gradientErrorSources = 3
+
     /// First-order bound on the round-off that steps commit on each layer (Frobenius norm of the difference
     /// between the computed and the exact iterate), added to `drift` (one entry per layer; empty: zeros), for
-    /// `steps` steps that took the computed θ from `before` to `after` (C1, C3, C4: a claim about the exact
-    /// iterates is violated only beyond what the computed one can be off by). In one step
-    /// W_ℓ⁺ = decay·W_ℓ − ηG_ℓ (decay = 1 − 2ηλ, THEORY.md §1; `decayGap` = |1 − decay|), the decay part errs
-    /// by γ_4‖W_ℓ‖ (`decayRoundings`) and the gradient part by γ_n‖ηG_ℓ‖ with n = L·(max width + 2) (G_ℓ is a
-    /// chain of L matrix–vector products), where ‖ηG_ℓ‖ ≤ ‖W_ℓ⁺ − W_ℓ‖ + decayGap·‖W_ℓ‖; so one step adds
-    /// γ_4 max(‖W_ℓ‖, ‖W_ℓ⁺‖) + γ_n(‖W_ℓ⁺ − W_ℓ‖ + decayGap·‖W_ℓ‖). A chunk of `steps` > 1 steps observed only at
-    /// its ends is charged `steps` times γ_4 m + γ_n max(m, ‖W_ℓ⁺ − W_ℓ‖) with m = max(‖W_ℓ‖, ‖W_ℓ⁺‖): that
-    /// assumes no single step's gradient part exceeds both the weights and the chunk's change (true of runs
-    /// that do not blow up; per-step sizes are not recorded by the engine). Errors made earlier are not
-    /// amplified by later steps (first order; `Tolerance.safetyFactor` is inside γ). Checked against exact
-    /// arithmetic in `Properties/RoundOffTests.fs` (worst error/bound 0.025).
-    let stepRoundOff (drift: float[]) (steps: int64) (decayGap: float) (before: Network) (after: Network) : float[] =
+    /// `steps` steps with learning rate `eta` on `task` that took the computed θ from `before` to `after`
+    /// (C1, C3, C4: a claim about the exact iterates is violated only beyond what the computed one can be
+    /// off by). In one step W_ℓ⁺ = decay·W_ℓ + η r a_ℓ b_ℓᵀ (decay = 1 − 2ηλ, THEORY.md §1; `decayGap` =
+    /// |1 − decay|):
+    /// - the decay part errs by γ_4 ‖W_ℓ‖ (`decayRoundings`);
+    /// - the gradient part: a_ℓ, b_ℓ are chains of matrix–vector products and r = A*_ij − (W_L⋯W_1)_ij, so
+    ///   with P = Π_k ‖W_k‖_F, P_ℓ = Π_{k≠ℓ} ‖W_k‖_F (at θ before the step) and m = max |A*_ij| over the
+    ///   observed entries, their errors
+    ///   are at most γ_n relative to the a-priori sizes ‖a_ℓ‖‖b_ℓ‖ ≤ P_ℓ and |r| ≤ m + P (NOT to the computed
+    ///   change, which cancellation can make far smaller), n = L·(max width + 2): 3 γ_n η (m + P) P_ℓ
+    ///   (`gradientErrorSources`);
+    /// - steps of another form (SDE, GD) are covered by γ_n (‖W_ℓ⁺ − W_ℓ‖ + decayGap ‖W_ℓ‖) ≥ γ_n ‖ηG_ℓ‖, added.
+    /// A chunk of `steps` > 1 steps observed only at its ends is charged `steps` times that with every norm
+    /// the larger of its two ends and the change term max(‖W_ℓ‖, ‖W_ℓ⁺ − W_ℓ‖) (it assumes no step in the
+    /// chunk has larger weights or a larger gradient part than that; per-step sizes are not recorded by the
+    /// engine). Errors made earlier are not amplified by later steps (first order; `Tolerance.safetyFactor`
+    /// is inside γ). Checked against exact arithmetic in `Properties/RoundOffTests.fs`.
+    let stepRoundOff
+        (drift: float[])
+        (steps: int64)
+        (eta: float)
+        (decayGap: float)
+        (task: Task)
+        (before: Network)
+        (after: Network)
+        : float[] =
         let ws = Network.widths after
         let gDecay = Tolerance.gamma decayRoundings
         let gGrad = Tolerance.gamma (after.W.Length * (Array.max ws + 2))
 
+        let m =
+            task.Observed
+            |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
+
+        let normsBefore = before.W |> Array.map (fun w -> w.FrobeniusNorm())
+
+        let norms =
+            Array.init after.W.Length (fun l -> max normsBefore.[l] (after.W.[l].FrobeniusNorm()))
+
+        // one step computes its chains and residual from θ before the step; a chunk may pass anywhere between
+        let chainNorms = if steps = 1L then normsBefore else norms
+        let product = Array.fold (*) 1.0 chainNorms
+
         Array.init after.W.Length (fun l ->
             let d0 = if l < drift.Length then drift.[l] else 0.0
-            let b = before.W.[l].FrobeniusNorm()
-            let a = after.W.[l].FrobeniusNorm()
+            let w = norms.[l]
             let change = (after.W.[l] - before.W.[l]).FrobeniusNorm()
-            let m = max a b
+
+            let others =
+                chainNorms
+                |> Array.indexed
+                |> Array.fold (fun acc (k, x) -> if k = l then acc else acc * x) 1.0
+
+            let aPriori = float gradientErrorSources * eta * (m + product) * others
 
             if steps = 1L then
-                d0 + gDecay * m + gGrad * (change + decayGap * b)
+                d0
+                + gDecay * w
+                + gGrad * (aPriori + change + decayGap * before.W.[l].FrobeniusNorm())
             else
-                d0 + float steps * (gDecay * m + gGrad * max m change))
+                d0 + float steps * (gDecay * w + gGrad * (aPriori + max w change)))
 
     /// Round-off bounds (as `roundOffBoundOf`) for a computed iterate that may be `drift.[ℓ]` (Frobenius) away from the exact one
     /// (`stepRoundOff`; empty: 0): with E = drift, ‖D_ℓ‖ moves by ≤ Σ (2‖W‖E + E²) over its two layers,
@@ -237,12 +278,14 @@ module Region =
         let m = measure p.Family p.Alpha net
         slackOf p m, roundOffBoundDrift drift p net m
 
-    /// `slackAndBound` after one computed step from `before` to `after` whose decay is 1 − `decayGap` (C1):
-    /// the bounds include the step's own round-off (`stepRoundOff`).
+    /// `slackAndBound` after one computed step with learning rate `eta` on `task` from `before` to `after`
+    /// whose decay is 1 − `decayGap` (C1): the bounds include the step's own round-off (`stepRoundOff`).
     let slackAndBoundAfterStep
         (p: RegionParams)
+        (eta: float)
         (decayGap: float)
+        (task: Task)
         (before: Network)
         (after: Network)
         : RegionSlack * RegionSlack =
-        slackAndBoundDrift (stepRoundOff [||] 1L decayGap before after) p after
+        slackAndBoundDrift (stepRoundOff [||] 1L eta decayGap task before after) p after

@@ -108,19 +108,8 @@ type ClaimTests(output: ITestOutputHelper) =
 
                         let family = FAlpha.all.[Rng.nextInt &rng 2]
 
-                        let lo, hi =
-                            (if xs.Length = 0 then
-                                 0.01, 1.0
-                             else
-                                 Array.min xs / 3.0, Array.max xs * 3.0)
-
-                        let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-
-                        let eps2 =
-                            if Rng.nextInt &rng 2 = 0 then
-                                -1.0
-                            else
-                                0.9 * Rng.nextFloat &rng // -1: exact boundary
+                        let alpha = ClaimChecks.alphaAt xs (Rng.nextFloat &rng)
+                        let eps2 = ClaimChecks.drawEps2 &rng
 
                         let p = ClaimChecks.boundaryRegion family alpha eps2 net
 
@@ -167,19 +156,8 @@ type ClaimTests(output: ITestOutputHelper) =
                         |> Array.map (fun x -> x ** (2.0 / float depth))
                         |> Array.filter (fun x -> x > 1e-12)
 
-                     let lo, hi =
-                         (if xs.Length = 0 then
-                              0.01, 1.0
-                          else
-                              Array.min xs / 3.0, Array.max xs * 3.0)
-
-                     let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
-
-                     let eps2 =
-                         if Rng.nextInt &rng 2 = 0 then
-                             -1.0
-                         else
-                             0.9 * Rng.nextFloat &rng // -1: exact boundary
+                     let alpha = ClaimChecks.alphaAt xs (Rng.nextFloat &rng)
+                     let eps2 = ClaimChecks.drawEps2 &rng
 
                      let p = ClaimChecks.boundaryRegion FAlphaFamily.Piecewise alpha eps2 sol.Network
 
@@ -509,22 +487,9 @@ type ControlTests(output: ITestOutputHelper) =
 
                 ClaimChecks.allChoices (min tk.DOut tk.DIn)
                 |> List.forall (fun ch ->
-                    match CriticalPoints.exactFullyObserved tk lambda hidden ch with
-                    | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
-                        let xs =
-                            a
-                            |> Array.filter (fun x -> x > 0.0)
-                            |> Array.map (fun x -> x ** (2.0 / float depth))
-
-                        let p0 =
-                            { ClaimChecks.boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with
-                                Eps2 = 0.25
-                            }
-
-                        let p = { p0 with R = max 0 (p0.R - 1) }
-                        let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                        qa - (float p.R + p.Eps2) <= ClaimChecks.c2Tolerance p tk lambda net
-                    | _ -> true)))
+                    match ClaimChecks.c2WithoutRegion tk depth lambda hidden ch with
+                    | Some(qa, bound, tol) -> qa - bound <= tol
+                    | None -> true)))
 
     [<Fact>]
     member _.``C4.control.lambdaZero: without weight decay SGD runs leave B_r``() =

@@ -83,16 +83,8 @@ type HuntTests(output: ITestOutputHelper) =
                     | None -> float (raceBudget + 1)
 
                 let pairs =
-                    [
-                        for k in 0 .. raceSeeds - 1 do
-                            let st =
-                                { settings HuntClaim.C1 ("hunt.race." + name) o raceBudget with
-                                    Shrink = false
-                                }
-
-                            let st = { st with Seed = st.Seed + uint64 k }
-                            yield search st, Hunt.randomTesting st
-                    ]
+                    Hunt.raceWith search (settings HuntClaim.C1 ("hunt.race." + name) o raceBudget) raceSeeds
+                    |> List.ofArray
 
                 let median xs =
                     List.sort xs |> fun l -> l.[l.Length / 2]
@@ -110,7 +102,7 @@ type HuntTests(output: ITestOutputHelper) =
 
                 output.WriteLine(
                     sprintf
-                        "%s: median evaluations %s %g, random %g (median seconds %.4f vs %.4f, not warmed up; seeds %d.. +%d)"
+                        "%s: median evaluations %s %g, random %g (median seconds %.4f vs %.4f; seeds %d.. +%d)"
                         name
                         label
                         h
@@ -437,6 +429,7 @@ type HuntCliTests(output: ITestOutputHelper) =
                 [ "hunt"; "--claim"; "C1"; "--lambda"; "-1" ], "--lambda"
                 [ "hunt"; "--claim"; "C2"; "--epsilon"; "0.1" ], "--epsilon"
                 [ "hunt"; "--claim"; "C1"; "--scope"; "some" ], "--scope"
+                [ "hunt"; "--claim"; "C1"; "--alpha"; "1e-310" ], "--alpha"
                 [ "explore"; "--claim"; "C2" ], "--claim"
                 [ "explore"; "--claim"; "C1"; "--etas"; "1,0.1,5" ], "--etas"
                 [ "explore"; "--dynamics"; "--dyn-depths"; "4,x" ], "--dyn-depths"

@@ -158,8 +158,7 @@ type RoundOffTests(output: ITestOutputHelper) =
         let task = Gens.task c
         let net = Gens.network c
         let hyper = Gens.hyper c
-        let mutable r = Gens.rng c 3
-        let entry = task.Observed.[Rng.nextInt &r task.Observed.Length]
+        let entry = Gens.entry c 3
 
         if spread then
             let mutable r5 = Gens.rng c 5
@@ -192,8 +191,7 @@ type RoundOffTests(output: ITestOutputHelper) =
         let task = Gens.task c
         let net = Gens.network c
         let hyper = Gens.hyper c
-        let mutable r = Gens.rng c 3
-        let entry = task.Observed.[Rng.nextInt &r task.Observed.Length]
+        let entry = Gens.entry c 3
         let mutable r5 = Gens.rng c 5
         let depth = net.Depth
         let w = net.W.[depth - 1]

@@ -196,15 +196,16 @@ module ClaimChecks =
         let spec = Generators.closureSpec &rng 6 3 5
         Generators.closureCaseOf spec, spec
 
-    /// One line describing a C1 case and its report (used in counterexamples and control examples).
-    let describe (c: ClosureCase) (r: ClosureReport) =
+    /// A C1 case in words: task shape, depth, widths, r, η, λ, the constants and f_α (the prefix of `describe`
+    /// and of the hunt's C1 and C4 findings).
+    let caseText (c: ClosureCase) =
         sprintf
-            "task %dx%d N=%d, L=%d, widths %A, r=%d, eta=%.3g, lambda=%.3g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; entry %A; %s"
+            "task %dx%d N=%d, L=%d, widths %s, r=%d, eta=%.4g, lambda=%.4g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s"
             c.Task.DOut
             c.Task.DIn
             c.Task.N
             c.Depth
-            (Network.widths c.Point)
+            (Network.widths c.Point |> Array.map string |> String.concat "-")
             c.Region.R
             c.Hyper.Eta
             c.Hyper.Lambda
@@ -213,6 +214,12 @@ module ClaimChecks =
             c.Region.Alpha
             c.Region.C
             (FAlpha.name c.Region.Family)
+
+    /// One line describing a C1 case and its report (used in counterexamples and control examples).
+    let describe (c: ClosureCase) (r: ClosureReport) =
+        sprintf
+            "%s; entry %A; %s"
+            (caseText c)
             r.WorstEntry
             (match r.Condition with
              | Some k -> sprintf "%A violated by %.3g (round-off bound %.3g)" k r.Violation r.ViolationBound
@@ -392,6 +399,28 @@ module ClaimChecks =
             Family = family
         }
 
+    /// C2 without the B_r hypothesis (its negative control) at the exact critical point of root choice `ch`
+    /// (D7, fully observed task): the region of `boundaryRegion` (piecewise f_α, α at the smallest positive
+    /// s_i(A)^{2/L}, ε2 = 0.25) with r lowered by one. Some(quantity Σ f_α(s_i(A)^{2/L}), r + ε2, tolerance
+    /// `c2Tolerance`), None when the choice has no critical point or only A = 0.
+    let c2WithoutRegion (tk: Task) (depth: int) (lambda: float) (hidden: int[]) (ch: RootChoice[]) =
+        match CriticalPoints.exactFullyObserved tk lambda hidden ch with
+        | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
+            let xs =
+                a
+                |> Array.filter (fun x -> x > 0.0)
+                |> Array.map (fun x -> x ** (2.0 / float depth))
+
+            let p0 =
+                { boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with
+                    Eps2 = 0.25
+                }
+
+            let p = { p0 with R = max 0 (p0.R - 1) }
+            let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
+            Some(qa, float p.R + p.Eps2, c2Tolerance p tk lambda net)
+        | _ -> None
+
     /// C2 at one point: when θ ∈ B_r, compares Σ_{i ≤ rank A} f_α(s_i(A)^{2/L}) with r + ε2 (tolerance
     /// `c2Tolerance`). Returns None when θ ∉ B_r, else (quantity − (r + ε2), tolerance, verdict).
     let criticalPointCheck
@@ -424,8 +453,10 @@ module ClaimChecks =
         let tk, depth, lambda, hidden = Generators.d7Case spec
         tk, depth, lambda, hidden, rng
 
-    let private familyAndAlpha (rng: byref<Rng>) (values: float[]) =
-        let family = FAlpha.all.[Rng.nextInt &rng 2]
+    /// α at `position` ∈ [0, 1] on a log scale of [min/3, 3·max] of the positive `values` (the point's
+    /// s_i(A)^{2/L}), or of [0.01, 1] when there are none: puts f_α's threshold among the critical point's
+    /// values (C2 checks, their tests, the C2 hunt).
+    let alphaAt (values: float[]) (position: float) =
         let pos = values |> Array.filter (fun x -> x > 0.0)
 
         let lo, hi =
@@ -434,14 +465,19 @@ module ClaimChecks =
              else
                  Array.min pos / 3.0, Array.max pos * 3.0)
 
-        let alpha = exp (log lo + (log hi - log lo) * Rng.nextFloat &rng)
+        exp (log lo + (log hi - log lo) * position)
 
-        family,
-        alpha,
-        (if Rng.nextInt &rng 2 = 0 then
-             -1.0
-         else
-             0.9 * Rng.nextFloat &rng)
+    /// ε2 for `boundaryRegion`: −1 (the exact boundary) or uniform in [0, 0.9), one half each.
+    let drawEps2 (rng: byref<Rng>) =
+        if Rng.nextInt &rng 2 = 0 then
+            -1.0
+        else
+            0.9 * Rng.nextFloat &rng
+
+    let private familyAndAlpha (rng: byref<Rng>) (values: float[]) =
+        let family = FAlpha.all.[Rng.nextInt &rng 2]
+        let alpha = alphaAt values (Rng.nextFloat &rng)
+        family, alpha, drawEps2 &rng
 
     /// C2 on `budget.Cases` D7 tasks (every root choice) and `budget.Cases / 4` partially observed tasks
     /// solved numerically (converged points only; tolerance from the residual through `c2Tolerance`).
@@ -1242,10 +1278,10 @@ module ClaimChecks =
     /// Radii tried for the SDE draws (C6): ‖ξ‖ from 1 to 10⁴.
     let sdeRadii = [| 1.0; 3.0; 10.0; 30.0; 100.0; 300.0; 1000.0; 3000.0; 10000.0 |]
 
-    /// The SDE step (`Sde.stepWith`) from a C1 case with the draw ξ = radius·u, u a unit vector: a random
-    /// direction (`outward` = false) or the direction that increases ‖W_ℓ‖² of the largest layer to first
-    /// order (u_k ∝ ⟨W_ℓ, Ḡ_ℓ − G_{k,ℓ}⟩). Returns (left B_r beyond round-off, log-density of ξ).
-    let sdeLeavesAt (c: ClosureCase) (outward: bool) (radius: float) (rng: Rng) : bool * float =
+    /// The SDE draw ξ = radius·u of a C1 case, u a unit vector: a random direction (`outward` = false, from
+    /// `rng`) or the direction that increases ‖W_ℓ‖² of the largest layer to first order
+    /// (u_k ∝ ⟨W_ℓ, Ḡ_ℓ − G_{k,ℓ}⟩); ξ = 0 when that direction is 0. Also rebuilds stored regression cases.
+    let sdeDraw (c: ClosureCase) (outward: bool) (radius: float) (rng: Rng) : float[] =
         let dir =
             if outward then
                 let l = Network.layerSquaredNorms c.Point |> Array.indexed |> Array.maxBy snd |> fst
@@ -1263,12 +1299,15 @@ module ClaimChecks =
 
         let n = sqrt (dir |> Array.sumBy (fun v -> v * v))
 
-        let xi =
-            if n = 0.0 then
-                dir
-            else
-                dir |> Array.map (fun v -> radius * v / n)
+        if n = 0.0 then
+            dir
+        else
+            dir |> Array.map (fun v -> radius * v / n)
 
+    /// The SDE step (`Sde.stepWith`) from a C1 case with the draw `sdeDraw`. Returns (left B_r beyond
+    /// round-off, log-density of ξ).
+    let sdeLeavesAt (c: ClosureCase) (outward: bool) (radius: float) (rng: Rng) : bool * float =
+        let xi = sdeDraw c outward radius rng
         let next = Sde.stepWith c.Hyper c.Task xi c.Point
 
         let s, b =
@@ -1730,35 +1769,18 @@ module ClaimChecks =
 
                     allChoices k
                     |> List.tryPick (fun ch ->
-                        match CriticalPoints.exactFullyObserved tk lambda hidden ch with
-                        | Ok(net, a) when a |> Array.exists (fun x -> x > 0.0) ->
-                            let xs =
-                                a
-                                |> Array.filter (fun x -> x > 0.0)
-                                |> Array.map (fun x -> x ** (2.0 / float depth))
-
-                            let p0 =
-                                { boundaryRegion FAlphaFamily.Piecewise (Array.min xs) 0.25 net with
-                                    Eps2 = 0.25
-                                }
-
-                            let p = { p0 with R = max 0 (p0.R - 1) }
-                            let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                            let excess = qa - (float p.R + p.Eps2)
-
-                            if excess > c2Tolerance p tk lambda net then
-                                Some(
-                                    sprintf
-                                        "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g"
-                                        tk.DOut
-                                        tk.DIn
-                                        depth
-                                        ch
-                                        qa
-                                        (float p.R + p.Eps2)
-                                )
-                            else
-                                None
+                        match c2WithoutRegion tk depth lambda hidden ch with
+                        | Some(qa, bound, tol) when qa - bound > tol ->
+                            Some(
+                                sprintf
+                                    "D7 %dx%d L=%d choices %A: quantity %.4g > r + eps2 = %.4g"
+                                    tk.DOut
+                                    tk.DIn
+                                    depth
+                                    ch
+                                    qa
+                                    bound
+                            )
                         | _ -> None))
                 progress
             searchControl

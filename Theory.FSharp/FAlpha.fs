@@ -26,6 +26,16 @@ module FAlpha =
         | FAlphaFamily.Piecewise -> 1.0 / alpha
         | FAlphaFamily.Quadratic -> 2.0 / alpha
 
+    /// The rule a threshold α breaks, or None: finite, > 0, and 2/α (the larger Lipschitz constant of the
+    /// families) finite, so that round-off bounds built on Lip(f_α) stay finite (issue #6 review: α = 1e-310).
+    let alphaRule (alpha: float) : string option =
+        if not (System.Double.IsFinite alpha) || alpha <= 0.0 then
+            Some "must be a finite number > 0"
+        elif not (System.Double.IsFinite(2.0 / alpha)) then
+            Some "must be at least 1.2e-308 (the Lipschitz constant 2/alpha of f_alpha must be finite)"
+        else
+            None
+
     /// Every family, in a fixed order ("every claim is run per family").
     let all = [| FAlphaFamily.Piecewise; FAlphaFamily.Quadratic |]
 

@@ -470,20 +470,8 @@ module Hunt =
 
     let private c1Describe (c: ClosureCase) (v: float) (b: float) (e: int * int) (k: RegionCondition) =
         sprintf
-            "task %dx%d N=%d, L=%d, widths %s, r=%d, eta=%.4g, lambda=%.4g, eps1=%.3g, eps2=%.3g, alpha=%.3g, C=%.3g, %s; worst entry (%d, %d): %A %s %.3g (round-off bound %.3g)"
-            c.Task.DOut
-            c.Task.DIn
-            c.Task.N
-            c.Depth
-            (Network.widths c.Point |> Array.map string |> String.concat "-")
-            c.Region.R
-            c.Hyper.Eta
-            c.Hyper.Lambda
-            c.Region.Eps1
-            c.Region.Eps2
-            c.Region.Alpha
-            c.Region.C
-            (FAlpha.name c.Region.Family)
+            "%s; worst entry (%d, %d): %A %s %.3g (round-off bound %.3g)"
+            (ClaimChecks.caseText c)
             (fst e)
             (snd e)
             k
@@ -872,8 +860,7 @@ module Hunt =
                                 sprintf
                                     "SGD run of %d steps from a point of B_r (%s); closest approach at step %d: %s %.3g (round-off bound %.3g)"
                                     steps
-                                    (c1Describe c 0.0 0.0 (0, 0) RegionCondition.Rank
-                                     |> fun d -> d.Substring(0, d.IndexOf("; worst")))
+                                    (ClaimChecks.caseText c)
                                     t
                                     (if v > 0.0 then "left by" else "slack")
                                     (abs v)
@@ -914,13 +901,7 @@ module Hunt =
                 |> Array.filter (fun x -> x > 0.0)
                 |> Array.map (fun x -> x ** (2.0 / float depth))
 
-            let lo, hi =
-                (if xs.Length = 0 then
-                     0.01, 1.0
-                 else
-                     Array.min xs / 3.0, Array.max xs * 3.0)
-
-            let alpha = defaultArg o.Alpha (exp (log lo + (log hi - log lo) * s.AlphaPosition))
+            let alpha = defaultArg o.Alpha (ClaimChecks.alphaAt xs s.AlphaPosition)
             let family = defaultArg o.Family s.Family
             let p0 = ClaimChecks.boundaryRegion family alpha (defaultArg o.Eps2 s.Eps2) net
 
@@ -1888,11 +1869,11 @@ module Hunt =
         randomTesting tiny |> ignore
         run tiny |> ignore
 
-    /// Time to the first confirmed counterexample, hunter against random testing with the same generator
-    /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (hunter, random), each stopped at its first
+    /// Time to the first confirmed counterexample, `search` against random testing with the same generator
+    /// and budget, on `seeds` seeds (seed, seed + 1, …): pairs (search, random), each stopped at its first
     /// confirmed counterexample (no shrinking, so the time is the search's alone), after a short warm-up
-    /// of both searches.
-    let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] =
+    /// of both searches. `search` is `run`, or an ablation (`runUnaimed`, `runPlacebo`).
+    let raceWith (search: HuntSettings -> HuntResult) (settings: HuntSettings) (seeds: int) =
         warmUp settings
 
         [|
@@ -1904,5 +1885,8 @@ module Hunt =
                         Shrink = false
                     }
 
-                yield run s, randomTesting s
+                yield search s, randomTesting s
         |]
+
+    /// `raceWith run`: the hunter against random testing.
+    let race (settings: HuntSettings) (seeds: int) : (HuntResult * HuntResult)[] = raceWith run settings seeds

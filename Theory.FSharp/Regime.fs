@@ -85,11 +85,6 @@ module Regime =
             Family = FAlphaFamily.Piecewise
         }
 
-    /// m = max_{(i,j)∈I} |A*_ij|, the largest observed target entry.
-    let targetScale (task: Task) =
-        task.Observed
-        |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
-
     /// R = m + C^{L/2}, the bound on |r| inside B_r (see the module comment).
     let residualBound (m: float) (c: float) (depth: int) = m + c ** (float depth / 2.0)
 
@@ -101,7 +96,7 @@ module Regime =
     /// with its margin (≥ 0 when it holds).
     let conditions (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) : RegimeCondition list =
         let eta, lambda = hyper.Eta, hyper.Lambda
-        let m = targetScale task
+        let m = Task.targetScale task
         let rr = residualBound m p.C depth
         let g = gradientBound m p.C depth
         let d = 1.0 - 2.0 * eta * lambda
@@ -186,7 +181,7 @@ module Regime =
     /// the task, the depth and λ (see the module comment). For L = 2, α = C/(4 max(r, 1)) and
     /// √ε1 = α/2 (R3 then depends on the data only).
     let derive (settings: RegimeSettings) (task: Task) (depth: int) (r: int) (lambda: float) : RegionParams =
-        let m = targetScale task
+        let m = Task.targetScale task
 
         let c =
             if m = 0.0 then

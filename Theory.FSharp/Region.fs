@@ -56,7 +56,7 @@ type RegionCondition =
 [<RequireQualifiedAccess>]
 module Region =
 
-    /// Checks the constants: r ≥ 0, ε1 ≥ 0, ε2 ≥ 0, α > 0, C > 0, all finite.
+    /// Checks the constants: r ≥ 0, ε1 ≥ 0, ε2 ≥ 0, α > 0 (`FAlpha.alphaRule`), C > 0, all finite.
     let validate (p: RegionParams) : Result<RegionParams, InputError> =
         let bad f r = Error(InputError.create f r)
 
@@ -66,10 +66,8 @@ module Region =
             bad "eps1" "must be a finite number >= 0"
         elif not (System.Double.IsFinite p.Eps2) || p.Eps2 < 0.0 then
             bad "eps2" "must be a finite number >= 0"
-        elif not (System.Double.IsFinite p.Alpha) || p.Alpha <= 0.0 then
-            bad "alpha" "must be a finite number > 0"
-        elif not (System.Double.IsFinite(FAlpha.lipschitz p.Family p.Alpha)) then
-            bad "alpha" "must be at least 1.2e-308 (the Lipschitz constant 2/alpha of f_alpha must be finite)"
+        elif (FAlpha.alphaRule p.Alpha).IsSome then
+            bad "alpha" (FAlpha.alphaRule p.Alpha).Value
         elif not (System.Double.IsFinite p.C) || p.C <= 0.0 then
             bad "C" "must be a finite number > 0"
         else
@@ -167,9 +165,7 @@ module Region =
         let gDecay = Tolerance.gamma decayRoundings
         let gGrad = Tolerance.gamma (after.W.Length * (Array.max ws + 2))
 
-        let m =
-            task.Observed
-            |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
+        let m = Task.targetScale task
 
         let normsBefore = before.W |> Array.map (fun w -> w.FrobeniusNorm())
 
@@ -193,9 +189,7 @@ module Region =
             let aPriori = float gradientErrorSources * eta * (m + product) * others
 
             if steps = 1L then
-                d0
-                + gDecay * w
-                + gGrad * (aPriori + change + decayGap * before.W.[l].FrobeniusNorm())
+                d0 + gDecay * w + gGrad * (aPriori + change + decayGap * normsBefore.[l])
             else
                 d0 + float steps * (gDecay * w + gGrad * (aPriori + max w change)))
 
@@ -268,15 +262,13 @@ module Region =
     /// Absolute round-off bounds at θ (see `roundOffBoundOf`); no SVD is needed for them.
     let roundOffBound (p: RegionParams) (net: Network) : RegionSlack = roundOffBoundAt [||] p net
 
-    /// Slack of each condition and its round-off bound at θ, from one `measure` (C1, C3, C4 checks).
-    let slackAndBound (p: RegionParams) (net: Network) : RegionSlack * RegionSlack =
-        let m = measure p.Family p.Alpha net
-        slackOf p m, roundOffBoundOf p net m
-
     /// `slackAndBound` at a computed iterate `drift` away from the exact one (`stepRoundOff`).
     let slackAndBoundDrift (drift: float[]) (p: RegionParams) (net: Network) : RegionSlack * RegionSlack =
         let m = measure p.Family p.Alpha net
         slackOf p m, roundOffBoundDrift drift p net m
+
+    /// Slack of each condition and its round-off bound at θ, from one `measure` (C1, C3, C4 checks).
+    let slackAndBound (p: RegionParams) (net: Network) : RegionSlack * RegionSlack = slackAndBoundDrift [||] p net
 
     /// `slackAndBound` after one computed step with learning rate `eta` on `task` from `before` to `after`
     /// whose decay is 1 − `decayGap` (C1): the bounds include the step's own round-off (`stepRoundOff`).

@@ -110,6 +110,12 @@ module Task =
     /// True when every entry is observed (the fully observed case of D7).
     let isFullyObserved (task: Task) = task.N = task.DOut * task.DIn
 
+    /// m = max_{(i,j)∈I} |A*_ij|, the largest observed target entry (the regime's bounds, the steps'
+    /// round-off).
+    let targetScale (task: Task) =
+        task.Observed
+        |> Array.fold (fun acc (i, j) -> max acc (abs task.Target.[i, j])) 0.0
+
     /// Unobserved entries (the test set, THEORY.md §1), row-major.
     let unobserved (task: Task) =
         let obs = System.Collections.Generic.HashSet<int * int>(task.Observed)

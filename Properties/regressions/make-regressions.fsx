@@ -119,24 +119,9 @@ let sdeIndex, sdeCase, sdeXi, sdeRadius, sdeOutward =
 
                     if left then Some(radius, outward) else None))
             |> Option.map (fun (radius, outward) ->
-                // rebuild the draw exactly as sdeLeavesAt does
-                let dir =
-                    if outward then
-                        let l = Network.layerSquaredNorms c.Point |> Array.indexed |> Array.maxBy snd |> fst
-
-                        let grads =
-                            c.Task.Observed
-                            |> Array.map (fun e -> (Sgd.sampleGradient c.Task c.Point e).[l])
-
-                        let mean = (grads |> Array.reduce (+)) / float grads.Length
-
-                        grads
-                        |> Array.map (fun g -> -(Seq.sum ((c.Point.W.[l].PointwiseMultiply(g - mean)).Enumerate())))
-                    else
-                        fst (Rng.gaussians (Rng.stream seed (uint64 (70000 + i))) c.Task.N)
-
-                let n = sqrt (dir |> Array.sumBy (fun v -> v * v))
-                i, c, dir |> Array.map (fun v -> radius * v / n), radius, outward)
+                // the draw sdeLeavesAt used
+                let xi = ClaimChecks.sdeDraw c outward radius (Rng.stream seed (uint64 (70000 + i)))
+                i, c, xi, radius, outward)
         else
             None)
 

@@ -117,11 +117,7 @@ public static class HuntCommand
             var eps2 = parse.GetValue(Eps2);
             if (eps2 is not null && !(double.IsFinite(eps2.Value) && eps2.Value >= 0 && eps2.Value < 1)) throw new InputException("--eps2", "must be a number in [0, 1)");
             var alpha = parse.GetValue(Alpha);
-            if (alpha is not null)
-            {
-                Options.Positive("--alpha", alpha.Value);
-                if (!double.IsFinite(2.0 / alpha.Value)) throw new InputException("--alpha", "must be at least 1.2e-308 (the Lipschitz constant 2/alpha of f_alpha must be finite)");
-            }
+            if (alpha is not null && FAlpha.alphaRule(alpha.Value) is { } alphaRule) throw new InputException("--alpha", alphaRule.Value);
             var c = parse.GetValue(C);
             if (c is not null) Options.Positive("--C", c.Value);
             var fText = parse.GetValue(F);

@@ -157,7 +157,7 @@ type LongRunTests() =
 
     /// Runs `args` whole into `full`, then again into `cut` killed with SIGKILL after its first
     /// checkpoint, resumes `cut` and compares; the negative control (`--seed 2` into `other`) must differ.
-    let killAndResume (args: string list) (command: string) (okCodes: int list) =
+    let killAndResume (args: string list) (command: string list) (okCodes: int list) =
         let dir = CliRun.tempDir ()
 
         try
@@ -176,7 +176,7 @@ type LongRunTests() =
             Assert.False(File.Exists(Path.Combine(dir, "cut", "results.json")), "the run finished before the kill")
 
             let rc2, err2 =
-                LongRun.finish 120 (LongRun.start dir [ command; "--resume"; "cut"; "--quiet" ])
+                LongRun.finish 120 (LongRun.start dir (command @ [ "--resume"; "cut"; "--quiet" ]))
 
             Assert.True(List.contains rc2 okCodes, sprintf "exit %d: %s" rc2 err2)
             Assert.False(File.Exists ck, "checkpoint left after a finished run")
@@ -268,13 +268,69 @@ type LongRunTests() =
         ()
         =
         // checkpoints at (re)start boundaries after every evaluation segment of 1 (--checkpoint-steps 1)
-        killAndResume huntArgs "hunt" [ 1 ]
+        killAndResume huntArgs [ "hunt" ] [ 1 ]
 
     [<Fact>]
     member _.``explore: kill -9 mid-map, then --resume: results.json equals the uninterrupted run's (control: another seed differs)``
         ()
         =
-        killAndResume exploreArgs "explore" [ 0 ]
+        killAndResume exploreArgs [ "explore" ] [ 0 ]
+
+    [<Fact>]
+    member _.``experiment completion: kill -9 mid-run, then --resume equals the uninterrupted run (ensemble and single engine; control: another seed differs)``
+        ()
+        =
+        let completion extra =
+            [
+                "experiment"
+                "completion"
+                "--offshoots"
+                "2"
+                "--offshoot-steps"
+                "20000"
+                "--quiet"
+            ]
+            @ extra
+
+        killAndResume
+            (completion
+                [
+                    "--family"
+                    "blocks"
+                    "--blocks"
+                    "2"
+                    "--lambda"
+                    "0.01"
+                    "--steps"
+                    "60000"
+                    "--seeds"
+                    "5"
+                    "--gd-steps"
+                    "5000"
+                ])
+            [ "experiment"; "completion" ]
+            [ 0 ]
+
+        killAndResume
+            (completion
+                [
+                    "--family"
+                    "random"
+                    "--size"
+                    "6"
+                    "--rank"
+                    "2"
+                    "--eta"
+                    "0.05"
+                    "--steps"
+                    "40000"
+                    "--seeds"
+                    "3"
+                    "--engine"
+                    "single"
+                ])
+            [ "experiment"; "completion" ]
+            [ 0 ]
 
     [<Fact>]
     member _.``hunt: SIGTERM stops cleanly: exit 143, checkpoint, report marked partial``() =

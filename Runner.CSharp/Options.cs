@@ -87,11 +87,12 @@ public static class Options
     }
 
     /// <summary>Unwraps a core result, turning its <see cref="InputError"/> into an
-    /// <see cref="InputException"/> (prefixing option fields with "--").</summary>
+    /// <see cref="InputException"/> (prefixing option fields with "--", each of a list like "eta, lambda").</summary>
     public static T Unwrap<T>(FSharpResult<T, InputError> result, bool optionField) =>
         result.IsOk
             ? result.ResultValue
-            : throw new InputException(optionField ? "--" + result.ErrorValue.Field : result.ErrorValue.Field, result.ErrorValue.Rule);
+            : throw new InputException(optionField ? string.Join(", ", result.ErrorValue.Field.Split(", ").Select(f => "--" + f)) : result.ErrorValue.Field,
+                result.ErrorValue.Rule);
 
     /// <summary>The B_r constants and the f_α choice as options: <c>--r --eps1 --eps2 --alpha --C --f</c>.
     /// Rule: --eps1, --eps2 and --C are required when --r is given and rejected without it; --alpha

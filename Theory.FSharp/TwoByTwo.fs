@@ -410,69 +410,26 @@ module TwoByTwo =
 
         jump, collapse, returns
 
-    /// Loss L_λ of the engine's θ (cheap for E1's sizes).
-    let private lossOf (task: Task) (lambda: float) (s: EngineState) =
-        Loss.loss task lambda (Engine.toNetwork s)
-
-    /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ, in blocks
-    /// of ⌈100/η_o⌉ steps, until the loss L_{λ_o} changes by less than `offshootTolerance` (relative)
-    /// over two consecutive blocks, or `OffshootMaxSteps` are spent. When a block diverges the
-    /// offshoot stops and reports the state after the last finite block (`Diverged` = true).
+    /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ until the
+    /// loss settles (`Offshoot.run` with `offshootTolerance`, at most `OffshootMaxSteps`), observed at the end.
     let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
-        let st = Engine.copy s
-        let mutable good = Engine.capture st
-
         let hyper =
             {
                 Eta = p.OffshootEta
                 Lambda = p.OffshootLambda
             }
 
-        let mutable r = rng
-        let block = int64 (ceil (100.0 / p.OffshootEta))
-        let mutable steps = 0L
-        let mutable prev = lossOf task hyper.Lambda st
-        let mutable calm = 0
-        let mutable ok = true
-
-        while ok && calm < 2 && steps < p.OffshootMaxSteps do
-            let n = min block (p.OffshootMaxSteps - steps)
-            ok <- Engine.run st hyper &r n
-
-            if ok then
-                steps <- steps + n
-                let cur = lossOf task hyper.Lambda st
-
-                if System.Double.IsFinite cur then
-                    good <- Engine.capture st
-
-                    if abs (cur - prev) <= offshootTolerance * max (abs prev) 1e-12 then
-                        calm <- calm + 1
-                    else
-                        calm <- 0
-
-                    prev <- cur
-                else
-                    ok <- false
-
-        let final =
-            if ok then
-                st
-            else
-                match Engine.restore task s.Widths good with
-                | Ok g -> g
-                | Error e -> invalidOp (string e)
-
-        let o = observe task (jumpRegion p) final (branch + steps)
+        let run = Offshoot.run task hyper offshootTolerance p.OffshootMaxSteps s rng
+        let o = observe task (jumpRegion p) run.Final (branch + run.Steps)
 
         {
             BranchStep = branch
-            Steps = steps
-            Converged = ok && calm >= 2
+            Steps = run.Steps
+            Converged = run.Converged
             FinalTestError = o.TestError
             FinalRatio = o.Ratio
             FinalRank = o.Rank
-            Diverged = not ok
+            Diverged = run.Diverged
         }
 
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.

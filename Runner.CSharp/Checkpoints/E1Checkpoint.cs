@@ -114,18 +114,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.Key("divergenceStep");
         if (FSharpOption<long>.get_IsSome(c.DivergenceStep)) w.Integer(c.DivergenceStep.Value); else w.Null();
         // null before the first step and after the last (TwoByTwoCursor.Engine is None then).
-        w.Key("engine");
-        if (FSharpOption<EngineSnapshot>.get_IsNone(c.Engine)) w.Null();
-        else
-        {
-            var e = c.Engine.Value;
-            w.BeginObject();
-            w.Key("weights"); w.Vector(e.Weights, "weights");
-            w.Key("scales"); w.Vector(e.Scales, "scales");
-            w.Key("bounds"); w.Vector(e.Bounds, "bounds");
-            w.Key("weightsFinite"); w.Bool(e.WeightsFinite);
-            w.EndObject();
-        }
+        SnapshotJson.WriteEngine(w, c.Engine);
         var o = c.Observations;
         w.Key("observations");
         w.BeginObject();
@@ -201,11 +190,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             ["lambda"] = p => lambda = JsonSchema.ReadFinite(c, p),
             ["steps"] = p => steps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
             ["seeds"] = p => seeds = JsonSchema.ReadInt(c, p),
-            ["seed"] = p =>
-            {
-                if (!ulong.TryParse(CheckpointFile.ReadString(c, p), NumberStyles.None, Inv, out seed))
-                    throw c.Error(p, "must be a string holding an unsigned 64-bit integer");
-            },
+            ["seed"] = p => seed = SnapshotJson.ReadUInt64(c, p),
             ["offshoots"] = p => offshoots = JsonSchema.ReadInt(c, p),
             ["offshootEta"] = p => offEta = JsonSchema.ReadFinite(c, p),
             ["offshootLambda"] = p => offLambda = JsonSchema.ReadFinite(c, p),
@@ -254,7 +239,6 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     {
         var grid = TwoByTwo.runGrid(p, fresh.Chain);
         var widths = TwoByTwo.widths(p);
-        var size = Enumerable.Range(0, p.Depth).Sum(l => widths[l + 1] * widths[l]);
         int chain = 0, next = 0;
         long step = 0;
         ulong rng = 0;
@@ -263,7 +247,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         EngineSnapshot? engine = null;
         double[] st = [], s1 = [], s2 = [], ratio = [], err = [], inB = [], rank = [];
         var offs = new List<TwoByTwoOffshoot>();
-        double[] Vec(string q, int max) => CheckpointFile.ReadList(c, q, "numbers", max, e => JsonSchema.ReadFinite(c, e)).ToArray();
+        double[] Vec(string q, int max) => SnapshotJson.Numbers(c, q, max);
         JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
         {
             ["chain"] = q =>
@@ -273,29 +257,10 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             },
             ["step"] = q => step = CheckpointFile.ReadLong(c, q, 0, p.Steps),
             ["next"] = q => next = (int)CheckpointFile.ReadLong(c, q, 0, grid.Length),
-            ["rng"] = q =>
-            {
-                if (!ulong.TryParse(CheckpointFile.ReadString(c, q), NumberStyles.None, Inv, out rng))
-                    throw c.Error(q, "must be a string holding an unsigned 64-bit integer");
-            },
+            ["rng"] = q => rng = SnapshotJson.ReadUInt64(c, q),
             ["done"] = q => done = CheckpointFile.ReadBool(c, q),
             ["divergenceStep"] = q => divergence = c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, -1, p.Steps),
-            ["engine"] = q =>
-            {
-                if (c.Type == JsonTokenType.Null) return;
-                double[] w = [], sc = [], b = [];
-                var finite = true;
-                JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
-                {
-                    ["weights"] = r => w = Vec(r, size),
-                    ["scales"] = r => sc = Vec(r, p.Depth),
-                    ["bounds"] = r => b = Vec(r, p.Depth),
-                    ["weightsFinite"] = r => finite = CheckpointFile.ReadBool(c, r),
-                });
-                engine = new EngineSnapshot(w, sc, b, finite);
-                var restored = Engine.restore(TwoByTwo.task(p), widths, engine);
-                if (restored.IsError) throw c.Error($"{q}.{restored.ErrorValue.Field}", restored.ErrorValue.Rule);
-            },
+            ["engine"] = q => engine = SnapshotJson.ReadEngine(c, q, TwoByTwo.task(p), widths),
             ["observations"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
             {
                 ["step"] = r => st = Vec(r, grid.Length),

@@ -22,7 +22,6 @@ public static class E1Runner
     /// <paramref name="stop"/> is cancelled. Returns true when every job is done.</summary>
     public static bool Run(E1Plan plan, CheckpointPolicy policy, CancellationToken stop, Progress progress, Action checkpoint)
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = ExperimentCommand.Threads };
         foreach (var job in plan.Jobs)
         {
             if (job.Done) continue;
@@ -31,34 +30,10 @@ public static class E1Runner
             stage.Advance(job.Cursors.Count(c => c.Done));
             var clock = Stopwatch.StartNew();
             var before = job.Seconds;
-            while (!job.Done)
-            {
-                if (stop.IsCancellationRequested)
-                {
-                    job.Seconds = before + clock.Elapsed.TotalSeconds;
-                    checkpoint();
-                    return false;
-                }
-                // At most Threads runs in progress (the GD control, last, first, as TwoByTwo.run does):
-                // runs not yet started and finished runs hold no weights, so memory and the checkpoint
-                // stay small whatever the number of seeds.
-                var open = Enumerable.Range(0, job.Cursors.Length).Select(k => (k + job.Cursors.Length - 1) % job.Cursors.Length)
-                    .Where(k => !job.Cursors[k].Done).Take(ExperimentCommand.Threads).ToArray();
-                Parallel.ForEach(open, options, k =>
-                {
-                    var c = job.Cursors[k];
-                    var budget = policy.SegmentSteps(c.Chain < 0 ? GdSegmentSteps : SegmentSteps);
-                    var n = TwoByTwo.advance(job.Params, c, budget);
-                    job.Cursors[k] = n;
-                    if (n.Done) stage.Advance();
-                });
-                job.Seconds = before + clock.Elapsed.TotalSeconds;
-                if (!job.Done && policy.Due())
-                {
-                    checkpoint();
-                    policy.Written();
-                }
-            }
+            if (!Rounds.Run(job.Cursors, c => c.Done,
+                    (_, c) => TwoByTwo.advance(job.Params, c, policy.SegmentSteps(c.Chain < 0 ? GdSegmentSteps : SegmentSteps)),
+                    ExperimentCommand.Threads, stage, policy, stop, () => job.Seconds = before + clock.Elapsed.TotalSeconds, checkpoint))
+                return false;
             stage.Done();
         }
         return true;

@@ -18,31 +18,36 @@ public static class PartialReport
         stoppedBy = completed ? null : signal.Name,
     };
 
+    /// <summary>How far one job of a stopped run got (a row of the partial report).</summary>
+    public sealed record JobProgress(string Label, int RunsDone, int Runs, long StepsDone, long Steps, int Divergences, double WallSeconds);
+
     /// <summary>Writes the partial report for a run of <paramref name="command"/> stopped by
     /// <paramref name="signal"/> (its checkpoint is in <paramref name="dir"/>), prints where it is, and
     /// returns the exit code (130 after SIGINT, 143 after SIGTERM).</summary>
     public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, E1Plan? plan, IReadOnlyList<string> done)
     {
+        var jobs = plan?.Jobs.Select(j => new JobProgress(j.Label, j.Cursors.Count(c => c.Done), j.Cursors.Length, j.Cursors.Sum(c => c.Step),
+            j.Cursors.Length * j.Params.Steps, j.Cursors.Count(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.DivergenceStep)),
+            j.Seconds)).ToList() ?? [];
+        return Write(dir, run, command, signal, "e1Progress", "E1 job", jobs, done);
+    }
+
+    /// <summary><see cref="Write(OutputDirectory, RunInfo, string, StopSignal, E1Plan?, IReadOnlyList{string})"/>
+    /// for any experiment: <paramref name="jobs"/> go into results.json under <paramref name="progressKey"/>
+    /// and into a table whose first column is headed <paramref name="jobWord"/>.</summary>
+    public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, string progressKey, string jobWord,
+        IReadOnlyList<JobProgress> jobs, IReadOnlyList<string> done)
+    {
         var resume = $"lowrank {command} --resume {RunInfo.Quote(dir.Path)}";
-        var jobs = plan?.Jobs.Select(j => new
+        var json = new Dictionary<string, object?>
         {
-            label = j.Label,
-            runsDone = j.Cursors.Count(c => c.Done),
-            runs = j.Cursors.Length,
-            stepsDone = j.Cursors.Sum(c => c.Step),
-            steps = j.Cursors.Length * j.Params.Steps,
-            divergences = j.Cursors.Count(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.DivergenceStep)),
-            wallSeconds = j.Seconds,
-        }).ToList() ?? [];
-        var json = new
-        {
-            schemaVersion = ReportWriter.SchemaVersion,
-            command,
-            run,
-            execution = new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume },
-            partial = true,
-            stagesDone = done,
-            e1Progress = jobs,
+            ["schemaVersion"] = ReportWriter.SchemaVersion,
+            ["command"] = command,
+            ["run"] = run,
+            ["execution"] = new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume },
+            ["partial"] = true,
+            ["stagesDone"] = done,
+            [progressKey] = jobs,
         };
         var doc = new Document($"LowRankVerify: PARTIAL report ({command}, stopped by {signal.Name})");
         ReportWriter.AddProvenance(doc, run);
@@ -51,8 +56,8 @@ public static class PartialReport
         doc.C(resume);
         if (done.Count > 0) doc.P("Stages finished before the stop: " + string.Join("; ", done) + ".");
         if (jobs.Count > 0)
-            doc.T(["E1 job", "runs done", "steps done", "divergences so far"],
-                jobs.Select(j => (IReadOnlyList<string>)[j.label, $"{j.runsDone} / {j.runs}", $"{E1Report.Steps(j.stepsDone)} / {E1Report.Steps(j.steps)}", j.divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+            doc.T([jobWord, "runs done", "steps done", "divergences so far"],
+                jobs.Select(j => (IReadOnlyList<string>)[j.Label, $"{j.RunsDone} / {j.Runs}", $"{E1Report.Steps(j.StepsDone)} / {E1Report.Steps(j.Steps)}", j.Divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
         var where = ReportWriter.Write(dir, json, doc);
         Console.Error.WriteLine($"stopped by {signal.Name}: checkpoint and partial report written; resume with: {resume}");
         Console.WriteLine(where);

@@ -15,7 +15,7 @@ namespace LowRankVerify.Runner;
 public static class BenchCommand
 {
     /// <summary>The benchmarked shapes (d = d_in = d_out, depth L, hidden width).</summary>
-    public static readonly (int D, int Depth, int Width)[] Configs = [(2, 4, 2), (2, 8, 2), (20, 4, 20), (100, 4, 100)];
+    public static readonly (int D, int Depth, int Width)[] Configs = [(2, 4, 2), (2, 8, 2), (8, 4, 8), (20, 4, 20), (100, 4, 100)];
 
     /// <summary>Step size of every benchmark run (stable for every config over minutes of steps).</summary>
     public static readonly Hyper BenchHyper = new(0.05, 1e-3);

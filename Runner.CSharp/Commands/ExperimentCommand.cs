@@ -103,8 +103,9 @@ public static class ExperimentCommand
             return Cli.Ok;
         });
 
-        var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two).");
+        var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two; the rank ladder on general tasks: completion).");
         cmd.Subcommands.Add(twoByTwo);
+        cmd.Subcommands.Add(CompletionCommand.Create());
         return cmd;
     }
 

@@ -39,4 +39,20 @@ public static class TaskFile
         var result = TaskModule.create(target, observed.ToArray());
         return result.IsOk ? result.ResultValue : throw InputFile.FromCore(result.ErrorValue, option, path!);
     }
+
+    /// <summary>The task as a task file (the format <see cref="Read"/> accepts; numbers in round-trip form,
+    /// so the file reads back bit for bit).</summary>
+    public static string Write(LowRankVerify.Theory.Task task)
+    {
+        var w = new JsonOut();
+        w.BeginObject();
+        w.Key("target");
+        w.Matrix(task.Target.ToRowArrays(), "target");
+        w.Key("observed");
+        w.BeginArray();
+        foreach (var (i, j) in task.Observed) w.Integers([i, j]);
+        w.EndArray();
+        w.EndObject();
+        return w.ToString();
+    }
 }

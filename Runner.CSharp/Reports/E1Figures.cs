@@ -13,19 +13,20 @@ public static class E1Figures
     /// <summary>Figure size in pixels.</summary>
     public const int Width = 1000, Height = 560;
 
-    private static readonly Color Red = Color.FromHex("#d62728");
-    private static readonly Color LightBlue = Color.FromHex("#6baed6");
-    private static readonly Color DarkBlue = Color.FromHex("#08306b");
-    private static readonly Color Grey = Color.FromHex("#555555");
-    private static readonly Color Orange = Color.FromHex("#ff7f0e");
-    private static readonly Color Purple = Color.FromHex("#9467bd");
+    internal static readonly Color Red = Color.FromHex("#d62728");
+    internal static readonly Color LightBlue = Color.FromHex("#6baed6");
+    internal static readonly Color DarkBlue = Color.FromHex("#08306b");
+    internal static readonly Color Grey = Color.FromHex("#555555");
+    internal static readonly Color Orange = Color.FromHex("#ff7f0e");
+    internal static readonly Color Purple = Color.FromHex("#9467bd");
 
     /// <summary>The chain drawn in the main figure: the lowest-index chain that jumped (the figure is
     /// then about the jump), chain 0 when none did.</summary>
     public static TwoByTwoRun ShownChain(TwoByTwoResult r) =>
         r.Chains.FirstOrDefault(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.JumpStep)) ?? r.Chains[0];
 
-    private static void LogX(Plot plt, string label)
+    /// <summary>Log-scale x axis (data given as log10 values, ticks labelled 1eK), shared with the completion figures.</summary>
+    internal static void LogX(Plot plt, string label)
     {
         plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
@@ -36,7 +37,8 @@ public static class E1Figures
         plt.Axes.Bottom.Label.Text = label;
     }
 
-    private static RenderedFigure Render(Plot plt) =>
+    /// <summary>SVG and PNG of a plot at the figure size.</summary>
+    internal static RenderedFigure Render(Plot plt) =>
         new(plt.GetSvgXml(Width, Height), plt.GetImageBytes(Width, Height, ImageFormat.Png));
 
     /// <summary>The slides' figure for one chain: x = steps (log scale); s₂/s₁ of A_θ in red (left

@@ -1,0 +1,973 @@
+namespace LowRankVerify.Theory
+
+/// Which optimiser a run of the completion experiment uses.
+[<RequireQualifiedAccess>]
+type ChainKind =
+    /// Single-entry SGD (THEORY.md §1).
+    | Sgd
+    /// Full-batch gradient descent from the same start with the same η and λ (the control of C6).
+    | Gd
+// An SDE chain (issue "Verdicts that mean something": Langevin steps with SGD's mean and covariance) is
+// to be added here as a third kind: a cursor of its own kind, stepped by its own step function, recorded
+// exactly like the other two.
+
+/// How the SGD chains are run (results differ between the two only by round-off).
+[<RequireQualifiedAccess>]
+type SgdMode =
+    /// One chain per run unit, on the single-chain `Engine` (fastest at larger widths).
+    | Single
+    /// Up to `Completion.laneUnit` chains per run unit, on the SIMD `Ensemble` (fastest at small widths).
+    | Lanes
+
+/// Parameters of the completion experiment (issue "The ladder B_R ⊃ … ⊃ B_1"). Every one is stated in
+/// the report.
+type CompletionParams =
+    {
+        /// The task (A*, observed set); unobserved entries are the test set.
+        Task: Task
+        /// Where the task came from (family and its parameters, or a file).
+        Source: TaskSource
+        /// Depth L.
+        Depth: int
+        /// Hidden width n_1 = … = n_{L−1}.
+        Width: int
+        /// The start θ_0 of every run.
+        Start: StartKind
+        /// Learning rate η of the SGD chains and of the GD control.
+        Eta: float
+        /// Regularisation λ of the SGD chains and of the GD control.
+        Lambda: float
+        /// SGD steps per chain.
+        Steps: int64
+        /// Number of SGD chains.
+        Seeds: int
+        /// Master seed S: chain s draws its entries from `Rng.stream S s`.
+        Seed: uint64
+        /// Offshoots per chain, branched at log-spaced steps (`TwoByTwo.branchSteps`).
+        Offshoots: int
+        /// Learning rate of the offshoots.
+        OffshootEta: float
+        /// Regularisation of the offshoots.
+        OffshootLambda: float
+        /// Most SGD steps of one offshoot.
+        OffshootMaxSteps: int64
+        /// Steps of the gradient-descent control (its horizon, at most `Steps`).
+        GdSteps: int64
+        /// Observation points per decade of the log-spaced grid.
+        ObservationsPerDecade: int
+        /// The rank level is checked at every multiple of this many steps (and at every grid point).
+        EventInterval: int64
+        /// The ladder's constants.
+        Ladder: LadderParams
+        /// Engine of the SGD chains.
+        Mode: SgdMode
+    }
+
+/// A change of a run's rank level between two consecutive checks.
+type LevelEvent =
+    {
+        /// Step of the check that saw the new level (the change happened after the previous check).
+        Step: int64
+        /// Level at the previous check.
+        FromRank: int
+        /// Level at this check.
+        ToRank: int
+    }
+
+/// One observation of a run on the log-spaced grid.
+type CompletionObservation =
+    {
+        /// Steps taken.
+        Step: int64
+        /// Leading singular values of A_θ (at most `Completion.leading`), descending.
+        Singular: float[]
+        /// #{i : s_i ≥ `Completion.numericalRankRatio`·s_1} (0 when s_1 < `Completion.zeroProduct`·s_1(A*)).
+        NumericalRank: int
+        /// Σ_i f_α(s_i(A_θ)^{2/L}) (the C2 quantity, with the ladder's α and f_α).
+        ProductRank: float
+        /// The rank level (`Ladder.level`).
+        Level: int
+        /// max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)).
+        MaxLayerRank: float
+        /// ‖W_ℓᵀW_ℓ − W_{ℓ−1}W_{ℓ−1}ᵀ‖_F², ℓ = 2..L.
+        Balancedness: float[]
+        /// ‖W_ℓ‖_F², ℓ = 1..L.
+        LayerNorms: float[]
+        /// Condition 1 of the ladder holds.
+        Balanced: bool
+        /// Condition 3 of the ladder holds.
+        Bounded: bool
+        /// Root-mean-square error over the unobserved entries (0 when every entry is observed).
+        TestError: float
+        /// Root-mean-square residual over the observed entries.
+        TrainError: float
+        /// ‖∇L_λ(θ)‖ over all layers (the full-batch gradient, with the run's λ): how far from stationary.
+        GradientNorm: float
+    }
+
+/// An offshoot: SGD branched from a chain and continued with smaller η and λ until its loss settles.
+type CompletionOffshoot =
+    {
+        /// Step of the chain at which it branched.
+        BranchStep: int64
+        /// The chain's rank level there.
+        BranchLevel: int
+        /// SGD steps the offshoot took.
+        Steps: int64
+        /// True when its loss settled before `OffshootMaxSteps`.
+        Converged: bool
+        /// True when it diverged (the final values are then the last finite block's).
+        Diverged: bool
+        /// Test error at its end.
+        FinalTestError: float
+        /// Training error at its end.
+        FinalTrainError: float
+        /// Rank level at its end.
+        FinalLevel: int
+    }
+
+/// Everything recorded for one run (an SGD chain or the GD control) so far.
+type ChainRecord =
+    {
+        /// Chain index s (stream `Rng.stream S s`); −1 for the GD control.
+        Chain: int
+        /// Level at the last check; −1 before the first.
+        Level: int
+        /// Every change of level, in order.
+        Events: LevelEvent[]
+        /// Observations on the grid, step 0 first.
+        Observations: CompletionObservation[]
+        /// Offshoots (SGD chains only).
+        Offshoots: CompletionOffshoot[]
+        /// Zero-based index of the step whose residual or weights (or A_θ) stopped being finite.
+        DivergenceStep: int64 option
+        /// GD only: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
+        /// stays θ_t for every later step (the floating-point map is deterministic).
+        FixedPointStep: int64 option
+    }
+
+/// Where a run unit stands between two segments: one SGD chain (`SgdMode.Single`), a group of SGD chains
+/// (`SgdMode.Lanes`) or the GD control. Advancing by a then b steps equals advancing by a + b bit for
+/// bit (property-tested), so a run cut into segments and checkpointed between them gives the result of
+/// an uninterrupted one.
+type CompletionCursor =
+    {
+        /// The optimiser.
+        Kind: ChainKind
+        /// Steps taken by the unit's runs.
+        Step: int64
+        /// Index into the unit's grid (`Completion.gridOf`) of the next observation.
+        Next: int
+        /// Step of the last level check (−1 before the first).
+        Checked: int64
+        /// Entry stream of each run, advanced to `Step` (unused by the GD control).
+        Rngs: Rng[]
+        /// θ of a single chain or of the GD control, exactly as the engine holds it, while in progress.
+        Engine: EngineSnapshot option
+        /// The ensemble's weight array of a group of chains (`EnsembleState.Weights`) while in progress.
+        Lanes: float[] option
+        /// One record per run of the unit.
+        Records: ChainRecord[]
+        /// True when every grid point is observed or every run diverged.
+        Done: bool
+    }
+
+/// One finished run with its events read off.
+type CompletionRun =
+    {
+        /// The optimiser.
+        Kind: ChainKind
+        /// Chain index (−1: the GD control).
+        Chain: int
+        /// Steps this run was to take (`Steps`, or `GdSteps` for the control).
+        Horizon: int64
+        /// Level at step 0.
+        StartLevel: int
+        /// Level at the last check.
+        FinalLevel: int
+        /// Every change of level.
+        Events: LevelEvent[]
+        /// Changes to a lower level ≥ 1.
+        Drops: int
+        /// Changes to a higher level (C5 says none).
+        Returns: int
+        /// First step at level 0 (the collapse to B_0; not a drop).
+        CollapseStep: int64 option
+        /// For each level ρ in 1..StartLevel−1 that the run reached: (ρ, first step with 1 ≤ level ≤ ρ).
+        Hitting: (int * int64)[]
+        /// Observations on the grid.
+        Observations: CompletionObservation[]
+        /// Offshoots.
+        Offshoots: CompletionOffshoot[]
+        /// See `ChainRecord.DivergenceStep`.
+        DivergenceStep: int64 option
+        /// See `ChainRecord.FixedPointStep`.
+        FixedPointStep: int64 option
+    }
+
+/// Per rank level below the start: how many chains reached it and when.
+type LevelSummary =
+    {
+        /// The level ρ (0: collapse).
+        Rank: int
+        /// Fraction of chains that reached it (for ρ ≥ 1: some check with 1 ≤ level ≤ ρ).
+        FractionReached: float
+        /// Median of the hitting steps over the chains that reached it.
+        StepMedian: float option
+        /// First quartile.
+        StepQ1: float option
+        /// Third quartile.
+        StepQ3: float option
+        /// Mean final test error of offshoots branched before their chain reached ρ (or in chains that never did).
+        OffshootErrorBefore: float option
+        /// Mean final test error of offshoots branched at or after their chain reached ρ.
+        OffshootErrorAfter: float option
+    }
+
+/// Summary over the SGD chains and the control.
+type CompletionSummary =
+    {
+        /// The common level at step 0.
+        StartLevel: int
+        /// Numerical rank of the truth A* (`Ladder.targetRank`).
+        TargetRank: int
+        /// One row per level from StartLevel − 1 down to 0.
+        Levels: LevelSummary[]
+        /// Drops summed over chains.
+        TotalDrops: int
+        /// Returns (rises) summed over chains.
+        TotalReturns: int
+        /// (final level, number of chains) over the chains that did not diverge, ascending.
+        FinalRankCounts: (int * int)[]
+        /// Fraction of chains that collapsed to level 0.
+        FractionCollapsed: float
+        /// Fraction of chains that diverged.
+        FractionDiverged: float
+        /// Fraction of chains that ended below the truth's rank without collapsing (1 ≤ level < TargetRank).
+        FractionBelowTarget: float
+        /// Final level of the GD control.
+        GdFinalLevel: int
+        /// True when every width is at least the truth's rank (else the network cannot fit the data).
+        CanFit: bool
+    }
+
+/// Everything the completion experiment produced.
+type CompletionResult =
+    {
+        /// The parameters.
+        Params: CompletionParams
+        /// Singular values of A*.
+        TargetSingular: float[]
+        /// The SGD chains, chain 0 first.
+        Chains: CompletionRun[]
+        /// The gradient-descent control.
+        Gd: CompletionRun
+        /// Summary.
+        Summary: CompletionSummary
+    }
+
+type private Rec(r: ChainRecord) =
+    member val Level = r.Level with get, set
+    member val Events = ResizeArray(r.Events)
+    member val Observations = ResizeArray(r.Observations)
+    member val Offshoots = ResizeArray(r.Offshoots)
+    member val DivergenceStep = r.DivergenceStep with get, set
+    member val FixedPointStep = r.FixedPointStep with get, set
+    member _.Chain = r.Chain
+
+    member this.ToRecord() : ChainRecord =
+        {
+            Chain = this.Chain
+            Level = this.Level
+            Events = this.Events.ToArray()
+            Observations = this.Observations.ToArray()
+            Offshoots = this.Offshoots.ToArray()
+            DivergenceStep = this.DivergenceStep
+            FixedPointStep = this.FixedPointStep
+        }
+
+/// The completion experiment (issue "The ladder B_R ⊃ … ⊃ B_1"): SGD chains and a GD control on a
+/// general completion task, the rank level of each run checked every `EventInterval` steps (events:
+/// drops, returns, collapse, divergence), observations on a log-spaced grid, offshoots, summaries. Pure:
+/// no console or file output.
+[<RequireQualifiedAccess>]
+module Completion =
+
+    /// Singular values of A_θ kept per observation.
+    [<Literal>]
+    let leading = 10
+
+    /// Relative threshold of the recorded numerical rank (E1's `TwoByTwo.rankOneRatio`).
+    [<Literal>]
+    let numericalRankRatio = 1e-2
+
+    /// s_1(A_θ) below this fraction of s_1(A*) counts as numerical rank 0 (E1's collapse threshold 1e-3
+    /// relative to E1's s_1(A*) ≈ 10).
+    [<Literal>]
+    let zeroProduct = 1e-4
+
+    /// Chains per run unit in `SgdMode.Lanes` (4 SIMD groups: the ensemble overlaps their steps).
+    [<Literal>]
+    let laneUnit = 16
+
+    /// Widest layer for which `autoMode` picks the ensemble (bench: at width 8 the ensemble is about 3×
+    /// the single chain's rate, at width 20 about half of it; README "Performance").
+    [<Literal>]
+    let lanesMaxWidth = 12
+
+    /// Observations per decade of the grid (E1 uses 40; the completion records more per observation).
+    [<Literal>]
+    let defaultObservationsPerDecade = 10
+
+    /// Offshoot convergence tolerance (E1's `TwoByTwo.offshootTolerance`).
+    let offshootTolerance = TwoByTwo.offshootTolerance
+
+    /// Widths n_0..n_L of the network.
+    let widthsOf (p: CompletionParams) =
+        CompletionTask.widths p.Task p.Depth p.Width
+
+    /// The engine `autoMode` picks for the widths and number of chains: the ensemble when the widest layer
+    /// is at most `lanesMaxWidth` and there are at least 4 chains (one full SIMD group), else single chains.
+    let autoMode (widths: int[]) (seeds: int) =
+        if Array.max widths <= lanesMaxWidth && seeds >= Ensemble.lanes then
+            SgdMode.Lanes
+        else
+            SgdMode.Single
+
+    /// Default check interval: 500 × the widest layer w. One check (L singular-value decompositions of
+    /// w×w layers) costs about as much as 25·w to 50·w steps of a chain of that width (measured in
+    /// docs/completion.md), so checks take about 5–10 % of the run.
+    let defaultEventInterval (widths: int[]) = 500L * int64 (Array.max widths)
+
+    /// Default horizon of the GD control: min(steps, 10^6). A GD step costs about 3·d_in SGD steps, and
+    /// GD is deterministic: the report gives its gradient norm at the horizon (and an exact fixed point
+    /// ends it early), so a longer control can be asked for with --gd-steps.
+    let defaultGdSteps (steps: int64) = min steps 1_000_000L
+
+    /// The start network θ_0 (`CompletionTask.start`).
+    let startNetwork (p: CompletionParams) =
+        match CompletionTask.start p.Task (widthsOf p) p.Seed p.Start with
+        | Ok n -> n
+        | Error e -> invalidArg "p" (string e)
+
+    /// The shape's rules, checked before any network is built: depth 1..64, width 1..1024, at most
+    /// `Network.maxParameters` weights. Errors name the option without dashes.
+    let checkShape (task: Task) (depth: int) (width: int) : Result<unit, InputError> =
+        let bad f r = Error(InputError.create f r)
+
+        if depth < 1 || depth > 64 then
+            bad "depth" "must be an integer in 1..64"
+        elif width < 1 || width > 1024 then
+            bad "width" "must be an integer in 1..1024"
+        else
+            let widths = CompletionTask.widths task depth width
+
+            let weights =
+                Array.init depth (fun l -> int64 widths.[l] * int64 widths.[l + 1]) |> Array.sum
+
+            if weights > int64 Network.maxParameters then
+                bad "width" (sprintf "gives %d weights, more than %d" weights Network.maxParameters)
+            else
+                Ok()
+
+    /// Checks every parameter (finite, in range; the start fits the widths; the ladder's constants). The
+    /// rules shared with E1 (η, λ, 2ηλ < 1, steps, seeds, offshoots, observations per decade) are E1's own
+    /// (`TwoByTwo.validate`); the shape's are `checkShape`. Errors name the option without dashes.
+    let validate (p: CompletionParams) : Result<CompletionParams, InputError> =
+        let bad f r = Error(InputError.create f r)
+
+        let shared =
+            { TwoByTwo.defaults with
+                Depth = 1
+                Width = 1
+                Eta = p.Eta
+                Lambda = p.Lambda
+                Steps = p.Steps
+                Seeds = p.Seeds
+                Offshoots = p.Offshoots
+                OffshootEta = p.OffshootEta
+                OffshootLambda = p.OffshootLambda
+                OffshootMaxSteps = p.OffshootMaxSteps
+                ObservationsPerDecade = p.ObservationsPerDecade
+            }
+
+        match checkShape p.Task p.Depth p.Width with
+        | Error e -> Error e
+        | Ok() ->
+            let widths = CompletionTask.widths p.Task p.Depth p.Width
+
+            match TwoByTwo.validate shared with
+            | Error e -> Error e
+            | Ok _ ->
+                if p.GdSteps < 1L || p.GdSteps > p.Steps then
+                    bad "gd-steps" "must be an integer in 1..steps"
+                elif p.EventInterval < 1L || p.EventInterval > 10_000_000_000L then
+                    bad "event-interval" "must be an integer in 1..1e10"
+                elif p.Ladder.Top <> Ladder.topOf widths then
+                    bad "ladder" (sprintf "top must be %d for these widths" (Ladder.topOf widths))
+                else
+                    match Ladder.validate p.Ladder with
+                    | Error e -> Error e
+                    | Ok _ ->
+                        match CompletionTask.start p.Task widths p.Seed p.Start with
+                        | Error e -> Error e
+                        | Ok _ -> Ok p
+
+    /// The observation grid of a run kind: SGD chains observe at `TwoByTwo.grid` points up to `Steps`
+    /// with the offshoots' branch steps; the GD control up to `GdSteps`.
+    let gridOf (p: CompletionParams) (kind: ChainKind) =
+        match kind with
+        | ChainKind.Sgd -> TwoByTwo.grid p.ObservationsPerDecade p.Steps (TwoByTwo.branchSteps p.Offshoots p.Steps)
+        | ChainKind.Gd -> TwoByTwo.grid p.ObservationsPerDecade p.GdSteps [||]
+
+    /// Steps per segment of a unit when no `--checkpoint-steps` is given: about a tenth of a second of
+    /// work by a cost model (SGD: L·w² per chain step; GD: 3·L·w²·d_in per step), so that a signal or a
+    /// checkpoint timer is served promptly. Results do not depend on it.
+    let segmentSteps (p: CompletionParams) (c: CompletionCursor) =
+        let w = float (Array.max (widthsOf p))
+        let cost = float p.Depth * w * w
+
+        let steps =
+            match c.Kind with
+            | ChainKind.Sgd -> 5e8 / (cost * float c.Records.Length)
+            | ChainKind.Gd -> 2e8 / (3.0 * cost * float p.Task.DIn)
+
+        int64 (max 1.0 (min steps 262144.0))
+
+    let private emptyRecord chain =
+        {
+            Chain = chain
+            Level = -1
+            Events = [||]
+            Observations = [||]
+            Offshoots = [||]
+            DivergenceStep = None
+            FixedPointStep = None
+        }
+
+    /// The cursors of every run unit before the first step: the SGD units in chain order (one chain each,
+    /// or `laneUnit` chains each in `SgdMode.Lanes`), then the GD control last.
+    let cursors (p: CompletionParams) : CompletionCursor[] =
+        let unit kind (chains: int[]) =
+            {
+                Kind = kind
+                Step = 0L
+                Next = 0
+                Checked = -1L
+                Rngs =
+                    chains
+                    |> Array.map (fun s ->
+                        if s < 0 then
+                            Rng.create p.Seed
+                        else
+                            Rng.stream p.Seed (uint64 s))
+                Engine = None
+                Lanes = None
+                Records = chains |> Array.map emptyRecord
+                Done = false
+            }
+
+        let size =
+            match p.Mode with
+            | SgdMode.Single -> 1
+            | SgdMode.Lanes -> laneUnit
+
+        [|
+            for c0 in 0..size .. p.Seeds - 1 do
+                yield unit ChainKind.Sgd [| c0 .. min p.Seeds (c0 + size) - 1 |]
+            yield unit ChainKind.Gd [| -1 |]
+        |]
+
+    let private s1Cache =
+        System.Runtime.CompilerServices.ConditionalWeakTable<Task, obj>()
+
+    /// s_1(A*), computed once per task object.
+    let targetS1 (task: Task) =
+        s1Cache.GetValue(task, (fun t -> box (snd (Ladder.targetRank t)).[0])) :?> float
+
+    /// Observes θ at `step`: spectrum of A_θ, the ladder position, norms, balancedness, test and training
+    /// error (THEORY.md §1; allocates, for the grid).
+    let observe (p: CompletionParams) (net: Network) (step: int64) : CompletionObservation =
+        let task = p.Task
+        let a = Network.product net
+        // Finite weights can still overflow in A_θ (a diverging chain): NaN marks the observation as not
+        // finite (`finiteObservation`), and the run is then stopped as diverged.
+        let sv =
+            if Linalg.isFinite a then
+                Linalg.singularValues a
+            else
+                Array.create (min a.RowCount a.ColumnCount) nan
+
+        let m = Region.measure p.Ladder.Family p.Ladder.Alpha net
+        let pos = Ladder.positionOf p.Ladder m
+        let s1Target = targetS1 task
+
+        let numRank =
+            if sv.Length = 0 || sv.[0] < zeroProduct * s1Target then
+                0
+            else
+                sv |> Array.filter (fun x -> x >= numericalRankRatio * sv.[0]) |> Array.length
+
+        {
+            Step = step
+            Singular = sv.[0 .. min leading sv.Length - 1]
+            NumericalRank = numRank
+            ProductRank =
+                sv
+                |> Array.sumBy (fun s -> FAlpha.eval p.Ladder.Family p.Ladder.Alpha (s ** (2.0 / float p.Depth)))
+            Level = pos.Level
+            MaxLayerRank = pos.MaxLayerRank
+            Balancedness = m.Balancedness
+            LayerNorms = m.SquaredNorms
+            Balanced = pos.Balanced
+            Bounded = pos.Bounded
+            TestError = Loss.testError task a |> Option.defaultValue 0.0
+            TrainError = sqrt (2.0 * Loss.dataLossOf task a)
+            GradientNorm = Loss.gradient task p.Lambda net |> Loss.gradientNorm
+        }
+
+    /// True when every number of an observation is finite (finite weights can still overflow in A_θ).
+    let finiteObservation (o: CompletionObservation) =
+        Array.forall System.Double.IsFinite o.Singular
+        && System.Double.IsFinite o.ProductRank
+        && System.Double.IsFinite o.MaxLayerRank
+        && Array.forall System.Double.IsFinite o.Balancedness
+        && Array.forall System.Double.IsFinite o.LayerNorms
+        && System.Double.IsFinite o.TestError
+        && System.Double.IsFinite o.TrainError
+        && System.Double.IsFinite o.GradientNorm
+
+    /// Offshoot k of chain s branched at `branch` from θ held by `s`: entries from
+    /// `Rng.stream (Rng.stream S s).State k` (E1's rule), `Offshoot.run` with the offshoot's η and λ.
+    let offshoot (p: CompletionParams) (chain: int) (k: int) (branch: int64) (level: int) (s: EngineState) =
+        let rng = Rng.stream (Rng.stream p.Seed (uint64 chain)).State (uint64 k)
+
+        let hyper =
+            {
+                Eta = p.OffshootEta
+                Lambda = p.OffshootLambda
+            }
+
+        let run = Offshoot.run p.Task hyper offshootTolerance p.OffshootMaxSteps s rng
+        let o = observe p (Engine.toNetwork run.Final) (branch + run.Steps)
+
+        {
+            BranchStep = branch
+            BranchLevel = level
+            Steps = run.Steps
+            Converged = run.Converged
+            Diverged = run.Diverged
+            FinalTestError = o.TestError
+            FinalTrainError = o.TrainError
+            FinalLevel = o.Level
+        }
+
+    let private restoreEngine (p: CompletionParams) (snap: EngineSnapshot option) =
+        match snap with
+        | None -> Engine.create p.Task (startNetwork p)
+        | Some s ->
+            match Engine.restore p.Task (widthsOf p) s with
+            | Ok st -> st
+            | Error e -> invalidArg "c" (string e)
+
+    // The ensemble of a Lanes unit: lane k holds chain Records.[k] with its stream Rngs.[k]; absolute step
+    // numbers (StepsTaken = Step) so that DivergedAt holds zero-based step indices of the whole run.
+    let private restoreLanes (p: CompletionParams) (c: CompletionCursor) =
+        let n = c.Records.Length
+        let start = startNetwork p
+
+        let e =
+            Ensemble.create p.Task (Array.create n start) (Array.create n { Eta = p.Eta; Lambda = p.Lambda }) p.Seed
+
+        match c.Lanes with
+        | Some w ->
+            if w.Length <> e.Weights.Length then
+                invalidArg "c" (sprintf "lanes must hold %d numbers, not %d" e.Weights.Length w.Length)
+
+            System.Array.Copy(w, e.Weights, w.Length)
+        | None -> ()
+
+        for k in 0 .. n - 1 do
+            e.Rngs.[k] <- c.Rngs.[k]
+
+            e.DivergedAt.[k] <-
+                match c.Records.[k].DivergenceStep with
+                | Some d -> d
+                | None -> -1L
+
+        e.StepsTaken <- c.Step
+        e
+
+    /// Continues the unit of cursor `c` by at most `budget` steps (observations, level checks and offshoots
+    /// at the points it reaches do not count against the budget) and returns the new cursor; `c` is
+    /// unchanged. The level of every live run is checked at each multiple of `EventInterval` and at each
+    /// grid point, in step order; a change of level is an event. SGD chain s draws from `Rng.stream S s`;
+    /// the GD control takes `FullBatch.step`s and, once a step leaves θ exactly unchanged, skips the
+    /// remaining steps (they cannot change it). Segmenting is exact: advancing by a then b steps equals
+    /// advancing by a + b.
+    let advance (p: CompletionParams) (c: CompletionCursor) (budget: int64) : CompletionCursor =
+        if c.Done then
+            c
+        else
+            let gd = c.Kind = ChainKind.Gd
+            let points = gridOf p c.Kind
+
+            let branches =
+                if gd then
+                    [||]
+                else
+                    TwoByTwo.branchSteps p.Offshoots p.Steps
+
+            let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+            let lanes = not gd && p.Mode = SgdMode.Lanes
+            let single = if lanes then None else Some(restoreEngine p c.Engine)
+            let ens = if lanes then Some(restoreLanes p c) else None
+            let work = if gd then Some(FullBatch.work single.Value) else None
+            let recs = c.Records |> Array.map Rec
+            let rngs = Array.copy c.Rngs
+            let interval = p.EventInterval
+            let mutable t = c.Step
+            let mutable next = c.Next
+            let mutable checkedAt = c.Checked
+            let mutable left = budget
+            let live k = recs.[k].DivergenceStep.IsNone
+
+            let allDead () =
+                recs |> Array.forall (fun r -> r.DivergenceStep.IsSome)
+
+            let mutable fin = next >= points.Length || allDead ()
+            let mutable pause = false
+
+            let networkOf k =
+                match ens with
+                | Some e -> Ensemble.toNetwork e k
+                | None -> Engine.toNetwork single.Value
+
+            while not fin && not pause do
+                let atGrid = points.[next] = t
+
+                if (atGrid || t % interval = 0L) && checkedAt < t then
+                    for k in 0 .. recs.Length - 1 do
+                        let r = recs.[k]
+                        let frozen = r.FixedPointStep.IsSome
+
+                        if live k && (atGrid || not frozen) then
+                            let net = networkOf k
+
+                            let level =
+                                if atGrid then
+                                    let o = observe p net t
+
+                                    if finiteObservation o then
+                                        r.Observations.Add o
+
+                                        match Array.tryFindIndex ((=) t) branches with
+                                        | Some b ->
+                                            let st =
+                                                match ens with
+                                                | Some _ -> Engine.create p.Task net
+                                                | None -> single.Value
+
+                                            r.Offshoots.Add(offshoot p r.Chain b t o.Level st)
+                                        | None -> ()
+
+                                        Some o.Level
+                                    else
+                                        // The weights are finite but A_θ (or its spectrum) overflows: the last step diverged.
+                                        r.DivergenceStep <- Some(t - 1L)
+                                        None
+                                else
+                                    Some(Ladder.level p.Ladder net)
+
+                            match level with
+                            | Some l ->
+                                if r.Level >= 0 && l <> r.Level then
+                                    r.Events.Add
+                                        {
+                                            Step = t
+                                            FromRank = r.Level
+                                            ToRank = l
+                                        }
+
+                                r.Level <- l
+                            | None -> ()
+
+                    checkedAt <- t
+
+                    if atGrid then
+                        next <- next + 1
+
+                    if next >= points.Length || allDead () then
+                        fin <- true
+                elif left <= 0L then
+                    pause <- true
+                else
+                    let target = min points.[next] ((t / interval + 1L) * interval)
+                    let n = min (target - t) left
+
+                    match ens, work with
+                    | Some e, _ ->
+                        Ensemble.runWith 1 e n
+
+                        for k in 0 .. recs.Length - 1 do
+                            if live k && e.DivergedAt.[k] >= 0L then
+                                recs.[k].DivergenceStep <- Some e.DivergedAt.[k]
+                                // Its lane holds non-finite garbage: zero it (lanes are independent, so the
+                                // others are unaffected, and the state stays finite for checkpoints).
+                                for q in 0 .. e.Offsets.[e.Offsets.Length - 1] - 1 do
+                                    e.Weights.[Ensemble.index e k q] <- 0.0
+
+                        t <- t + n
+                        left <- left - n
+                    | None, Some wk ->
+                        let st = single.Value
+                        let r = recs.[0]
+                        let mutable k = 0L
+
+                        while k < n && live 0 do
+                            if r.FixedPointStep.IsSome then
+                                k <- n
+                            else
+                                if not (FullBatch.step st wk hyper) then
+                                    r.DivergenceStep <- Some(t + k)
+                                elif FullBatch.isFixedPoint st wk then
+                                    r.FixedPointStep <- Some(t + k)
+
+                                k <- k + 1L
+
+                        t <- t + k
+                        left <- left - k
+                    | None, None ->
+                        let mutable rng = rngs.[0]
+
+                        match Engine.runDetailed single.Value hyper &rng n with
+                        | RunOutcome.Completed k
+                        | RunOutcome.Stopped k ->
+                            t <- t + k
+                            left <- left - k
+                        | RunOutcome.Diverged k ->
+                            recs.[0].DivergenceStep <- Some(t + k)
+                            t <- t + k + 1L
+                            left <- left - (k + 1L)
+
+                        rngs.[0] <- rng
+
+                    if allDead () then
+                        fin <- true
+
+            match ens with
+            | Some e ->
+                for k in 0 .. rngs.Length - 1 do
+                    rngs.[k] <- e.Rngs.[k]
+            | None -> ()
+
+            {
+                Kind = c.Kind
+                Step = t
+                Next = next
+                Checked = checkedAt
+                Rngs = rngs
+                Engine =
+                    (match single with
+                     | Some st when not fin -> Some(Engine.capture st)
+                     | _ -> None)
+                Lanes =
+                    (match ens with
+                     | Some e when not fin -> Some(Array.copy e.Weights)
+                     | _ -> None)
+                Records = recs |> Array.map (fun r -> r.ToRecord())
+                Done = fin
+            }
+
+    /// The run of a record (finished or, for partial reports, not): events read off.
+    let runOf (p: CompletionParams) (kind: ChainKind) (r: ChainRecord) : CompletionRun =
+        let start =
+            if r.Observations.Length > 0 then
+                r.Observations.[0].Level
+            else
+                max r.Level 0
+
+        let hitting =
+            [|
+                for rho in start - 1 .. -1 .. 1 do
+                    let first = r.Events |> Array.tryFind (fun e -> e.ToRank >= 1 && e.ToRank <= rho)
+
+                    match first with
+                    | Some e -> yield rho, e.Step
+                    | None -> ()
+            |]
+
+        {
+            Kind = kind
+            Chain = r.Chain
+            Horizon = (if kind = ChainKind.Gd then p.GdSteps else p.Steps)
+            StartLevel = start
+            FinalLevel = max r.Level 0
+            Events = r.Events
+            Drops =
+                r.Events
+                |> Array.filter (fun e -> e.ToRank < e.FromRank && e.ToRank >= 1)
+                |> Array.length
+            Returns = r.Events |> Array.filter (fun e -> e.ToRank > e.FromRank) |> Array.length
+            CollapseStep =
+                r.Events
+                |> Array.tryFind (fun e -> e.ToRank = 0)
+                |> Option.map (fun e -> e.Step)
+            Hitting = hitting
+            Observations = r.Observations
+            Offshoots = r.Offshoots
+            DivergenceStep = r.DivergenceStep
+            FixedPointStep = r.FixedPointStep
+        }
+
+    /// The runs of a unit, one per record.
+    let finish (p: CompletionParams) (c: CompletionCursor) : CompletionRun[] = c.Records |> Array.map (runOf p c.Kind)
+
+    /// First step at which a run was at level ρ or below (ρ ≥ 1: and not collapsed; ρ = 0: the collapse).
+    let hittingStep (run: CompletionRun) (rho: int) =
+        if rho = 0 then
+            run.CollapseStep
+        else
+            run.Hitting |> Array.tryFind (fun (r, _) -> r = rho) |> Option.map snd
+
+    /// Summary over the chains and the control.
+    let summarize (p: CompletionParams) (chains: CompletionRun[]) (gd: CompletionRun) : CompletionSummary =
+        let n = float chains.Length
+        let target, _ = Ladder.targetRank p.Task
+        let start = gd.StartLevel
+
+        let frac f =
+            float (chains |> Array.filter f |> Array.length) / n
+
+        let mean (xs: float[]) =
+            if xs.Length = 0 then None else Some(Array.average xs)
+
+        let levels =
+            [|
+                for rho in start - 1 .. -1 .. 0 ->
+                    let steps =
+                        chains
+                        |> Array.choose (fun c -> hittingStep c rho)
+                        |> Array.map float
+                        |> Array.sort
+
+                    let before, after =
+                        chains
+                        |> Array.collect (fun c ->
+                            let h = hittingStep c rho
+
+                            c.Offshoots
+                            |> Array.map (fun o ->
+                                (match h with
+                                 | Some s -> o.BranchStep >= s
+                                 | None -> false),
+                                o.FinalTestError))
+                        |> Array.partition (fst >> not)
+
+                    {
+                        Rank = rho
+                        FractionReached = float steps.Length / n
+                        StepMedian = TwoByTwo.quantile steps 0.5
+                        StepQ1 = TwoByTwo.quantile steps 0.25
+                        StepQ3 = TwoByTwo.quantile steps 0.75
+                        OffshootErrorBefore = mean (Array.map snd before)
+                        OffshootErrorAfter = mean (Array.map snd after)
+                    }
+            |]
+
+        let alive = chains |> Array.filter (fun c -> c.DivergenceStep.IsNone)
+
+        {
+            StartLevel = start
+            TargetRank = target
+            Levels = levels
+            TotalDrops = chains |> Array.sumBy (fun c -> c.Drops)
+            TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
+            FinalRankCounts = alive |> Array.countBy (fun c -> c.FinalLevel) |> Array.sortBy fst
+            FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
+            FractionDiverged = frac (fun c -> c.DivergenceStep.IsSome)
+            FractionBelowTarget = frac (fun c -> c.DivergenceStep.IsNone && c.FinalLevel >= 1 && c.FinalLevel < target)
+            GdFinalLevel = gd.FinalLevel
+            CanFit = Array.min (widthsOf p) >= target
+        }
+
+    /// The result from the finished units (`cursors` order: SGD units, then the GD control).
+    let ofCursors (p: CompletionParams) (units: CompletionCursor[]) : CompletionResult =
+        let runs = units |> Array.collect (finish p)
+        let chains = runs |> Array.filter (fun r -> r.Kind = ChainKind.Sgd)
+        let gd = runs |> Array.find (fun r -> r.Kind = ChainKind.Gd)
+
+        {
+            Params = p
+            TargetSingular = snd (Ladder.targetRank p.Task)
+            Chains = chains
+            Gd = gd
+            Summary = summarize p chains gd
+        }
+
+    /// Runs every unit to the end (on at most `maxThreads` threads; results are stored by unit, so they
+    /// do not depend on the thread count): the whole experiment as one segment per unit.
+    let run (p: CompletionParams) (maxThreads: int) : CompletionResult =
+        let units = cursors p
+
+        let options =
+            System.Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = max 1 maxThreads)
+
+        System.Threading.Tasks.Parallel.For(
+            0,
+            units.Length,
+            options,
+            fun k -> units.[k] <- advance p units.[k] System.Int64.MaxValue
+        )
+        |> ignore
+
+        ofCursors p units
+
+    /// The blocks family's known answer (issue "The ladder B_R ⊃ … ⊃ B_1"): chain s of a blocks task run
+    /// as m separate E1 chains. Step t draws observed entry e from `Rng.stream S s` exactly as the chain
+    /// does; block e / 3 takes the SGD step of E1's entry e % 3 on its own 2×2 network, and every other
+    /// block decays by 1 − 2ηλ. Block b starts from the diagonal block b of θ_0 (rows and columns
+    /// b·n_ℓ/m .. (b+1)·n_ℓ/m − 1 of each layer); off-block entries of θ_0 are ignored, so the result is
+    /// the chain only when θ_0 is block-diagonal. Returns the m block networks after `steps` steps.
+    let blockReference (p: CompletionParams) (m: int) (epsilon: float) (chain: int) (steps: int64) : Network[] =
+        let start = startNetwork p
+        let widths = widthsOf p
+
+        if widths |> Array.exists (fun w -> w % m <> 0) then
+            invalidArg "p" "every width must be a multiple of the number of blocks"
+
+        let e1 = Task.twoByTwo epsilon
+        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
+
+        let states =
+            Array.init m (fun b ->
+                let net =
+                    {
+                        W =
+                            start.W
+                            |> Array.mapi (fun l w ->
+                                let r, c = widths.[l + 1] / m, widths.[l] / m
+                                w.SubMatrix(b * r, r, b * c, c))
+                    }
+
+                Engine.create e1 net)
+
+        let mutable rng = Rng.stream p.Seed (uint64 chain)
+        let n = p.Task.N
+
+        for _ in 1L .. steps do
+            let e = Rng.nextInt &rng n
+            let drawn = e / 3
+            let i, j = e1.Observed.[e % 3]
+
+            for b in 0 .. m - 1 do
+                if b = drawn then
+                    Engine.stepWithDecay states.[b] decay p.Eta i j |> ignore
+                else
+                    let st = states.[b]
+                    Engine.normalise st
+
+                    for k in 0 .. st.Weights.Length - 1 do
+                        st.Weights.[k] <- decay * st.Weights.[k]
+
+        states |> Array.map Engine.toNetwork

@@ -191,6 +191,9 @@ type CompletionRun =
         Drops: int
         /// Changes to a higher level (C5 says none).
         Returns: int
+        /// Step of the last return, if any (returns early in a run are the growth of data directions
+        /// past α, which the GD control shows too; late ones would be jumps back up).
+        LastReturnStep: int64 option
         /// First step at level 0 (the collapse to B_0; not a drop).
         CollapseStep: int64 option
         /// For each level ρ in 1..StartLevel−1 that the run reached: (ρ, first step with 1 ≤ level ≤ ρ).
@@ -237,6 +240,8 @@ type CompletionSummary =
         TotalDrops: int
         /// Returns (rises) summed over chains.
         TotalReturns: int
+        /// The last return step over the chains, if any.
+        LastReturnStep: int64 option
         /// (final level, number of chains) over the chains that did not diverge, ascending.
         FinalRankCounts: (int * int)[]
         /// Fraction of chains that collapsed to level 0.
@@ -809,6 +814,11 @@ module Completion =
                 |> Array.filter (fun e -> e.ToRank < e.FromRank && e.ToRank >= 1)
                 |> Array.length
             Returns = r.Events |> Array.filter (fun e -> e.ToRank > e.FromRank) |> Array.length
+            LastReturnStep =
+                r.Events
+                |> Array.filter (fun e -> e.ToRank > e.FromRank)
+                |> Array.tryLast
+                |> Option.map (fun e -> e.Step)
             CollapseStep =
                 r.Events
                 |> Array.tryFind (fun e -> e.ToRank = 0)
@@ -883,6 +893,10 @@ module Completion =
             Levels = levels
             TotalDrops = chains |> Array.sumBy (fun c -> c.Drops)
             TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
+            LastReturnStep =
+                match chains |> Array.choose (fun c -> c.LastReturnStep) with
+                | [||] -> None
+                | xs -> Some(Array.max xs)
             FinalRankCounts = alive |> Array.countBy (fun c -> c.FinalLevel) |> Array.sortBy fst
             FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
             FractionDiverged = frac (fun c -> c.DivergenceStep.IsSome)

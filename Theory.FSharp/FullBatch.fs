@@ -16,6 +16,10 @@ type FullBatchWork =
         B: float[]
         /// θ before the last step (the true weights, in the engine's layout), for the fixed-point test.
         Previous: float[]
+        /// Scratch for Q_{ℓ−1}ᵀ (d_in × n_{ℓ−1}).
+        T: float[]
+        /// Scratch for one layer's gradient B_ℓ Q_{ℓ−1}ᵀ (n_ℓ × n_{ℓ−1}).
+        G: float[]
     }
 
 /// Full-batch gradient descent θ ← θ − η∇L_λ(θ) (THEORY.md §1, the control of C6) on the engine's flat
@@ -35,56 +39,130 @@ module FullBatch =
         for l in 1..depth do
             offsets.[l + 1] <- offsets.[l] + s.Widths.[l] * dIn
 
+        let widest = Array.max s.Widths
+
         {
             Q = Array.zeroCreate (offsets.[depth + 1] + 4)
             QOffsets = offsets
             B = Array.zeroCreate (offsets.[depth + 1] + 4)
             Previous = Array.zeroCreate s.Weights.Length
+            T = Array.zeroCreate (dIn * widest + 4)
+            G = Array.zeroCreate (widest * widest + 4)
         }
 
-    // y[yo .. yo+n) += a · x[xo .. xo+n) (Vector256 body, scalar tail).
-    let private axpy (a: float) (x: float[]) (xo: int) (y: float[]) (yo: int) (n: int) =
-        let xr = &MemoryMarshal.GetArrayDataReference x
-        let yr = &MemoryMarshal.GetArrayDataReference y
-        let av = Vector256.Create a
-        let mutable k = 0
+    // C[i, 0..n) = Σ_{p<k} A(i, p) · B[p, 0..n) for i < m, with C (at cOff) and B (at bOff) row-major of
+    // row length n, and A(i, p) = a.[aOff + i·ai + p·ap] (any strides: A is only read as broadcast
+    // scalars, so A or Aᵀ serve alike). Register-blocked: 4 rows × 8 columns (8 Vector256 accumulators),
+    // then 4 × 4, then scalar tails. Callers guarantee every index lies inside the arrays.
+    let private gemm
+        (a: float[])
+        (aOff: int)
+        (ai: int)
+        (ap: int)
+        (b: float[])
+        (bOff: int)
+        (c: float[])
+        (cOff: int)
+        (m: int)
+        (k: int)
+        (n: int)
+        =
+        let br = &MemoryMarshal.GetArrayDataReference b
+        let cr = &MemoryMarshal.GetArrayDataReference c
+        let mutable i = 0
 
-        if yo + n <= y.Length && xo + n <= x.Length then
-            while k + 3 < n do
-                let yv = Vector256.LoadUnsafe(&yr, unativeint (yo + k))
-                let xv = Vector256.LoadUnsafe(&xr, unativeint (xo + k))
-                Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(av, xv, yv), &yr, unativeint (yo + k))
-                k <- k + 4
+        while i + 3 < m do
+            let a0, a1, a2, a3 =
+                aOff + i * ai, aOff + (i + 1) * ai, aOff + (i + 2) * ai, aOff + (i + 3) * ai
 
-        while k < n do
-            y.[yo + k] <- y.[yo + k] + a * x.[xo + k]
-            k <- k + 1
+            let mutable j = 0
 
-    // Σ_k x[xo + k] · y[yo + k] for k < n.
-    let private dot (x: float[]) (xo: int) (y: float[]) (yo: int) (n: int) =
-        let xr = &MemoryMarshal.GetArrayDataReference x
-        let yr = &MemoryMarshal.GetArrayDataReference y
-        let mutable acc = Vector256<float>.Zero
-        let mutable k = 0
+            while j + 7 < n do
+                let mutable c00 = Vector256<float>.Zero
+                let mutable c01 = Vector256<float>.Zero
+                let mutable c10 = Vector256<float>.Zero
+                let mutable c11 = Vector256<float>.Zero
+                let mutable c20 = Vector256<float>.Zero
+                let mutable c21 = Vector256<float>.Zero
+                let mutable c30 = Vector256<float>.Zero
+                let mutable c31 = Vector256<float>.Zero
 
-        if yo + n <= y.Length && xo + n <= x.Length then
-            while k + 3 < n do
-                acc <-
-                    Vector256.FusedMultiplyAdd(
-                        Vector256.LoadUnsafe(&xr, unativeint (xo + k)),
-                        Vector256.LoadUnsafe(&yr, unativeint (yo + k)),
-                        acc
-                    )
+                for p in 0 .. k - 1 do
+                    let o = bOff + p * n + j
+                    let b0 = Vector256.LoadUnsafe(&br, unativeint o)
+                    let b1 = Vector256.LoadUnsafe(&br, unativeint (o + 4))
+                    let q = p * ap
+                    let x0 = Vector256.Create a.[a0 + q]
+                    let x1 = Vector256.Create a.[a1 + q]
+                    let x2 = Vector256.Create a.[a2 + q]
+                    let x3 = Vector256.Create a.[a3 + q]
+                    c00 <- Vector256.FusedMultiplyAdd(x0, b0, c00)
+                    c01 <- Vector256.FusedMultiplyAdd(x0, b1, c01)
+                    c10 <- Vector256.FusedMultiplyAdd(x1, b0, c10)
+                    c11 <- Vector256.FusedMultiplyAdd(x1, b1, c11)
+                    c20 <- Vector256.FusedMultiplyAdd(x2, b0, c20)
+                    c21 <- Vector256.FusedMultiplyAdd(x2, b1, c21)
+                    c30 <- Vector256.FusedMultiplyAdd(x3, b0, c30)
+                    c31 <- Vector256.FusedMultiplyAdd(x3, b1, c31)
 
-                k <- k + 4
+                let o = cOff + i * n + j
+                Vector256.StoreUnsafe(c00, &cr, unativeint o)
+                Vector256.StoreUnsafe(c01, &cr, unativeint (o + 4))
+                Vector256.StoreUnsafe(c10, &cr, unativeint (o + n))
+                Vector256.StoreUnsafe(c11, &cr, unativeint (o + n + 4))
+                Vector256.StoreUnsafe(c20, &cr, unativeint (o + 2 * n))
+                Vector256.StoreUnsafe(c21, &cr, unativeint (o + 2 * n + 4))
+                Vector256.StoreUnsafe(c30, &cr, unativeint (o + 3 * n))
+                Vector256.StoreUnsafe(c31, &cr, unativeint (o + 3 * n + 4))
+                j <- j + 8
 
-        let mutable total = Vector256.Sum acc
+            while j + 3 < n do
+                let mutable c0 = Vector256<float>.Zero
+                let mutable c1 = Vector256<float>.Zero
+                let mutable c2 = Vector256<float>.Zero
+                let mutable c3 = Vector256<float>.Zero
 
-        while k < n do
-            total <- total + x.[xo + k] * y.[yo + k]
-            k <- k + 1
+                for p in 0 .. k - 1 do
+                    let b0 = Vector256.LoadUnsafe(&br, unativeint (bOff + p * n + j))
+                    let q = p * ap
+                    c0 <- Vector256.FusedMultiplyAdd(Vector256.Create a.[a0 + q], b0, c0)
+                    c1 <- Vector256.FusedMultiplyAdd(Vector256.Create a.[a1 + q], b0, c1)
+                    c2 <- Vector256.FusedMultiplyAdd(Vector256.Create a.[a2 + q], b0, c2)
+                    c3 <- Vector256.FusedMultiplyAdd(Vector256.Create a.[a3 + q], b0, c3)
 
-        total
+                let o = cOff + i * n + j
+                Vector256.StoreUnsafe(c0, &cr, unativeint o)
+                Vector256.StoreUnsafe(c1, &cr, unativeint (o + n))
+                Vector256.StoreUnsafe(c2, &cr, unativeint (o + 2 * n))
+                Vector256.StoreUnsafe(c3, &cr, unativeint (o + 3 * n))
+                j <- j + 4
+
+            while j < n do
+                for r in 0..3 do
+                    let ar = aOff + (i + r) * ai
+                    let mutable acc = 0.0
+
+                    for p in 0 .. k - 1 do
+                        acc <- acc + a.[ar + p * ap] * b.[bOff + p * n + j]
+
+                    c.[cOff + (i + r) * n + j] <- acc
+
+                j <- j + 1
+
+            i <- i + 4
+
+        while i < m do
+            let ar = aOff + i * ai
+
+            for j in 0 .. n - 1 do
+                let mutable acc = 0.0
+
+                for p in 0 .. k - 1 do
+                    acc <- acc + a.[ar + p * ap] * b.[bOff + p * n + j]
+
+                c.[cOff + i * n + j] <- acc
+
+            i <- i + 1
 
     /// One gradient-descent step of THEORY.md §1 in place: W_ℓ ← (1 − 2ηλ)W_ℓ + (η/N) B_ℓ Q_{ℓ−1}ᵀ, every
     /// gradient taken at the θ before the step (B and Q are computed first; layer ℓ's update reads only
@@ -107,14 +185,7 @@ module FullBatch =
 
         for l in 2..depth do
             let rows, cols = widths.[l], widths.[l - 1]
-            Array.Clear(q, qo.[l], rows * dIn)
-
-            for r in 0 .. rows - 1 do
-                for c in 0 .. cols - 1 do
-                    let a = w.[off.[l - 1] + r * cols + c]
-
-                    if a <> 0.0 then
-                        axpy a q (qo.[l - 1] + c * dIn) q (qo.[l] + r * dIn) dIn
+            gemm w off.[l - 1] cols 1 q qo.[l - 1] q qo.[l] rows cols dIn
         // B_L = R, the masked residual A* − A_θ on the observed entries.
         let dOut = widths.[depth]
         Array.Clear(b, qo.[depth], dOut * dIn)
@@ -128,37 +199,37 @@ module FullBatch =
                 finite <- false
 
             b.[qo.[depth] + i * dIn + j] <- r
-        // B_ℓ = W_{ℓ+1}ᵀ B_{ℓ+1}.
+        // B_ℓ = W_{ℓ+1}ᵀ B_{ℓ+1}: A(i, p) = W_{ℓ+1}[p, i].
         for l in depth - 1 .. -1 .. 1 do
             let rows, cols = widths.[l + 1], widths.[l]
-            Array.Clear(b, qo.[l], cols * dIn)
-
-            for r in 0 .. rows - 1 do
-                for c in 0 .. cols - 1 do
-                    let a = w.[off.[l] + r * cols + c]
-
-                    if a <> 0.0 then
-                        axpy a b (qo.[l + 1] + r * dIn) b (qo.[l] + c * dIn) dIn
+            gemm w off.[l] 1 cols b qo.[l + 1] b qo.[l] cols rows dIn
         // W_ℓ ← decay·W_ℓ + (η/N)·B_ℓ Q_{ℓ−1}ᵀ (Q_0 = I: the first layer's gradient is B_1 itself).
         let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
         let etaN = hyper.Eta / float s.ObservedRow.Length
+        let t = work.T
+        let g = work.G
         let mutable chk = 0.0
 
         for l in 1..depth do
             let rows, cols = widths.[l], widths.[l - 1]
             let o = off.[l - 1]
 
-            for r in 0 .. rows - 1 do
-                for c in 0 .. cols - 1 do
-                    let g =
-                        if l = 1 then
-                            b.[qo.[1] + r * dIn + c]
-                        else
-                            dot b (qo.[l] + r * dIn) q (qo.[l - 1] + c * dIn) dIn
+            let src, so =
+                if l = 1 then
+                    b, qo.[1]
+                else
+                    // Qᵀ_{ℓ−1} (d_in × n_{ℓ−1}) so that the gradient is one more gemm.
+                    for c in 0 .. cols - 1 do
+                        for j in 0 .. dIn - 1 do
+                            t.[j * cols + c] <- q.[qo.[l - 1] + c * dIn + j]
 
-                    let nv = decay * w.[o + r * cols + c] + etaN * g
-                    w.[o + r * cols + c] <- nv
-                    chk <- chk + (nv - nv)
+                    gemm b qo.[l] dIn 1 t 0 g 0 rows dIn cols
+                    g, 0
+
+            for k in 0 .. rows * cols - 1 do
+                let nv = decay * w.[o + k] + etaN * src.[so + k]
+                w.[o + k] <- nv
+                chk <- chk + (nv - nv)
 
         // Bounds (the engine's divergence bookkeeping) follow the new weights.
         Engine.setWeights s w

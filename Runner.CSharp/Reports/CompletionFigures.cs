@@ -86,7 +86,8 @@ public static class CompletionFigures
         E1Figures.LogX(plt, "step (log scale)");
         plt.Axes.Left.Label.Text = "rank level (smallest ρ whose rank condition holds)";
         plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plt.Axes.SetLimitsY(-0.4, r.Summary.StartLevel + 0.6);
+        var top = r.Chains.Append(r.Gd).SelectMany(c => c.Events.Select(e => e.ToRank)).Append(r.Summary.StartLevel).Max();
+        plt.Axes.SetLimitsY(-0.4, top + 0.6);
         plt.Axes.SetLimitsX(0, Log(Math.Max(10, steps)));
         plt.Title($"Rank levels: {TaskTitle(r)}, L={r.Params.Depth}, width {r.Params.Width}, η={r.Params.Eta}, λ={r.Params.Lambda}");
         plt.ShowLegend(Alignment.LowerLeft);

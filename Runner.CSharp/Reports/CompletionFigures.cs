@@ -192,21 +192,28 @@ public static class CompletionFigures
         return E1Figures.Render(plt);
     }
 
-    /// <summary>Ticks of a log-scale axis (data given as log10 values) at 1, 2 and 5 times the powers of ten
-    /// between <paramref name="lo"/> and <paramref name="hi"/> (log10 units), labelled with their values.</summary>
+    /// <summary>Ticks of a log-scale axis (data given as log10 values) between <paramref name="lo"/> and
+    /// <paramref name="hi"/> (log10 units), labelled with their values: at 1, 2 and 5 times the powers of
+    /// ten, or at every integer multiple when that gives fewer than three ticks (a narrow range).</summary>
     public static void LogTicks(ScottPlot.IAxis axis, double lo, double hi)
     {
-        var pos = new List<double>();
-        var labels = new List<string>();
-        for (var e = (int)Math.Floor(lo) - 1; e <= (int)Math.Ceiling(hi) + 1; e++)
-            foreach (var m in new[] { 1.0, 2.0, 5.0 })
-            {
-                var y = e + Math.Log10(m);
-                if (y < lo - 0.35 || y > hi + 0.35) continue;
-                pos.Add(y);
-                labels.Add((m * Math.Pow(10, e)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        axis.SetTicks(pos.ToArray(), labels.ToArray());
+        (double[] Pos, string[] Labels) Ticks(double[] mantissas)
+        {
+            var pos = new List<double>();
+            var labels = new List<string>();
+            for (var e = (int)Math.Floor(lo) - 1; e <= (int)Math.Ceiling(hi) + 1; e++)
+                foreach (var m in mantissas)
+                {
+                    var y = e + Math.Log10(m);
+                    if (y < lo - 0.05 || y > hi + 0.05) continue;
+                    pos.Add(y);
+                    labels.Add((m * Math.Pow(10, e)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                }
+            return (pos.ToArray(), labels.ToArray());
+        }
+        var t = Ticks([1.0, 2.0, 5.0]);
+        if (t.Pos.Length < 3) t = Ticks([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+        axis.SetTicks(t.Pos, t.Labels);
     }
 
     /// <summary>Final test error of the offshoots, per level ρ: branched before the chain reached ρ (orange,

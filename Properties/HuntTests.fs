@@ -283,6 +283,7 @@ type HuntTests(output: ITestOutputHelper) =
             | Verdict.Inconclusive -> Assert.True(f.Violation > 0.0 && f.Violation <= f.Bound)
             | Verdict.Counterexample -> Assert.True(f.Violation > f.Bound)
             | Verdict.Holds -> Assert.True(f.Violation <= 0.0)
+            | Verdict.Vacuous -> Assert.Fail "a single finding is never vacuous (a claim-level verdict)"
 
         Assert.Equal(Verdict.Inconclusive, Hunt.status 1e-16 1e-15)
         Assert.Equal(Verdict.Counterexample, Hunt.status 2e-15 1e-15)

@@ -283,6 +283,30 @@ module ClaimChecks =
         let x = f ()
         x, sw.Elapsed.TotalSeconds
 
+    /// A C1 case as plain data (`--cases-out`): task, point, region, η, λ, and the worst entry's slacks
+    /// after the step with their round-off bounds.
+    let closureRecord (index: int) (c: ClosureCase) (r: ClosureReport) (nonTrivial: bool) : CaseRecord =
+        {
+            Claim = "C1"
+            Index = index
+            Kind = "closure step"
+            Task = Some c.Task
+            Layers = Some c.Point
+            Region = Some c.Region
+            Eta = Some c.Hyper.Eta
+            Lambda = Some c.Hyper.Lambda
+            Verdict = r.Verdict
+            NonTrivial = nonTrivial
+            Values =
+                [
+                    "worstEntry", CaseValue.Entries [| r.WorstEntry |]
+                    "violation", CaseValue.Number r.Violation
+                    "violationBound", CaseValue.Number r.ViolationBound
+                    "slackBefore", CaseValue.Numbers [| r.Before.Balancedness; r.Before.Rank; r.Before.Bounded |]
+                    "slackAfter", CaseValue.Numbers [| r.After.Balancedness; r.After.Rank; r.After.Bounded |]
+                ]
+        }
+
     /// C1 on `budget.Cases` random cases inside the derived regime.
     let checkC1 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let run () =
@@ -295,28 +319,29 @@ module ClaimChecks =
                             let r = closure c
 
                             if r.Contained then
-                                yield c, r
+                                yield i, c, r
                 ]
 
-            let cov = coverage (results |> List.map (fun (c, r) -> c.Region, r.Before))
+            let cov = coverage (results |> List.map (fun (_, c, r) -> c.Region, r.Before))
 
             let bad =
                 results
-                |> List.filter (fun (_, r) -> r.Verdict <> Verdict.Holds)
-                |> List.mapi (fun k (c, r) ->
+                |> List.filter (fun (_, _, r) -> r.Verdict <> Verdict.Holds)
+                |> List.map (fun (_, c, r) ->
                     counterexampleOf "C1" (describe c r) r (sprintf "lowrank verify --seed %d" budget.Seed))
 
-            let verdict = combine (results |> List.map (fun (_, r) -> r.Verdict))
+            let verdict = combine (results |> List.map (fun (_, _, r) -> r.Verdict))
 
             let within =
                 results
-                |> List.filter (fun (_, r) -> r.Verdict = Verdict.Inconclusive)
+                |> List.filter (fun (_, _, r) -> r.Verdict = Verdict.Inconclusive)
                 |> List.length
 
             progress (sprintf "C1: %d cases (%d within round-off), %s" results.Length within (coverageText cov))
-            results.Length, cov, verdict, bad
+            let records = results |> List.map (fun (i, c, r) -> closureRecord i c r false)
+            results.Length, cov, verdict, bad, records
 
-        let (n, cov, verdict, bad), secs = timed run
+        let (n, cov, verdict, bad, records), secs = timed run
 
         {
             Claim = "C1"
@@ -325,8 +350,12 @@ module ClaimChecks =
                 "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs)"
             Verdict = verdict
             CasesTried = n
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = coverageText cov
             Seconds = secs
+            Cases = records
             Counterexamples = bad
         }
 
@@ -613,8 +642,12 @@ module ClaimChecks =
                 "critical points in B_r satisfy sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) <= r + eps2 (D7 points, every root choice; solver points up to their residual)"
             Verdict = combine (results |> Seq.map (fun (_, _, _, v) -> v))
             CasesTried = results.Count
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples = bad
         }
 
@@ -928,8 +961,12 @@ module ClaimChecks =
                  else
                      Verdict.Inconclusive)
             CasesTried = runs.Length + mech.Length
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples = undecided
         }
 
@@ -1110,8 +1147,12 @@ module ClaimChecks =
                  elif 2 * entered.Length >= runs.Length then Verdict.Holds
                  else Verdict.Inconclusive)
             CasesTried = runs.Length
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples = bad
         }
 
@@ -1198,8 +1239,12 @@ module ClaimChecks =
                  elif entered.IsEmpty then Verdict.Inconclusive
                  else Verdict.Holds)
             CasesTried = runs.Length
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples = bad
         }
 
@@ -1414,8 +1459,12 @@ module ClaimChecks =
                  elif minima.IsEmpty || sdeLeft = 0 then Verdict.Inconclusive
                  else Verdict.Holds)
             CasesTried = gd.Length + sdeTried
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples = gdBad
         }
 
@@ -1527,8 +1576,12 @@ module ClaimChecks =
                 "for L >= 3 the fully observed loss has local minima of at least two ranks (D7 points, Hessian min eigenvalue >= -tol; Small-root saddles negative)"
             Verdict = combine (results |> List.map (fun (v, _, _) -> v))
             CasesTried = results.Length
+            NonTrivialCases = 0
+            NonTrivialCriterion = "not assessed yet"
+            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
+            Cases = []
             Counterexamples =
                 [
                     for (v, _, d) in results do
@@ -1549,6 +1602,11 @@ module ClaimChecks =
 
     /// Claim checks C1..C7 on a budget, one outcome per claim in order; `progress` gets short lines.
     let runClaims (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome[] =
+        let final (o: ClaimOutcome) =
+            { o with
+                Verdict = ClaimOutcome.withNonTrivial o.NonTrivialRequired o.NonTrivialCases o.Verdict
+            }
+
         [|
             checkC1 budget progress
             checkC2 budget progress
@@ -1558,6 +1616,7 @@ module ClaimChecks =
             checkC6 budget progress
             checkC7 budget progress
         |]
+        |> Array.map final
 
     let private searchControl
         (name: string)

@@ -9,9 +9,9 @@ public static class ClaimsReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Lower-case verdict word used in tables and JSON: holds, counterexample, inconclusive.</summary>
+    /// <summary>Lower-case verdict word used in tables and JSON: holds, counterexample, inconclusive, vacuous.</summary>
     public static string Word(Verdict v) =>
-        v.IsHolds ? "holds" : v.IsCounterexample ? "counterexample" : "inconclusive";
+        v.IsHolds ? "holds" : v.IsCounterexample ? "counterexample" : v.IsVacuous ? "vacuous" : "inconclusive";
 
     /// <summary>True when every claim holds and every control failed as expected (exit code 0).</summary>
     public static bool AllPassed(ClaimOutcome[] claims, ControlOutcome[] controls) =>
@@ -27,6 +27,9 @@ public static class ClaimsReport
             statement = c.Statement,
             verdict = Word(c.Verdict),
             casesTried = c.CasesTried,
+            nonTrivialCases = c.NonTrivialCases,
+            nonTrivialRequired = c.NonTrivialRequired,
+            nonTrivialCriterion = c.NonTrivialCriterion,
             boundaryCoverage = c.BoundaryCoverage,
             seconds = c.Seconds,
             counterexamples = c.Counterexamples.Select(x => new
@@ -58,20 +61,25 @@ public static class ClaimsReport
         doc.H(2, "Verdict");
         doc.P((AllPassed(claims, controls) ? "**PASS**" : "**FAIL**") +
               $": {holds} of {claims.Length} claims hold, {claims.Count(c => c.Verdict.IsCounterexample)} have a confirmed counterexample, " +
-              $"{claims.Count(c => c.Verdict.IsInconclusive)} inconclusive; {failed} of {controls.Length} negative controls failed as they must. " +
+              $"{claims.Count(c => c.Verdict.IsInconclusive)} inconclusive, {claims.Count(c => c.Verdict.IsVacuous)} vacuous; " +
+              $"{failed} of {controls.Length} negative controls failed as they must. " +
               "The run passes (exit 0) only when every claim holds and every control fails.");
         doc.P($"Tier `{tier}`: {budget.Cases.ToString(Inv)} random cases per property, {budget.SimulationSteps.ToString("N0", Inv)} SGD steps per " +
               $"simulated run, seed {budget.Seed.ToString(Inv)} (every case derives its stream from it). A violation counts as a counterexample " +
-              "only when it exceeds the round-off bound of its case; a smaller one makes the claim inconclusive.");
+              "only when it exceeds the round-off bound of its case; a smaller one makes the claim inconclusive. A claim holds only " +
+              "when, besides no counterexample, at least the required number of its cases were non-trivial (cases on which the " +
+              "claim could have failed, by the criterion in the table below); with fewer it is vacuous, which fails the run like " +
+              "inconclusive.");
         doc.H(2, "Claims C1–C7");
-        doc.T(["claim", "name", "verdict", "cases tried", "boundary coverage", "time"],
+        doc.T(["claim", "name", "verdict", "cases tried", "non-trivial (required)", "boundary coverage", "time"],
             claims.Select(c => (IReadOnlyList<string>)
             [
                 c.Claim, c.Name, Word(c.Verdict), c.CasesTried.ToString(Inv),
+                $"{c.NonTrivialCases.ToString(Inv)} ({c.NonTrivialRequired.ToString(Inv)})",
                 c.BoundaryCoverage.Length > 0 ? c.BoundaryCoverage : "—", $"{c.Seconds:0.0}s",
             ]));
-        doc.P("What each check states, in the regime it was run in:");
-        doc.List(claims.Select(c => $"**{c.Claim} {c.Name}**: {c.Statement}"));
+        doc.P("What each check states, in the regime it was run in, and which of its cases count as non-trivial:");
+        doc.List(claims.Select(c => $"**{c.Claim} {c.Name}**: {c.Statement} *Non-trivial:* {c.NonTrivialCriterion}"));
         doc.H(2, "Negative controls");
         doc.P("Each control runs a check under violated hypotheses (λ = 0, too large η, a broken step, gradient descent, SDE noise, …); " +
               "a control that does not fail shows a check that cannot fail, and fails the run.");

@@ -17,6 +17,7 @@ public static class RootCommandFactory
         root.Subcommands.Add(ExploreCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
         return root;
     }
 }

@@ -103,7 +103,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.EndArray();
     }
 
-    private static void WriteCursor(JsonOut w, TwoByTwoCursor c)
+    /// <summary>Writes one run's cursor (also the unit state and result of <c>sweep</c>'s E1 units).</summary>
+    public static void WriteCursor(JsonOut w, TwoByTwoCursor c)
     {
         w.BeginObject();
         w.Key("chain"); w.Integer(c.Chain);
@@ -250,7 +251,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         return new E1Job(label!, fresh.Params, cursors!, seconds);
     }
 
-    private static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
+    /// <summary>Reads one run's cursor for parameters <paramref name="p"/> at the position of <paramref name="fresh"/> (strict).</summary>
+    public static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
     {
         var grid = TwoByTwo.runGrid(p, fresh.Chain);
         var widths = TwoByTwo.widths(p);

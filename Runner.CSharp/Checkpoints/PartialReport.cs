@@ -23,7 +23,7 @@ public static class PartialReport
     /// returns the exit code (130 after SIGINT, 143 after SIGTERM).</summary>
     public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, E1Plan? plan, IReadOnlyList<string> done)
     {
-        var resume = $"lowrank {command} --resume {RunInfo.Quote(dir.Path)}";
+        var resume = RunInfo.Replay($"{command} --resume {RunInfo.Quote(dir.Path)}");
         var jobs = plan?.Jobs.Select(j => new
         {
             label = j.Label,

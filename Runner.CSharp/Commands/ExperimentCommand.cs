@@ -123,10 +123,10 @@ public static class ExperimentCommand
     public static string ReplayCommand(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        return "dotnet run --project Runner.CSharp -c Release -- experiment two-by-two " +
+        return RunInfo.Replay("experiment two-by-two " +
                string.Format(inv, "--epsilon {0} --depth {1} --width {2} --eta {3} --lambda {4} --steps {5} --seeds {6} --seed {7} ",
                    p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed) +
                string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
-                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds);
+                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds));
     }
 }

@@ -160,7 +160,7 @@ public static class HuntCommand
             if (Dropped.Any(d => a.StartsWith(d + "=", StringComparison.Ordinal)) || a is "--force" or "--quiet" or "--compare-random") continue;
             kept.Add(RunInfo.Quote(a));
         }
-        return "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400";
+        return RunInfo.Replay(string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400");
     }
 
     /// <summary>Builds the command.</summary>

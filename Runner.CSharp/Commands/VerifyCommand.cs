@@ -149,7 +149,7 @@ public static class VerifyCommand
                 ExperimentCommand.ReplayCommand(e1, t.RegimeSteps, t.RegimeSeeds));
             doc.H(2, "Replay");
             doc.P($"Total wall time {clock.Elapsed.TotalSeconds:0} s. The whole verification replays with:");
-            doc.C($"dotnet run --project Runner.CSharp -c Release -- verify --tier {t.Name} --seed {s}");
+            doc.C(RunInfo.Replay($"verify --tier {t.Name} --seed {s}"));
             var json = new
             {
                 schemaVersion = ReportWriter.SchemaVersion,

@@ -204,7 +204,7 @@ public static class HuntReport
             stage.Message($"hunt {Hunt.claimId(c)} ({secs[k]:0} s)");
             var st = Hunt.defaults(c, seed);
             var r = Hunt.run(new HuntSettings(c, st.Seed, 10_000_000, secs[k], st.Patience, false, true, st.Steps, st.Overrides));
-            var replay = $"dotnet run --project Runner.CSharp -c Release -- hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400";
+            var replay = RunInfo.Replay($"hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400");
             hunts.Add(($"{Hunt.claimId(c)} inside its regime", r, replay));
             stage.Advance();
         }

@@ -111,9 +111,9 @@ public sealed class ExploreSweep : ISweepKind
     {
         var s = Read(cell, seeds);
         string G(double x) => x.ToString("R", Inv);
-        return "dotnet run --project Runner.CSharp -c Release -- explore " + (s.Dynamics
+        return RunInfo.Replay("explore " + (s.Dynamics
             ? $"--dynamics --epsilon {G(s.Epsilon)} --dyn-etas {G(s.Eta)} --dyn-lambdas {G(s.Lambda)} --dyn-depths {s.Depth} --steps {s.Steps} --seeds {seeds} --seed {seed}"
-            : $"--claim C1 --epsilon {G(s.Epsilon)} --depth {s.Depth} --r {s.R} --f {FAlpha.name(s.Family)} --kappas {string.Join(',', s.Kappas.Select(G))} --evaluations {s.Evaluations} --seed {seed} (the cell at eta {G(s.Eta)}, lambda {G(s.Lambda)} of its grid)");
+            : $"--claim C1 --epsilon {G(s.Epsilon)} --depth {s.Depth} --r {s.R} --f {FAlpha.name(s.Family)} --kappas {string.Join(',', s.Kappas.Select(G))} --evaluations {s.Evaluations} --seed {seed} (the cell at eta {G(s.Eta)}, lambda {G(s.Lambda)} of its grid)"));
     }
 
     /// <inheritdoc/>

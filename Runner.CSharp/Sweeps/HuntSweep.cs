@@ -88,7 +88,7 @@ public sealed class HuntSweep : ISweepKind
 
     /// <inheritdoc/>
     public string Replay(SweepCell cell, int seeds, ulong seed, int seedFrom, int seedTo) =>
-        "dotnet run --project Runner.CSharp -c Release -- hunt " + string.Join(' ', Args(cell, seed + (ulong)seedFrom).Select(RunInfo.Quote)) +
+        RunInfo.Replay("hunt " + string.Join(' ', Args(cell, seed + (ulong)seedFrom).Select(RunInfo.Quote))) +
         $"   # this unit: seeds {seed + (ulong)seedFrom}..{seed + (ulong)seedTo - 1}";
 
     /// <inheritdoc/>

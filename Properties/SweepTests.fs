@@ -123,20 +123,24 @@ type SweepTests() =
         let axes =
             [|
                 SweepAxis.Values [| SweepValue.Integer 4L; SweepValue.Integer 6L |]
-                SweepAxis.LogRange(0.001, 1.0, 4)
+                SweepAxis.LogRange(0.05, 0.8, 5)
             |]
 
         let cells = Sweep.cells axes
-        Assert.Equal(8, cells.Length)
-        Assert.Equal(8L, Sweep.cellCount axes)
-        Assert.Equal<SweepValue[]>([| SweepValue.Integer 4L; SweepValue.Real 0.001 |], cells.[0])
-        Assert.Equal<SweepValue[]>([| SweepValue.Integer 4L; SweepValue.Real 0.01 |], cells.[1])
-        Assert.Equal<SweepValue[]>([| SweepValue.Integer 6L; SweepValue.Real 1.0 |], cells.[7])
-        // log ranges hit their end points exactly and the decades in between to round-off
+        Assert.Equal(10, cells.Length)
+        Assert.Equal(10L, Sweep.cellCount axes)
+        Assert.Equal<SweepValue[]>([| SweepValue.Integer 4L; SweepValue.Real 0.05 |], cells.[0])
+        Assert.Equal<SweepValue[]>([| SweepValue.Integer 4L; SweepValue.Real 0.1 |], cells.[1])
+        Assert.Equal<SweepValue[]>([| SweepValue.Integer 6L; SweepValue.Real 0.8 |], cells.[9])
+        // a factor-2 log range is exact (lo * 2^k); any range hits its end points exactly and the values in
+        // between to the round-off of one power (a few ulps: 8 epsilon relative, named here)
+        let relativeTolerance = 8.0 * 2.220446049250313e-16
+        Assert.Equal<float[]>([| 0.05; 0.1; 0.2; 0.4; 0.8 |], Sweep.logValues 0.05 0.8 5)
         let v = Sweep.logValues 0.001 1.0 4
         Assert.Equal(0.001, v.[0])
         Assert.Equal(1.0, v.[3])
-        Assert.True(abs (v.[1] - 0.01) <= 2.0 * Double.Epsilon + 1e-17)
+        Assert.True(abs (v.[1] - 0.01) <= relativeTolerance * 0.01, sprintf "%.17g" v.[1])
+        Assert.True(abs (v.[2] - 0.1) <= relativeTolerance * 0.1, sprintf "%.17g" v.[2])
         Assert.Equal<(int * int)[]>([| 0, 3; 3, 6; 6, 7 |], Sweep.seedBlocks 7 3)
         let units = Sweep.units 2 7 3
         Assert.Equal(6, units.Length)

@@ -55,17 +55,13 @@ module Sweep =
     [<Literal>]
     let maxUnits = 1_000_000
 
-    /// `n` ≥ 2 values log-spaced from `lo` to `hi`: 10^(a + k (b − a)/(n − 1)) with a = log10 lo,
-    /// b = log10 hi, and the end points exactly `lo` and `hi` (so 1e-3..1 with n = 4 gives 0.001, 0.01,
-    /// 0.1, 1 as written, not exp/log round-off of them).
+    /// `n` ≥ 2 values log-spaced from `lo` to `hi`: lo · (hi/lo)^(k/(n − 1)), with the end points exactly
+    /// `lo` and `hi` (so a factor-2 range such as 0.05..0.8 gives 0.05, 0.1, 0.2, 0.4, 0.8 as written).
     let logValues (lo: float) (hi: float) (n: int) : float[] =
-        let a = log10 lo
-        let b = log10 hi
-
         Array.init n (fun k ->
             if k = 0 then lo
             elif k = n - 1 then hi
-            else 10.0 ** (a + (b - a) * float k / float (n - 1)))
+            else lo * (hi / lo) ** (float k / float (n - 1)))
 
     /// The values of an axis, in order.
     let axisValues (axis: SweepAxis) : SweepValue[] =

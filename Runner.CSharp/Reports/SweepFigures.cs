@@ -63,8 +63,8 @@ public static class SweepFigures
         }));
 
     /// <summary>Ticks of an axis over [lo, hi]: on a log axis a major tick labelled 10^k at every decade
-    /// inside and minor ticks at 2..9 × 10^k; when no decade lies inside, the values themselves are
-    /// labelled. On a linear axis, every value is labelled.</summary>
+    /// inside and minor ticks at 2..9 × 10^k (with fewer than two decades inside, 2·10^k and 5·10^k are
+    /// labelled too). On a linear axis, every value is labelled.</summary>
     public static ScottPlot.TickGenerators.NumericManual Ticks(Axis a, double lo, double hi)
     {
         var t = new ScottPlot.TickGenerators.NumericManual();
@@ -75,32 +75,38 @@ public static class SweepFigures
         }
         var decades = Enumerable.Range((int)Math.Ceiling(lo), Math.Max(0, (int)Math.Floor(hi) - (int)Math.Ceiling(lo) + 1)).ToArray();
         foreach (var k in decades) t.AddMajor(k, "10" + Superscript(k));
-        if (decades.Length == 0)
-            foreach (var v in a.Values) t.AddMajor(Math.Log10(v), v.ToString("G3", Inv));
+        // With fewer than two decades in view, 2·10^k and 5·10^k are labelled too (still decade-based labels).
+        var few = decades.Length < 2;
         for (var k = (int)Math.Floor(lo); k <= (int)Math.Ceiling(hi); k++)
             for (var m = 2; m <= 9; m++)
             {
                 var x = k + Math.Log10(m);
-                if (x > lo && x < hi) t.AddMinor(x);
+                if (!(x > lo && x < hi)) continue;
+                if (few && m is 2 or 5) t.AddMajor(x, $"{m}·10" + Superscript(k));
+                else t.AddMinor(x);
             }
         return t;
     }
 
     /// <summary>A phase diagram: one filled rectangle per cell at (x, y), coloured by its phase
-    /// (<paramref name="phases"/> in legend order, <see cref="Palette"/> colours); every phase that occurs
+    /// (<paramref name="phases"/> in legend order, colours from <paramref name="colors"/>, by default
+    /// <see cref="Palette"/>, one per phase in the same order); every phase that occurs
     /// is in the legend. With <paramref name="y"/> null the cells form one row.</summary>
-    public static RenderedFigure PhaseMap(string title, Axis x, Axis? y, IReadOnlyList<(double X, double Y, string Phase)> cells, IReadOnlyList<string> phases)
+    public static RenderedFigure PhaseMap(string title, Axis x, Axis? y, IReadOnlyList<(double X, double Y, string Phase)> cells, IReadOnlyList<string> phases,
+        IReadOnlyList<string>? colors = null)
     {
+        var palette = colors ?? Palette;
         var plt = new Plot();
         var shown = new HashSet<string>();
-        foreach (var (cx, cy, phase) in cells)
+        // drawn in legend order, so that the legend lists the phases in the order of `phases`
+        foreach (var (cx, cy, phase) in cells.OrderBy(c => phases.ToList().IndexOf(c.Phase)))
         {
             var k = Array.IndexOf(x.Values, cx);
             var (x0, x1) = x.Edges(k);
             var (y0, y1) = y is null ? (0.0, 1.0) : y.Edges(Array.IndexOf(y.Values, cy));
             var index = phases.ToList().IndexOf(phase);
             var r = plt.Add.Rectangle(x0, x1, y0, y1);
-            r.FillColor = Color.FromHex(Palette[Math.Max(0, index) % Palette.Length]);
+            r.FillColor = Color.FromHex(palette[Math.Max(0, index) % palette.Count]);
             r.LineColor = Colors.White;
             r.LineWidth = 1.5f;
             if (shown.Add(phase)) r.LegendText = phase;

@@ -76,7 +76,7 @@ public static class SweepReport
     /// <summary>Adds phase diagrams over the grid: x = eta (or the first numeric gridded axis), y = lambda
     /// (or the next one); one figure per combination of the other gridded axes. Returns the figures' count.</summary>
     public static int AddPhaseMaps(Document doc, OutputDirectory dir, SweepPlan plan, IReadOnlyList<(SweepCell Cell, string Phase)> cells,
-        IReadOnlyList<string> phases, string what, string filePrefix)
+        IReadOnlyList<string> phases, string what, string filePrefix, IReadOnlyList<string>? colors = null)
     {
         var spec = plan.Spec;
         var numeric = spec.Grid.Where(g => g.Axis is SweepAxis.LogRange || ((SweepAxis.Values)g.Axis).Item.All(v => v is not SweepValue.Text)).Select(g => g.Name).ToList();
@@ -89,12 +89,12 @@ public static class SweepReport
         var x = AxisOf(xName);
         var y = yName is null ? null : AxisOf(yName);
         var others = spec.Grid.Select(g => g.Name).Where(n => n != xName && n != yName).ToList();
-        var groups = cells.GroupBy(c => string.Join(", ", others.Select(n => $"{n} = {SweepCell.Format(c.Cell.Values[n])}"))).ToList();
+        var groups = cells.GroupBy(c => string.Join(", ", others.Select(n => $"{n} = {SweepCell.Short(c.Cell.Values[n])}"))).ToList();
         var k = 0;
         foreach (var g in groups.Take(MaxPhaseMaps))
         {
             var fig = SweepFigures.PhaseMap($"{what}{(g.Key.Length > 0 ? ": " + g.Key : "")}", x, y,
-                g.Select(c => (c.Cell.Real(xName), yName is null ? 0.0 : c.Cell.Real(yName), c.Phase)).ToList(), phases);
+                g.Select(c => (c.Cell.Real(xName), yName is null ? 0.0 : c.Cell.Real(yName), c.Phase)).ToList(), phases, colors);
             var name = $"{filePrefix}{(groups.Count > 1 ? "-" + (k + 1).ToString(Inv) : "")}";
             dir.WriteText(name + ".svg", fig.Svg);
             dir.WriteBytes(name + ".png", fig.Png);
@@ -127,7 +127,7 @@ public static class SweepReport
                 var s = x.Result.Summary;
                 return (IReadOnlyList<string>)
                 [
-                    .. names.Select(n => SweepCell.Format(x.Cell.Sweep.Values[n])),
+                    .. names.Select(n => SweepCell.Short(x.Cell.Sweep.Values[n])),
                     $"{x.Result.Chains.Count(c => FSharpOption<long>.get_IsSome(c.JumpStep))} of {x.Result.Chains.Length}",
                     $"{Steps(Opt(s.JumpMedian))} ({Steps(Opt(s.JumpQ1))} – {Steps(Opt(s.JumpQ3))})",
                     $"{G(100 * s.FractionCollapsed)} %", $"{G(100 * s.FractionDiverged)} %", s.TotalReturns.ToString(Inv),
@@ -158,18 +158,24 @@ public static class SweepReport
         doc.H(2, "explore over the grid");
         doc.P("Each cell is one cell of `lowrank explore`: `Explore.dynamicsCell` (E1's phase from the SGD chains and the GD control) or " +
               "`Explore.closureCell` (C1 hunts over the κ_C ladder; held = no confirmed counterexample for some κ_C, evidence within the hunts' budget, not a proof).");
-        var names = plan.Spec.Grid.Select(g => g.Name).ToList();
-        doc.T([.. names, "phase", "detail"], rows.Select(x => (IReadOnlyList<string>)
-        [
-            .. names.Select(n => SweepCell.Format(x.Cell.Values[n])), x.Phase,
-            x.Dynamics is { } d ? $"SGD jumped {G(100 * d.Summary.FractionJumped)} %, collapsed {G(100 * d.Summary.FractionCollapsed)} %, GD final rank {d.Summary.GdFinalRank}"
-            : x.C1 is { } c ? (c.Holds ? $"held with kappa_C = {G(c.KappaC.Value)}" : "counterexample: " + (c.Counterexample is null ? "" : c.Counterexample.Value.Description)) : "",
-        ]));
         var dyn = rows.Where(r => r.Dynamics is not null).Select(r => (r.Cell, r.Phase)).ToList();
         var c1 = rows.Where(r => r.C1 is not null).Select(r => (r.Cell, r.Phase)).ToList();
         if (dyn.Count > 0) AddPhaseMaps(doc, dir, plan, dyn, Explore.phases, "E1 dynamics phase", "phase-map");
-        if (c1.Count > 0) AddPhaseMaps(doc, dir, plan, c1, ExploreSweep.C1Phases, "C1 closure", "c1-map");
+        if (c1.Count > 0) AddPhaseMaps(doc, dir, plan, c1, ExploreSweep.C1Phases, "C1 closure", "c1-map", C1Colors);
+        var names = plan.Spec.Grid.Select(g => g.Name).ToList();
+        doc.T([.. names, "phase", "detail"], rows.Select(x => (IReadOnlyList<string>)
+        [
+            .. names.Select(n => SweepCell.Short(x.Cell.Values[n])), x.Phase,
+            x.Dynamics is { } d ? $"SGD jumped {G(100 * d.Summary.FractionJumped)} %, collapsed {G(100 * d.Summary.FractionCollapsed)} %, GD final rank {d.Summary.GdFinalRank}"
+            : x.C1 is { } c ? (c.Holds ? $"held with kappa_C = {G(c.KappaC.Value)}" : "counterexample: " + (c.Counterexample is null ? "" : c.Counterexample.Value.Description)) : "",
+        ]));
     }
+
+    /// <summary>Colours of <see cref="ExploreSweep.C1Phases"/>: held green (inside the regime) or blue, counterexample red, inside the regime black.</summary>
+    public static readonly string[] C1Colors = ["#2ca02c", "#1f77b4", "#d62728", "#000000"];
+
+    /// <summary>Colours of <see cref="HuntPhases"/>: every hunt confirmed red, some orange, none green, nothing tested grey.</summary>
+    public static readonly string[] HuntColors = ["#d62728", "#ff7f0e", "#2ca02c", "#7f7f7f"];
 
     /// <summary>Categories of a hunt cell, in legend order.</summary>
     public static readonly string[] HuntPhases =
@@ -209,17 +215,17 @@ public static class SweepReport
         doc.H(2, "hunts over the grid");
         doc.P($"Each cell runs {plan.Spec.Seeds} independent hunts (`lowrank hunt` with seeds {plan.Spec.Seed}…{plan.Spec.Seed + (ulong)plan.Spec.Seeds - 1}), " +
               "each stopped at its evaluation count. A confirmed counterexample exceeds its round-off bound; a cell where no hunt confirmed one is evidence within the budget, not a proof.");
+        AddPhaseMaps(doc, dir, plan, cells.Select(x => (x.Sweep, HuntPhase(x.Hunts))).ToList(), HuntPhases, "hunt outcome", "hunt-map", HuntColors);
         var names = plan.Spec.Grid.Select(g => g.Name).ToList();
         doc.T([.. names, "hunts confirmed", "confirmed cases", "first confirmed: median evaluation", "evaluations (valid)", "category"], cells.Select(x =>
         {
             var first = Theory.Sweep.quartiles(x.Hunts.Where(h => h.FirstConfirmed is not null).Select(h => (double)h.FirstConfirmed.Value.Item1));
             return (IReadOnlyList<string>)
             [
-                .. names.Select(n => SweepCell.Format(x.Sweep.Values[n])),
+                .. names.Select(n => SweepCell.Short(x.Sweep.Values[n])),
                 $"{x.Hunts.Count(h => !h.Confirmed.IsEmpty)} of {x.Hunts.Count}", x.Hunts.Sum(h => h.Confirmed.Length).ToString(Inv),
                 first.Median is null ? "—" : G(first.Median.Value), $"{x.Hunts.Sum(h => (long)h.Evaluations)} ({x.Hunts.Sum(h => (long)h.Valid)})", HuntPhase(x.Hunts),
             ];
         }));
-        AddPhaseMaps(doc, dir, plan, cells.Select(x => (x.Sweep, HuntPhase(x.Hunts))).ToList(), HuntPhases, "hunt outcome", "hunt-map");
     }
 }

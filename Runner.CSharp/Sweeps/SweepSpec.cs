@@ -72,8 +72,11 @@ public sealed class SweepCell(int index, IReadOnlyDictionary<string, SweepValue>
     /// <summary>The grid point in words, e.g. <c>eta=0.5, lambda=0.02</c> (empty without a grid).</summary>
     public string Describe() => string.Join(", ", GridNames.Select(n => $"{n}={Format(Values[n])}"));
 
-    /// <summary>The grid point in a few characters per value (4 significant digits), for figure legends.</summary>
-    public string Label() => string.Join(", ", GridNames.Select(n => $"{n}={(Values[n] is SweepValue.Real r ? r.Item.ToString("G4", Inv) : Format(Values[n]))}"));
+    /// <summary>A value in a few characters (reals to 6 significant digits), for tables and figures.</summary>
+    public static string Short(SweepValue v) => v is SweepValue.Real r ? r.Item.ToString("G6", Inv) : Format(v);
+
+    /// <summary>The grid point in a few characters per value, for figure legends.</summary>
+    public string Label() => string.Join(", ", GridNames.Select(n => $"{n}={Short(Values[n])}"));
 }
 
 /// <summary>A sweep file, read strictly (<see cref="Read"/>): the command, its fixed parameters, the grid

@@ -506,9 +506,36 @@ module Generators =
             Seed = Rng.nextUInt64 &rng
         }
 
-    /// The D7 task of a spec: (fully observed task, depth, λ, hidden widths k). λ = c/(2N) with
-    /// c = CFraction · c_max, c_max = s_1 for L ≤ 2 and max_a (s_1 − a) a^{1−2/L} for L ≥ 3.
-    let d7Case (spec: D7Spec) =
+    /// c_max(s) = max_a (s − a) a^{1−2/L} = s/(1 + p)·(p s/(1 + p))^p with p = 1 − 2/L (L ≥ 3), s for L ≤ 2: a
+    /// singular value s of A* has non-zero D7 roots iff 2λN ≤ c_max(s) (two for L ≥ 3, THEORY.md D7).
+    let d7CMax (depth: int) (s: float) =
+        if depth <= 2 then
+            s
+        else
+            let pp = 1.0 - 2.0 / float depth
+            s / (1.0 + pp) * (pp * s / (1.0 + pp)) ** pp
+
+    /// A D7 spec aimed at local minima of two non-zero ranks (C7, with `d7CaseAt`): sizes 2..maxSize, target
+    /// rank 2..min(d_out, d_in), depth in [minDepth, maxDepth], scale [0.5, 2], c/c_max ∈ [0.05, 0.95].
+    let d7SpecTwoRanks (rng: byref<Rng>) (maxSize: int) (minDepth: int) (maxDepth: int) : D7Spec =
+        let dOut = 2 + Rng.nextInt &rng (maxSize - 1)
+        let dIn = 2 + Rng.nextInt &rng (maxSize - 1)
+
+        {
+            DOut = dOut
+            DIn = dIn
+            TargetRank = 2 + Rng.nextInt &rng (min dOut dIn - 1)
+            Scale = uniform &rng 0.5 2.0
+            Depth = minDepth + Rng.nextInt &rng (maxDepth - minDepth + 1)
+            CFraction = uniform &rng 0.05 0.95
+            Seed = Rng.nextUInt64 &rng
+        }
+
+    /// The D7 task of a spec with λ set against the j-th largest singular value s_j of A* (1-based, clamped to
+    /// the target's rank): λ = CFraction·c_max(s_j)/(2N) (`d7CMax`), so every s_i ≥ s_j has non-zero roots and,
+    /// for L ≥ 3, D7 predicts local minima of every rank 0..j at least (`Large` roots on a prefix). Returns
+    /// (fully observed task, depth, λ, hidden widths min(d_out, d_in)).
+    let d7CaseAt (j: int) (spec: D7Spec) =
         let tk =
             task
                 {
@@ -520,14 +547,12 @@ module Generators =
                     Seed = spec.Seed
                 }
 
-        let s1 = (Linalg.singularValues tk.Target).[0]
-
-        let cMax =
-            if spec.Depth <= 2 then
-                s1
-            else
-                let pp = 1.0 - 2.0 / float spec.Depth
-                s1 / (1.0 + pp) * (pp * s1 / (1.0 + pp)) ** pp
-
-        let lambda = spec.CFraction * cMax / (2.0 * float tk.N)
+        let s = Linalg.singularValues tk.Target
+        let rank = max 1 (min spec.TargetRank s.Length)
+        let sj = s.[(max 1 (min j rank)) - 1]
+        let lambda = spec.CFraction * d7CMax spec.Depth sj / (2.0 * float tk.N)
         tk, spec.Depth, lambda, Array.create (spec.Depth - 1) (min spec.DOut spec.DIn)
+
+    /// The D7 task of a spec: (fully observed task, depth, λ, hidden widths k). λ = c/(2N) with
+    /// c = CFraction · c_max, c_max = s_1 for L ≤ 2 and max_a (s_1 − a) a^{1−2/L} for L ≥ 3 (`d7CaseAt 1`).
+    let d7Case (spec: D7Spec) = d7CaseAt 1 spec

@@ -917,9 +917,10 @@ module Hunt =
             if o.InRegimeOnly && not contained then
                 invalid
             else
-                let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                let excess = qa - (float p.R + p.Eps2)
-                let tol = ClaimChecks.c2Tolerance p tk lambda net
+                let m = ClaimChecks.c2Measure p tk lambda net
+                let qa = m.Quantity
+                let excess = m.Excess
+                let tol = m.Tolerance
 
                 {
                     Score = (excess - tol) / (float p.R + p.Eps2)
@@ -930,7 +931,7 @@ module Hunt =
                     InRegime = contained
                     Description =
                         sprintf
-                            "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
+                            "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
                             tk.DOut
                             tk.DIn
                             depth

@@ -80,6 +80,9 @@ let shrinkPoint (minDepth: int) (p: PointSpec) : PointSpec seq =
         if p.NormEdge then
             yield { p with NormEdge = false }
 
+        if p.Misaligned then
+            yield { p with Misaligned = false }
+
         if p.BalanceEdge then
             yield { p with BalanceEdge = false }
 

@@ -34,8 +34,7 @@ module ClaimChecks =
     /// Tolerance on the smallest Hessian eigenvalue of a local minimum (C7): the central-difference
     /// Hessian has entry errors ≈ 1e-10 relative (h = 1e-5: truncation h² and round-off u/h), and Weyl's
     /// inequality turns an n×n entrywise error e into an eigenvalue error ≤ n·e; we allow n·1e-9·max(1, max|H|).
-    let hessianTolerance (h: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
-        float h.RowCount * 1e-9 * max 1.0 (Linalg.maxAbs h)
+    let hessianTolerance (h: MathNet.Numerics.LinearAlgebra.Matrix<float>) = NonTriviality.hessianTolerance h
 
     /// Median of a non-empty list (the upper one for an even count).
     let private median (xs: float list) =
@@ -82,13 +81,31 @@ module ClaimChecks =
             else
                 e, None)
 
-    /// C1 on one case: steps with `rule` at EVERY observed entry (`closureSteps`) and takes the worst slack
-    /// after the step. A negative slack is a counterexample only when it exceeds the round-off bound at θ⁺,
-    /// the step's own round-off included; a step that is not finite is a counterexample (violation +∞ of
-    /// the norm bound).
-    let closureWith (rule: StepRule) (c: ClosureCase) : ClosureReport =
+    /// A slack's change over its round-off bound (the step's or run's visibility, issue #11): 0 for no change,
+    /// +∞ for a change against a zero bound.
+    let changeOverBound (change: float) (bound: float) =
+        if change = 0.0 then 0.0
+        elif bound > 0.0 then change / bound
+        else infinity
+
+    /// C1 on one case with how visible the step is to the check (issue #11): the report of `closureWith`
+    /// and, per condition of B_r, the largest |slack after − slack before| over the observed entries divided
+    /// by the sum of the two slacks' round-off bounds (`Region.slackAndBound` before, the step's bound after):
+    /// above 1, the step moved that condition by more than round-off, so a confirmed counterexample was
+    /// possible; at most 1 for every condition, the step is invisible (θ⁺ and θ cannot be told apart by the
+    /// check: a case that could not fail). +∞ for a step that is not finite; 0 when θ ∉ B_r.
+    let rec closureDetailed (rule: StepRule) (c: ClosureCase) : ClosureReport * RegionSlack =
         let p = c.Region
-        let before = Region.slack p c.Point
+        let before, beforeBound = Region.slackAndBound p c.Point
+
+        let ratio = changeOverBound
+
+        let mutable visible =
+            {
+                Balancedness = 0.0
+                Rank = 0.0
+                Bounded = 0.0
+            }
 
         let zero =
             {
@@ -108,7 +125,8 @@ module ClaimChecks =
                 ViolationBound = 0.0
                 Condition = None
                 Verdict = Verdict.Inconclusive
-            }
+            },
+            visible
         else
             let mutable after =
                 {
@@ -131,6 +149,13 @@ module ClaimChecks =
                 | None ->
                     after <- { after with Bounded = -infinity }
 
+                    visible <-
+                        {
+                            Balancedness = infinity
+                            Rank = infinity
+                            Bounded = infinity
+                        }
+
                     if worstScore < infinity then
                         worstScore <- infinity
                         worst <- e
@@ -144,6 +169,21 @@ module ClaimChecks =
                             Balancedness = min after.Balancedness s.Balancedness
                             Rank = min after.Rank s.Rank
                             Bounded = min after.Bounded s.Bounded
+                        }
+
+                    visible <-
+                        {
+                            Balancedness =
+                                max
+                                    visible.Balancedness
+                                    (ratio
+                                        (abs (s.Balancedness - before.Balancedness))
+                                        (b.Balancedness + beforeBound.Balancedness))
+                            Rank = max visible.Rank (ratio (abs (s.Rank - before.Rank)) (b.Rank + beforeBound.Rank))
+                            Bounded =
+                                max
+                                    visible.Bounded
+                                    (ratio (abs (s.Bounded - before.Bounded)) (b.Bounded + beforeBound.Bounded))
                         }
 
                     for (k, v, bb) in
@@ -180,7 +220,14 @@ module ClaimChecks =
                 ViolationBound = vBound
                 Condition = cond
                 Verdict = verdict
-            }
+            },
+            visible
+
+    /// C1 on one case: steps with `rule` at EVERY observed entry (`closureSteps`) and takes the worst slack
+    /// after the step. A negative slack is a counterexample only when it exceeds the round-off bound at θ⁺,
+    /// the step's own round-off included; a step that is not finite is a counterexample (violation +∞ of
+    /// the norm bound).
+    and closureWith (rule: StepRule) (c: ClosureCase) : ClosureReport = fst (closureDetailed rule c)
 
     /// C1 with the paper's step `Sgd.step`.
     let closure (c: ClosureCase) = closureWith Sgd.step c
@@ -307,57 +354,520 @@ module ClaimChecks =
                 ]
         }
 
-    /// C1 on `budget.Cases` random cases inside the derived regime.
+    /// Everything C1's check measures on one case beyond its report (issue #11): how visible the step is
+    /// (`closureDetailed`), the certificate of a minimum of rank > r when one was computed, λ's scale for the
+    /// task (`NonTriviality.lambdaScale`), the regime's η_max and the condition that sets it.
+    type ClosureEvidence =
+        {
+            /// The C1 report of the case.
+            Report: ClosureReport
+            /// Per condition, the step's largest slack change over the sum of round-off bounds (`closureDetailed`).
+            Visibility: RegionSlack
+            /// The certificate of the case's (task, λ, depth, widths), when computed.
+            Certificate: MinimumCertificate option
+            /// `NonTriviality.lambdaScale` for the case's task, depth, widths and r (0: the data cannot ask for
+            /// rank > r).
+            LambdaScale: float
+            /// `Regime.etaMax` at the case's constants and λ.
+            EtaMax: float
+            /// `Regime.etaMaxSetBy`: the condition that sets η_max.
+            EtaMaxSetBy: string
+        }
+
+        /// The step moved some condition of B_r by more than its round-off (a confirmed counterexample was
+        /// possible).
+        member this.Visible =
+            max this.Visibility.Balancedness (max this.Visibility.Rank this.Visibility.Bounded) > 1.0
+
+        /// The certificate shows a nonzero local minimum of rank > r.
+        member this.Certified(r: int) =
+            match this.Certificate with
+            | Some c -> c.RankAbove r
+            | None -> false
+
+        /// C1's non-triviality criterion (`c1Criterion`): certified minimum of rank > r and a visible step.
+        member this.NonTrivial(r: int) = this.Visible && this.Certified r
+
+    /// C1's non-triviality criterion, one sentence (issue #11).
+    let c1Criterion =
+        "the task and lambda (with the case's depth and widths) admit a nonzero local minimum of rank > r, certified by a solver run (NonTriviality.certify: relative residual <= 1e-12, smallest Hessian eigenvalue >= -n 1e-9 max|H|, numerical rank > r at 1e-6 s_1), AND the step moves some condition of B_r by more than the round-off bounds of its slack before and after (otherwise no confirmed counterexample was possible)"
+
+    /// Hidden widths n_1 … n_{L−1} of a network.
+    let hiddenWidths (net: Network) =
+        let ws = Network.widths net
+        ws.[1 .. ws.Length - 2]
+
+    /// The evidence of a C1 case: its report and visibility, λ's scale, η_max and what sets it, and the
+    /// certificate from `cache` when `certifyAll` or the step is visible (the criterion needs both, so an
+    /// invisible step need not be certified).
+    let closureEvidence (cache: NonTriviality.Cache) (certifyAll: bool) (c: ClosureCase) : ClosureEvidence =
+        let report, visibility = closureDetailed Sgd.step c
+        let hidden = hiddenWidths c.Point
+
+        let visible =
+            max visibility.Balancedness (max visibility.Rank visibility.Bounded) > 1.0
+
+        {
+            Report = report
+            Visibility = visibility
+            Certificate =
+                (if certifyAll || visible then
+                     Some(cache.Get(c.Task, c.Hyper.Lambda, hidden))
+                 else
+                     None)
+            LambdaScale = NonTriviality.lambdaScale c.Task c.Depth hidden c.Region.R
+            EtaMax = Regime.etaMax c.Region c.Task c.Depth c.Hyper.Lambda Regime.defaults.Rho
+            EtaMaxSetBy = Regime.etaMaxSetBy c.Region c.Task c.Depth c.Hyper.Lambda Regime.defaults.Rho
+        }
+
+    /// A C1 case with its evidence as plain data (`--cases-out`): `closureRecord`'s values, then λ's scale and
+    /// λ over it, η_max with the condition that sets it and that condition's label (rigorous / first order),
+    /// 2ηλ, the step's visibility per condition (balancedness, rank, norm), the certificate
+    /// (`NonTriviality.values`) and how the point was built (`construction`, when given).
+    let closureEvidenceRecord (index: int) (c: ClosureCase) (construction: string) (ev: ClosureEvidence) =
+        let rec0 = closureRecord index c ev.Report (ev.NonTrivial c.Region.R)
+
+        { rec0 with
+            Values =
+                rec0.Values
+                @ [
+                    "lambdaScale", CaseValue.Number ev.LambdaScale
+                    "lambdaOverScale",
+                    CaseValue.Number(
+                        if ev.LambdaScale > 0.0 then
+                            c.Hyper.Lambda / ev.LambdaScale
+                        else
+                            0.0
+                    )
+                    "etaMax", CaseValue.Number ev.EtaMax
+                    "etaMaxSetBy", CaseValue.Text ev.EtaMaxSetBy
+                    "etaMaxSetByLabel", CaseValue.Text(Regime.label ev.EtaMaxSetBy)
+                    "twoEtaLambda", CaseValue.Number(2.0 * c.Hyper.Eta * c.Hyper.Lambda)
+                    "stepVisibility",
+                    CaseValue.Numbers [| ev.Visibility.Balancedness; ev.Visibility.Rank; ev.Visibility.Bounded |]
+                    "stepVisible", CaseValue.Flag ev.Visible
+                    "certifiedRankAboveR", CaseValue.Flag(ev.Certified c.Region.R)
+                    "construction", CaseValue.Text construction
+                ]
+                @ (match ev.Certificate with
+                   | Some cert -> NonTriviality.values cert
+                   | None -> [ "minimumRank", CaseValue.Text "not computed (the step is invisible)" ])
+        }
+
+    /// Counts of C1 evidence, in words: cases with a certified minimum of rank > r, with a visible step (and by
+    /// which condition), both (the non-trivial ones) and of those with r ≥ 1; which condition sets η_max; the
+    /// median 2ηλ; the certificates' cost.
+    let evidenceText (cases: (ClosureCase * ClosureEvidence) list) (cache: NonTriviality.Cache) =
+        let n = cases.Length
+        let count f = cases |> List.filter f |> List.length
+        let certified = count (fun (c, e) -> e.Certified c.Region.R)
+        let visible = count (fun (_, e) -> e.Visible)
+        let nonTrivial = count (fun (c, e) -> e.NonTrivial c.Region.R)
+
+        let nonTrivialR1 = count (fun (c, e) -> e.NonTrivial c.Region.R && c.Region.R >= 1)
+
+        let by k =
+            count (fun (_, e) -> k e.Visibility > 1.0)
+
+        let setBy =
+            cases
+            |> List.countBy (fun (_, e) -> e.EtaMaxSetBy)
+            |> List.sortBy fst
+            |> List.map (fun (k, m) -> sprintf "%s (%s) %d" k (Regime.label k) m)
+            |> String.concat ", "
+
+        let rates = cases |> List.map (fun (c, _) -> 2.0 * c.Hyper.Eta * c.Hyper.Lambda)
+
+        sprintf
+            "%d of %d non-trivial (%d with r >= 1): %d with a visible step (by balancedness %d, rank %d, norm %d), %d with a certified minimum of rank > r (%d certificates computed, in %.1f s); eta_max set by %s; median 2 eta lambda %s"
+            nonTrivial
+            n
+            nonTrivialR1
+            visible
+            (by (fun v -> v.Balancedness))
+            (by (fun v -> v.Rank))
+            (by (fun v -> v.Bounded))
+            certified
+            cache.Misses
+            cache.Seconds
+            setBy
+            (summary median "%.2g" rates)
+
+    /// C1 on `budget.Cases` random cases (`randomClosureCase`) inside the derived regime, each with its
+    /// evidence (`closureEvidence`; certificates only for visible steps, which the criterion needs anyway).
     let checkC1 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let cache = NonTriviality.Cache()
+
         let run () =
             let results =
                 [
                     for i in 0 .. budget.Cases - 1 do
-                        let c, _ = randomClosureCase budget.Seed i
+                        let c, spec = randomClosureCase budget.Seed i
 
                         if Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho then
-                            let r = closure c
+                            let ev = closureEvidence cache false c
 
-                            if r.Contained then
-                                yield i, c, r
+                            if ev.Report.Contained then
+                                yield i, c, spec, ev
                 ]
 
-            let cov = coverage (results |> List.map (fun (_, c, r) -> c.Region, r.Before))
+            let cov =
+                coverage (results |> List.map (fun (_, c, _, ev) -> c.Region, ev.Report.Before))
 
             let bad =
                 results
-                |> List.filter (fun (_, _, r) -> r.Verdict <> Verdict.Holds)
-                |> List.map (fun (_, c, r) ->
-                    counterexampleOf "C1" (describe c r) r (sprintf "lowrank verify --seed %d" budget.Seed))
+                |> List.filter (fun (_, _, _, ev) -> ev.Report.Verdict <> Verdict.Holds)
+                |> List.map (fun (_, c, _, ev) ->
+                    counterexampleOf
+                        "C1"
+                        (describe c ev.Report)
+                        ev.Report
+                        (sprintf "lowrank verify --seed %d" budget.Seed))
 
-            let verdict = combine (results |> List.map (fun (_, _, r) -> r.Verdict))
+            let verdict = combine (results |> List.map (fun (_, _, _, ev) -> ev.Report.Verdict))
 
             let within =
                 results
-                |> List.filter (fun (_, _, r) -> r.Verdict = Verdict.Inconclusive)
+                |> List.filter (fun (_, _, _, ev) -> ev.Report.Verdict = Verdict.Inconclusive)
                 |> List.length
 
-            progress (sprintf "C1: %d cases (%d within round-off), %s" results.Length within (coverageText cov))
-            let records = results |> List.map (fun (i, c, r) -> closureRecord i c r false)
-            results.Length, cov, verdict, bad, records
+            let evidence = evidenceText (results |> List.map (fun (_, c, _, ev) -> c, ev)) cache
 
-        let (n, cov, verdict, bad, records), secs = timed run
+            progress (
+                sprintf "C1: %d cases (%d within round-off), %s; %s" results.Length within evidence (coverageText cov)
+            )
+
+            let records =
+                results
+                |> List.map (fun (i, c, spec, ev) -> closureEvidenceRecord i c (sprintf "%A" spec.Point) ev)
+
+            let nonTrivial =
+                results
+                |> List.filter (fun (_, c, _, ev) -> ev.NonTrivial c.Region.R)
+                |> List.length
+
+            results.Length, cov, verdict, bad, records, nonTrivial, evidence
+
+        let (n, cov, verdict, bad, records, nonTrivial, evidence), secs = timed run
 
         {
             Claim = "C1"
             Name = "Closure"
             Statement =
-                "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs)"
+                sprintf
+                    "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs: R0-R2 rigorous, R3-R4 first order, a heuristic), on cases aimed at the paper's setting: r below the rank of the observed data, lambda = %g-%g of the largest lambda with a minimum of rank > r (exact D7 threshold for fully observed tasks; %g-%g of a proxy for partially observed ones; 1 case in %d decay-dominated, lambda in [0.1, 1]), half the tasks at most %dx%d, the balancedness edge along the shared frame or misaligned (a random perturbation moved to the boundary by bisection). In this regime eta_max (set by R4 in most cases) makes 2 eta lambda tiny, so that the step is visible above round-off mostly on small tasks (counts in the coverage line)"
+                    (fst Generators.lambdaFractionRange)
+                    (snd Generators.lambdaFractionRange)
+                    (fst Generators.partialLambdaFractionRange)
+                    (snd Generators.partialLambdaFractionRange)
+                    Generators.decayDominatedOneIn
+                    Generators.smallTaskSize
+                    Generators.smallTaskSize
             Verdict = verdict
             CasesTried = n
-            NonTrivialCases = 0
-            NonTrivialCriterion = "not assessed yet"
+            NonTrivialCases = nonTrivial
+            NonTrivialCriterion = c1Criterion
             NonTrivialRequired = budget.MinNonTrivial
-            BoundaryCoverage = coverageText cov
+            BoundaryCoverage = evidence + "; boundary coverage: " + coverageText cov
             Seconds = secs
             Cases = records
             Counterexamples = bad
         }
+
+    /// Steps a chain of `checkC1AtE1` may take to jump into B_1 at rank 1 (E1's default budget).
+    [<Literal>]
+    let e1JumpSteps = 3_000_000L
+
+    /// Steps between the chain points `checkC1AtE1` checks after a jump, and how many it checks per chain.
+    let e1Stride, e1PointsPerChain = 20L, 1000
+
+    /// Relative distances δ of `checkC1AtE1`'s perturbed points from B_1's boundary (`Generators.toBoundary`):
+    /// from halfway to 10⁻¹² of the boundary.
+    let e1Deltas = [| 0.5; 0.1; 1e-3; 1e-6; 1e-9; 1e-12 |]
+
+    /// C1 at the slides' operating point (issue #11; EXPLORATORY: outside the derived regime, reported and
+    /// not part of verify's exit code): E1's task at `TwoByTwo.defaults` (ε = 0.1, L = 4, width 2, η = 0.5,
+    /// λ = 0.02) and B_1 with `TwoByTwo.jumpRegion`'s constants. One-step exits (every observed entry,
+    /// `closureDetailed`) are looked for (1) at points of real SGD chains after their jump: each chain (stream
+    /// `Rng.stream (seed ^^^ 0xE1C1) k`) runs from W_ℓ = I until it is in B_1 at numerical rank 1 (checked every
+    /// 1000 steps, at most `e1JumpSteps`), then every `e1Stride` steps for `e1PointsPerChain` points; (2) at
+    /// perturbations of the rank-1 minimum (the solver from a chain's jump point) along random directions,
+    /// moved to δ of B_1's boundary (`e1Deltas`). Non-trivial: the task at λ admits a certified minimum of
+    /// rank 2 (`NonTriviality.certify`) and the step is visible above round-off.
+    let checkC1AtE1 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let sw = System.Diagnostics.Stopwatch.StartNew()
+        let prm = TwoByTwo.defaults
+        let tk = TwoByTwo.task prm
+        let p = TwoByTwo.jumpRegion prm
+        let hyper = { Eta = prm.Eta; Lambda = prm.Lambda }
+        let start = TwoByTwo.start prm
+        let hidden = hiddenWidths start
+        let cert = NonTriviality.certify tk hyper.Lambda hidden
+        let certified = cert.RankAbove p.R
+        let chains = max 2 (budget.Cases / 150)
+        let perturbations = max 12 (budget.Cases / 3)
+
+        let caseAt (net: Network) =
+            {
+                Task = tk
+                Depth = prm.Depth
+                Region = p
+                Hyper = hyper
+                Point = net
+            }
+
+        let inB1AtRank1 (net: Network) =
+            let s1, s2 = TwoByTwo.singularValues2 (Network.product net)
+            Region.contains p net && TwoByTwo.rankOf s1 s2 = 1
+
+        // (1) chain points after the jump
+        let chainRuns =
+            [
+                for k in 0 .. chains - 1 do
+                    let st = Engine.create tk start
+                    let mutable rng = Rng.stream (budget.Seed ^^^ 0xE1C1UL) (uint64 k)
+                    let mutable t = 0L
+                    let mutable ok = true
+                    let mutable jumped = false
+
+                    while ok && not jumped && t < e1JumpSteps do
+                        ok <- Engine.run st hyper &rng 1000L
+                        t <- t + 1000L
+
+                        if ok then
+                            jumped <- inB1AtRank1 (Engine.toNetwork st)
+
+                    let jumpStep = if jumped then Some t else None
+                    let points = ResizeArray()
+
+                    if jumped then
+                        let mutable n = 0
+
+                        while ok && n < e1PointsPerChain do
+                            let net = Engine.toNetwork st
+                            let rngState = rng
+
+                            if Region.contains p net then
+                                let c = caseAt net
+                                let r, vis = closureDetailed Sgd.step c
+                                points.Add(t, rngState, c, r, vis)
+
+                            ok <- Engine.run st hyper &rng e1Stride
+                            t <- t + e1Stride
+                            n <- n + 1
+
+                    yield k, jumpStep, List.ofSeq points
+            ]
+
+        // (2) perturbations of the rank-1 minimum (the solver from the first jump point)
+        let minimum =
+            chainRuns
+            |> List.tryPick (fun (_, _, pts) ->
+                match pts with
+                | (_, _, c, _, _) :: _ -> Some c.Point
+                | [] -> None)
+            |> Option.map (fun net ->
+                (CriticalPoints.solve tk hyper.Lambda Tolerance.criticalPointTarget NonTriviality.descentSteps net)
+                    .Network)
+
+        let perturbed =
+            match minimum with
+            | Some m when Region.contains p m ->
+                [
+                    for k in 0 .. perturbations - 1 do
+                        let mutable rng = Rng.stream (budget.Seed ^^^ 0xE1C2UL) (uint64 k)
+                        let delta = e1Deltas.[k % e1Deltas.Length]
+                        let net = Generators.toBoundary &rng p delta m
+
+                        if Region.contains p net then
+                            let c = caseAt net
+                            let r, vis = closureDetailed Sgd.step c
+                            yield k, delta, c, r, vis
+                ]
+            | _ -> []
+
+        let visibleOf (v: RegionSlack) =
+            max v.Balancedness (max v.Rank v.Bounded) > 1.0
+
+        let allPoints =
+            [
+                for (k, _, pts) in chainRuns do
+                    for (t, rngState, c, r, vis) in pts do
+                        yield sprintf "chain %d, step %d (entry stream state %d)" k t rngState.State, c, r, vis
+                for (k, delta, c, r, vis) in perturbed do
+                    yield sprintf "perturbation %d of the solver's rank-1 minimum, delta %g" k delta, c, r, vis
+            ]
+
+        let exits (xs: (ClosureReport * RegionSlack) list) =
+            xs |> List.filter (fun (r, _) -> r.Verdict = Verdict.Counterexample)
+
+        let chainPts =
+            chainRuns
+            |> List.collect (fun (_, _, pts) -> pts |> List.map (fun (_, _, _, r, v) -> r, v))
+
+        let pertPts = perturbed |> List.map (fun (_, _, _, r, v) -> r, v)
+        let chainExits = exits chainPts
+        let pertExits = exits pertPts
+
+        let sizes (xs: (ClosureReport * RegionSlack) list) =
+            match xs with
+            | [] -> "none"
+            | _ ->
+                let v = xs |> List.map (fun (r, _) -> r.Violation)
+
+                let by =
+                    xs
+                    |> List.countBy (fun (r, _) -> r.Condition)
+                    |> List.map (fun (k, n) ->
+                        sprintf
+                            "%s %d"
+                            (match k with
+                             | Some k -> sprintf "%A" k
+                             | None -> "-")
+                            n)
+                    |> String.concat ", "
+
+                sprintf "violation %.3g to %.3g (%s)" (List.min v) (List.max v) by
+
+        let jumped = chainRuns |> List.filter (fun (_, j, _) -> j.IsSome)
+
+        let byDelta =
+            e1Deltas
+            |> Array.map (fun d ->
+                let at = perturbed |> List.filter (fun (_, delta, _, _, _) -> delta = d)
+
+                sprintf
+                    "%g: %d/%d"
+                    d
+                    (at
+                     |> List.filter (fun (_, _, _, r, _) -> r.Verdict = Verdict.Counterexample)
+                     |> List.length)
+                    at.Length)
+            |> String.concat ", "
+
+        // how close the chain points come to B_1's boundary, per condition (relative slack, `Generators.relativeSlack`)
+        let closest =
+            match chainRuns |> List.collect (fun (_, _, pts) -> pts) with
+            | [] -> "none"
+            | pts ->
+                let rel =
+                    pts
+                    |> List.map (fun (_, _, c, r, _) -> Generators.relativeSlack c.Region r.Before)
+
+                sprintf
+                    "balancedness %.3g, rank %.3g, norm %.3g"
+                    (rel |> List.map (fun x -> x.Balancedness) |> List.min)
+                    (rel |> List.map (fun x -> x.Rank) |> List.min)
+                    (rel |> List.map (fun x -> x.Bounded) |> List.min)
+
+        let regime =
+            Regime.violated hyper p tk prm.Depth Regime.defaults.Rho
+            |> List.map (fun id -> sprintf "%s (%s)" id (Regime.label id))
+            |> String.concat ", "
+
+        let cov =
+            sprintf
+                "%d of %d chains jumped into B_1 at rank 1 (steps %s); %d chain points in B_1 checked, %d with a confirmed one-step exit (%.1f%%: %s), smallest relative slack of the chain points %s; %d perturbed points of the solver's rank-1 minimum, %d with one (%s; exits per distance delta from the boundary: %s); %d visible steps; rank-2 minimum at this lambda: %s; regime conditions violated here: %s"
+                jumped.Length
+                chains
+                (jumped |> List.map (fun (_, j, _) -> string j.Value) |> String.concat ", ")
+                chainPts.Length
+                chainExits.Length
+                (if chainPts.IsEmpty then
+                     0.0
+                 else
+                     100.0 * float chainExits.Length / float chainPts.Length)
+                (sizes chainExits)
+                closest
+                pertPts.Length
+                pertExits.Length
+                (sizes pertExits)
+                byDelta
+                (allPoints |> List.filter (fun (_, _, _, v) -> visibleOf v) |> List.length)
+                (if certified then
+                     sprintf "certified (rank %d, residual %.2g)" cert.Rank cert.Residual
+                 else
+                     sprintf "NOT certified (rank %d)" cert.Rank)
+                (if regime = "" then "none" else regime)
+
+        progress ("C1-E1: " + cov)
+
+        let records =
+            allPoints
+            |> List.mapi (fun i (construction, c, r, vis) ->
+                let ev =
+                    {
+                        Report = r
+                        Visibility = vis
+                        Certificate = Some cert
+                        LambdaScale = NonTriviality.lambdaScale tk prm.Depth hidden p.R
+                        EtaMax = Regime.etaMax p tk prm.Depth hyper.Lambda Regime.defaults.Rho
+                        EtaMaxSetBy = Regime.etaMaxSetBy p tk prm.Depth hyper.Lambda Regime.defaults.Rho
+                    }
+
+                { closureEvidenceRecord i c construction ev with
+                    Claim = "C1-E1"
+                })
+
+        let bad =
+            allPoints
+            |> List.filter (fun (_, _, r, _) -> r.Verdict = Verdict.Counterexample)
+            |> List.truncate 5
+            |> List.map (fun (construction, c, r, _) ->
+                counterexampleOf
+                    "C1-E1"
+                    (construction + ": " + describe c r)
+                    r
+                    (sprintf "lowrank verify --seed %d (exploratory row C1-E1)" budget.Seed))
+
+        let nonTrivial =
+            if certified then
+                allPoints |> List.filter (fun (_, _, _, v) -> visibleOf v) |> List.length
+            else
+                0
+
+        let verdict =
+            if chainExits.Length + pertExits.Length > 0 then
+                Verdict.Counterexample
+            elif allPoints.IsEmpty then
+                Verdict.Inconclusive
+            else
+                Verdict.Holds
+
+        {
+            Claim = "C1-E1"
+            Name = "Closure at the slides' operating point (exploratory)"
+            Statement =
+                sprintf
+                    "EXPLORATORY, outside the derived regime (reported, not part of the exit code): E1's task (eps = %g, L = %d, width %d), eta = %g, lambda = %g, B_1 with TwoByTwo.jumpRegion (eps1 = %.3g, eps2 = %g, alpha = %.3g, C = %.3g, piecewise); one SGD step from points of B_1 near the rank-1 minimum stays in B_1 for every observed entry: %d points every %d steps after each chain's jump, and perturbations of the solver's rank-1 minimum toward B_1's boundary"
+                    prm.Epsilon
+                    prm.Depth
+                    prm.Width
+                    prm.Eta
+                    prm.Lambda
+                    p.Eps1
+                    p.Eps2
+                    p.Alpha
+                    p.C
+                    e1PointsPerChain
+                    e1Stride
+            Verdict = ClaimOutcome.withNonTrivial budget.MinNonTrivial nonTrivial verdict
+            CasesTried = allPoints.Length
+            NonTrivialCases = nonTrivial
+            NonTrivialCriterion =
+                "the task at this lambda admits a certified minimum of rank 2 > r = 1 (NonTriviality.certify) and the step moves some condition of B_1 by more than its round-off"
+            NonTrivialRequired = budget.MinNonTrivial
+            BoundaryCoverage = cov
+            Seconds = sw.Elapsed.TotalSeconds
+            Cases = records
+            Counterexamples = bad
+        }
+
+    /// Exploratory rows of verify's claims table (issue #11): checks outside the regime where a claim is
+    /// asserted, reported beside the claims and NOT part of the exit code. Today: C1 at the slides'
+    /// operating point (`checkC1AtE1`).
+    let runExploratory (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome[] =
+        [| checkC1AtE1 budget progress |]
 
     // ------------------------------------------------------------------ C2
 
@@ -1522,31 +2032,56 @@ module ClaimChecks =
     [<Literal>]
     let maxChecks = 5000L
 
-    /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
-    /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
-    /// beyond the round-off bound with the steps' accumulated round-off, `Region.roundOffBoundAt`; a
-    /// non-finite state after the hit is an exit).
-    let absorption
+    /// What `absorptionDetailed` measures beyond `AbsorptionResult` (C4, issue #11).
+    type AbsorptionDetail =
+        {
+            /// The run's result.
+            Result: AbsorptionResult
+            /// Steps at the start of the run checked after every step (then every `Result.CheckEvery`).
+            DenseSteps: int64
+            /// Membership checks done.
+            Checks: int64
+            /// Seconds the membership checks took (the measured cost of a check is CheckSeconds / Checks).
+            CheckSeconds: float
+            /// After the hit: the largest |slack_t − slack_hit| / (bound_t + bound_hit) over the checks and the
+            /// conditions of B_r; above 1, the run moved some condition by more than round-off, so an exit
+            /// could have been confirmed (0 when the run never entered B_r).
+            Visibility: float
+        }
+
+    /// Runs `steps` uniform SGD steps with the engine from `start` (entries drawn from `rng`), checking B_r
+    /// after every step for the first `denseSteps` steps and when steps ≤ `maxChecks`, else every
+    /// ⌈steps / maxChecks⌉ steps; records the first hit and any later exit (an exit counts only beyond the
+    /// round-off bound with the steps' accumulated round-off, `Region.slackAndBoundDrift`; a non-finite state
+    /// after the hit is an exit), the cost of the checks and how visible the run was after the hit.
+    let absorptionDetailed
         (task: Task)
         (hyper: Hyper)
         (p: RegionParams)
         (start: Network)
         (steps: int64)
+        (denseSteps: int64)
         (rng: Rng)
-        : AbsorptionResult =
+        : AbsorptionDetail =
         let every = max 1L ((steps + maxChecks - 1L) / maxChecks)
         let st = Engine.create task start
         let mutable r = rng
-        let mutable hit = if Region.contains p start then Some 0L else None
+        let s0, b0 = Region.slackAndBound p start
+        let mutable hit = if s0.Min >= 0.0 then Some 0L else None
+        let mutable reference = s0, b0
         let mutable exit = None
         let mutable roundOff = 0
         let mutable t = 0L
         let mutable ok = true
         let mutable prev = start
         let mutable drift = [||]
+        let mutable checks = 0L
+        let mutable visible = 0.0
+        let clock = System.Diagnostics.Stopwatch()
+        let ratio = changeOverBound
 
         while ok && exit.IsNone && t < steps do
-            let n = min every (steps - t)
+            let n = if t < denseSteps then 1L else min every (steps - t)
             ok <- Engine.run st hyper &r n
             t <- t + n
             let net = Engine.toNetwork st
@@ -1556,20 +2091,33 @@ module ClaimChecks =
 
                 if hit.IsSome then
                     exit <- Some(t, infinity, 0.0)
+                    visible <- infinity
             else
-                let s = Region.slack p net
+                clock.Start()
                 // the computed run drifts from the exact one by the steps' round-off (`Region.stepRoundOff`)
                 drift <- Region.stepRoundOff drift n hyper.Eta (2.0 * hyper.Eta * hyper.Lambda) task prev net
                 prev <- net
+                let s, b = Region.slackAndBoundDrift drift p net
+                checks <- checks + 1L
 
                 match hit with
                 | None ->
                     if s.Min >= 0.0 then
                         hit <- Some t
+                        reference <- s, b
                 | Some _ ->
-                    if s.Min < 0.0 then
-                        let b = Region.roundOffBoundAt drift p net
+                    let sr, br = reference
 
+                    visible <-
+                        List.max
+                            [
+                                visible
+                                ratio (abs (s.Balancedness - sr.Balancedness)) (b.Balancedness + br.Balancedness)
+                                ratio (abs (s.Rank - sr.Rank)) (b.Rank + br.Rank)
+                                ratio (abs (s.Bounded - sr.Bounded)) (b.Bounded + br.Bounded)
+                            ]
+
+                    if s.Min < 0.0 then
                         let over =
                             [ -s.Balancedness - b.Balancedness; -s.Rank - b.Rank; -s.Bounded - b.Bounded ]
                             |> List.max
@@ -1579,17 +2127,131 @@ module ClaimChecks =
                         else
                             roundOff <- roundOff + 1
 
+                clock.Stop()
+
         {
-            HitTime = hit
-            Exit = exit
-            RoundOffExits = roundOff
-            CheckEvery = every
-            Final = Engine.toNetwork st
+            Result =
+                {
+                    HitTime = hit
+                    Exit = exit
+                    RoundOffExits = roundOff
+                    CheckEvery = every
+                    Final = Engine.toNetwork st
+                }
+            DenseSteps = denseSteps
+            Checks = checks
+            CheckSeconds = clock.Elapsed.TotalSeconds
+            Visibility = visible
         }
 
-    /// C4 on `budget.Cases / 4` runs (at least 2): half start outside B_r, half at a C1 point of B_r.
+    /// Runs `steps` uniform SGD steps with the engine, checking B_r after every step when steps ≤ `maxChecks`
+    /// (else every ⌈steps / maxChecks⌉ steps); records the first hit and any later exit (an exit counts only
+    /// beyond the round-off bound with the steps' accumulated round-off, `Region.roundOffBoundAt`; a
+    /// non-finite state after the hit is an exit). `absorptionDetailed` without dense steps.
+    let absorption
+        (task: Task)
+        (hyper: Hyper)
+        (p: RegionParams)
+        (start: Network)
+        (steps: int64)
+        (rng: Rng)
+        : AbsorptionResult =
+        (absorptionDetailed task hyper p start steps 0L rng).Result
+
+    /// Steps checked after every step at the start of C4's runs from points of B_r (choice): a run started at
+    /// a boundary point is likeliest to leave right away; the rest of the run is checked every
+    /// ⌈steps / maxChecks⌉ steps (every-step checks over whole runs cost too much: see C4's coverage line).
+    [<Literal>]
+    let c4DenseSteps = 5000L
+
+    /// C4's non-triviality criterion, one sentence (issue #11).
+    let c4Criterion =
+        "the run entered B_r, its task and lambda (with its depth and widths) admit a nonzero local minimum of rank > r (certified as for C1: NonTriviality.certify), and after entering the run moved some condition of B_r by more than the round-off bounds of its slack at the hit and at the check (otherwise no exit could have been confirmed)"
+
+    /// One C4 run as plain data (`--cases-out`): the task, the start, the region, η, λ, the random-number
+    /// state the entries are drawn from, the steps, the dense steps and the check interval (enough to replay
+    /// it with `absorptionDetailed`), the hit, any exit, the run's visibility, the final state and the
+    /// certificate of a minimum of rank > r.
+    let absorptionRecord
+        (index: int)
+        (startKind: string)
+        (task: Task)
+        (hyper: Hyper)
+        (p: RegionParams)
+        (start: Network)
+        (steps: int64)
+        (rng: Rng)
+        (d: AbsorptionDetail)
+        (cert: MinimumCertificate)
+        (nonTrivial: bool)
+        : CaseRecord =
+        let a = d.Result
+
+        {
+            Claim = "C4"
+            Index = index
+            Kind = "absorption run"
+            Task = Some task
+            Layers = Some start
+            Region = Some p
+            Eta = Some hyper.Eta
+            Lambda = Some hyper.Lambda
+            Verdict =
+                (match a.Exit with
+                 | Some _ -> Verdict.Counterexample
+                 | None when a.HitTime.IsSome -> Verdict.Holds
+                 | None -> Verdict.Inconclusive)
+            NonTrivial = nonTrivial
+            Values =
+                [
+                    "start", CaseValue.Text startKind
+                    "rngState", CaseValue.Seed rng.State
+                    "steps", CaseValue.Integer steps
+                    "denseSteps", CaseValue.Integer d.DenseSteps
+                    "checkEvery", CaseValue.Integer a.CheckEvery
+                    "hitTime", CaseValue.Integer(defaultArg a.HitTime -1L)
+                    "exitStep",
+                    CaseValue.Integer(
+                        match a.Exit with
+                        | Some(t, _, _) -> t
+                        | None -> -1L
+                    )
+                    "exitViolation",
+                    CaseValue.Number(
+                        match a.Exit with
+                        | Some(_, v, _) when System.Double.IsFinite v -> v
+                        | _ -> 0.0
+                    )
+                    "exitBound",
+                    CaseValue.Number(
+                        match a.Exit with
+                        | Some(_, _, b) -> b
+                        | None -> 0.0
+                    )
+                    "roundOffExits", CaseValue.Integer(int64 a.RoundOffExits)
+                    "checks", CaseValue.Integer d.Checks
+                    "runVisibility",
+                    CaseValue.Number(
+                        if System.Double.IsFinite d.Visibility then
+                            d.Visibility
+                        else
+                            1e308
+                    )
+                    "runVisible", CaseValue.Flag(d.Visibility > 1.0)
+                    "final", CaseValue.Networks [| a.Final |]
+                    "lambdaScale", CaseValue.Number(NonTriviality.lambdaScale task start.Depth (hiddenWidths start) p.R)
+                    "certifiedRankAboveR", CaseValue.Flag(cert.RankAbove p.R)
+                ]
+                @ NonTriviality.values cert
+        }
+
+    /// C4 on `budget.Cases / 4` runs (at least 2) of `budget.SimulationSteps` steps: half start outside B_r
+    /// (`randomSimulationCase`: decay-dominated λ ∈ [0.2, 1], where hitting times are short), half at a C1
+    /// point of B_r (`randomClosureCase`: mostly λ below the data's scale), the latter checked after every
+    /// step for their first `c4DenseSteps` steps; every run with its certificate and visibility.
     let checkC4 (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
         let sw = System.Diagnostics.Stopwatch.StartNew()
+        let cache = NonTriviality.Cache()
 
         let runs =
             [
@@ -1599,8 +2261,10 @@ module ClaimChecks =
                             randomSimulationCase (budget.Seed ^^^ 0xC4UL) i
 
                         let start, r1 = outsideStart rng0 p widths
+                        let d = absorptionDetailed tk hyper p start budget.SimulationSteps 0L r1
 
                         yield
+                            i,
                             sprintf
                                 "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
                                 tk.DOut
@@ -1610,7 +2274,13 @@ module ClaimChecks =
                                 p.R
                                 hyper.Eta
                                 hyper.Lambda,
-                            absorption tk hyper p start budget.SimulationSteps r1
+                            "outside B_r",
+                            tk,
+                            hyper,
+                            p,
+                            start,
+                            r1,
+                            d
                     else
                         let c, _ = randomClosureCase (budget.Seed ^^^ 0xC4UL) i
 
@@ -1618,7 +2288,20 @@ module ClaimChecks =
                             Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
                             && Region.contains c.Region c.Point
                         then
+                            let rng = Rng.stream budget.Seed (uint64 (1000 + i))
+
+                            let d =
+                                absorptionDetailed
+                                    c.Task
+                                    c.Hyper
+                                    c.Region
+                                    c.Point
+                                    budget.SimulationSteps
+                                    (min c4DenseSteps budget.SimulationSteps)
+                                    rng
+
                             yield
+                                i,
                                 sprintf
                                     "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
                                     c.Task.DOut
@@ -1628,34 +2311,79 @@ module ClaimChecks =
                                     c.Region.R
                                     c.Hyper.Eta
                                     c.Hyper.Lambda,
-                                absorption
-                                    c.Task
-                                    c.Hyper
-                                    c.Region
-                                    c.Point
-                                    budget.SimulationSteps
-                                    (Rng.stream budget.Seed (uint64 (1000 + i)))
+                                "in B_r (a C1 point)",
+                                c.Task,
+                                c.Hyper,
+                                c.Region,
+                                c.Point,
+                                rng,
+                                d
             ]
 
-        let entered = runs |> List.filter (fun (_, a) -> a.HitTime.IsSome)
-        let hits = entered |> List.map (fun (_, a) -> float a.HitTime.Value) |> List.sort
+        let evidence =
+            runs
+            |> List.map (fun (i, desc, kind, tk, hyper, p, start, rng, d) ->
+                let cert = cache.Get(tk, hyper.Lambda, hiddenWidths start)
+
+                let nonTrivial = d.Result.HitTime.IsSome && d.Visibility > 1.0 && cert.RankAbove p.R
+
+                (i, desc, kind, tk, hyper, p, start, rng, d), cert, nonTrivial)
+
+        let entered =
+            runs |> List.filter (fun (_, _, _, _, _, _, _, _, d) -> d.Result.HitTime.IsSome)
+
+        let hits =
+            entered
+            |> List.map (fun (_, _, _, _, _, _, _, _, d) -> float d.Result.HitTime.Value)
+            |> List.sort
+
+        let nonTrivial = evidence |> List.filter (fun (_, _, n) -> n) |> List.length
+
+        let certified =
+            evidence
+            |> List.filter (fun ((_, _, _, _, _, p, _, _, _), c, _) -> c.RankAbove p.R)
+            |> List.length
+
+        let visible =
+            runs
+            |> List.filter (fun (_, _, _, _, _, _, _, _, d) -> d.Visibility > 1.0)
+            |> List.length
+
+        let checks = runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.Checks)
+
+        let checkSeconds =
+            runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.CheckSeconds)
+
+        let perCheck = if checks > 0L then checkSeconds / float checks else 0.0
+        let every = max 1L ((budget.SimulationSteps + maxChecks - 1L) / maxChecks)
 
         let cov =
             sprintf
-                "%d of %d runs entered B_r within %d steps (hit time median %s, max %s); %d round-off-level exits"
+                "%d of %d runs entered B_r within %d steps (hit time median %s, max %s); %d round-off-level exits; %d non-trivial: %d with a certified minimum of rank > r, %d visible after the hit; checks: after every step for the first %d steps of runs started in B_r, then every %d steps: %d checks in %.1f s (%.1f us each; every step for every run would take about %.0f s per run); %d certificates in %.1f s"
                 entered.Length
                 runs.Length
                 budget.SimulationSteps
                 (summary median "%.0f" hits)
                 (summary List.max "%.0f" hits)
-                (runs |> List.sumBy (fun (_, a) -> a.RoundOffExits))
+                (runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.Result.RoundOffExits))
+                nonTrivial
+                certified
+                visible
+                (min c4DenseSteps budget.SimulationSteps)
+                every
+                checks
+                checkSeconds
+                (1e6 * perCheck)
+                (perCheck * float budget.SimulationSteps)
+                cache.Misses
+                cache.Seconds
 
         progress ("C4: " + cov)
 
         let bad =
             [
-                for (d, a) in runs do
-                    match a.Exit with
+                for (_, d, _, _, _, _, _, _, a) in runs do
+                    match a.Result.Exit with
                     | Some(t, v, b) ->
                         yield
                             {
@@ -1669,22 +2397,31 @@ module ClaimChecks =
                     | None -> ()
             ]
 
+        let records =
+            evidence
+            |> List.map (fun ((i, _, kind, tk, hyper, p, start, rng, d), cert, nt) ->
+                absorptionRecord i kind tk hyper p start budget.SimulationSteps rng d cert nt)
+
         {
             Claim = "C4"
             Name = "Absorption"
             Statement =
-                "SGD runs (derived regime) that enter B_r never leave it; hitting times are finite (checked after every step)"
+                sprintf
+                    "SGD runs (derived regime R0-R4: R0-R2 rigorous, R3-R4 first order) that enter B_r never leave it; hitting times are finite. Runs from outside B_r (decay-dominated lambda in [0.2, 1]) and from C1 points of B_r (lambda mostly below the data's scale); membership checked after every step for the first %d steps of the runs started in B_r, then every %d steps (ceil(steps/%d)); an exit between two checks that returns before the next is not seen"
+                    (min c4DenseSteps budget.SimulationSteps)
+                    every
+                    maxChecks
             Verdict =
                 (if not bad.IsEmpty then Verdict.Counterexample
                  elif 2 * entered.Length >= runs.Length then Verdict.Holds
                  else Verdict.Inconclusive)
             CasesTried = runs.Length
-            NonTrivialCases = 0
-            NonTrivialCriterion = "not assessed yet"
+            NonTrivialCases = nonTrivial
+            NonTrivialCriterion = c4Criterion
             NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
             Seconds = sw.Elapsed.TotalSeconds
-            Cases = []
+            Cases = records
             Counterexamples = bad
         }
 
@@ -2396,6 +3133,7 @@ module ClaimChecks =
                 BalanceEdge = false
                 SlackExponent = spec.SlackExponent
                 Seed = spec.Seed + 1UL
+                Misaligned = false
             }
 
         let u, _, v = Linalg.thinSvd tk.Target
@@ -2412,6 +3150,31 @@ module ClaimChecks =
     /// `depthTwoCaseOf (depthTwoSpec seed index)`.
     let depthTwoCase (seed: uint64) (index: int) =
         depthTwoCaseOf (depthTwoSpec seed index)
+
+    /// The large-η control's case (issue #11): η raised to R0's cap, 2ηλ = 1/10 (`Regime.capAtR0` of an
+    /// unbounded η), so that 1 − 2ηλ = 0.9: a counterexample then comes from R1, R2 or R4, not from a decay
+    /// that changes sign (which is what 30·η_max gave: measured, 45 of 45 counterexamples in 591 cases).
+    let largeEtaCase (c: ClosureCase) =
+        { c with
+            Hyper =
+                { c.Hyper with
+                    Eta = Regime.capAtR0 infinity c.Hyper.Lambda
+                }
+        }
+
+    /// The regime conditions a case violates, with their labels, and its decay 1 − 2ηλ, in words.
+    let regimeText (c: ClosureCase) =
+        let v = Regime.violated c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
+
+        sprintf
+            "regime conditions violated at this eta: %s; 1 - 2 eta lambda = %.3g"
+            (if v.IsEmpty then
+                 "none"
+             else
+                 v
+                 |> List.map (fun id -> sprintf "%s (%s)" id (Regime.label id))
+                 |> String.concat ", ")
+            (1.0 - 2.0 * c.Hyper.Eta * c.Hyper.Lambda)
 
     /// Negative controls, one outcome each; every one must fail (find a confirmed counterexample).
     let runControls (budget: CheckBudget) (progress: string -> unit) : ControlOutcome[] =
@@ -2430,19 +3193,18 @@ module ClaimChecks =
                     })
                 budget
                 progress
-            closureControl
-                "C1 with eta = 30 x etaMax"
-                Sgd.step
+            searchControl
+                "C1 with eta at R0's cap (2 eta lambda = 1/10, far above eta_max; 1 - 2 eta lambda = 0.9)"
+                "C1"
+                budget.Cases
                 (fun i ->
-                    let c = baseCase i in
+                    let c = largeEtaCase (baseCase i)
+                    let r = closure c
 
-                    { c with
-                        Hyper =
-                            { c.Hyper with
-                                Eta = 30.0 * c.Hyper.Eta
-                            }
-                    })
-                budget
+                    if r.Contained && r.Verdict = Verdict.Counterexample then
+                        Some(describe c r + "; " + regimeText c)
+                    else
+                        None)
                 progress
             closureControl
                 "C1 with L = 2 and data of rank r + 1"

@@ -13,7 +13,8 @@ type ClosureCell =
         KappaC: float option
         /// The constants of that κ_C (or of the largest κ_C tried when none held).
         Constants: RegionParams
-        /// True when (η, λ, constants) lies in the derived sufficient regime R0–R4.
+        /// True when (η, λ, constants) lies in the derived regime R0–R4 (R0–R2 rigorous, R3–R4 first order:
+        /// a heuristic, `Regime.label`).
         InRegime: bool
         /// Regime conditions that fail at these constants (empty when in the regime).
         Violated: string list
@@ -62,7 +63,9 @@ type DynamicsCell =
     }
 
 /// Maps of "small enough η and λ" (THEORY.md §4): where C1 holds with the best constants found, compared
-/// with the derived regime (`Regime`), and where E1's dynamics jump, collapse or stay (THEORY.md §5).
+/// with the derived regime (`Regime`: R0–R2 rigorous, R3–R4 first order, so a failure inside it is a finding
+/// about the heuristic part or a contradiction of the rigorous part, and a hold is evidence within the hunt's
+/// budget, not a proof), and where E1's dynamics jump, collapse or stay (THEORY.md §5).
 [<RequireQualifiedAccess>]
 module Explore =
 
@@ -229,6 +232,14 @@ module Explore =
                 c)
 
         closureMapOf task depth r family etas lambdas kappas evaluations cells
+
+    /// The condition that sets η_max in a cell (`Regime.etaMaxSetBy` at the cell's constants and λ).
+    let etaMaxSetBy (m: ClosureMap) (c: ClosureCell) =
+        Regime.etaMaxSetBy c.Constants m.Task m.Depth c.Lambda Regime.defaults.Rho
+
+    /// Per condition ID, the number of cells whose η_max it sets (`etaMaxSetBy`), in ID order.
+    let etaMaxSetByCounts (m: ClosureMap) =
+        m.Cells |> Array.countBy (etaMaxSetBy m) |> Array.sortBy fst
 
     /// Per λ row: (λ, derived etaMax (the largest `Regime.etaMax` over the κ_C ladder), largest grid η where C1 held below the first failure, smallest
     /// grid η where it failed). The empirical boundary lies between the last two.

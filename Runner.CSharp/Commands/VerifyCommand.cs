@@ -113,6 +113,7 @@ public static class VerifyCommand
                         CheckStop();
                     }));
                     cs.Done();
+                    var exploratory = ClaimChecks.runExploratory(budget, FuncConvert.FromAction<string>(m => { cs.Message(m); CheckStop(); }));
                     finishedStages.Add("claims C1–C7");
                     var ks = progress.Begin("negative controls", null);
                     var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); CheckStop(); }));
@@ -123,7 +124,7 @@ public static class VerifyCommand
                     finishedStages.Add("hunts");
                     CheckStop();
                     var complete = E1Runner.Run(plan, policy, signal.Token, progress, Save);
-                    return complete ? (claimOutcomes, controlOutcomes, huntOutcomes) : default;
+                    return complete ? (claimOutcomes, controlOutcomes, huntOutcomes, exploratory) : default;
                 }
                 catch (Exception e) when (e is OperationCanceledException ||
                                           e is AggregateException a && a.Flatten().InnerExceptions.All(x => x is OperationCanceledException))
@@ -134,7 +135,7 @@ public static class VerifyCommand
             });
             if (outcome.claimOutcomes is null)
                 return PartialReport.Write(dir, run, CommandName, signal, plan, finishedStages);
-            var (claims, controls, hunts) = outcome;
+            var (claims, controls, hunts, exploratory) = outcome;
             var e1Result = plan.Jobs[0].Result();
             var e1Seconds = plan.Jobs[0].Seconds;
             var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
@@ -142,7 +143,7 @@ public static class VerifyCommand
             var passed = ClaimsReport.AllPassed(claims, controls) && HuntReport.Passed(hunts);
             var doc = new Document("LowRankVerify: verification report");
             ReportWriter.AddProvenance(doc, run);
-            ClaimsReport.AddSection(doc, claims, controls, budget, t.Name);
+            ClaimsReport.AddSection(doc, claims, controls, budget, t.Name, exploratory);
             HuntReport.AddVerifySection(doc, hunts);
             var figs = E1Report.WriteFigures(dir, e1Result);
             E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, regimes,
@@ -162,15 +163,17 @@ public static class VerifyCommand
                 passed,
                 exitCode = passed ? Cli.Ok : Cli.CheckFailed,
                 wallSeconds = clock.Elapsed.TotalSeconds,
-                results = ClaimsReport.Json(claims, controls),
+                results = ClaimsReport.Json(claims, controls, exploratory),
                 hunts = HuntReport.VerifyJson(hunts),
                 e1 = E1Report.Json(e1Result, e1Seconds, regimes),
             };
             var where = ReportWriter.Write(dir, json, doc);
-            if (casesDir is not null) CasesFile.Write(casesDir, claims);
+            if (casesDir is not null) CasesFile.Write(casesDir, claims.Concat(exploratory));
             CheckpointFile.Delete(dir.Path);
             foreach (var c in claims)
                 Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.NonTrivialCases} non-trivial of {c.NonTrivialRequired} required, {c.Seconds:0.0}s)");
+            foreach (var c in exploratory)
+                Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.NonTrivialCases} non-trivial; exploratory, not in the exit code; {c.Seconds:0.0}s)");
             foreach (var c in controls)
                 Console.WriteLine($"control {c.Control}: {(c.FailedAsExpected ? "failed as expected" : "DID NOT FAIL")}");
             foreach (var h in hunts.Hunts)
@@ -179,7 +182,7 @@ public static class VerifyCommand
             Console.WriteLine($"{(passed ? "PASS" : "FAIL")}: {claims.Count(c => c.Verdict.IsHolds)}/{claims.Length} claims hold, " +
                               $"{controls.Count(c => c.FailedAsExpected)}/{controls.Length} controls failed as expected; {clock.Elapsed.TotalSeconds:0}s");
             Console.WriteLine(where);
-            if (casesDir is not null) Console.WriteLine($"cases: {casesDir}/C1.jsonl … C7.jsonl");
+            if (casesDir is not null) Console.WriteLine($"cases: {casesDir}/C1.jsonl … C7.jsonl (and C1-E1.jsonl, exploratory)");
             return passed ? Cli.Ok : Cli.CheckFailed;
         });
         return cmd;

@@ -157,7 +157,8 @@ public static class SweepReport
     {
         doc.H(2, "explore over the grid");
         doc.P("Each cell is one cell of `lowrank explore`: `Explore.dynamicsCell` (E1's phase from the SGD chains and the GD control) or " +
-              "`Explore.closureCell` (C1 hunts over the κ_C ladder; held = no confirmed counterexample for some κ_C, evidence within the hunts' budget, not a proof).");
+              "`Explore.closureCell` (C1 hunts over the κ_C ladder; held = no confirmed counterexample for some κ_C, evidence within the hunts' budget, not a proof). " +
+              "\"Derived regime\" is R0–R4 of Regime.fs: R0–R2 are rigorous, R3–R4 first order, a heuristic (`Regime.label`).");
         var dyn = rows.Where(r => r.Dynamics is not null).Select(r => (r.Cell, r.Phase)).ToList();
         var c1 = rows.Where(r => r.C1 is not null).Select(r => (r.Cell, r.Phase)).ToList();
         if (dyn.Count > 0) AddPhaseMaps(doc, dir, plan, dyn, Explore.phases, "E1 dynamics phase", "phase-map");

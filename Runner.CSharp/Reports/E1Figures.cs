@@ -168,7 +168,7 @@ public static class E1Figures
         {
             var rug = plt.Add.Scatter(jumps.Select(j => Math.Log10(Math.Max(1, j))).ToArray(), jumps.Select(_ => 0.0).ToArray());
             rug.LineWidth = 0; rug.MarkerSize = 10; rug.MarkerShape = MarkerShape.VerticalBar; rug.Color = DarkBlue;
-            rug.LegendText = "jump steps";
+            rug.LegendText = "SGD jump steps";
         }
         var gdJumped = Some(r.Gd.JumpStep);
         if (gdJumped)

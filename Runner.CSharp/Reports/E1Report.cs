@@ -306,8 +306,10 @@ public static class E1Report
               "collapsed, not as jumped, even when it passed B_1 at rank 1 on its way. A return is a step after the jump at rank 2 whose " +
               "previous step was at rank ≤ 1, with s_2/s_1 above the threshold by more than its round-off bound; an exit from B_1 is a step " +
               $"after the jump at which a condition exceeds its bound by more than {N(E1Monitor.b1ExitMargin)} (relative) after a step in B_1.");
-        doc.F($"E1 laid out like the slides, chain {shown.Chain} (the first chain that jumped): s2/s1 (red), test error (light blue), " +
-              "offshoots' final test error at their branch step (dark blue points); the gradient-descent control in orange (s2/s1) and purple (test error).",
+        var sdeShown = E1Figures.ShownSde(r);
+        doc.F($"E1 laid out like the slides, chain {shown.Chain} (the first chain that jumped without collapsing): s2/s1 (red), test error (light blue), " +
+              "offshoots' final test error at their branch step (dark blue points); the gradient-descent control in orange (s2/s1) and purple (test error)" +
+              (sdeShown is null ? "." : $"; SDE chain {sdeShown.Chain} (same start, η, λ) in green, s2/s1 up to its collapse or divergence (cross)."),
               SlidesSvg, SlidesPng, slides.Svg);
         doc.T(["quantity", "value"],
         [
@@ -351,7 +353,7 @@ public static class E1Report
         doc.H(3, "Regime map: where the phenomenon holds and where it does not");
         doc.P("The jump is regime-bound; a report that showed only the favourable regime would mislead. The same experiment without " +
               "offshoots and without SDE chains, in contrasting regimes (same ε, start and seeds; one row per regime):");
-        doc.T(["regime", "L", "η", "λ", "steps × seeds", "SGD jumped", "SGD collapsed to 0", "jump median", "returns", "GD final rank (entered B_1)", "time"],
+        doc.T(["regime", "L", "η", "λ", "steps × seeds", "SGD jumped (no collapse)", "SGD collapsed to 0", "jump median", "returns", "GD final rank (entered B_1)", "time"],
             regimes.Select(g =>
             {
                 var q = g.Result.Params;

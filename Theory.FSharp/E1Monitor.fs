@@ -86,26 +86,39 @@ module E1Monitor =
             MaxExcessAfterJump = 0.0
         }
 
-    /// Singular values (s_1, s_2) of the 2×2 matrix [[a00, a01], [a10, a11]] in closed form: with the
-    /// entries divided by their largest magnitude m, F = ‖A/m‖_F and d = |det A/m|,
-    /// s_1 = m·(sqrt(F² + 2d) + sqrt(max 0 (F² − 2d)))/2 and s_2 = m·d/(s_1/m) (no cancellation, no
-    /// underflow near the zero network). NaN or infinite entries give non-finite values.
-    let singularValues2 (a00: float) (a01: float) (a10: float) (a11: float) =
-        let scale = max (max (abs a00) (abs a01)) (max (abs a10) (abs a11))
+    /// Magnitudes within which `singularValues2` needs no rescaling: squares and sums of squares of
+    /// entries up to 10¹⁵⁰ neither overflow nor (above 10⁻¹⁵⁰) underflow.
+    [<Literal>]
+    let private unscaledRange = 1e150
 
-        if scale = 0.0 then
+    /// Singular values (s_1, s_2) of the 2×2 matrix [[a00, a01], [a10, a11]] in closed form, without
+    /// cancellation: s_1 + s_2 = p = √((a00 + a11)² + (a01 − a10)²) and |s_1 − s_2| = q =
+    /// √((a00 − a11)² + (a01 + a10)²) (sums of squares), so s_1 = (p + q)/2 and s_2 = |p − q|/2, each within
+    /// a few ulps of s_1. Entries are first divided by their largest magnitude m when m lies outside
+    /// [10⁻¹⁵⁰, 10¹⁵⁰] (no underflow near the zero network, no overflow). NaN or infinite entries give
+    /// non-finite values.
+    let singularValues2 (a00: float) (a01: float) (a10: float) (a11: float) =
+        let m = max (max (abs a00) (abs a01)) (max (abs a10) (abs a11))
+
+        let inline closed (x00: float) (x01: float) (x10: float) (x11: float) =
+            let u = x00 + x11
+            let v = x01 - x10
+            let w = x00 - x11
+            let z = x01 + x10
+            let p = sqrt (u * u + v * v)
+            let q = sqrt (w * w + z * z)
+            struct ((p + q) / 2.0, abs (p - q) / 2.0)
+
+        if m = 0.0 then
             struct (0.0, 0.0)
-        elif not (System.Double.IsFinite scale) then
+        elif not (System.Double.IsFinite m) then
             struct (nan, nan)
+        elif m > 1.0 / unscaledRange && m < unscaledRange then
+            closed a00 a01 a10 a11
         else
-            let x00 = a00 / scale
-            let x01 = a01 / scale
-            let x10 = a10 / scale
-            let x11 = a11 / scale
-            let f2 = x00 * x00 + x01 * x01 + x10 * x10 + x11 * x11
-            let d = abs (x00 * x11 - x01 * x10)
-            let s1 = (sqrt (f2 + 2.0 * d) + sqrt (max 0.0 (f2 - 2.0 * d))) / 2.0
-            struct (scale * s1, scale * (d / s1))
+            // entry-wise: 1/m overflows for a subnormal m
+            let struct (s1, s2) = closed (a00 / m) (a01 / m) (a10 / m) (a11 / m)
+            struct (m * s1, m * s2)
 
     /// Numerical rank of A_θ from its two singular values: 0 when s_1 < `collapseThreshold`, 1 when
     /// s_2/s_1 < `rankOneRatio`, else 2.

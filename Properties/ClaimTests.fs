@@ -66,6 +66,18 @@ module internal C2Checks =
 
         gap, ClaimChecks.c2SpectrumError d net a.[0], roundOff
 
+/// E1's parameters (THEORY.md §5 defaults: ε = 0.1, L = 4, η = 0.5, λ = 0.02, W_ℓ = I) for the C5 and C6
+/// properties and controls: 10⁶ steps (most SGD chains jump by then), no offshoots, the master seed of the
+/// named property.
+module private E1Property =
+
+    let named (name: string) =
+        { TwoByTwo.defaults with
+            Steps = 1_000_000L
+            Offshoots = 0
+            Seed = Harness.seedOf name
+        }
+
 /// Claim properties C1–C7 (xunit class so that each test gets the output helper).
 type ClaimTests(output: ITestOutputHelper) =
 
@@ -458,32 +470,58 @@ type ClaimTests(output: ITestOutputHelper) =
         )
 
     [<Fact>]
-    member _.``C5.e1OneWay: E1 runs that jump into B_1 never return to the rank-2 region``() =
+    member _.``C5.e1OneWay: E1 SGD runs that entered B_1 at rank 1 never return to rank 2 (every step)``() =
         let tally = Tally()
+        let p = E1Property.named "C5.e1OneWay"
 
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let (eps, depth, p, hyper), a = ClaimChecks.e1Run (streamSeed "C5.e1OneWay") i 1500L
+                let r = TwoByTwo.chain p i
+                tally.Add(sprintf "outcome %A" r.Outcome)
 
-                tally.Add(
-                    match a.HitTime with
-                    | Some _ -> "jumped into B_1"
-                    | None -> "no jump in 1500 steps"
-                )
+                if ClaimChecks.c5NonTrivial r then
+                    tally.Add "non-trivial"
 
-                if a.HitTime.IsSome then
-                    tally.Add(
-                        if Region.contains { p with R = 0 } a.Final then
-                            "  ... ended in B_0"
-                        else
-                            "  ... ended in B_1 minus B_0"
-                    )
-
-                a.Exit.IsNone)
+                ClaimChecks.c5Verdict r <> Verdict.Counterexample
+                |> Prop.label (
+                    sprintf "chain %d returned to rank 2 at %A after its jump at %A" i r.Events.ReturnSteps r.JumpStep
+                ))
 
         timed "C5.e1OneWay" (fun () -> Harness.check "C5.e1OneWay" 8 prop) |> ignore
         report "C5.e1OneWay runs:" tally
-        Assert.True(tally.Get "jumped into B_1" > 0, "no run jumped into B_1: the one-way property was never exercised")
+        // the property cannot pass vacuously: most runs must have jumped without collapsing
+        Assert.True(tally.Get "non-trivial" >= 4, sprintf "only %d non-trivial runs of 8" (tally.Get "non-trivial"))
+
+    [<Fact>]
+    member _.``C6.sdeNotAbsorbed: the SDE chain with SGD's mean and covariance is not absorbed at rank 1``() =
+        let tally = Tally()
+        let p = E1Property.named "C6.sdeNotAbsorbed"
+        let gd = TwoByTwo.gdControl p
+        tally.Add(sprintf "GD control %A, final rank %d" gd.Outcome gd.Events.Rank)
+
+        let prop =
+            Prop.forAll simulationIndices (fun i ->
+                let twin = TwoByTwo.chain p i
+                let sde = TwoByTwo.sdeChain p i
+                let v, nt = ClaimChecks.c6Case gd twin sde
+                tally.Add(sprintf "SDE %A" sde.Outcome)
+
+                if nt then
+                    tally.Add "non-trivial"
+
+                v <> Verdict.Counterexample
+                |> Prop.label (sprintf "SDE chain %d absorbed at rank 1 from step %A" i sde.JumpStep))
+
+        timed "C6.sdeNotAbsorbed" (fun () -> Harness.check "C6.sdeNotAbsorbed" 10 prop)
+        |> ignore
+
+        report "C6.sdeNotAbsorbed chains:" tally
+        Assert.True(ClaimChecks.gdAtRankTwo gd, "the GD control left rank 2: the comparison is not informative")
+
+        Assert.True(
+            tally.Get "non-trivial" >= 4,
+            sprintf "only %d non-trivial SDE chains of 10" (tally.Get "non-trivial")
+        )
 
     [<Fact>]
     member _.``C6.gdKeepsRank: gradient descent from a perturbed rank-2 minimum of E1 keeps rank 2``() =
@@ -687,26 +725,28 @@ type ControlTests(output: ITestOutputHelper) =
             (Prop.forAll closureSpecs (fun spec -> closureHolds ClaimChecks.brokenStep (Generators.closureCaseOf spec)))
 
     [<Fact>]
-    member _.``C6.control.sdeStays: the SDE step with SGD's mean and covariance leaves B_r``() =
+    member _.``C5.control.sdeNoise: with the SDE chain (Gaussian noise of SGD's mean and covariance) runs return to rank 2``
+        ()
+        =
+        let p = E1Property.named "C5.control.sdeNoise"
+
         control
-            "C6.control.sdeStays"
-            200
-            (Prop.forAll (Arb.zip (closureSpecs, sdeRadiusIndices)) (fun (spec, k) ->
-                let c = Generators.closureCaseOf spec
+            "C5.control.sdeNoise"
+            400
+            (Prop.forAll simulationIndices (fun i ->
+                ClaimChecks.c5Verdict (TwoByTwo.sdeChain p i) <> Verdict.Counterexample))
 
-                let ok =
-                    c.Task.N >= 2
-                    && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
-                    && Region.contains c.Region c.Point
+    [<Fact>]
+    member _.``C6.control.sgdAsSde: SGD chains in the SDE's role are absorbed at rank 1, so the C6 check fails``() =
+        let p = E1Property.named "C6.control.sgdAsSde"
+        let gd = TwoByTwo.gdControl p
 
-                not ok
-                || [ false; true ]
-                   |> List.forall (fun outward ->
-                       not (
-                           fst (
-                               ClaimChecks.sdeLeavesAt c outward ClaimChecks.sdeRadii.[k] (Rng.create spec.Point.Seed)
-                           )
-                       ))))
+        control
+            "C6.control.sgdAsSde"
+            20
+            (Prop.forAll simulationIndices (fun i ->
+                let sgd = TwoByTwo.chain p i
+                fst (ClaimChecks.c6Case gd sgd sgd) <> Verdict.Counterexample))
 
     [<Fact>]
     member _.``C2.control.noRegion: critical points outside B_r (r one below their rank) break the bound``() =

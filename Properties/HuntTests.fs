@@ -393,7 +393,7 @@ type ExploreTests(output: ITestOutputHelper) =
     member _.``Explore E1 phases: the classification of summaries``() =
         let s =
             {
-                FractionJumped = 0.5
+                FractionJumped = 0.75
                 FractionCollapsed = 0.0
                 FractionDiverged = 0.0
                 JumpMedian = Some 1e5
@@ -409,7 +409,7 @@ type ExploreTests(output: ITestOutputHelper) =
         Assert.Equal("SGD jumps, GD stays at rank 2", Explore.phase s)
 
         Assert.Equal(
-            "GD reaches rank 1, SGD stays at rank 2",
+            "GD reaches rank 1, SGD does not jump",
             Explore.phase
                 { s with
                     FractionJumped = 0.0
@@ -418,8 +418,19 @@ type ExploreTests(output: ITestOutputHelper) =
         )
 
         Assert.Equal("both reach rank 1", Explore.phase { s with GdFinalRank = 1 })
-        Assert.Equal("both stay at rank 2", Explore.phase { s with FractionJumped = 0.0 })
-        Assert.Equal("SGD collapses to 0", Explore.phase { s with FractionCollapsed = 0.5 })
+        Assert.Equal("neither: SGD does not jump, GD at rank 2", Explore.phase { s with FractionJumped = 0.0 })
+        // a jump needs a strict majority of the chains: half is not enough
+        Assert.Equal("neither: SGD does not jump, GD at rank 2", Explore.phase { s with FractionJumped = 0.5 })
+        // chains that passed rank 1 on their way to 0 count as collapsed, not jumped
+        Assert.Equal(
+            "SGD collapses to 0",
+            Explore.phase
+                { s with
+                    FractionJumped = 0.25
+                    FractionCollapsed = 0.75
+                }
+        )
+
         Assert.Equal("SGD diverges", Explore.phase { s with FractionDiverged = 1.0 })
 
 /// `lowrank hunt` and `lowrank explore` in-process: option validation (exit 2, one stderr line naming the

@@ -280,32 +280,36 @@ module Explore =
                     (firstFail |> Option.map (fun c -> c.Eta))
         |]
 
-    /// The E1 phase of a cell (THEORY.md §5 regimes): "SGD diverges", "SGD collapses to 0" (≥ half the
-    /// chains), "SGD jumps, GD stays at rank 2", "GD reaches rank 1, SGD stays at rank 2", "both reach rank 1",
-    /// "both stay at rank 2" (GD's rank is its final numerical rank; a chain "jumps" when it entered B_1).
+    /// The E1 phase of a cell (THEORY.md §5 regimes), from its chains' outcomes (every step monitored):
+    /// "SGD diverges" (≥ half the chains diverged), "SGD collapses to 0" (≥ half collapsed, including chains
+    /// that passed rank 1 on their way: a collapse is not a jump), and otherwise by whether SGD jumps (a
+    /// strict majority of the chains jumped into B_1 at rank 1 without collapsing) and GD's final
+    /// numerical rank: "SGD jumps, GD stays at rank 2", "GD reaches rank 1, SGD does not jump", "both reach
+    /// rank 1", "neither: SGD does not jump, GD at rank 2".
     let phase (s: TwoByTwoSummary) =
         let gdRank1 = s.GdFinalRank <= 1
+        let sgdJumps = s.FractionJumped > 0.5
 
         if s.FractionDiverged >= 0.5 then
             "SGD diverges"
         elif s.FractionCollapsed >= 0.5 then
             "SGD collapses to 0"
-        elif s.FractionJumped > 0.0 && not gdRank1 then
+        elif sgdJumps && not gdRank1 then
             "SGD jumps, GD stays at rank 2"
-        elif s.FractionJumped = 0.0 && gdRank1 then
-            "GD reaches rank 1, SGD stays at rank 2"
-        elif s.FractionJumped > 0.0 && gdRank1 then
+        elif not sgdJumps && gdRank1 then
+            "GD reaches rank 1, SGD does not jump"
+        elif sgdJumps && gdRank1 then
             "both reach rank 1"
         else
-            "both stay at rank 2"
+            "neither: SGD does not jump, GD at rank 2"
 
     /// Every phase name, in legend order.
     let phases =
         [|
             "SGD jumps, GD stays at rank 2"
-            "GD reaches rank 1, SGD stays at rank 2"
+            "GD reaches rank 1, SGD does not jump"
             "both reach rank 1"
-            "both stay at rank 2"
+            "neither: SGD does not jump, GD at rank 2"
             "SGD collapses to 0"
             "SGD diverges"
         |]
@@ -317,6 +321,7 @@ module Explore =
             Steps = steps
             Seeds = seeds
             Seed = seed
+            Sde = false
             Offshoots = 0
         }
 
@@ -347,6 +352,7 @@ module Explore =
                 Lambda = lambda
                 Steps = steps
                 Seeds = seeds
+                Sde = false
                 Offshoots = 0
                 OffshootEta = min baseP.OffshootEta eta
                 OffshootLambda = min baseP.OffshootLambda lambda

@@ -162,8 +162,10 @@ public static class ExploreReport
     {
         doc.H(2, "E1 dynamics: where SGD jumps, collapses, or stays");
         doc.P($"Task [[1, *], [ε, 1]] with ε = {G(p.Epsilon)}, width {p.Width}, start W_ℓ = I; per (η, λ, L): {p.Seeds} SGD chains of {p.Steps:N0} steps " +
-              "(seed " + p.Seed + ") and the gradient-descent control from the same start (TwoByTwo.run, no offshoots). Phases: SGD jumps when a chain enters B_1 " +
-              "(TwoByTwo.jumpRegion); GD's rank is its final numerical rank (s2/s1 < 1e-2 is rank 1); \"collapses\" when half the chains end at the zero network.");
+              "(seed " + p.Seed + ") and the gradient-descent control from the same start (TwoByTwo.run, no offshoots, no SDE chains), every step monitored. " +
+              "Phases: \"SGD jumps\" when a strict majority of the chains entered B_1 (TwoByTwo.jumpRegion) at numerical rank 1 and never collapsed; " +
+              "\"collapses\" when at least half the chains reached the zero network (s1 < 1e-3), including chains that passed rank 1 on their way " +
+              "(a collapse is not a jump); \"diverges\" when at least half diverged; GD's rank is its final numerical rank (s2/s1 < 1e-2 is rank 1).");
         foreach (var d in depths)
         {
             var fig = DynamicsFigure(cells, d, p);
@@ -171,7 +173,7 @@ public static class ExploreReport
             dir.WriteBytes($"e1-dynamics-L{d}.png", fig.Png);
             doc.F($"E1 phases over (η, λ) at L = {d}.", $"e1-dynamics-L{d}.svg", $"e1-dynamics-L{d}.png", fig.Svg);
         }
-        doc.T(["L", "η", "λ", "phase", "SGD jumped", "SGD collapsed", "median jump step", "GD final rank"],
+        doc.T(["L", "η", "λ", "phase", "SGD jumped (no collapse)", "SGD collapsed", "median jump step", "GD final rank"],
             cells.Select(c => (IReadOnlyList<string>)
             [
                 c.Depth.ToString(Inv), G(c.Eta), G(c.Lambda), c.Phase, $"{c.Summary.FractionJumped:P0}", $"{c.Summary.FractionCollapsed:P0}",

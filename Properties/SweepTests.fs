@@ -75,15 +75,20 @@ type SyntheticKind(retain: bool, sampleEvery: int) =
 /// Helpers of the sweep tests.
 module SweepRun =
 
-    /// A small E1 sweep file: one cell unless `grid` is given, `seeds` chains in blocks of `perUnit`.
-    let e1Sweep (steps: int) (seeds: int) (perUnit: int) (seed: int) (grid: string) =
+    /// A small E1 sweep file with SDE twins on or off: one cell unless `grid` is given, `seeds` chains in
+    /// blocks of `perUnit`.
+    let e1SweepWith (sde: string) (steps: int) (seeds: int) (perUnit: int) (seed: int) (grid: string) =
         sprintf
-            """{"command": "experiment two-by-two", "fixed": {"steps": %d, "offshoots": 2, "offshoot-steps": 20000}, "grid": {%s}, "seeds": %d, "seedsPerUnit": %d, "seed": %d}"""
+            """{"command": "experiment two-by-two", "fixed": {"steps": %d, "offshoots": 2, "offshoot-steps": 20000, "sde": "%s"}, "grid": {%s}, "seeds": %d, "seedsPerUnit": %d, "seed": %d}"""
             steps
+            sde
             grid
             seeds
             perUnit
             seed
+
+    /// `e1SweepWith "off"`: no SDE twins (the tests that are not about them run faster).
+    let e1Sweep = e1SweepWith "off"
 
     /// Writes `text` to `dir/name` and returns the path.
     let write (dir: string) (name: string) (text: string) =
@@ -159,7 +164,7 @@ type SweepTests() =
         let dir = CliRun.tempDir ()
 
         try
-            let sweep = SweepRun.write dir "s.json" (SweepRun.e1Sweep 200000 5 2 3 "")
+            let sweep = SweepRun.write dir "s.json" (SweepRun.e1SweepWith "on" 200000 5 2 3 "")
             SweepRun.plan sweep (Path.Combine(dir, "sw"))
 
             let rc, out, err =
@@ -193,6 +198,7 @@ type SweepTests() =
             Assert.True((rc2 = 0), err2)
             let results = Path.Combine(exp, "results.json")
             let chains = SweepRun.node results [ "e1"; "chains" ] :?> JsonArray
+            let sde = SweepRun.node results [ "e1"; "sdeChains" ] :?> JsonArray
             let gd = SweepRun.node results [ "e1"; "gdControl" ]
             // Each unit's runs (chains SeedFrom..SeedTo-1, GD control in block 0) against the experiment's.
             let mutable compared = 0
@@ -206,8 +212,15 @@ type SweepTests() =
 
                 for r in runs do
                     let chain = r.["chain"].GetValue<int>()
-                    let e = if chain < 0 then gd else chains.[chain]
+
+                    let e =
+                        match r.["kind"].GetValue<string>() with
+                        | "gd" -> gd
+                        | "sde" -> sde.[chain]
+                        | _ -> chains.[chain]
+
                     Assert.Equal(chain, e.["chain"].GetValue<int>())
+                    Assert.Equal(r.["kind"].GetValue<string>(), e.["kind"].GetValue<string>())
 
                     for k in [ "step"; "s1"; "s2"; "ratio"; "testError"; "rank" ] do
                         Assert.Equal(e.["observations"].[k].ToJsonString(), r.["observations"].[k].ToJsonString())
@@ -230,12 +243,13 @@ type SweepTests() =
                     Assert.Equal<(string * string) list>(offs e.["offshoots"], offs r.["offshoots"])
                     compared <- compared + 1
 
-            Assert.Equal(6, compared) // 5 chains + the GD control
+            Assert.Equal(11, compared) // 5 SGD chains, their 5 SDE twins, the GD control
             let merged = Path.Combine(dir, "sw", "report", "results.json")
-            let summary = (SweepRun.node merged [ "merged"; "cells" ]).[0].["summary"]
-            Assert.Equal((SweepRun.node results [ "e1"; "summary" ]).ToJsonString(), summary.ToJsonString())
+            let cell = (SweepRun.node merged [ "merged"; "cells" ]).[0]
+            Assert.Equal((SweepRun.node results [ "e1"; "summary" ]).ToJsonString(), cell.["summary"].ToJsonString())
+            Assert.Equal((SweepRun.node results [ "e1"; "comparison" ]).ToJsonString(), cell.["comparison"].ToJsonString())
             // Negative control: the same cell with seed 4 does not give the experiment's chains.
-            let other = SweepRun.write dir "o.json" (SweepRun.e1Sweep 200000 5 2 4 "")
+            let other = SweepRun.write dir "o.json" (SweepRun.e1SweepWith "on" 200000 5 2 4 "")
             SweepRun.plan other (Path.Combine(dir, "ot"))
 
             let rc3, _, err3 =
@@ -402,7 +416,7 @@ type SweepTests() =
                 SweepRun.write
                     dir
                     "s1b.json"
-                    """{"seed": 1, "seedsPerUnit": 1, "seeds": 2, "grid": {}, "fixed": {"steps": 1000, "offshoots": 2, "offshoot-steps": 20000},
+                    """{"seed": 1, "seedsPerUnit": 1, "seeds": 2, "grid": {}, "fixed": {"steps": 1000, "offshoots": 2, "sde": "off", "offshoot-steps": 20000},
                         "command": "experiment two-by-two"}"""
 
             let rc, out, _ = CliRun.run [ "sweep"; "plan"; s1b; "--out"; d ]
@@ -475,6 +489,7 @@ type SweepTests() =
             "2 eta lambda >= 1 in one cell", (ok "\"lambda\": 2" "\"eta\": [0.1, 0.5]"), "grid.eta, fixed.lambda"
             "depth out of range", (ok "" "\"depth\": [4, 99]"), "grid.depth"
             "offshoot eta above eta", (ok "\"offshoot-eta\": 0.9" ""), "fixed.offshoot-eta"
+            "sde neither on nor off", (ok "\"sde\": \"maybe\"" ""), "fixed.sde"
             "offshoot lambda (default) above lambda", (ok "\"lambda\": 0.00001" ""), "fixed.offshoot-lambda (default)"
             "too many units",
             (e1

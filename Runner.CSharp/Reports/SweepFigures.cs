@@ -157,11 +157,11 @@ public static class SweepFigures
             s.Color = Color.FromHex(Palette[k++ % Palette.Length]);
             s.LineWidth = 2.5f;
             s.MarkerSize = 0;
-            s.LegendText = $"{label}: {sorted.Length} of {n} jumped";
+            s.LegendText = $"{label}: {sorted.Length} of {n}";
         }
         plt.Axes.Bottom.TickGenerator = Ticks(new Axis("step", [1, Math.Pow(10, xmax)], true), 0, xmax);
         plt.Axes.Bottom.Label.Text = "SGD step t (log scale)";
-        plt.Axes.Left.Label.Text = "fraction of chains that jumped by step t";
+        plt.Axes.Left.Label.Text = "fraction of chains by step t";
         plt.Axes.SetLimitsY(-0.03, 1.05);
         plt.Axes.SetLimitsX(0, xmax);
         plt.Title(title);

@@ -116,40 +116,50 @@ public static class SweepReport
     {
         doc.H(2, "E1 over the grid");
         var p0 = cells[0].Cell.Params;
-        doc.P($"Each cell is `experiment two-by-two` at its parameters with {plan.Spec.Seeds} SGD chains (chain s draws from `Rng.stream({plan.Spec.Seed}, s)`) " +
-              "and the gradient-descent control, without the regime map; the summary of a cell is `TwoByTwo.summarize` over all its chains, " +
-              "the summary `experiment two-by-two` reports for the same parameters and seeds. Jump: the first observed step with θ ∈ B_1 at " +
-              $"numerical rank 1 ({p0.ObservationsPerDecade} log-spaced observations per decade). Phases as in `lowrank explore --dynamics` (`Explore.phase`).");
+        doc.P($"Each cell is `experiment two-by-two` at its parameters with {plan.Spec.Seeds} SGD chains (chain s draws from `Rng.stream({plan.Spec.Seed}, s)`), " +
+              "their SDE twins when the cell's `sde` is on, and the gradient-descent control, without the regime map; the summary of a cell is " +
+              "`TwoByTwo.summarize` over all its chains, the summary `experiment two-by-two` reports for the same parameters and seeds. " +
+              "Jump: θ enters B_1 at numerical rank 1 (monitored at every step, `E1Monitor`) and the run never collapses nor diverges afterwards. " +
+              "Phases as in `lowrank explore --dynamics` (`Explore.phase`: \"SGD jumps\" needs a majority of the chains to jump).");
         var names = plan.Spec.Grid.Select(g => g.Name).ToList();
-        doc.T([.. names, "chains jumped", "jump step median (quartiles)", "collapsed", "diverged", "returns", "GD final rank", "phase"],
-            cells.Select(x =>
-            {
-                var s = x.Result.Summary;
-                return (IReadOnlyList<string>)
-                [
-                    .. names.Select(n => SweepCell.Short(x.Cell.Sweep.Values[n])),
-                    $"{x.Result.Chains.Count(c => FSharpOption<long>.get_IsSome(c.JumpStep))} of {x.Result.Chains.Length}",
-                    $"{Steps(Opt(s.JumpMedian))} ({Steps(Opt(s.JumpQ1))} – {Steps(Opt(s.JumpQ3))})",
-                    $"{G(100 * s.FractionCollapsed)} %", $"{G(100 * s.FractionDiverged)} %", s.TotalReturns.ToString(Inv),
-                    s.GdFinalRank.ToString(Inv), Explore.phase(s),
-                ];
-            }));
-        var curves = cells.Select(x => (Label: x.Cell.Sweep.GridNames.Count == 0 ? "all chains" : x.Cell.Sweep.Label(),
-            Jumps: x.Result.Chains.Where(c => FSharpOption<long>.get_IsSome(c.JumpStep)).Select(c => (double)c.JumpStep.Value).ToArray(),
+        var curves = cells.Select(x => (Label: (x.Cell.Sweep.GridNames.Count == 0 ? "SGD chains" : x.Cell.Sweep.Label()) + ", jumped",
+            Jumps: x.Result.Chains.Where(c => c.Outcome.IsJumped).Select(c => (double)c.JumpStep.Value).ToArray(),
             Chains: x.Result.Chains.Length)).ToList();
+        // one cell: its SDE twins beside the SGD chains (the C6 comparison of experiment two-by-two)
+        if (cells.Count == 1 && cells[0].Result.Sde.Length > 0)
+            curves.Add(("SDE twins, entered B_1 at rank 1",
+                cells[0].Result.Sde.Where(c => FSharpOption<long>.get_IsSome(c.JumpStep)).Select(c => (double)c.JumpStep.Value).ToArray(),
+                cells[0].Result.Sde.Length));
         var ecdf = SweepFigures.JumpEcdf($"E1 jump steps pooled over {plan.Spec.Seeds} seeds per cell", curves, cells.Max(x => x.Cell.Params.Steps));
         dir.WriteText("jump-steps.svg", ecdf.Svg);
         dir.WriteBytes("jump-steps.png", ecdf.Png);
-        doc.F("Jump-time distribution per cell, pooled over its seeds (ECDF of the jump step; the plateau is the fraction that jumped within the budget)" +
+        doc.F("Jump-time distribution per cell, pooled over its seeds (ECDF of the jump step of the SGD chains that jumped: entered B_1 at " +
+              "rank 1 and never collapsed nor diverged; the plateau is the fraction that jumped within the budget)" +
               (cells.Count > SweepFigures.MaxCurves ? $"; the first {SweepFigures.MaxCurves} of {cells.Count} cells" : "") + ".",
             "jump-steps.svg", "jump-steps.png", ecdf.Svg);
         AddPhaseMaps(doc, dir, plan, cells.Select(x => (x.Cell.Sweep, Explore.phase(x.Result.Summary))).ToList(), Explore.phases, "E1 phase", "phase-map");
+        doc.T([.. names, "SGD jumped", "jump step median (quartiles)", "collapsed", "diverged", "returns", "GD final rank", "SDE entered B_1 at rank 1", "phase"],
+            cells.Select(x =>
+            {
+                var s = x.Result.Summary;
+                var (sgd, sde) = (x.Result.Kinds[0], x.Result.Kinds[2]);
+                return (IReadOnlyList<string>)
+                [
+                    .. names.Select(n => SweepCell.Short(x.Cell.Sweep.Values[n])),
+                    $"{sgd.Jumped} of {sgd.Runs}",
+                    $"{Steps(Opt(s.JumpMedian))} ({Steps(Opt(s.JumpQ1))} – {Steps(Opt(s.JumpQ3))})",
+                    $"{G(100 * s.FractionCollapsed)} %", $"{G(100 * s.FractionDiverged)} %", s.TotalReturns.ToString(Inv),
+                    s.GdFinalRank.ToString(Inv), sde.Runs == 0 ? "— (sde off)" : $"{sde.Entered} of {sde.Runs}", Explore.phase(s),
+                ];
+            }));
+        if (cells.Count == 1) E1Report.AddComparison(doc, cells[0].Result);
+
     }
 
     /// <summary>The console line of an E1 sweep.</summary>
     public static string E1ConsoleLine(IReadOnlyList<(E1Sweep.Cell Cell, TwoByTwoResult Result)> cells) =>
         $"E1 sweep: {cells.Count} cell(s), {cells.Sum(x => x.Result.Chains.Length)} chains, " +
-        $"{cells.Sum(x => x.Result.Chains.Count(c => FSharpOption<long>.get_IsSome(c.JumpStep)))} jumped; phases: " +
+        $"{cells.Sum(x => x.Result.Kinds[0].Jumped)} jumped; phases: " +
         string.Join("; ", cells.GroupBy(x => Explore.phase(x.Result.Summary)).Select(g => $"{g.Key}: {g.Count()}"));
 
     /// <summary>The explore section: table and phase diagrams.</summary>

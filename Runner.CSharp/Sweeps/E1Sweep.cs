@@ -35,10 +35,11 @@ public sealed class E1Sweep : ISweepKind
         new("offshoot-eta", SweepType.Real, SweepValue.NewReal(D.OffshootEta), "offshoot learning rate"),
         new("offshoot-lambda", SweepType.Real, SweepValue.NewReal(D.OffshootLambda), "offshoot regularisation"),
         new("offshoot-steps", SweepType.Integer, SweepValue.NewInteger(D.OffshootMaxSteps), "most steps of one offshoot"),
+        new("sde", SweepType.Text, SweepValue.NewText(D.Sde ? "on" : "off"), "on: every SGD chain has an SDE twin (C6); off: as experiment two-by-two --no-sde"),
     ];
 
     /// <inheritdoc/>
-    public string SeedsMeaning => "SGD chains per cell: chain s draws from Rng.stream(seed, s) as in 'experiment two-by-two --seed seed'; the unit of seed block 0 also runs the GD control";
+    public string SeedsMeaning => "SGD chains per cell: chain s draws from Rng.stream(seed, s) as in 'experiment two-by-two --seed seed', with its SDE twin s when sde is on; the unit of seed block 0 also runs the GD control";
 
     /// <inheritdoc/>
     public void CheckSeeds(int seeds, int seedsPerUnit) { }
@@ -53,8 +54,15 @@ public sealed class E1Sweep : ISweepKind
     /// <summary>E1's parameters of a cell with <paramref name="seeds"/> chains and master seed <paramref name="seed"/>.</summary>
     public static TwoByTwoParams Params(SweepCell cell, int seeds, ulong seed) => new(
         cell.Real("epsilon"), Int(cell, "depth"), Int(cell, "width"), cell.Real("eta"), cell.Real("lambda"),
-        cell.Integer("steps"), seeds, seed, Int(cell, "offshoots"), cell.Real("offshoot-eta"), cell.Real("offshoot-lambda"),
+        cell.Integer("steps"), seeds, Sde(cell), seed, Int(cell, "offshoots"), cell.Real("offshoot-eta"), cell.Real("offshoot-lambda"),
         cell.Integer("offshoot-steps"), D.ObservationsPerDecade);
+
+    private static bool Sde(SweepCell cell) => cell.Text("sde") switch
+    {
+        "on" => true,
+        "off" => false,
+        var t => throw new InputException("sde", $"must be on or off, got '{t}'"),
+    };
 
     /// <inheritdoc/>
     public void CheckCell(SweepCell cell, int seeds, ulong seed) => ExperimentCommand.Validate(Params(cell, seeds, seed));
@@ -63,12 +71,14 @@ public sealed class E1Sweep : ISweepKind
     /// 1.6e7 there; 1e7 here for the observations and a busy core). Cost scales with L·max(w, 2)².</summary>
     public const double StepsPerSecond = 1e7;
 
-    /// <summary>Rough single-core seconds of chains [a, b) (plus the GD control in block 0, counted as 5
-    /// chains: a GD step costs N = 3 engine steps and copies; offshoots at their step limit).</summary>
+    /// <summary>Rough single-core seconds of chains [a, b) (plus their SDE twins, counted as 5 chains each: an
+    /// upper bound, as SDE twins that collapse or diverge skip their remaining steps;
+    /// and the GD control in block 0, counted as 5 chains: a GD or SDE step costs N = 3 engine steps and
+    /// copies; offshoots at their step limit).</summary>
     public static double Estimate(TwoByTwoParams p, int from, int to)
     {
         var perStep = p.Depth * Math.Max(p.Width, 2) * Math.Max(p.Width, 2) / 16.0 / StepsPerSecond;
-        var chain = (double)p.Steps + (double)p.Offshoots * p.OffshootMaxSteps;
+        var chain = (double)p.Steps + (double)p.Offshoots * p.OffshootMaxSteps + (p.Sde ? 5.0 * p.Steps : 0);
         return perStep * (chain * (to - from) + (from == 0 ? 5.0 * p.Steps : 0));
     }
 
@@ -78,15 +88,17 @@ public sealed class E1Sweep : ISweepKind
     /// <inheritdoc/>
     public string Replay(SweepCell cell, int seeds, ulong seed, int seedFrom, int seedTo) =>
         ExperimentCommand.ReplayCommand(Params(cell, seedTo, seed), 0, 1) +
-        $"   # this unit: chains {seedFrom}..{seedTo - 1}" + (seedFrom == 0 ? " and the GD control" : "");
+        $"   # this unit: chains {seedFrom}..{seedTo - 1}" + (Sde(cell) ? " and their SDE twins" : "") + (seedFrom == 0 ? ", and the GD control" : "");
 
     /// <inheritdoc/>
     public ISweepUnitWork Open(SweepCell cell, SweepUnit unit, int seeds, ulong seed) => new Work(Params(cell, seeds, seed), unit);
 
-    /// <summary>The cursors of a unit: chains SeedFrom..SeedTo−1, then the GD control (chain −1) in block 0.</summary>
+    /// <summary>The cursors of a unit in the order of <c>TwoByTwo.runList</c>: SGD chains SeedFrom..SeedTo−1,
+    /// their SDE twins when <c>Sde</c>, then the GD control (chain −1) in block 0.</summary>
     public static TwoByTwoCursor[] Start(TwoByTwoParams p, SweepUnit unit) =>
-        Enumerable.Range(unit.SeedFrom, unit.SeedTo - unit.SeedFrom).Concat(unit.Block == 0 ? [-1] : [])
-            .Select(s => TwoByTwo.cursorStart(p, s)).ToArray();
+        TwoByTwo.runList(p)
+            .Where(r => r.Item1.IsGd ? unit.Block == 0 : r.Item2 >= unit.SeedFrom && r.Item2 < unit.SeedTo)
+            .Select(r => TwoByTwo.cursorStartOf(r.Item1, p, r.Item2)).ToArray();
 
     /// <summary>Reads a list of cursors for <paramref name="fresh"/>'s positions (unit state and result).</summary>
     public static TwoByTwoCursor[] ReadCursors(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor[] fresh)
@@ -94,7 +106,7 @@ public sealed class E1Sweep : ISweepKind
         var list = CheckpointFile.ReadList(c, path, "runs", fresh.Length, q =>
             E1Plan.ReadCursor(c, q, p, fresh[int.Parse(q[(q.LastIndexOf('[') + 1)..^1], Inv)]));
         if (list.Count != fresh.Length)
-            throw c.Error(path, $"must hold {fresh.Length} runs (this unit's chains, then the GD control in block 0), not {list.Count}");
+            throw c.Error(path, $"must hold {fresh.Length} runs (this unit's SGD chains, their SDE twins, then the GD control in block 0), not {list.Count}");
         return list.ToArray();
     }
 
@@ -127,7 +139,7 @@ public sealed class E1Sweep : ISweepKind
     /// <inheritdoc/>
     public ISweepMerger Merger(SweepPlan plan) => new Merge(plan);
 
-    /// <summary>A merged cell: its parameters, chains (compact: events, offshoots, last observation) and GD control.</summary>
+    /// <summary>A merged cell: its parameters, SGD and SDE chains (compact: events, offshoots, last observation) and GD control.</summary>
     public sealed class Cell(SweepCell cell, TwoByTwoParams p)
     {
         /// <summary>The sweep cell.</summary>
@@ -136,8 +148,11 @@ public sealed class E1Sweep : ISweepKind
         /// <summary>E1's parameters (Seeds = the sweep's seeds).</summary>
         public TwoByTwoParams Params { get; } = p;
 
-        /// <summary>Compact chains in chain order.</summary>
+        /// <summary>Compact SGD chains in chain order.</summary>
         public List<TwoByTwoRun> Chains { get; } = [];
+
+        /// <summary>Compact SDE chains in chain order (none when the cell's sde is off).</summary>
+        public List<TwoByTwoRun> Sde { get; } = [];
 
         /// <summary>The compact GD control (from block 0).</summary>
         public TwoByTwoRun? Gd { get; set; }
@@ -146,7 +161,7 @@ public sealed class E1Sweep : ISweepKind
         public double Seconds { get; set; }
 
         /// <summary>The E1 result of the cell (compact runs; the summary equals the full runs').</summary>
-        public TwoByTwoResult Result() => TwoByTwo.ofRuns(Params, Chains.ToArray(), Gd!);
+        public TwoByTwoResult Result() => TwoByTwo.ofRuns(Params, Chains.ToArray(), Sde.ToArray(), Gd!);
     }
 
     private sealed class Merge(SweepPlan plan) : ISweepMerger
@@ -165,7 +180,9 @@ public sealed class E1Sweep : ISweepKind
                     {
                         if (!cursor.Done) throw c.Error(q, $"run of chain {cursor.Chain} is not done");
                         var run = Theory.Sweep.compactRun(TwoByTwo.finish(cursor));
-                        if (run.Chain < 0) cell.Gd = run; else cell.Chains.Add(run);
+                        if (run.Kind.IsGd) cell.Gd = run;
+                        else if (run.Kind.IsSde) cell.Sde.Add(run);
+                        else cell.Chains.Add(run);
                     }
                 },
             });
@@ -183,9 +200,11 @@ public sealed class E1Sweep : ISweepKind
                     parameters = E1Report.ParamsJson(x.Cell.Params),
                     detection = E1Report.DetectionJson(x.Result.Region),
                     summary = E1Report.SummaryJson(x.Result.Summary),
+                    comparison = x.Result.Kinds.Select(E1Report.KindJson).ToArray(),
                     phase = Explore.phase(x.Result.Summary),
                     gdControl = RunJson(x.Result.Gd),
                     chains = ChainsJson(x.Result.Chains),
+                    sdeChains = ChainsJson(x.Result.Sde),
                 }).ToArray(),
             };
             return new SweepMerged(json, doc => SweepReport.AddE1(doc, dir, plan, results), SweepReport.E1ConsoleLine(results));
@@ -199,6 +218,7 @@ public sealed class E1Sweep : ISweepKind
         var last = r.Observations[^1];
         return new
         {
+            outcome = r.Outcome.ToString(),
             jumpStep = Opt(r.JumpStep),
             collapseStep = Opt(r.CollapseStep),
             returns = r.Returns,
@@ -212,6 +232,7 @@ public sealed class E1Sweep : ISweepKind
     private static object ChainsJson(TwoByTwoRun[] chains) => new
     {
         chain = chains.Select(c => c.Chain),
+        outcome = chains.Select(c => c.Outcome.ToString()),
         jumpStep = chains.Select(c => Opt(c.JumpStep)),
         collapseStep = chains.Select(c => Opt(c.CollapseStep)),
         returns = chains.Select(c => c.Returns),

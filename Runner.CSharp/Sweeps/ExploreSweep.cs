@@ -86,7 +86,7 @@ public sealed class ExploreSweep : ISweepKind
     private static TwoByTwoParams CellParams(Spec s, int seeds, ulong seed)
     {
         var b = Base(s, seeds, seed);
-        return new TwoByTwoParams(b.Epsilon, s.Depth, b.Width, s.Eta, s.Lambda, s.Steps, seeds, seed, 0,
+        return new TwoByTwoParams(b.Epsilon, s.Depth, b.Width, s.Eta, s.Lambda, s.Steps, seeds, false, seed, 0,
             Math.Min(b.OffshootEta, s.Eta), Math.Min(b.OffshootLambda, s.Lambda), b.OffshootMaxSteps, b.ObservationsPerDecade);
     }
 

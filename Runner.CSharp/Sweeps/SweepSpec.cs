@@ -152,15 +152,16 @@ public sealed class SweepSpec
     /// <summary>The units (cell-major; unit K has ID K).</summary>
     public SweepUnit[] Units() => Sweep.units((int)CellCount, Seeds, SeedsPerUnit);
 
-    /// <summary>Writes the canonical form (the sweep file's layout, fields in a fixed order, numbers in
-    /// round-trip form) as the value of the current key.</summary>
+    /// <summary>Writes the canonical form (the sweep file's layout, fields in a fixed order, fixed parameters
+    /// sorted by name, grid axes in file order, numbers in round-trip form) as the value of the current key.</summary>
     public void WriteCanonical(JsonOut w)
     {
         w.BeginObject();
         w.Key("command"); w.String(Kind.Command);
         w.Key("fixed");
         w.BeginObject();
-        foreach (var (n, v) in Fixed) { w.Key(n); WriteValue(w, v, n); }
+        // fixed parameters by name (their order in the file means nothing); grid axes in file order (it is the cells' order)
+        foreach (var (n, v) in Fixed.OrderBy(f => f.Name, StringComparer.Ordinal)) { w.Key(n); WriteValue(w, v, n); }
         w.EndObject();
         w.Key("grid");
         w.BeginObject();

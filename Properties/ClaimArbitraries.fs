@@ -80,6 +80,9 @@ let shrinkPoint (minDepth: int) (p: PointSpec) : PointSpec seq =
         if p.NormEdge then
             yield { p with NormEdge = false }
 
+        if p.Misaligned then
+            yield { p with Misaligned = false }
+
         if p.BalanceEdge then
             yield { p with BalanceEdge = false }
 
@@ -176,10 +179,3 @@ let depthTwoSpecs: Arbitrary<ClaimChecks.DepthTwoSpec> =
 /// Simulation cases (C3, C4) by stream index: an index in 0..9999 (shrinks toward 0).
 let simulationIndices: Arbitrary<int> =
     Arb.fromGenShrink (Gen.choose (0, 9999), (fun i -> if i > 0 then Seq.singleton (i / 2) else Seq.empty))
-
-/// Radii of an SDE draw, as an index into `ClaimChecks.sdeRadii` (shrinks toward the smallest radius).
-let sdeRadiusIndices: Arbitrary<int> =
-    Arb.fromGenShrink (
-        Gen.choose (0, ClaimChecks.sdeRadii.Length - 1),
-        (fun i -> if i > 0 then Seq.singleton (i - 1) else Seq.empty)
-    )

@@ -325,6 +325,38 @@ type CliTests() =
         Assert.Contains("--eps1", out2)
 
     [<Fact>]
+    member _.``--version prints the one version: Directory.Build.props' Version, the build commit, results.json's toolVersion``
+        ()
+        =
+        let rc, out, err = CliRun.run [ "--version" ]
+        Assert.Equal(0, rc)
+        Assert.Equal("", err)
+        let printed = out.Trim()
+
+        let props =
+            Path.Combine(Path.GetDirectoryName CliRun.examples, "Directory.Build.props")
+
+        let version =
+            Xml.Linq.XDocument.Load(props).Descendants(Xml.Linq.XName.Get "Version")
+            |> Seq.exactlyOne
+
+        // "<Version>" alone, or "<Version>+<40-hex commit>" when built in a git checkout
+        Assert.Matches(sprintf "^%s(\\+[0-9a-f]{40})?$" (Text.RegularExpressions.Regex.Escape version.Value), printed)
+        Assert.Equal(printed, Reports.RunInfo.Version)
+        Assert.Equal(printed, (Reports.RunInfo.Collect [||]).ToolVersion)
+
+        Assert.Equal(
+            (if printed.Contains '+' then
+                 printed.Split('+').[1]
+             else
+                 "unknown"),
+            (Reports.RunInfo.Collect [||]).GitCommit
+        )
+        // the test host is no installed tool: replay lines name the source tree
+        Assert.False Reports.RunInfo.InstalledAsTool
+        Assert.Equal("dotnet run --project Runner.CSharp -c Release -- verify", Reports.RunInfo.Replay "verify")
+
+    [<Fact>]
     member _.``evaluate on the README example equals the core's values``() =
         let task, net = CliRun.exampleInputs ()
         let lambda = 0.01

@@ -501,11 +501,11 @@ type LongRunHostileTests() =
             "empty checkpoint", (fun _ -> ""), e, "--resume"
             "root is an array", (fun _ -> "[]"), e, "--resume"
             "not a checkpoint (format)", sub "lowrank-checkpoint" "something-else", e, "format"
-            "other version", sub "\"version\": 2" "\"version\": 1", e, "version"
+            "other version", sub "\"version\": 3" "\"version\": 2", e, "version"
             "checkpoint of verify", sub "\"command\": \"experiment two-by-two\"" "\"command\": \"verify\"", e, "command"
             "experiment checkpoint resumed by verify", id, [ "verify"; "--resume"; "{dir}"; "--quiet" ], "command"
-            "duplicate key", sub "\"version\": 2," "\"version\": 2, \"version\": 2,", e, "version"
-            "unknown key", sub "\"version\": 2," "\"version\": 2, \"extra\": 1,", e, "extra"
+            "duplicate key", sub "\"version\": 3," "\"version\": 3, \"version\": 3,", e, "version"
+            "unknown key", sub "\"version\": 3," "\"version\": 3, \"extra\": 1,", e, "extra"
             "NaN weight", sub "\"weights\": \\[" "\"weights\": [NaN, ", e, "engine.weights[0]"
             "Infinity epsilon", sub "\"epsilon\": 0.1" "\"epsilon\": Infinity", e, "e1Parameters.epsilon"
             "number overflowing double", sub "\"epsilon\": 0.1" "\"epsilon\": 1e999", e, "e1Parameters.epsilon"
@@ -517,6 +517,9 @@ type LongRunHostileTests() =
             "huge seeds", sub "\"seeds\": 2" "\"seeds\": 1000000000", e, "e1Parameters.seeds"
             "declared 1e9-weight network (width)", sub "\"width\": 2" "\"width\": 40000", e, "e1Parameters.width"
             "seeds do not match the cursors", sub "\"seeds\": 2" "\"seeds\": 3", e, "cursors[2].chain"
+            "run kinds swapped", sub "\"kind\": \"sgd\"" "\"kind\": \"sde\"", e, "cursors[0].kind"
+            "monitor with a negative return count", sub "\"returns\": 0" "\"returns\": -1", e, "monitor.returns"
+            "monitor missing a field", sub "\"roundOffReturns\": 0,\\s*" "", e, "monitor.roundOffReturns"
             "eta with lambda breaks 2*eta*lambda < 1", sub "\"eta\": 0.5" "\"eta\": 40", e, "e1Parameters.eta"
             "one weight too many", sub "\"weights\": \\[" "\"weights\": [0, ", e, "engine.weights"
             "one weight too few", sub "\"weights\": \\[[^,]+, " "\"weights\": [", e, "engine.weights"
@@ -855,7 +858,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(86, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(89, optionCases.Length + checkpointCases.Length)
             // Bounded memory: the whole table (a million-number weights array among it) allocates far
             // less than one declared 1e9-element matrix would (8 GB).
             Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)

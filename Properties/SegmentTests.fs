@@ -6,11 +6,12 @@ open FsCheck.FSharp
 open LowRankVerify.Theory
 
 /// A small E1 run cut into segments: parameters (some η large enough to diverge, widths on both
-/// engine paths: ≤ 4 fused, ≥ 5 lazy scales), the run (chain index, -1 = GD control) and the segment
+/// engine paths: ≤ 4 fused, ≥ 5 lazy scales), the run (kind and chain index; GD's is -1) and the segment
 /// budgets (cycled until the run is done).
 type private SegmentCase =
     {
         P: TwoByTwoParams
+        Kind: TwoByTwoRunKind
         Chain: int
         Budgets: int64[]
     }
@@ -25,6 +26,7 @@ let private segmentCase =
         let! offshoots = Gen.choose (0, 3)
         let! seed = Gen.choose (0, System.Int32.MaxValue)
         let! chain = Gen.choose (-1, 3)
+        let! sde = Gen.elements [ false; true ]
         let! budgets = Gen.arrayOfLength 4 (Gen.choose (1, 700) |> Gen.map int64)
 
         let p =
@@ -46,6 +48,10 @@ let private segmentCase =
         return
             {
                 P = p
+                Kind =
+                    (if chain < 0 then TwoByTwoRunKind.Gd
+                     elif sde then TwoByTwoRunKind.Sde
+                     else TwoByTwoRunKind.Sgd)
                 Chain = chain
                 Budgets = budgets
             }
@@ -54,7 +60,7 @@ let private segmentCase =
 /// Runs the case in segments; `tamper` is applied to the cursor between segments (identity for the
 /// property, a deliberate corruption for the negative control).
 let private segmented (tamper: TwoByTwoParams -> TwoByTwoCursor -> TwoByTwoCursor) (c: SegmentCase) =
-    let mutable cur = TwoByTwo.cursorStart c.P c.Chain
+    let mutable cur = TwoByTwo.cursorStartOf c.Kind c.P c.Chain
     let mutable k = 0
 
     while not cur.Done do
@@ -67,11 +73,7 @@ let private segmented (tamper: TwoByTwoParams -> TwoByTwoCursor -> TwoByTwoCurso
 
     TwoByTwo.finish cur
 
-let private whole (c: SegmentCase) =
-    if c.Chain < 0 then
-        TwoByTwo.gdControl c.P
-    else
-        TwoByTwo.chain c.P c.Chain
+let private whole (c: SegmentCase) = TwoByTwo.runOf c.Kind c.P c.Chain
 
 [<Fact>]
 let ``checkpoint: an E1 run cut into segments equals the uninterrupted run bit for bit`` () =
@@ -90,9 +92,18 @@ let ``negative control: segments that restart the entry stream are caught`` () =
             segmented
                 (fun p x ->
                     { x with
-                        Rng = Rng.stream p.Seed (uint64 (max x.Chain 0))
+                        Rng = TwoByTwo.streamOf p x.Kind x.Chain
                     })
                 c = whole c))
+    |> ignore
+
+[<Fact>]
+let ``negative control: segments that forget the every-step monitor are caught`` () =
+    Harness.expectFailure
+        "checkpoint.control.monitor"
+        150
+        (Prop.forAll (Arb.fromGen segmentCase) (fun c ->
+            segmented (fun _ x -> { x with Monitor = E1Monitor.empty }) c = whole c))
     |> ignore
 
 [<Fact>]
@@ -151,11 +162,21 @@ let ``E1 divergence is reported at its step with finite observations`` () =
     let c =
         {
             P = { p with Steps = 3000L }
+            Kind = TwoByTwoRunKind.Sgd
             Chain = 0
             Budgets = [| 1L; 2L; 3L |]
         }
 
     Assert.Equal(whole c, segmented (fun _ x -> x) c)
     Assert.True((whole c).Diverged)
-    let g = { c with Chain = -1 }
+
+    let g =
+        { c with
+            Chain = -1
+            Kind = TwoByTwoRunKind.Gd
+        }
+
     Assert.Equal(whole g, segmented (fun _ x -> x) g)
+    // and an SDE chain at the same η, which diverges too
+    let d = { c with Kind = TwoByTwoRunKind.Sde }
+    Assert.Equal(whole d, segmented (fun _ x -> x) d)

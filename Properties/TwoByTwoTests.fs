@@ -58,11 +58,8 @@ let private gdGap (fastHyper: TwoByTwoParams -> Hyper) (c: GdCase) =
     let hyper = { Eta = c.P.Eta; Lambda = c.P.Lambda }
     let reference = Gd.step hyper task c.Net
     let st = Engine.create task c.Net
-    let scratch = Engine.create task c.Net
-    let len = st.Weights.Length
 
-    TwoByTwo.gdStep st scratch (Array.zeroCreate len) (Array.zeroCreate len) (fastHyper c.P)
-    |> ignore
+    TwoByTwo.gdStep st (Sde.scratch st) (fastHyper c.P) |> ignore
 
     let fast = Engine.toNetwork st
 
@@ -135,7 +132,254 @@ let ``E1 results do not depend on the thread count`` () =
 
     let one = TwoByTwo.run p 1 ignore
     let two = TwoByTwo.run p 2 ignore
+    Assert.Equal(3, two.Sde.Length)
     Assert.True((one = two), "E1 with 1 and 2 threads differ")
     // Control: another master seed changes the chains (the comparison above can fail).
     let other = TwoByTwo.run { p with Seed = p.Seed + 1UL } 2 ignore
     Assert.False((other.Chains = two.Chains), "a different seed gave identical chains")
+
+/// A small E1-shaped network with every layer at most 2×2 (widths 1 or 2, depth 1..5), Gaussian entries of
+/// a random scale (seeded), and B_1 constants around it (`TwoByTwo.jumpRegion` of a random ε).
+type private SmallCase =
+    {
+        P: TwoByTwoParams
+        Net: Network
+        Region: RegionParams
+    }
+
+let private smallCase =
+    gen {
+        let! eps = Gen.choose (1, 100) |> Gen.map (fun k -> float k / 100.0)
+        let! depth = Gen.choose (1, 5)
+        let! width = Gen.choose (1, 2)
+        let! scale = Gen.choose (-3, 3) |> Gen.map (fun k -> 10.0 ** (float k / 2.0))
+        let! seed = Gen.choose (0, System.Int32.MaxValue) |> Gen.map uint64
+        let! family = Gen.elements [ FAlphaFamily.Piecewise; FAlphaFamily.Quadratic ]
+
+        let p =
+            { TwoByTwo.defaults with
+                Epsilon = eps
+                Depth = depth
+                Width = width
+            }
+
+        let net, _ = Network.gaussian (Rng.create seed) scale (TwoByTwo.widths p)
+
+        return
+            {
+                P = p
+                Net = net
+                Region =
+                    { TwoByTwo.jumpRegion p with
+                        Family = family
+                    }
+            }
+    }
+
+/// Round-off bound of the closed-form B_r quantities against `Region.measure` (each a sum of a few
+/// products of entries, or f_α of a squared singular value): γ_32 times the quantity's scale, the squared
+/// norms (balancedness: ‖W_ℓ‖² + ‖W_{ℓ−1}‖² squared; rank: Lip(f_α)·2·s_1² per value).
+let private slackGap (c: SmallCase) (fast: RegionSlack) =
+    let reference = Region.slack c.Region c.Net
+    let norms = Network.layerSquaredNorms c.Net
+    let m = Array.max norms
+    let g = Tolerance.gamma 32
+    let lip = FAlpha.lipschitz c.Region.Family c.Region.Alpha
+
+    abs (fast.Balancedness - reference.Balancedness) <= g * 4.0 * m * m
+    && abs (fast.Rank - reference.Rank) <= g * 4.0 * lip * m
+    && abs (fast.Bounded - reference.Bounded) <= g * m
+
+[<Fact>]
+let ``E1 monitor's closed-form B_1 slack equals Region.slack up to round-off`` () =
+    Harness.check
+        "e1.smallSlack"
+        300
+        (Prop.forAll (Arb.fromGen smallCase) (fun c ->
+            slackGap c (E1Monitor.smallSlack c.Region (Engine.create (TwoByTwo.task c.P) c.Net))))
+    |> ignore
+
+[<Fact>]
+let ``negative control: a closed-form slack with the other f_alpha family is caught`` () =
+    Harness.expectFailure
+        "e1.smallSlack.control"
+        300
+        (Prop.forAll (Arb.fromGen smallCase) (fun c ->
+            let other =
+                { c.Region with
+                    Family =
+                        (if c.Region.Family = FAlphaFamily.Piecewise then
+                             FAlphaFamily.Quadratic
+                         else
+                             FAlphaFamily.Piecewise)
+                }
+
+            slackGap c (E1Monitor.smallSlack other (Engine.create (TwoByTwo.task c.P) c.Net))))
+    |> ignore
+
+/// A short E1 run to monitor: the defaults with η that makes things happen within a few thousand steps
+/// (jumps, collapses, returns of SDE chains), depth 3..5, a kind and a chain.
+type private MonitorCase =
+    {
+        P: TwoByTwoParams
+        Kind: TwoByTwoRunKind
+        Chain: int
+    }
+
+let private monitorCase =
+    gen {
+        let! depth = Gen.choose (3, 5)
+        let! eta = Gen.elements [ 0.5; 0.8; 1.0 ]
+        let! lambda = Gen.elements [ 0.02; 0.05; 0.1 ]
+        let! seed = Gen.choose (0, System.Int32.MaxValue) |> Gen.map uint64
+        let! kind = Gen.elements [ TwoByTwoRunKind.Sgd; TwoByTwoRunKind.Sde; TwoByTwoRunKind.Gd ]
+        let! chain = Gen.choose (0, 50)
+
+        return
+            {
+                P =
+                    { TwoByTwo.defaults with
+                        Depth = depth
+                        Eta = eta
+                        Lambda = lambda
+                        Steps = 4000L
+                        Seeds = 1
+                        Seed = seed
+                        Offshoots = 0
+                        ObservationsPerDecade = 5
+                    }
+                Kind = kind
+                Chain = chain
+            }
+    }
+
+/// The events of a run recomputed naively from θ after each step in `steps` (the reference: the product
+/// by `Network.product`, its singular values by `Linalg.singularValues`, membership by `Region.slack`):
+/// (jump step, collapse step, returns, exits). The run is replayed with the same step functions and
+/// draws as `TwoByTwo.advance`, so the states are bit for bit those the monitor saw.
+let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
+    let p = c.P
+    let task = TwoByTwo.task p
+    let region = TwoByTwo.jumpRegion p
+    let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+    let st = Engine.create task (TwoByTwo.start p)
+    let sc = Sde.scratch st
+    let mutable rng = TwoByTwo.streamOf p c.Kind c.Chain
+    let mutable seen = false
+    let mutable prevRank = -1
+    let mutable jump = None
+    let mutable collapse = None
+    let mutable returns = 0
+    let mutable exits = 0
+    let mutable inB1 = false
+    let mutable ok = true
+    let mutable t = 0L
+
+    let look (t: int64) =
+        let net = Engine.toNetwork st
+        let a = Network.product net
+        let m = Linalg.maxAbs a
+
+        // s_1 ≤ ‖A‖_F ≤ 2·max|A_ij|: below that the rank is 0 whatever the SVD says (and MathNet's SVD does
+        // not converge on products near underflow, nor on entries 10⁻³⁰⁰ times smaller than the largest,
+        // which are set to 0: that moves a singular value by less than 10⁻³⁰⁰ relative)
+        let r =
+            if 2.0 * m < E1Monitor.collapseThreshold then
+                0
+            else
+                let sv =
+                    Linalg.singularValues (a.Map(fun x -> if abs x < 1e-300 * m then 0.0 else x))
+
+                TwoByTwo.rankOf sv.[0] sv.[1]
+
+        let sl = Region.slack region net
+
+        if r = 0 && collapse.IsNone then
+            collapse <- Some t
+
+        match jump with
+        | None ->
+            if r = 1 && seen && sl.Min >= 0.0 then
+                jump <- Some t
+                inB1 <- true
+        | Some _ ->
+            if r = 2 && prevRank <= 1 then
+                returns <- returns + 1
+
+            if inB1 then
+                if E1Monitor.beyondExitMargin region sl.Balancedness sl.Rank sl.Bounded then
+                    inB1 <- false
+                    exits <- exits + 1
+            elif sl.Min >= 0.0 then
+                inB1 <- true
+
+        if r = 2 then
+            seen <- true
+
+        prevRank <- r
+
+    look 0L
+
+    while ok && t < p.Steps && not (TwoByTwo.frozen p st) do
+        ok <-
+            match c.Kind with
+            | TwoByTwoRunKind.Sgd ->
+                let e = Rng.nextInt &rng task.N
+                let r = Engine.step st hyper st.ObservedRow.[e] st.ObservedCol.[e]
+                System.Double.IsFinite r && st.WeightsFinite
+            | TwoByTwoRunKind.Gd -> TwoByTwo.gdStep st sc hyper
+            | TwoByTwoRunKind.Sde ->
+                Sde.drawInto sc &rng
+                Sde.stepEngine st sc hyper
+
+        t <- t + 1L
+
+        if ok && watched t then
+            look t
+
+    jump, collapse, returns, exits
+
+let private monitored (c: MonitorCase) =
+    let r = TwoByTwo.runOf c.Kind c.P c.Chain
+    r, (r.JumpStep, r.CollapseStep, r.Returns, r.Events.B1Exits)
+
+[<Fact>]
+let ``E1 every-step monitor equals a naive per-step scan with the reference SVD and Region.slack`` () =
+    let kinds = System.Collections.Generic.Dictionary<string, int>()
+
+    Harness.check
+        "e1.monitor.everyStep"
+        60
+        (Prop.forAll (Arb.fromGen monitorCase) (fun c ->
+            let r, events = monitored c
+            let key = sprintf "%A %A" c.Kind r.Outcome
+
+            kinds.[key] <-
+                (match kinds.TryGetValue key with
+                 | true, n -> n + 1
+                 | _ -> 1)
+            // a run that diverged is left out: its last states overflow the reference SVD
+            if r.Diverged then
+                Prop.ofTestable true
+            else
+                let naive = naiveEvents c (fun _ -> true)
+                events = naive |> Prop.label (sprintf "%A: monitor %A, naive %A" c events naive)))
+    |> ignore
+
+    // the comparison saw jumps and collapses, not only runs that stayed
+    Assert.True(
+        kinds.Keys
+        |> Seq.exists (fun k -> k.EndsWith "Jumped" || k.EndsWith "Collapsed"),
+        sprintf "%A" kinds
+    )
+
+[<Fact>]
+let ``negative control: events read only on the log observation grid miss what the every-step monitor sees`` () =
+    Harness.expectFailure
+        "e1.monitor.gridOnly"
+        60
+        (Prop.forAll (Arb.fromGen monitorCase) (fun c ->
+            let r, events = monitored c
+            let grid = TwoByTwo.gridOf c.P c.Kind |> Set.ofArray
+            r.Diverged || events = naiveEvents c grid.Contains))
+    |> ignore

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 
 namespace LowRankVerify.Runner;
 
@@ -17,6 +18,19 @@ public static class RootCommandFactory
         root.Subcommands.Add(ExploreCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
+        // --version prints RunInfo.Version, the toolVersion of results.json (System.CommandLine's own action
+        // reads the entry assembly, which is the test host when tests call Cli.Execute in-process).
+        root.Options.OfType<VersionOption>().Single().Action = new PrintVersion();
         return root;
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Reports.RunInfo.Version);
+            return Cli.Ok;
+        }
     }
 }

@@ -13,7 +13,8 @@ type ClosureCell =
         KappaC: float option
         /// The constants of that κ_C (or of the largest κ_C tried when none held).
         Constants: RegionParams
-        /// True when (η, λ, constants) lies in the derived sufficient regime R0–R4.
+        /// True when (η, λ, constants) lies in the derived regime R0–R4 (R0–R2 rigorous, R3–R4 first order:
+        /// a heuristic, `Regime.label`).
         InRegime: bool
         /// Regime conditions that fail at these constants (empty when in the regime).
         Violated: string list
@@ -62,7 +63,9 @@ type DynamicsCell =
     }
 
 /// Maps of "small enough η and λ" (THEORY.md §4): where C1 holds with the best constants found, compared
-/// with the derived regime (`Regime`), and where E1's dynamics jump, collapse or stay (THEORY.md §5).
+/// with the derived regime (`Regime`: R0–R2 rigorous, R3–R4 first order, so a failure inside it is a finding
+/// about the heuristic part or a contradiction of the rigorous part, and a hold is evidence within the hunt's
+/// budget, not a proof), and where E1's dynamics jump, collapse or stay (THEORY.md §5).
 [<RequireQualifiedAccess>]
 module Explore =
 
@@ -230,6 +233,14 @@ module Explore =
 
         closureMapOf task depth r family etas lambdas kappas evaluations cells
 
+    /// The condition that sets η_max in a cell (`Regime.etaMaxSetBy` at the cell's constants and λ).
+    let etaMaxSetBy (m: ClosureMap) (c: ClosureCell) =
+        Regime.etaMaxSetBy c.Constants m.Task m.Depth c.Lambda Regime.defaults.Rho
+
+    /// Per condition ID, the number of cells whose η_max it sets (`etaMaxSetBy`), in ID order.
+    let etaMaxSetByCounts (m: ClosureMap) =
+        m.Cells |> Array.countBy (etaMaxSetBy m) |> Array.sortBy fst
+
     /// Per λ row: (λ, derived etaMax (the largest `Regime.etaMax` over the κ_C ladder), largest grid η where C1 held below the first failure, smallest
     /// grid η where it failed). The empirical boundary lies between the last two.
     let boundary (m: ClosureMap) =
@@ -269,32 +280,36 @@ module Explore =
                     (firstFail |> Option.map (fun c -> c.Eta))
         |]
 
-    /// The E1 phase of a cell (THEORY.md §5 regimes): "SGD diverges", "SGD collapses to 0" (≥ half the
-    /// chains), "SGD jumps, GD stays at rank 2", "GD reaches rank 1, SGD stays at rank 2", "both reach rank 1",
-    /// "both stay at rank 2" (GD's rank is its final numerical rank; a chain "jumps" when it entered B_1).
+    /// The E1 phase of a cell (THEORY.md §5 regimes), from its chains' outcomes (every step monitored):
+    /// "SGD diverges" (≥ half the chains diverged), "SGD collapses to 0" (≥ half collapsed, including chains
+    /// that passed rank 1 on their way: a collapse is not a jump), and otherwise by whether SGD jumps (a
+    /// strict majority of the chains jumped into B_1 at rank 1 without collapsing) and GD's final
+    /// numerical rank: "SGD jumps, GD stays at rank 2", "GD reaches rank 1, SGD does not jump", "both reach
+    /// rank 1", "neither: SGD does not jump, GD at rank 2".
     let phase (s: TwoByTwoSummary) =
         let gdRank1 = s.GdFinalRank <= 1
+        let sgdJumps = s.FractionJumped > 0.5
 
         if s.FractionDiverged >= 0.5 then
             "SGD diverges"
         elif s.FractionCollapsed >= 0.5 then
             "SGD collapses to 0"
-        elif s.FractionJumped > 0.0 && not gdRank1 then
+        elif sgdJumps && not gdRank1 then
             "SGD jumps, GD stays at rank 2"
-        elif s.FractionJumped = 0.0 && gdRank1 then
-            "GD reaches rank 1, SGD stays at rank 2"
-        elif s.FractionJumped > 0.0 && gdRank1 then
+        elif not sgdJumps && gdRank1 then
+            "GD reaches rank 1, SGD does not jump"
+        elif sgdJumps && gdRank1 then
             "both reach rank 1"
         else
-            "both stay at rank 2"
+            "neither: SGD does not jump, GD at rank 2"
 
     /// Every phase name, in legend order.
     let phases =
         [|
             "SGD jumps, GD stays at rank 2"
-            "GD reaches rank 1, SGD stays at rank 2"
+            "GD reaches rank 1, SGD does not jump"
             "both reach rank 1"
-            "both stay at rank 2"
+            "neither: SGD does not jump, GD at rank 2"
             "SGD collapses to 0"
             "SGD diverges"
         |]
@@ -306,6 +321,7 @@ module Explore =
             Steps = steps
             Seeds = seeds
             Seed = seed
+            Sde = false
             Offshoots = 0
         }
 
@@ -336,6 +352,7 @@ module Explore =
                 Lambda = lambda
                 Steps = steps
                 Seeds = seeds
+                Sde = false
                 Offshoots = 0
                 OffshootEta = min baseP.OffshootEta eta
                 OffshootLambda = min baseP.OffshootLambda lambda

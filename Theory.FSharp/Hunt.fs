@@ -399,6 +399,14 @@ module Hunt =
             * Regime.etaMaxIgnoring [ "R3" ] pPoint tk depth lambdaC Regime.defaults.Rho
             * o.EtaFactor
 
+        // the large-η controls (EtaFactor > 1) stay within R0's 2ηλ ≤ 1/10 (`Regime.capAtR0`): they break
+        // R1, R2, R4, not the sign of the decay
+        let eta0 =
+            if o.EtaFactor > 1.0 then
+                Regime.capAtR0 eta0 (defaultArg o.Lambda s.Lambda)
+            else
+                eta0
+
         let eta = defaultArg o.Eta eta0
 
         {
@@ -535,9 +543,10 @@ module Hunt =
                 Tail = clampI 0 6 (p.Tail + step ())
             }
         | 5 ->
-            match Rng.nextInt &rng 3 with
+            match Rng.nextInt &rng 4 with
             | 0 -> { p with RankEdge = not p.RankEdge }
             | 1 -> { p with NormEdge = not p.NormEdge }
+            | 2 -> { p with Misaligned = not p.Misaligned }
             | _ ->
                 { p with
                     BalanceEdge = not p.BalanceEdge
@@ -558,8 +567,9 @@ module Hunt =
                 match Rng.nextInt &r 5 with
                 | 0 when o.Task.IsNone -> { s with Task = mutateTask &r s.Task }
                 | 1 ->
+                    // down to 1e-12: λ below the data's scale (`NonTriviality.lambdaScale`) reaches 1e-5 and less
                     { s with
-                        Lambda = clampF 1e-3 10.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
+                        Lambda = clampF 1e-12 10.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
                     }
                 | 2 ->
                     // toward or away from the regime's edge η = etaMax, on a log scale of 1 − fraction
@@ -597,25 +607,11 @@ module Hunt =
 
         fixSpec o s, r
 
-    /// (d_out, d_in, numerical rank of the target) of a fixed task: singular values above
-    /// max(d_out, d_in)·u·s_1 count.
-    let private taskShape (t: Task) =
-        let s = Linalg.singularValues t.Target
-
-        let cut =
-            float (max t.DOut t.DIn)
-            * Tolerance.unitRoundoff
-            * (if s.Length > 0 then s.[0] else 0.0)
-
-        t.DOut, t.DIn, s |> Array.filter (fun x -> x > cut) |> Array.length
-
     let private aimedClosure (o: HuntOverrides) (minDepth: int) (maxDepth: int) =
-        let shape = o.Task |> Option.map taskShape
-
         fun (rng: Rng) ->
             let s, r = sampleClosure o minDepth maxDepth rng
             let mutable r = r
-            let s = Generators.aimedClosureSpec &r o.R shape s
+            let s = Generators.aimedClosureSpec &r o.R o.Task s
             fixSpec o s, r
 
     let private closureShrinks (o: HuntOverrides) (s: ClosureSpec) : ClosureSpec list =
@@ -676,6 +672,11 @@ module Hunt =
                     { s with
                         Point = { p with Tail = p.Tail - 1 }
                     }
+            if p.Misaligned then
+                yield
+                    { s with
+                        Point = { p with Misaligned = false }
+                    }
             if p.BalanceEdge then
                 yield
                     { s with
@@ -719,6 +720,7 @@ module Hunt =
         + (if s.Point.RankEdge then 1 else 0)
         + (if s.Point.NormEdge then 1 else 0)
         + (if s.Point.BalanceEdge then 1 else 0)
+        + (if s.Point.Misaligned then 1 else 0)
 
     let private closureParameters (o: HuntOverrides) (s: ClosureSpec) =
         let c = closureCase o s
@@ -739,7 +741,13 @@ module Hunt =
             "r", string c.Region.R
             "full", string s.Point.Full
             "tail", string s.Point.Tail
-            "edges", sprintf "rank=%b norm=%b balance=%b" s.Point.RankEdge s.Point.NormEdge s.Point.BalanceEdge
+            "edges",
+            sprintf
+                "rank=%b norm=%b balance=%b misaligned=%b"
+                s.Point.RankEdge
+                s.Point.NormEdge
+                s.Point.BalanceEdge
+                s.Point.Misaligned
             "slackExponent", string s.Point.SlackExponent
             "pointSeed", string s.Point.Seed
             "eta", fmt c.Hyper.Eta
@@ -750,6 +758,7 @@ module Hunt =
             "alpha", fmt c.Region.Alpha
             "C", fmt c.Region.C
             "family", FAlpha.name c.Region.Family
+            "etaMaxSetBy", Regime.etaMaxSetBy c.Region c.Task c.Depth c.Hyper.Lambda Regime.defaults.Rho
         ]
 
     let private c1Problem (o: HuntOverrides) : Problem<ClosureSpec> =
@@ -917,9 +926,10 @@ module Hunt =
             if o.InRegimeOnly && not contained then
                 invalid
             else
-                let qa = Region.productApproximateRank p.Family p.Alpha depth (Network.product net)
-                let excess = qa - (float p.R + p.Eps2)
-                let tol = ClaimChecks.c2Tolerance p tk lambda net
+                let m = ClaimChecks.c2Measure p tk lambda net
+                let qa = m.Quantity
+                let excess = m.Excess
+                let tol = m.Tolerance
 
                 {
                     Score = (excess - tol) / (float p.R + p.Eps2)
@@ -930,7 +940,7 @@ module Hunt =
                     InRegime = contained
                     Description =
                         sprintf
-                            "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
+                            "D7 %dx%d L=%d lambda=%.4g choices %s, r=%d, alpha=%.3g, eps2=%.3g, %s: sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) = %.6g vs r + eps2 = %.6g (tolerance %.3g)%s"
                             tk.DOut
                             tk.DIn
                             depth
@@ -1830,8 +1840,15 @@ module Hunt =
         let pr = c1Problem o
         finding HuntClaim.C1 pr s (pr.Evaluate s) 0 0.0 false
 
-    /// The C1 negative controls of THEORY.md §4 as hunt overrides (outside the regime on purpose):
-    /// λ = 0, L = 2, η = 30 · etaMax, and η = 6 · etaMax (just outside the regime, where violations are rare).
+    /// Factor on η_max of the large-η control: large enough that η is R0's cap 2ηλ = 1/10 for every case
+    /// whose η_max is set by R1–R4 (measured, issue #11: with 1 − 2ηλ ≥ 1/2, even 10⁴·η_max gave no
+    /// counterexample in 591 cases; at R0's cap 68 did, all through the balancedness condition).
+    [<Literal>]
+    let largeEtaFactor = 1e12
+
+    /// The C1 negative controls of THEORY.md §4 as hunt overrides (outside the regime on purpose): λ = 0,
+    /// L = 2, and η raised to R0's cap (2ηλ = 1/10: `largeEtaFactor` · η_max capped by `Regime.capAtR0`, so
+    /// that 1 − 2ηλ = 0.9 and the control breaks R1, R2, R4 rather than flipping the decay's sign).
     let c1Controls =
         [
             "lambda = 0",
@@ -1844,15 +1861,10 @@ module Hunt =
                 InRegimeOnly = false
                 Depth = Some 2
             }
-            "eta = 30 x etaMax",
+            "eta at R0's cap (2 eta lambda = 1/10)",
             { noOverrides with
                 InRegimeOnly = false
-                EtaFactor = 30.0
-            }
-            "eta = 6 x etaMax",
-            { noOverrides with
-                InRegimeOnly = false
-                EtaFactor = 6.0
+                EtaFactor = largeEtaFactor
             }
         ]
 

@@ -17,6 +17,9 @@ type TwoByTwoParams =
         Steps: int64
         /// Number of independent SGD chains (seeds).
         Seeds: int
+        /// With SDE chains (C6): every SGD chain s gets an SDE twin with the same θ_0, η, λ and steps, which
+        /// draws its Gaussians from `Rng.stream (S ^^^ TwoByTwo.sdeStreamTag) s`.
+        Sde: bool
         /// Master seed S: chain s draws its entries from `Rng.stream S s`.
         Seed: uint64
         /// Offshoots per chain, branched at log-spaced steps.
@@ -30,6 +33,29 @@ type TwoByTwoParams =
         /// Observation points per decade of the log-spaced step grid.
         ObservationsPerDecade: int
     }
+
+/// Which dynamics a run of E1 follows from the common start (THEORY.md §1, §5; C6).
+[<RequireQualifiedAccess>]
+type TwoByTwoRunKind =
+    /// SGD: one observed entry drawn uniformly per step (`Engine.step`).
+    | Sgd
+    /// Full-batch gradient descent, the mean of the SGD step (D2; `TwoByTwo.gdStep`).
+    | Gd
+    /// The SDE chain: Euler–Maruyama with SGD's exact per-step mean and covariance (`Sde.stepEngine`).
+    | Sde
+
+/// What a run of E1 did within its budget (every step monitored, `TwoByTwoMonitor`). Exactly one applies.
+[<RequireQualifiedAccess>]
+type TwoByTwoOutcome =
+    /// Jumped (entered B_1 at numerical rank 1 after rank 2) and never collapsed nor diverged.
+    | Jumped
+    /// Collapsed to the zero network (s_1 < `E1Monitor.collapseThreshold` at some step), whether or not it
+    /// passed B_1 at rank 1 on its way: a collapse is not a jump.
+    | Collapsed
+    /// A residual, weight or A_θ stopped being finite.
+    | Diverged
+    /// None of these: never jumped, collapsed or diverged within the budget.
+    | Stayed
 
 /// One observation of a run at a step of the log-spaced grid.
 type TwoByTwoObservation =
@@ -46,8 +72,8 @@ type TwoByTwoObservation =
         TestError: float
         /// θ ∈ B_1 with the experiment's constants (`TwoByTwo.jumpRegion`).
         InB1: bool
-        /// Numerical rank of A_θ: 0 when s_1 < `TwoByTwo.collapseThreshold`, 1 when s_2/s_1 <
-        /// `TwoByTwo.rankOneRatio`, else 2.
+        /// Numerical rank of A_θ: 0 when s_1 < `E1Monitor.collapseThreshold`, 1 when s_2/s_1 <
+        /// `E1Monitor.rankOneRatio`, else 2.
         Rank: int
     }
 
@@ -71,19 +97,28 @@ type TwoByTwoOffshoot =
         Diverged: bool
     }
 
-/// One run (an SGD chain or the gradient-descent control).
+/// One run (an SGD chain, an SDE chain or the gradient-descent control). Events are monitored after
+/// every step (`TwoByTwoMonitor`), observations on the log grid are for figures.
 type TwoByTwoRun =
     {
-        /// Chain index s (stream `Rng.stream S s`); -1 for the gradient-descent control.
+        /// Chain index s (SGD and SDE chains); -1 for the gradient-descent control.
         Chain: int
+        /// SGD, GD or SDE.
+        Kind: TwoByTwoRunKind
         /// Observations on the log-spaced grid, step 0 first.
         Observations: TwoByTwoObservation[]
-        /// First observed step with θ ∈ B_1 and numerical rank 1 (the jump), None when it never happened.
+        /// The jump: first step with numerical rank 1 and θ ∈ B_1 after a step at rank 2 (every step
+        /// checked), None when it never happened.
         JumpStep: int64 option
-        /// First observed step with numerical rank 0 (collapse to the zero network), None when never.
+        /// First step with s_1 < `E1Monitor.collapseThreshold` (collapse to the zero network), None when never.
         CollapseStep: int64 option
-        /// Observations after the jump at which the rank went from 1 back to 2 (C5: expected 0).
+        /// Returns to rank 2 after the jump, beyond the ratio's round-off (every step checked; C5: expected 0).
         Returns: int
+        /// Every-step events: returns and exits from B_1 with their steps, time outside B_1 after the jump,
+        /// the largest s_2/s_1 after it.
+        Events: TwoByTwoMonitor
+        /// Jumped, collapsed, diverged or stayed.
+        Outcome: TwoByTwoOutcome
         /// True when the run produced a non-finite residual (it stops there).
         Diverged: bool
         /// Zero-based index of the step that diverged (so that many steps had completed before it): the
@@ -101,11 +136,13 @@ type TwoByTwoCursor =
     {
         /// Chain index s; -1 for the gradient-descent control.
         Chain: int
+        /// SGD, GD or SDE.
+        Kind: TwoByTwoRunKind
         /// Steps taken so far.
         Step: int64
         /// Index into the run's observation grid (`TwoByTwo.runGrid`) of the next observation.
         Next: int
-        /// The chain's entry stream, advanced to `Step` (unused by the GD control).
+        /// The chain's random stream (SGD: entries; SDE: Gaussians), advanced to `Step` (unused by GD).
         Rng: Rng
         /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
         /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
@@ -115,18 +152,62 @@ type TwoByTwoCursor =
         Observations: TwoByTwoObservation[]
         /// Offshoots so far.
         Offshoots: TwoByTwoOffshoot[]
+        /// Events monitored after every step so far.
+        Monitor: TwoByTwoMonitor
         /// Zero-based index of the step that diverged, when the run diverged (then `Done`).
         DivergenceStep: int64 option
         /// True when the run is finished (every grid point observed, or diverged).
         Done: bool
     }
 
-/// Summary over the SGD chains.
+/// Summary of the runs of one kind (SGD, GD or SDE), side by side in reports (C5, C6).
+type TwoByTwoKindSummary =
+    {
+        /// SGD, GD or SDE.
+        Kind: TwoByTwoRunKind
+        /// Number of runs.
+        Runs: int
+        /// Runs whose outcome is `Jumped` (entered B_1 at rank 1, never collapsed).
+        Jumped: int
+        /// Runs that collapsed to the zero network (`Collapsed`).
+        Collapsed: int
+        /// Of the collapsed runs, those that had entered B_1 at rank 1 before collapsing.
+        CollapsedAfterRankOne: int
+        /// Runs that diverged.
+        Diverged: int
+        /// Runs that stayed (no jump, collapse or divergence).
+        Stayed: int
+        /// Runs that entered B_1 at rank 1 at some step, whatever they did afterwards.
+        Entered: int
+        /// Runs absorbed at rank 1: jumped and, to the end of the budget, never returned to rank 2 (not even
+        /// within round-off), collapsed or diverged (`TwoByTwo.absorbedAtRankOne`).
+        Absorbed: int
+        /// Median step of entering B_1 at rank 1 over every run that entered (None when none).
+        EntryMedian: float option
+        /// Median jump step over the runs whose outcome is `Jumped` (None when none).
+        JumpMedian: float option
+        /// First quartile of the jump step (`Jumped` runs).
+        JumpQ1: float option
+        /// Third quartile of the jump step (`Jumped` runs).
+        JumpQ3: float option
+        /// Returns to rank 2 after a jump, summed over every run with a jump (collapsed ones included).
+        Returns: int
+        /// Runs with at least one return.
+        RunsWithReturns: int
+        /// Exits from B_1 after the jump, summed over every run that entered B_1 at rank 1.
+        B1Exits: int
+        /// Runs that entered B_1 at rank 1 and left it at least once afterwards.
+        RunsThatLeftB1: int
+        /// Steps after the jump spent outside B_1, summed over every run that entered B_1 at rank 1.
+        StepsOutsideB1: int64
+    }
+
+/// Summary over the SGD chains (and the GD control's rank).
 type TwoByTwoSummary =
     {
-        /// Fraction of chains that jumped to rank 1 within the budget.
+        /// Fraction of chains that jumped to rank 1 within the budget without collapsing (`Jumped`).
         FractionJumped: float
-        /// Fraction of chains that collapsed to the zero network.
+        /// Fraction of chains that collapsed to the zero network (including those that passed rank 1).
         FractionCollapsed: float
         /// Fraction of chains that diverged.
         FractionDiverged: float
@@ -136,7 +217,7 @@ type TwoByTwoSummary =
         JumpQ1: float option
         /// Third quartile of the jump step.
         JumpQ3: float option
-        /// Returns to rank 2 after a jump, summed over chains.
+        /// Returns to rank 2 after a jump, summed over chains (every step checked).
         TotalReturns: int
         /// Numerical rank of the gradient-descent control at the end.
         GdFinalRank: int
@@ -157,29 +238,36 @@ type TwoByTwoResult =
         Region: RegionParams
         /// The SGD chains, chain 0 first.
         Chains: TwoByTwoRun[]
+        /// The SDE chains (one per SGD chain when `Sde`, else none), chain 0 first.
+        Sde: TwoByTwoRun[]
         /// The gradient-descent control from the same start with the same η and λ.
         Gd: TwoByTwoRun
         /// Summary over the chains.
         Summary: TwoByTwoSummary
+        /// SGD, GD and SDE side by side (in that order).
+        Kinds: TwoByTwoKindSummary[]
     }
 
 /// The slides' experiment E1 (THEORY.md §5): SGD on the 2×2 completion task `[[1, *], [ε, 1]]` from
-/// W_ℓ = I, observed on a log-spaced grid; the jump to rank 1 (entry into B_1), returns to rank 2,
-/// offshoots with smaller η and λ, and the gradient-descent control. Pure: no console or file output;
+/// W_ℓ = I, monitored after every step (`E1Monitor`: the jump to rank 1 into B_1, returns to rank 2, exits
+/// from B_1, collapse) and observed on a log-spaced grid; offshoots with smaller η and λ, the
+/// gradient-descent control and the SDE chains (C6) from the same start. Pure: no console or file output;
 /// the only side channel is the `progress` callback.
 [<RequireQualifiedAccess>]
 module TwoByTwo =
 
-    /// Numerical rank 1 threshold on s_2/s_1 (choice): a ratio below 1e-2 counts as rank 1. At the
-    /// rank-2 minimum of E1 the ratio is of order ε or larger, and after a jump it decays geometrically
-    /// towards 0, so the threshold separates the two by orders of magnitude.
+    /// Numerical rank 1 threshold on s_2/s_1 (`E1Monitor.rankOneRatio`).
     [<Literal>]
-    let rankOneRatio = 1e-2
+    let rankOneRatio = E1Monitor.rankOneRatio
 
-    /// s_1 below this counts as the zero network (rank 0, collapse; choice): far below the s_1 ≈ 1 of
-    /// every fit of the task.
+    /// s_1 below this counts as the zero network (`E1Monitor.collapseThreshold`).
     [<Literal>]
-    let collapseThreshold = 1e-3
+    let collapseThreshold = E1Monitor.collapseThreshold
+
+    /// Mixed into the master seed for the SDE chains' Gaussian streams (`Rng.stream (S ^^^ tag) s`), so
+    /// they share no stream with the SGD chains (`Rng.stream S s`) or their offshoots.
+    [<Literal>]
+    let sdeStreamTag = 0x5DE5DE5DE5DE5DEUL
 
     /// Relative change of the offshoot's loss per convergence block below which it has converged.
     [<Literal>]
@@ -195,6 +283,7 @@ module TwoByTwo =
             Lambda = 0.02
             Steps = 3_000_000L
             Seeds = 16
+            Sde = true
             Seed = 1UL
             Offshoots = 10
             OffshootEta = 0.05
@@ -318,26 +407,14 @@ module TwoByTwo =
                 min steps (max 1L (int64 (round (10.0 ** x)))))
             |> Array.distinct
 
-    /// Numerical rank of A_θ from its two singular values (see `rankOneRatio`, `collapseThreshold`).
-    let rankOf (s1: float) (s2: float) =
-        if s1 < collapseThreshold then 0
-        elif s2 / s1 < rankOneRatio then 1
-        else 2
+    /// Numerical rank of A_θ from its two singular values (`E1Monitor.rankOf`).
+    let rankOf (s1: float) (s2: float) = E1Monitor.rankOf s1 s2
 
-    /// Singular values (s_1, s_2) of a 2×2 matrix in closed form: with F = ‖A‖_F and d = |det A|,
-    /// s_1 = (sqrt(F² + 2d) + sqrt(max 0 (F² − 2d)))/2 and s_2 = d/s_1 (no cancellation). Used instead of
-    /// an iterative SVD, which fails to converge on products near underflow (collapsed runs, L ≥ 6).
+    /// Singular values (s_1, s_2) of a 2×2 matrix in closed form (`E1Monitor.singularValues2`). Used
+    /// instead of an iterative SVD, which fails to converge on products near underflow (collapsed runs, L ≥ 6).
     let singularValues2 (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
-        let scale = Linalg.maxAbs a
-
-        if scale = 0.0 then
-            0.0, 0.0
-        else
-            let x = a.Map(fun v -> v / scale) // entry-wise: 1/scale overflows for a subnormal scale
-            let f2 = Linalg.squaredFrobenius x
-            let d = abs (x.[0, 0] * x.[1, 1] - x.[0, 1] * x.[1, 0])
-            let s1 = (sqrt (f2 + 2.0 * d) + sqrt (max 0.0 (f2 - 2.0 * d))) / 2.0
-            scale * s1, scale * (d / s1)
+        let struct (s1, s2) = E1Monitor.singularValues2 a.[0, 0] a.[0, 1] a.[1, 0] a.[1, 1]
+        s1, s2
 
     /// Observes θ (held by an engine state) at `step`.
     let observe (task: Task) (region: RegionParams) (s: EngineState) (step: int64) : TwoByTwoObservation =
@@ -355,60 +432,13 @@ module TwoByTwo =
             Rank = rankOf s1 s2
         }
 
-    /// One full-batch gradient-descent step (THEORY.md §1) in place, through D2: θ ← (1 − 2ηλ)θ +
-    /// (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, each rank-one term computed by the engine at the same θ on
-    /// `scratch`. Equals `Gd.step` up to round-off. `theta` and `delta` are scratch arrays of θ's size.
-    let gdStep (s: EngineState) (scratch: EngineState) (theta: float[]) (delta: float[]) (hyper: Hyper) : bool =
-        let len = s.Weights.Length
-        Engine.normalise s
-        System.Array.Copy(s.Weights, theta, len)
-        System.Array.Clear(delta, 0, len)
-        let n = s.ObservedRow.Length
-        let etaN = hyper.Eta / float n
-        let mutable ok = true
-
-        for k in 0 .. n - 1 do
-            Engine.setWeights scratch theta
-            let r = Engine.stepWithDecay scratch 1.0 etaN s.ObservedRow.[k] s.ObservedCol.[k]
-
-            if not (System.Double.IsFinite r) then
-                ok <- false
-
-            Engine.normalise scratch
-
-            for m in 0 .. len - 1 do
-                delta.[m] <- delta.[m] + (scratch.Weights.[m] - theta.[m])
-
-        let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
-
-        for m in 0 .. len - 1 do
-            delta.[m] <- decay * theta.[m] + delta.[m]
-
-        Engine.setWeights s delta
-        ok && Engine.isFinite s
-
-    /// Jump step, collapse step and returns of a sequence of observations.
-    let private events (obs: TwoByTwoObservation[]) =
-        let jump =
-            obs
-            |> Array.tryFind (fun o -> o.InB1 && o.Rank = 1)
-            |> Option.map (fun o -> o.Step)
-
-        let collapse =
-            obs |> Array.tryFind (fun o -> o.Rank = 0) |> Option.map (fun o -> o.Step)
-
-        let returns =
-            match jump with
-            | None -> 0
-            | Some j ->
-                let after = obs |> Array.filter (fun o -> o.Step >= j)
-
-                after
-                |> Array.pairwise
-                |> Array.filter (fun (a, b) -> a.Rank <= 1 && b.Rank = 2)
-                |> Array.length
-
-        jump, collapse, returns
+    /// One full-batch gradient-descent step (THEORY.md §1) in place: the SDE step with its noise turned off
+    /// (`Sde.stepEngineScaled` with noise scale 0), θ ← (1 − 2ηλ)θ + (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, every
+    /// per-sample chain at the same θ (D2). Equals `Gd.step` up to round-off (Properties/TwoByTwoTests.fs).
+    /// `s` must hold every lazy scale at 1 (`Engine.normalise`). Returns false when a residual or a new
+    /// weight is not finite.
+    let gdStep (s: EngineState) (scratch: SdeScratch) (hyper: Hyper) : bool =
+        Sde.stepEngineScaled s scratch hyper 0.0
 
     /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ until the
     /// loss settles (`Offshoot.run` with `offshootTolerance`, at most `OffshootMaxSteps`), observed at the end.
@@ -432,16 +462,45 @@ module TwoByTwo =
             Diverged = run.Diverged
         }
 
+    /// Weights at most this large in magnitude make every data term of a step exactly 0 at L ≥ 3
+    /// (`frozen`): a data term is a coefficient (|η r| or |c_k r_k|, at most 10⁵⁰·10 under `frozen`'s
+    /// conditions, Box–Muller draws being below 8.6) times a product of L − 1 ≥ 2 weights, below
+    /// 10⁵¹·10⁻⁴⁰⁰, which underflows to 0.
+    [<Literal>]
+    let frozenWeight = 1e-200
+
+    /// True when no SGD, GD or SDE step of E1 can change θ any more, exactly: L ≥ 3, every lazy scale 1,
+    /// η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `frozenWeight` (so every data term is exactly 0) and
+    /// (1 − 2ηλ)·w rounds back to w for every weight (0, or a subnormal a few ulps wide that the decay no
+    /// longer moves). A collapsed run decays into this state.
+    let frozen (p: TwoByTwoParams) (s: EngineState) =
+        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
+
+        s.Widths.Length > 3
+        && p.Eta * max 1.0 (max 1.0 p.Epsilon) <= 1e50
+        && Array.forall (fun x -> x = 1.0) s.Scales
+        && Array.forall (fun (x: float) -> abs x <= frozenWeight && decay * x = x) s.Weights
+
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.
     let start (p: TwoByTwoParams) = Network.identityLike 1.0 (widths p)
 
-    /// The observation grid of run `chain` (-1: the GD control, no branch points; chains: with the
+    /// The observation grid of a run of `kind` (GD and SDE: no branch points; SGD chains: with the
     /// offshoots' branch steps).
+    let gridOf (p: TwoByTwoParams) (kind: TwoByTwoRunKind) =
+        match kind with
+        | TwoByTwoRunKind.Sgd -> grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
+        | TwoByTwoRunKind.Gd
+        | TwoByTwoRunKind.Sde -> grid p.ObservationsPerDecade p.Steps [||]
+
+    /// The observation grid of run `chain` (-1: the GD control; chains: SGD, with the offshoots' branch
+    /// steps).
     let runGrid (p: TwoByTwoParams) (chain: int) =
-        if chain < 0 then
-            grid p.ObservationsPerDecade p.Steps [||]
-        else
-            grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
+        gridOf
+            p
+            (if chain < 0 then
+                 TwoByTwoRunKind.Gd
+             else
+                 TwoByTwoRunKind.Sgd)
 
     /// True when every number of the observation is finite (a finite θ can still overflow in A_θ).
     let finiteObservation (o: TwoByTwoObservation) =
@@ -450,30 +509,52 @@ module TwoByTwo =
         && System.Double.IsFinite o.Ratio
         && System.Double.IsFinite o.TestError
 
-    /// The cursor of run `chain` (-1: the GD control) before its first step: θ = `start p`, the chain's
-    /// stream `Rng.stream S s`, nothing observed.
-    let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
+    /// The random stream a run of `kind` starts with: SGD chain s `Rng.stream S s` (entries), SDE chain s
+    /// `Rng.stream (S ^^^ sdeStreamTag) s` (Gaussians), GD `Rng.create S` (unused).
+    let streamOf (p: TwoByTwoParams) (kind: TwoByTwoRunKind) (chain: int) =
+        match kind with
+        | TwoByTwoRunKind.Sgd -> Rng.stream p.Seed (uint64 chain)
+        | TwoByTwoRunKind.Sde -> Rng.stream (p.Seed ^^^ sdeStreamTag) (uint64 chain)
+        | TwoByTwoRunKind.Gd -> Rng.create p.Seed
+
+    /// The cursor of a run of `kind` before its first step: θ = `start p`, the run's stream
+    /// (`streamOf`), nothing observed. `chain` is the chain index s (ignored for GD, whose index is -1).
+    let cursorStartOf (kind: TwoByTwoRunKind) (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
+        let chain = if kind = TwoByTwoRunKind.Gd then -1 else chain
+
         {
             Chain = chain
+            Kind = kind
             Step = 0L
             Next = 0
-            Rng =
-                (if chain < 0 then
-                     Rng.create p.Seed
-                 else
-                     Rng.stream p.Seed (uint64 chain))
+            Rng = streamOf p kind chain
             Engine = None
             Observations = [||]
             Offshoots = [||]
+            Monitor = E1Monitor.empty
             DivergenceStep = None
             Done = false
         }
 
+    /// The cursor of run `chain` (-1: the GD control, else SGD chain s) before its first step
+    /// (`cursorStartOf`).
+    let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
+        cursorStartOf
+            (if chain < 0 then
+                 TwoByTwoRunKind.Gd
+             else
+                 TwoByTwoRunKind.Sgd)
+            p
+            chain
+
     /// Continues the run of cursor `c` by at most `budget` steps (observations and offshoots at the grid
     /// points it reaches do not count against the budget) and returns the new cursor; `c` is unchanged.
-    /// SGD chain s draws its entries from `Rng.stream S s` and offshoot k from
-    /// `Rng.stream (Rng.stream S s).State k`; the GD control takes full-batch steps (`gdStep`).
-    /// Segmenting is exact: advancing by a then b steps equals advancing by a + b.
+    /// Every step is followed by the monitor (`TwoByTwoTracker`: rank, B_1, jump, collapse, returns,
+    /// exits). SGD chain s draws its entries from `Rng.stream S s` and offshoot k from
+    /// `Rng.stream (Rng.stream S s).State k`; the GD control takes full-batch steps (`gdStep`, the SDE step
+    /// without noise); SDE chain s
+    /// takes `Sde.stepEngine` steps with N Gaussians per step from its stream. A run whose θ is `frozen`
+    /// skips its remaining steps without drawing: they cannot change θ or any event. Segmenting is exact: advancing by a then b steps equals advancing by a + b.
     let advance (p: TwoByTwoParams) (c: TwoByTwoCursor) (budget: int64) : TwoByTwoCursor =
         if c.Done then
             c
@@ -481,28 +562,44 @@ module TwoByTwo =
             let task = task p
             let region = jumpRegion p
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+            let ws = widths p
 
             let st =
                 match c.Engine with
                 | None -> Engine.create task (start p)
                 | Some snap ->
-                    match Engine.restore task (widths p) snap with
+                    match Engine.restore task ws snap with
                     | Ok st -> st
                     | Error e -> invalidArg "c" (string e)
 
-            let points = runGrid p c.Chain
+            let points = gridOf p c.Kind
 
             let branches =
-                if c.Chain < 0 then
-                    [||]
-                else
-                    branchSteps p.Offshoots p.Steps
+                match c.Kind with
+                | TwoByTwoRunKind.Sgd -> branchSteps p.Offshoots p.Steps
+                | _ -> [||]
 
             let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
-            let gd = c.Chain < 0
-            let scratch = if gd then Engine.copy st else st
-            let theta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
-            let delta: float[] = if gd then Array.zeroCreate st.Weights.Length else [||]
+            let gd = c.Kind = TwoByTwoRunKind.Gd
+            let sde = c.Kind = TwoByTwoRunKind.Sde
+
+            let noise =
+                if sde || gd then
+                    Sde.scratch st
+                else
+                    {
+                        A = [||]
+                        B = [||]
+                        Residuals = [||]
+                        Xi = [||]
+                    }
+
+            if sde || gd then
+                Engine.normalise st
+
+            let rows = st.ObservedRow
+            let cols = st.ObservedCol
+            let tracker = TwoByTwoTracker(region, ws, c.Monitor)
             let mutable rng = c.Rng
             let mutable t = c.Step
             let mutable next = c.Next
@@ -512,33 +609,51 @@ module TwoByTwo =
             let offs = ResizeArray(c.Offshoots)
             let mutable fin = next >= points.Length
 
+            if c.Step = 0L && c.Next = 0 then
+                tracker.Observe(st, 0L) |> ignore
+
             while not fin && (left > 0L || points.[next] = t) do
                 let target = points.[next]
 
                 if target > t then
                     let n = min (target - t) left
+                    let mutable k = 0L
 
-                    if gd then
-                        let mutable k = 0L
+                    // A frozen θ (a collapse decays into it) is left unchanged by every step, and observing
+                    // it again changes no event: skip to the next stop without drawing (checked before each
+                    // step, so segments skip alike).
+                    if tracker.Rank = 0 && frozen p st then
+                        t <- t + n
+                        k <- n
 
-                        while diverged.IsNone && k < n do
-                            if not (gdStep st scratch theta delta hyper) then
-                                diverged <- Some t
+                    while diverged.IsNone && k < n do
+                        let ok =
+                            if gd then
+                                gdStep st noise hyper
+                            elif sde then
+                                Sde.drawInto noise &rng
+                                Sde.stepEngine st noise hyper
+                            else
+                                let e = Rng.nextInt &rng rows.Length
+                                let r = Engine.step st hyper rows.[e] cols.[e]
+                                System.Double.IsFinite r && st.WeightsFinite
 
-                            t <- t + 1L
-                            k <- k + 1L
+                        if not ok then
+                            diverged <- Some t
 
-                        left <- left - k
-                    else
-                        match Engine.runDetailed st hyper &rng n with
-                        | RunOutcome.Completed k
-                        | RunOutcome.Stopped k ->
-                            t <- t + k
-                            left <- left - k
-                        | RunOutcome.Diverged k ->
-                            diverged <- Some(t + k)
-                            t <- t + k + 1L
-                            left <- left - (k + 1L)
+                        t <- t + 1L
+                        k <- k + 1L
+
+                        // A_θ or its spectrum overflows although the weights are finite: the step diverged.
+                        if ok && not (tracker.Observe(st, t)) then
+                            diverged <- Some(t - 1L)
+
+                        if diverged.IsNone && tracker.Rank = 0 && frozen p st then
+                            t <- t + (n - k)
+                            k <- n
+
+
+                    left <- left - k
 
                     if diverged.IsSome then
                         fin <- true
@@ -558,7 +673,7 @@ module TwoByTwo =
                         if next >= points.Length then
                             fin <- true
                     else
-                        // The weights are finite but A_θ (or its spectrum) overflows: the last step diverged.
+                        // The weights are finite but the observation is not: the last step diverged.
                         diverged <- Some(t - 1L)
                         fin <- true
 
@@ -569,35 +684,49 @@ module TwoByTwo =
                 Engine = (if fin then None else Some(Engine.capture st))
                 Observations = obs.ToArray()
                 Offshoots = offs.ToArray()
+                Monitor = tracker.Monitor
                 DivergenceStep = diverged
                 Done = fin
             }
 
-    /// The run of a finished (or, for partial reports, unfinished) cursor: its observations, the jump,
-    /// collapse and return events, divergence and offshoots.
-    let finish (c: TwoByTwoCursor) : TwoByTwoRun =
-        let jump, collapse, returns = events c.Observations
+    /// The outcome of a run from its monitored events (`TwoByTwoOutcome`).
+    let outcomeOf (m: TwoByTwoMonitor) (divergence: int64 option) =
+        if divergence.IsSome then TwoByTwoOutcome.Diverged
+        elif m.CollapseStep.IsSome then TwoByTwoOutcome.Collapsed
+        elif m.JumpStep.IsSome then TwoByTwoOutcome.Jumped
+        else TwoByTwoOutcome.Stayed
 
+    /// The run of a finished (or, for partial reports, unfinished) cursor: its observations, the
+    /// monitored events and outcome, divergence and offshoots.
+    let finish (c: TwoByTwoCursor) : TwoByTwoRun =
         {
             Chain = c.Chain
+            Kind = c.Kind
             Observations = c.Observations
-            JumpStep = jump
-            CollapseStep = collapse
-            Returns = returns
+            JumpStep = c.Monitor.JumpStep
+            CollapseStep = c.Monitor.CollapseStep
+            Returns = c.Monitor.Returns
+            Events = c.Monitor
+            Outcome = outcomeOf c.Monitor c.DivergenceStep
             Diverged = c.DivergenceStep.IsSome
             DivergenceStep = c.DivergenceStep
             Offshoots = c.Offshoots
         }
 
+    /// One run of `kind` (the whole run as one segment of `advance`).
+    let runOf (kind: TwoByTwoRunKind) (p: TwoByTwoParams) (s: int) : TwoByTwoRun =
+        advance p (cursorStartOf kind p s) System.Int64.MaxValue |> finish
+
     /// One SGD chain s (the whole run as one segment of `advance`): entries drawn from `Rng.stream S s`;
     /// offshoot k draws from `Rng.stream (Rng.stream S s).State k`.
-    let chain (p: TwoByTwoParams) (s: int) : TwoByTwoRun =
-        advance p (cursorStart p s) System.Int64.MaxValue |> finish
+    let chain (p: TwoByTwoParams) (s: int) : TwoByTwoRun = runOf TwoByTwoRunKind.Sgd p s
+
+    /// SDE chain s (C6): same start, η and λ as SGD chain s; Gaussians from `Rng.stream (S ^^^ sdeStreamTag) s`.
+    let sdeChain (p: TwoByTwoParams) (s: int) : TwoByTwoRun = runOf TwoByTwoRunKind.Sde p s
 
     /// The gradient-descent control: same start, same η and λ, `Steps` full-batch steps, observed on the
     /// same grid.
-    let gdControl (p: TwoByTwoParams) : TwoByTwoRun =
-        advance p (cursorStart p -1) System.Int64.MaxValue |> finish
+    let gdControl (p: TwoByTwoParams) : TwoByTwoRun = runOf TwoByTwoRunKind.Gd p -1
 
     /// Quantile q of sorted data by linear interpolation between order statistics (type 7).
     let quantile (sorted: float[]) (q: float) =
@@ -609,15 +738,52 @@ module TwoByTwo =
             let hi = min (lo + 1) (sorted.Length - 1)
             Some(sorted.[lo] + (h - float lo) * (sorted.[hi] - sorted.[lo]))
 
-    /// Summary over the chains and the control.
-    let summarize (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoSummary =
-        let n = float chains.Length
+    /// A run absorbed at rank 1 (C5, C6): it jumped into B_1 at rank 1 and, to the end of its budget, never
+    /// returned to rank 2 (not even within round-off), collapsed to the zero network or diverged.
+    let absorbedAtRankOne (r: TwoByTwoRun) =
+        r.Outcome = TwoByTwoOutcome.Jumped
+        && r.Returns = 0
+        && r.Events.RoundOffReturns = 0
+
+    /// Summary of the runs of one kind (`TwoByTwoKindSummary`).
+    let kindSummary (kind: TwoByTwoRunKind) (runs: TwoByTwoRun[]) : TwoByTwoKindSummary =
+        let count f = runs |> Array.filter f |> Array.length
+
+        let jumped = runs |> Array.filter (fun r -> r.Outcome = TwoByTwoOutcome.Jumped)
 
         let jumps =
-            chains |> Array.choose (fun c -> c.JumpStep) |> Array.map float |> Array.sort
+            jumped |> Array.choose (fun c -> c.JumpStep) |> Array.map float |> Array.sort
 
-        let frac f =
-            float (chains |> Array.filter f |> Array.length) / n
+        {
+            Kind = kind
+            Runs = runs.Length
+            Jumped = jumped.Length
+            Collapsed = count (fun r -> r.Outcome = TwoByTwoOutcome.Collapsed)
+            CollapsedAfterRankOne =
+                count (fun r ->
+                    r.Outcome = TwoByTwoOutcome.Collapsed
+                    && (match r.JumpStep, r.CollapseStep with
+                        | Some j, Some c -> j < c
+                        | _ -> false))
+            Diverged = count (fun r -> r.Outcome = TwoByTwoOutcome.Diverged)
+            Stayed = count (fun r -> r.Outcome = TwoByTwoOutcome.Stayed)
+            Entered = count (fun r -> r.JumpStep.IsSome)
+            Absorbed = count absorbedAtRankOne
+            EntryMedian = quantile (runs |> Array.choose (fun r -> r.JumpStep) |> Array.map float |> Array.sort) 0.5
+            JumpMedian = quantile jumps 0.5
+            JumpQ1 = quantile jumps 0.25
+            JumpQ3 = quantile jumps 0.75
+            Returns = runs |> Array.sumBy (fun r -> r.Returns)
+            RunsWithReturns = count (fun r -> r.Returns > 0)
+            B1Exits = runs |> Array.sumBy (fun r -> r.Events.B1Exits)
+            RunsThatLeftB1 = count (fun r -> r.Events.B1Exits > 0)
+            StepsOutsideB1 = runs |> Array.sumBy (fun r -> r.Events.StepsOutsideB1)
+        }
+
+    /// Summary over the chains and the control.
+    let summarize (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoSummary =
+        let k = kindSummary TwoByTwoRunKind.Sgd chains
+        let n = float chains.Length
 
         let after, before =
             chains
@@ -639,65 +805,85 @@ module TwoByTwo =
         let gdLast = gd.Observations.[gd.Observations.Length - 1]
 
         {
-            FractionJumped = frac (fun c -> c.JumpStep.IsSome)
-            FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
-            FractionDiverged = frac (fun c -> c.Diverged)
-            JumpMedian = quantile jumps 0.5
-            JumpQ1 = quantile jumps 0.25
-            JumpQ3 = quantile jumps 0.75
-            TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
+            FractionJumped = float k.Jumped / n
+            FractionCollapsed = float k.Collapsed / n
+            FractionDiverged = float k.Diverged / n
+            JumpMedian = k.JumpMedian
+            JumpQ1 = k.JumpQ1
+            JumpQ3 = k.JumpQ3
+            TotalReturns = k.Returns
             GdFinalRank = gdLast.Rank
             GdJumpStep = gd.JumpStep
             OffshootErrorAfterJump = mean after
             OffshootErrorBeforeJump = mean before
         }
 
-    /// The result of E1 from its finished runs (chains in chain order, then the GD control).
-    let ofRuns (p: TwoByTwoParams) (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoResult =
+    /// The result of E1 from its finished runs (SGD chains and SDE chains in chain order, the GD control).
+    let ofRuns (p: TwoByTwoParams) (chains: TwoByTwoRun[]) (sde: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoResult =
         {
             Params = p
             Region = jumpRegion p
             Chains = chains
+            Sde = sde
             Gd = gd
             Summary = summarize chains gd
+            Kinds =
+                [|
+                    kindSummary TwoByTwoRunKind.Sgd chains
+                    kindSummary TwoByTwoRunKind.Gd [| gd |]
+                    kindSummary TwoByTwoRunKind.Sde sde
+                |]
         }
 
-    /// Runs E1: every chain (in parallel on at most `maxThreads` threads; results are stored by chain
-    /// index, so they do not depend on the thread count) and the gradient-descent control.
-    /// `progress` is called with the number of finished runs (chains + control) from worker threads.
-    let run (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) : TwoByTwoResult =
-        let chains = Array.zeroCreate p.Seeds
+    /// Number of SDE chains: `Seeds` when `Sde`, else 0.
+    let sdeCount (p: TwoByTwoParams) = if p.Sde then p.Seeds else 0
+
+    /// Every run of E1 as (kind, chain) in the order of `TwoByTwoResult` and of checkpoints: SGD chains
+    /// 0..Seeds−1, SDE chains 0..Seeds−1 (when `Sde`), then the GD control.
+    let runList (p: TwoByTwoParams) : (TwoByTwoRunKind * int)[] =
+        Array.concat
+            [
+                Array.init p.Seeds (fun s -> TwoByTwoRunKind.Sgd, s)
+                Array.init (sdeCount p) (fun s -> TwoByTwoRunKind.Sde, s)
+                [| TwoByTwoRunKind.Gd, -1 |]
+            ]
+
+    /// The result of E1 from every run in the order of `runList`.
+    let ofRunList (p: TwoByTwoParams) (runs: TwoByTwoRun[]) : TwoByTwoResult =
+        ofRuns p runs.[0 .. p.Seeds - 1] runs.[p.Seeds .. p.Seeds + sdeCount p - 1] runs.[runs.Length - 1]
+
+    /// The runs `list` of (kind, chain) of `p`, each as one `advance`, in parallel on at most `maxThreads`
+    /// threads (the last of the list first: in `runList` order the GD control, then the SDE chains);
+    /// results are stored by position, so they do not depend on the thread count. `progress` is called
+    /// with the number of finished runs from worker threads.
+    let runsOf (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) (list: (TwoByTwoRunKind * int)[]) =
+        let runs = Array.zeroCreate list.Length
         let finished = ref 0
 
         let options =
             System.Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = max 1 maxThreads)
 
-        let gd: TwoByTwoRun[] = Array.zeroCreate 1
+        let order = Array.init list.Length (fun k -> list.Length - 1 - k)
 
-        System.Threading.Tasks.Parallel.For(
-            -1,
-            p.Seeds,
+        System.Threading.Tasks.Parallel.ForEach(
+            order,
             options,
-            fun (s: int) ->
-                if s < 0 then
-                    gd.[0] <- gdControl p
-                else
-                    chains.[s] <- chain p s
-
+            fun (k: int) ->
+                let kind, s = list.[k]
+                runs.[k] <- runOf kind p s
                 progress (System.Threading.Interlocked.Increment(&finished.contents))
         )
         |> ignore
 
-        {
-            Params = p
-            Region = jumpRegion p
-            Chains = chains
-            Gd = gd.[0]
-            Summary = summarize chains gd.[0]
-        }
+        runs
+
+    /// Runs E1: every run of `runList` (`runsOf`, the GD control and the SDE chains first).
+    let run (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) : TwoByTwoResult =
+        runList p |> runsOf p maxThreads progress |> ofRunList p
 
     /// The regime map shown beside E1 (THEORY.md §5: "the phenomenon is regime-bound"): the base
-    /// parameters and four contrasting regimes, each with `steps` steps, `seeds` seeds and no offshoots:
+    /// parameters and four contrasting regimes, each with `steps` steps, `seeds` seeds, no offshoots and no
+    /// SDE chains (the SDE comparison is made at the main parameters):
     /// a smaller step (η = 0.2, L = 4), a shallower net (L = 3), a deeper net at the same η and λ
     /// (L = 6: SGD collapses to the zero network), and L = 8, η = 0.2, λ = 0.006 (GD reaches rank 1).
     /// Labels say what changed.
@@ -706,6 +892,7 @@ module TwoByTwo =
             { p with
                 Steps = steps
                 Seeds = seeds
+                Sde = false
                 Offshoots = 0
             }
 

@@ -86,15 +86,8 @@ emit "C1-control-lambda-zero" "C1" "sgd" Sgd.step (fun i ->
         Hyper = { c.Hyper with Lambda = 0.0 }
     })
 
-emit "C1-control-large-eta" "C1" "sgd" Sgd.step (fun i ->
-    let c = baseCase i in
-
-    { c with
-        Hyper =
-            { c.Hyper with
-                Eta = 30.0 * c.Hyper.Eta
-            }
-    })
+// eta at R0's cap (2 eta lambda = 1/10): the control breaks R1, R2, R4, not the sign of the decay (issue #11)
+emit "C1-control-large-eta" "C1" "sgd" Sgd.step (fun i -> ClaimChecks.largeEtaCase (baseCase i))
 
 emit "C1-control-depth-two" "C1" "sgd" Sgd.step (ClaimChecks.depthTwoCase (seed ^^^ 0x12UL))
 emit "C1-control-broken-step" "C1" "broken-decay" ClaimChecks.brokenStep baseCase

@@ -21,8 +21,9 @@ public static class CheckpointFile
 
     /// <summary>Layout version; a checkpoint of another version is refused. 2: hunt and explore store
     /// <c>taskDigest</c>, and the hunt draws aimed starts (a version-1 hunt state would not continue the
-    /// run it came from).</summary>
-    public const int Version = 2;
+    /// run it came from). 3: E1 cursors hold their kind (sgd, gd, sde) and every-step monitor, the plan its
+    /// SDE chains, and explore's E1 summaries count a jump only without collapse.</summary>
+    public const int Version = 3;
 
     /// <summary>Writes <c>dir/checkpoint.json</c> atomically; <paramref name="body"/> writes the command's
     /// fields into the open root object.</summary>

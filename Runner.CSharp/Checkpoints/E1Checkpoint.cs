@@ -7,7 +7,8 @@ using Microsoft.FSharp.Core;
 namespace LowRankVerify.Runner.Checkpoints;
 
 /// <summary>One E1 experiment of a run (the main one or a regime of the map) with the cursors of its
-/// runs: chains 0..N−1, then the GD control (chain −1).</summary>
+/// runs in <c>TwoByTwo.runList</c> order: SGD chains 0..N−1, SDE chains 0..M−1, then the GD control
+/// (chain −1).</summary>
 public sealed class E1Job(string label, TwoByTwoParams parameters, TwoByTwoCursor[] cursors, double seconds)
 {
     /// <summary>"main" or the regime's label.</summary>
@@ -27,14 +28,10 @@ public sealed class E1Job(string label, TwoByTwoParams parameters, TwoByTwoCurso
 
     /// <summary>A job with every run at its start.</summary>
     public static E1Job Fresh(string label, TwoByTwoParams p) =>
-        new(label, p, Enumerable.Range(0, p.Seeds).Append(-1).Select(s => TwoByTwo.cursorStart(p, s)).ToArray(), 0);
+        new(label, p, TwoByTwo.runList(p).Select(r => TwoByTwo.cursorStartOf(r.Item1, p, r.Item2)).ToArray(), 0);
 
     /// <summary>The E1 result of a finished job.</summary>
-    public TwoByTwoResult Result()
-    {
-        var runs = Cursors.Select(TwoByTwo.finish).ToArray();
-        return TwoByTwo.ofRuns(Params, runs[..^1], runs[^1]);
-    }
+    public TwoByTwoResult Result() => TwoByTwo.ofRunList(Params, Cursors.Select(TwoByTwo.finish).ToArray());
 }
 
 /// <summary>The E1 part of a run (<c>experiment two-by-two</c>, or the E1 stage of <c>verify</c>): the
@@ -78,6 +75,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.Key("lambda"); w.Number(p.Lambda, "lambda");
         w.Key("steps"); w.Integer(p.Steps);
         w.Key("seeds"); w.Integer(p.Seeds);
+        w.Key("sde"); w.Bool(p.Sde);
         w.Key("seed"); w.String(p.Seed.ToString(Inv));
         w.Key("offshoots"); w.Integer(p.Offshoots);
         w.Key("offshootEta"); w.Number(p.OffshootEta, "offshootEta");
@@ -103,10 +101,12 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.EndArray();
     }
 
-    private static void WriteCursor(JsonOut w, TwoByTwoCursor c)
+    /// <summary>Writes one run's cursor (also the unit state and result of <c>sweep</c>'s E1 units).</summary>
+    public static void WriteCursor(JsonOut w, TwoByTwoCursor c)
     {
         w.BeginObject();
         w.Key("chain"); w.Integer(c.Chain);
+        w.Key("kind"); w.String(KindName(c.Kind));
         w.Key("step"); w.Integer(c.Step);
         w.Key("next"); w.Integer(c.Next);
         w.Key("rng"); w.String(c.Rng.State.ToString(Inv));
@@ -141,7 +141,82 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             w.EndObject();
         }
         w.EndArray();
+        WriteMonitor(w, c.Monitor);
         w.EndObject();
+    }
+
+    /// <summary>The checkpoint name of a run kind: sgd, gd or sde.</summary>
+    public static string KindName(TwoByTwoRunKind k) => k.IsSgd ? "sgd" : k.IsGd ? "gd" : "sde";
+
+    private static void WriteMonitor(JsonOut w, TwoByTwoMonitor m)
+    {
+        void Opt(string key, FSharpOption<long> o)
+        {
+            w.Key(key);
+            if (FSharpOption<long>.get_IsSome(o)) w.Integer(o.Value); else w.Null();
+        }
+        w.Key("monitor");
+        w.BeginObject();
+        w.Key("seenRankTwo"); w.Bool(m.SeenRankTwo);
+        w.Key("rank"); w.Integer(m.Rank);
+        w.Key("inB1"); w.Bool(m.InB1);
+        Opt("jumpStep", m.JumpStep);
+        Opt("collapseStep", m.CollapseStep);
+        w.Key("returns"); w.Integer(m.Returns);
+        w.Key("returnSteps"); w.Vector(m.ReturnSteps.Select(x => (double)x).ToArray(), "returnSteps");
+        w.Key("roundOffReturns"); w.Integer(m.RoundOffReturns);
+        w.Key("b1Exits"); w.Integer(m.B1Exits);
+        w.Key("b1ExitSteps"); w.Vector(m.B1ExitSteps.Select(x => (double)x).ToArray(), "b1ExitSteps");
+        w.Key("stepsOutsideB1"); w.Integer(m.StepsOutsideB1);
+        w.Key("maxRatioAfterJump"); w.Number(m.MaxRatioAfterJump, "maxRatioAfterJump");
+        // +infinity (a run that left every bound of B_1 before diverging) is stored as -1.
+        w.Key("maxExcessAfterJump"); w.Number(double.IsFinite(m.MaxExcessAfterJump) ? m.MaxExcessAfterJump : -1, "maxExcessAfterJump");
+        w.EndObject();
+    }
+
+    private static TwoByTwoMonitor ReadMonitor(JsonCursor c, string path, long maxStep)
+    {
+        bool seen = false, inB1 = false;
+        int rank = -1, returns = 0, roundOff = 0, exits = 0;
+        long? jump = null, collapse = null;
+        long outside = 0;
+        double maxRatio = 0, maxExcess = 0;
+        long[] returnSteps = [], exitSteps = [];
+        long[] Steps(string q) => CheckpointFile.ReadList(c, q, "steps", E1Monitor.maxRecordedEvents, e => CheckpointFile.ReadLong(c, e, 0, maxStep)).ToArray();
+        long? OptStep(string q) => c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, 0, maxStep);
+        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        {
+            ["seenRankTwo"] = q => seen = CheckpointFile.ReadBool(c, q),
+            ["rank"] = q => rank = (int)CheckpointFile.ReadLong(c, q, -1, 2),
+            ["inB1"] = q => inB1 = CheckpointFile.ReadBool(c, q),
+            ["jumpStep"] = q => jump = OptStep(q),
+            ["collapseStep"] = q => collapse = OptStep(q),
+            ["returns"] = q => returns = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
+            ["returnSteps"] = q => returnSteps = Steps(q),
+            ["roundOffReturns"] = q => roundOff = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
+            ["b1Exits"] = q => exits = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
+            ["b1ExitSteps"] = q => exitSteps = Steps(q),
+            ["stepsOutsideB1"] = q => outside = CheckpointFile.ReadLong(c, q, 0, maxStep),
+            ["maxRatioAfterJump"] = q =>
+            {
+                maxRatio = JsonSchema.ReadFinite(c, q);
+                if (maxRatio < 0) throw c.Error(q, "must be >= 0");
+            },
+            ["maxExcessAfterJump"] = q =>
+            {
+                maxExcess = JsonSchema.ReadFinite(c, q);
+                if (maxExcess < 0 && maxExcess != -1) throw c.Error(q, "must be >= 0 (or -1 for an infinite excess)");
+                if (maxExcess == -1) maxExcess = double.PositiveInfinity;
+            },
+        });
+        if (returnSteps.Length != Math.Min(returns, E1Monitor.maxRecordedEvents))
+            throw c.Error($"{path}.returnSteps", $"must hold the first min(returns, {E1Monitor.maxRecordedEvents}) return steps");
+        if (exitSteps.Length != Math.Min(exits, E1Monitor.maxRecordedEvents))
+            throw c.Error($"{path}.b1ExitSteps", $"must hold the first min(b1Exits, {E1Monitor.maxRecordedEvents}) exit steps");
+        return new TwoByTwoMonitor(seen, rank, inB1,
+            jump is { } j ? FSharpOption<long>.Some(j) : FSharpOption<long>.None,
+            collapse is { } k ? FSharpOption<long>.Some(k) : FSharpOption<long>.None,
+            returns, returnSteps, roundOff, exits, exitSteps, outside, maxRatio, maxExcess);
     }
 
     /// <summary>Handlers for the plan's fields in <see cref="CheckpointFile.Read"/>; <paramref name="done"/>
@@ -179,6 +254,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     {
         double eps = 0, eta = 0, lambda = 0, offEta = 0, offLambda = 0;
         int depth = 0, width = 0, seeds = 0, offshoots = 0, perDecade = 0;
+        var sde = false;
         long steps = 0, offSteps = 0;
         ulong seed = 0;
         JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
@@ -190,6 +266,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             ["lambda"] = p => lambda = JsonSchema.ReadFinite(c, p),
             ["steps"] = p => steps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
             ["seeds"] = p => seeds = JsonSchema.ReadInt(c, p),
+            ["sde"] = p => sde = CheckpointFile.ReadBool(c, p),
             ["seed"] = p => seed = SnapshotJson.ReadUInt64(c, p),
             ["offshoots"] = p => offshoots = JsonSchema.ReadInt(c, p),
             ["offshootEta"] = p => offEta = JsonSchema.ReadFinite(c, p),
@@ -197,7 +274,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             ["offshootMaxSteps"] = p => offSteps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
             ["observationsPerDecade"] = p => perDecade = JsonSchema.ReadInt(c, p),
         });
-        var q = new TwoByTwoParams(eps, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, perDecade);
+        var q = new TwoByTwoParams(eps, depth, width, eta, lambda, steps, seeds, sde, seed, offshoots, offEta, offLambda, offSteps, perDecade);
         var v = TwoByTwo.validate(q);
         if (v.IsError) throw c.Error($"{path}.{v.ErrorValue.Field}", v.ErrorValue.Rule);
         return q;
@@ -228,16 +305,17 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
                     return ReadCursor(c, cp, fresh.Params, fresh.Cursors[k]);
                 });
                 if (list.Count != fresh.Cursors.Length)
-                    throw c.Error(p, $"must hold {fresh.Cursors.Length} cursors (one per seed, then the GD control), not {list.Count}");
+                    throw c.Error(p, $"must hold {fresh.Cursors.Length} cursors (one per SGD seed, one per SDE seed, then the GD control), not {list.Count}");
                 cursors = list.ToArray();
             },
         });
         return new E1Job(label!, fresh.Params, cursors!, seconds);
     }
 
-    private static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
+    /// <summary>Reads one run's cursor for parameters <paramref name="p"/> at the position of <paramref name="fresh"/> (strict).</summary>
+    public static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
     {
-        var grid = TwoByTwo.runGrid(p, fresh.Chain);
+        var grid = TwoByTwo.gridOf(p, fresh.Kind);
         var widths = TwoByTwo.widths(p);
         int chain = 0, next = 0;
         long step = 0;
@@ -247,6 +325,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         EngineSnapshot? engine = null;
         double[] st = [], s1 = [], s2 = [], ratio = [], err = [], inB = [], rank = [];
         var offs = new List<TwoByTwoOffshoot>();
+        var monitor = E1Monitor.empty;
         double[] Vec(string q, int max) => SnapshotJson.Numbers(c, q, max);
         JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
         {
@@ -255,6 +334,12 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
                 chain = JsonSchema.ReadInt(c, q);
                 if (chain != fresh.Chain) throw c.Error(q, $"must be {fresh.Chain} at this position, not {chain}");
             },
+            ["kind"] = q =>
+            {
+                var kind = CheckpointFile.ReadString(c, q);
+                if (kind != KindName(fresh.Kind)) throw c.Error(q, $"must be '{KindName(fresh.Kind)}' at this position, not '{kind}'");
+            },
+            ["monitor"] = q => monitor = ReadMonitor(c, q, p.Steps),
             ["step"] = q => step = CheckpointFile.ReadLong(c, q, 0, p.Steps),
             ["next"] = q => next = (int)CheckpointFile.ReadLong(c, q, 0, grid.Length),
             ["rng"] = q => rng = SnapshotJson.ReadUInt64(c, q),
@@ -308,8 +393,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             throw c.Error($"{path}.engine", "must be null for a run that has not started or is done");
         var obs = Enumerable.Range(0, n)
             .Select(k => new TwoByTwoObservation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
-        return new TwoByTwoCursor(chain, step, next, new Rng(rng),
+        return new TwoByTwoCursor(chain, fresh.Kind, step, next, new Rng(rng),
             engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine), obs, offs.ToArray(),
-            divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
+            monitor, divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
     }
 }

@@ -16,6 +16,10 @@ public static class E1Runner
     /// <summary>Gradient-descent steps per segment of the control (a GD step costs N engine steps plus copies).</summary>
     public const long GdSegmentSteps = 1L << 14;
 
+    /// <summary>SDE steps per segment (an SDE step costs N per-sample gradients and N Gaussian draws, about
+    /// 4 SGD steps; a collapsed SDE chain skips its frozen steps).</summary>
+    public const long SdeSegmentSteps = 1L << 16;
+
     /// <summary>Advances every unfinished run of every job, a segment at a time, on
     /// <see cref="ExperimentCommand.Threads"/> threads. After each round of segments: writes a checkpoint
     /// when <paramref name="policy"/> says so, and returns false (after writing one) when
@@ -25,13 +29,14 @@ public static class E1Runner
         foreach (var job in plan.Jobs)
         {
             if (job.Done) continue;
-            var name = job.Label == "main" ? $"E1: {job.Params.Seeds} SGD chains + GD control" : $"E1 regime map: {job.Label}";
+            var name = job.Label == "main" ? $"E1: {job.Params.Seeds} SGD chains, {TwoByTwo.sdeCount(job.Params)} SDE chains + GD control" : $"E1 regime map: {job.Label}";
             var stage = progress.Begin(name, job.Cursors.Length);
             stage.Advance(job.Cursors.Count(c => c.Done));
             var clock = Stopwatch.StartNew();
             var before = job.Seconds;
             if (!Rounds.Run(job.Cursors, c => c.Done,
-                    (_, c) => TwoByTwo.advance(job.Params, c, policy.SegmentSteps(c.Chain < 0 ? GdSegmentSteps : SegmentSteps)),
+                    (_, c) => TwoByTwo.advance(job.Params, c,
+                        policy.SegmentSteps(c.Kind.IsGd ? GdSegmentSteps : c.Kind.IsSde ? SdeSegmentSteps : SegmentSteps)),
                     ExperimentCommand.Threads, stage, policy, stop, () => job.Seconds = before + clock.Elapsed.TotalSeconds, checkpoint))
                 return false;
             stage.Done();

@@ -38,7 +38,7 @@ public static class PartialReport
     public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, string progressKey, string jobWord,
         IReadOnlyList<JobProgress> jobs, IReadOnlyList<string> done)
     {
-        var resume = $"lowrank {command} --resume {RunInfo.Quote(dir.Path)}";
+        var resume = RunInfo.Replay($"{command} --resume {RunInfo.Quote(dir.Path)}");
         var json = new Dictionary<string, object?>
         {
             ["schemaVersion"] = ReportWriter.SchemaVersion,

@@ -182,7 +182,7 @@ public static class CompletionCommand
 
     /// <summary>The command line that replays a run.</summary>
     public static string ReplayCommand(string[] canonical) =>
-        "dotnet run --project Runner.CSharp -c Release -- experiment " + string.Join(' ', canonical.Select(RunInfo.Quote));
+        RunInfo.Replay("experiment " + string.Join(' ', canonical.Select(RunInfo.Quote)));
 
     /// <summary>Builds the command.</summary>
     public static Command Create()

@@ -27,6 +27,7 @@ public static class ExperimentCommand
         var lambda = new Option<double>("--lambda") { Description = "L2 regularisation λ (>= 0, 2ηλ < 1)", DefaultValueFactory = _ => d.Lambda };
         var steps = new Option<long>("--steps") { Description = "SGD steps per chain and GD steps of the control (1..1e10)", DefaultValueFactory = _ => d.Steps };
         var seeds = new Option<int>("--seeds") { Description = "number of SGD chains N (1..100000)", DefaultValueFactory = _ => d.Seeds };
+        var noSde = new Option<bool>("--no-sde") { Description = "run no SDE chains (by default every SGD chain s has an SDE twin: same start, η, λ and steps)" };
         var seed = new Option<ulong>("--seed") { Description = "master seed S: chain s uses Rng.stream(S, s)", DefaultValueFactory = _ => d.Seed };
         var offshoots = new Option<int>("--offshoots") { Description = "offshoots per chain K (0..1000)", DefaultValueFactory = _ => d.Offshoots };
         var offEta = new Option<double>("--offshoot-eta") { Description = "offshoot learning rate (0 < value <= eta)", DefaultValueFactory = _ => d.OffshootEta };
@@ -39,8 +40,8 @@ public static class ExperimentCommand
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final line" };
         var resilience = new ResilienceOptions();
 
-        var twoByTwo = new Command("two-by-two", "E1: SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, regime map, report.");
-        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force };
+        var twoByTwo = new Command("two-by-two", "E1: SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, SDE chains, regime map, report.");
+        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, noSde, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force };
         foreach (var o in parameters.Append(quiet))
             twoByTwo.Options.Add(o);
         resilience.AddTo(twoByTwo);
@@ -62,7 +63,7 @@ public static class ExperimentCommand
             {
                 var p = new TwoByTwoParams(
                     parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
-                    parse.GetValue(steps), parse.GetValue(seeds), parse.GetValue(seed), parse.GetValue(offshoots),
+                    parse.GetValue(steps), parse.GetValue(seeds), !parse.GetValue(noSde), parse.GetValue(seed), parse.GetValue(offshoots),
                     parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
                 Validate(p);
                 var rs = parse.GetValue(regimeSteps);
@@ -124,10 +125,10 @@ public static class ExperimentCommand
     public static string ReplayCommand(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        return "dotnet run --project Runner.CSharp -c Release -- experiment two-by-two " +
-               string.Format(inv, "--epsilon {0} --depth {1} --width {2} --eta {3} --lambda {4} --steps {5} --seeds {6} --seed {7} ",
-                   p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed) +
+        return RunInfo.Replay("experiment two-by-two " +
+               string.Format(inv, "--epsilon {0} --depth {1} --width {2} --eta {3} --lambda {4} --steps {5} --seeds {6} --seed {7} {8}",
+                   p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed, p.Sde ? "" : "--no-sde ") +
                string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
-                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds);
+                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds));
     }
 }

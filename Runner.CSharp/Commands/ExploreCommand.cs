@@ -288,7 +288,7 @@ public static class ExploreCommand
             if (a.StartsWith("--checkpoint-every=", StringComparison.Ordinal) || a.StartsWith("--checkpoint-steps=", StringComparison.Ordinal) || a.StartsWith("--out=", StringComparison.Ordinal)) continue;
             kept.Add(RunInfo.Quote(a));
         }
-        return "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', kept);
+        return RunInfo.Replay(string.Join(' ', kept));
     }
 
     /// <summary>What an explore run computes: its parameters and its cells (null until computed).</summary>

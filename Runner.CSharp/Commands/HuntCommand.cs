@@ -37,7 +37,7 @@ public static class HuntCommand
         /// <summary>--eta.</summary>
         public Option<double?> Eta { get; } = new("--eta") { Description = "fixed learning rate eta (> 0); default: searched fraction of the regime's etaMax" };
         /// <summary>--eta-factor.</summary>
-        public Option<double> EtaFactor { get; } = new("--eta-factor") { Description = "factor on the searched eta (> 0; C6: on GD's eta); e.g. 30 hunts the large-eta control", DefaultValueFactory = _ => 1.0 };
+        public Option<double> EtaFactor { get; } = new("--eta-factor") { Description = "factor on the searched eta (> 0; C6: on GD's eta); C1, C4: above 1 the step stays within R0's 2 eta lambda <= 1/10, so e.g. 1e12 hunts the large-eta control at R0's cap", DefaultValueFactory = _ => 1.0 };
         /// <summary>--lambda.</summary>
         public Option<double?> Lambda { get; } = new("--lambda") { Description = "fixed lambda (>= 0; 0 hunts the lambda = 0 control)" };
         /// <summary>--r.</summary>
@@ -160,7 +160,7 @@ public static class HuntCommand
             if (Dropped.Any(d => a.StartsWith(d + "=", StringComparison.Ordinal)) || a is "--force" or "--quiet" or "--compare-random") continue;
             kept.Add(RunInfo.Quote(a));
         }
-        return "dotnet run --project Runner.CSharp -c Release -- " + string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400";
+        return RunInfo.Replay(string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400");
     }
 
     /// <summary>Builds the command.</summary>
@@ -286,6 +286,7 @@ public static class HuntCommand
             ReportWriter.AddProvenance(doc, run);
             doc.H(2, "Summary");
             doc.P($"Scope: {(o.InRegimeOnly ? "inside the claim's documented regime (C1, C4: R0–R4 of Regime.fs; C2: θ ∈ B_r)" : "every candidate (a control hunt: hypotheses may be violated)")}. " +
+                  HuntReport.RegimeLabels(hunt) + " " +
                   $"Budget {settings.MaxSeconds:0.#} s or {settings.MaxEvaluations} evaluations, seed {settings.Seed}. " +
                   "A candidate is **confirmed** when its violation exceeds the round-off bound of that case, **inconclusive** when 0 < violation ≤ bound.");
             if (hunt.Valid == 0)

@@ -16,14 +16,17 @@ public static class VerifyCommand
     /// <summary>The command's name in reports and checkpoints.</summary>
     public const string CommandName = "verify";
 
-    /// <summary>A tier: claim-check budget and E1 size.</summary>
-    private sealed record Tier(string Name, int Cases, long SimulationSteps, long E1Steps, int E1Seeds, long RegimeSteps, int RegimeSeeds);
+    /// <summary>A tier: claim-check budget (with the least numbers of non-trivial cases for a claim to
+    /// hold: <paramref name="MinNonTrivial"/> for the property claims C1, C2, C6, C7 and
+    /// <paramref name="MinNonTrivialRuns"/> for the simulation claims C3, C4, C5) and E1 size.</summary>
+    private sealed record Tier(string Name, int Cases, long SimulationSteps, int MinNonTrivial, int MinNonTrivialRuns,
+        long E1Steps, int E1Seeds, long RegimeSteps, int RegimeSeeds);
 
     /// <summary>quick (default: 56 s measured on 2 idle cores, C4, C5 and E1 dominate) and full (2000 cases, 5e5 steps per simulated run, E1 with 64 seeds × 1e7 steps: 327 s measured).</summary>
     private static readonly Tier[] Tiers =
     [
-        new("quick", 600, 200_000, TwoByTwo.defaults.Steps, TwoByTwo.defaults.Seeds, 1_000_000, 8),
-        new("full", 2_000, 500_000, 10_000_000, 64, 3_000_000, 16),
+        new("quick", 600, 200_000, 100, 8, TwoByTwo.defaults.Steps, TwoByTwo.defaults.Seeds, 1_000_000, 8),
+        new("full", 2_000, 500_000, 300, 24, 10_000_000, 64, 3_000_000, 16),
     ];
 
     /// <summary>Builds the command.</summary>
@@ -34,9 +37,10 @@ public static class VerifyCommand
         var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-verify/)" };
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the verdict line" };
+        var casesOut = new Option<string?>("--cases-out") { Description = "also write every case each claim check tried to DIR/C1.jsonl … DIR/C7.jsonl (one JSON object a line; refused when DIR exists and is not empty, unless --force)" };
         var cmd = new Command("verify", "Main job: check claims C1–C7 and their negative controls, run E1, write a report (exit 0 = all hold).");
         var resilience = new ResilienceOptions();
-        foreach (var o in new Option[] { tier, seed, output, force, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { tier, seed, output, force, quiet, casesOut }) cmd.Options.Add(o);
         resilience.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -67,13 +71,14 @@ public static class VerifyCommand
             }
             var t = Tiers.FirstOrDefault(x => x.Name == tierName)
                     ?? throw new InputException("--tier", $"must be quick or full, not '{tierName}'");
-            var budget = new CheckBudget(t.Cases, s, t.SimulationSteps);
+            var budget = new CheckBudget(t.Cases, s, t.SimulationSteps, t.MinNonTrivial, t.MinNonTrivialRuns);
             var e1 = TwoByTwo.withBudget(t.E1Steps, t.E1Seeds, s, TwoByTwo.defaults);
             ExperimentCommand.Validate(e1);
             if (resumed is not null && (!resumed.Main.Equals(e1) || resumed.RegimeSteps != t.RegimeSteps || resumed.RegimeSeeds != t.RegimeSeeds))
                 throw new InputException("--resume", $"the checkpoint's e1Parameters do not match tier {t.Name} with seed {s} (a corrupt or edited checkpoint)");
             var plan = resumed ?? E1Plan.Fresh(e1, t.RegimeSteps, t.RegimeSeeds);
             var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
+            var casesDir = CasesFile.Prepare(parse.GetValue(casesOut), parse.GetValue(force));
             var dir = resumeDir is not null
                 ? OutputDirectory.Existing(resumeDir)
                 : OutputDirectory.Prepare(parse.GetValue(output), "verify", parse.GetValue(force), run.StartedUtc);
@@ -108,6 +113,7 @@ public static class VerifyCommand
                         CheckStop();
                     }));
                     cs.Done();
+                    var exploratory = ClaimChecks.runExploratory(budget, FuncConvert.FromAction<string>(m => { cs.Message(m); CheckStop(); }));
                     finishedStages.Add("claims C1–C7");
                     var ks = progress.Begin("negative controls", null);
                     var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); CheckStop(); }));
@@ -118,7 +124,7 @@ public static class VerifyCommand
                     finishedStages.Add("hunts");
                     CheckStop();
                     var complete = E1Runner.Run(plan, policy, signal.Token, progress, Save);
-                    return complete ? (claimOutcomes, controlOutcomes, huntOutcomes) : default;
+                    return complete ? (claimOutcomes, controlOutcomes, huntOutcomes, exploratory) : default;
                 }
                 catch (Exception e) when (e is OperationCanceledException ||
                                           e is AggregateException a && a.Flatten().InnerExceptions.All(x => x is OperationCanceledException))
@@ -129,7 +135,7 @@ public static class VerifyCommand
             });
             if (outcome.claimOutcomes is null)
                 return PartialReport.Write(dir, run, CommandName, signal, plan, finishedStages);
-            var (claims, controls, hunts) = outcome;
+            var (claims, controls, hunts, exploratory) = outcome;
             var e1Result = plan.Jobs[0].Result();
             var e1Seconds = plan.Jobs[0].Seconds;
             var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
@@ -137,14 +143,14 @@ public static class VerifyCommand
             var passed = ClaimsReport.AllPassed(claims, controls) && HuntReport.Passed(hunts);
             var doc = new Document("LowRankVerify: verification report");
             ReportWriter.AddProvenance(doc, run);
-            ClaimsReport.AddSection(doc, claims, controls, budget, t.Name);
+            ClaimsReport.AddSection(doc, claims, controls, budget, t.Name, exploratory);
             HuntReport.AddVerifySection(doc, hunts);
             var figs = E1Report.WriteFigures(dir, e1Result);
             E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, regimes,
                 ExperimentCommand.ReplayCommand(e1, t.RegimeSteps, t.RegimeSeeds));
             doc.H(2, "Replay");
             doc.P($"Total wall time {clock.Elapsed.TotalSeconds:0} s. The whole verification replays with:");
-            doc.C($"dotnet run --project Runner.CSharp -c Release -- verify --tier {t.Name} --seed {s}");
+            doc.C(RunInfo.Replay($"verify --tier {t.Name} --seed {s}"));
             var json = new
             {
                 schemaVersion = ReportWriter.SchemaVersion,
@@ -157,14 +163,17 @@ public static class VerifyCommand
                 passed,
                 exitCode = passed ? Cli.Ok : Cli.CheckFailed,
                 wallSeconds = clock.Elapsed.TotalSeconds,
-                results = ClaimsReport.Json(claims, controls),
+                results = ClaimsReport.Json(claims, controls, exploratory),
                 hunts = HuntReport.VerifyJson(hunts),
                 e1 = E1Report.Json(e1Result, e1Seconds, regimes),
             };
             var where = ReportWriter.Write(dir, json, doc);
+            if (casesDir is not null) CasesFile.Write(casesDir, claims.Concat(exploratory));
             CheckpointFile.Delete(dir.Path);
             foreach (var c in claims)
-                Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.Seconds:0.0}s)");
+                Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.NonTrivialCases} non-trivial of {c.NonTrivialRequired} required, {c.Seconds:0.0}s)");
+            foreach (var c in exploratory)
+                Console.WriteLine($"{c.Claim} {c.Name}: {ClaimsReport.Word(c.Verdict)} ({c.CasesTried} cases, {c.NonTrivialCases} non-trivial; exploratory, not in the exit code; {c.Seconds:0.0}s)");
             foreach (var c in controls)
                 Console.WriteLine($"control {c.Control}: {(c.FailedAsExpected ? "failed as expected" : "DID NOT FAIL")}");
             foreach (var h in hunts.Hunts)
@@ -173,6 +182,7 @@ public static class VerifyCommand
             Console.WriteLine($"{(passed ? "PASS" : "FAIL")}: {claims.Count(c => c.Verdict.IsHolds)}/{claims.Length} claims hold, " +
                               $"{controls.Count(c => c.FailedAsExpected)}/{controls.Length} controls failed as expected; {clock.Elapsed.TotalSeconds:0}s");
             Console.WriteLine(where);
+            if (casesDir is not null) Console.WriteLine($"cases: {casesDir}/C1.jsonl … C7.jsonl (and C1-E1.jsonl, exploratory)");
             return passed ? Cli.Ok : Cli.CheckFailed;
         });
         return cmd;

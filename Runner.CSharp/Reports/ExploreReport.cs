@@ -89,15 +89,19 @@ public static class ExploreReport
               $"In each (η, λ) cell, for each κ_C of the ladder {string.Join(", ", m.Kappas.Select(G))} (C = κ_C m²/(8λ); α, ε1 from `Regime.derive`, ε2 = 0.5), " +
               $"a hunt of {m.EvaluationsPerHunt} evaluations (hill climbing over points of B_r built by construction, every entry) looks for a " +
               "confirmed C1 counterexample; the cell holds with the smallest κ_C whose hunt found none. \"Inside the derived regime\" means " +
-              "R0–R4 of Regime.fs hold at those constants. A cell that holds is evidence, not proof: the hunt's budget is finite.");
+              "R0–R4 of Regime.fs hold at those constants: R0 (hypotheses), R1 (balancedness, from D1) and R2 (norm bound) are rigorous, " +
+              "R3 (tail contraction) and R4 (second-order term) are first order, i.e. heuristics. A cell that holds is evidence, not proof: the hunt's budget is finite.");
         doc.F("C1 closure map over (η, λ): green = held inside the derived regime, blue = held outside it, red = confirmed counterexample; grey line = derived etaMax(λ).",
             "c1-map.svg", "c1-map.png", fig.Svg);
         var inside = m.Cells.Count(c => c.InRegime);
         var insideFail = m.Cells.Count(c => c.InRegime && !c.Holds);
         var holdsOutside = m.Cells.Count(c => !c.InRegime && c.Holds);
         doc.P($"{m.Cells.Length} cells: {m.Cells.Count(c => c.Holds)} held, {m.Cells.Count(c => !c.Holds)} with a confirmed counterexample; " +
-              $"{inside} inside the derived regime ({insideFail} of them failed — a failure there would contradict the derivation), " +
-              $"{holdsOutside} held outside it (the derived regime is sufficient, not necessary).");
+              $"{inside} inside the derived regime ({insideFail} of them failed — a failure there would show that the first-order conditions R3/R4 " +
+              "do not suffice, or, if it broke the balancedness or norm condition, contradict the rigorous R1/R2), " +
+              $"{holdsOutside} held outside it (the derived regime is not necessary). " +
+              "The condition that sets the derived etaMax (Regime.etaMaxSetBy), counted over the cells: " +
+              string.Join(", ", Explore.etaMaxSetByCounts(m).Select(t => $"{t.Item1} ({Regime.label(t.Item1)}) {t.Item2}")) + ".");
         doc.H(3, "Empirical boundary against the derived regime");
         doc.T(["λ", "derived etaMax", "largest grid η that held (below the first failure)", "smallest grid η that failed", "ratio empirical / derived"],
             Explore.boundary(m).Select(t => (IReadOnlyList<string>)
@@ -107,12 +111,13 @@ public static class ExploreReport
                 t.Item2 > 0 && t.Item3 is not null ? G(t.Item3.Value / t.Item2) : "—",
             ]));
         doc.H(3, "Cells");
-        doc.T(["η", "λ", "C1", "smallest κ_C", "eps1", "eps2", "C", "derived regime", "counterexample (boundary)"],
+        doc.T(["η", "λ", "C1", "smallest κ_C", "eps1", "eps2", "C", "derived regime", "etaMax set by", "counterexample (boundary)"],
             m.Cells.Select(c => (IReadOnlyList<string>)
             [
                 G(c.Eta), G(c.Lambda), c.Holds ? "held" : "**counterexample**", c.KappaC is null ? "—" : G(c.KappaC.Value),
                 G(c.Constants.Eps1), G(c.Constants.Eps2), G(c.Constants.C),
                 c.InRegime ? "inside" : "outside (" + string.Join(",", c.Violated) + ")",
+                Explore.etaMaxSetBy(m, c),
                 c.Counterexample is null ? "—" : $"{HuntReport.G(c.Counterexample.Value.Violation)} > bound {HuntReport.G(c.Counterexample.Value.Bound)}: {c.Counterexample.Value.Description}",
             ]));
     }
@@ -139,6 +144,7 @@ public static class ExploreReport
             C = c.Constants.C,
             inRegime = c.InRegime,
             violatedRegimeConditions = c.Violated,
+            etaMaxSetBy = Explore.etaMaxSetBy(m, c),
             evaluations = c.Evaluations,
             counterexample = c.Counterexample is null ? null : new { violation = c.Counterexample.Value.Violation, bound = c.Counterexample.Value.Bound, description = c.Counterexample.Value.Description },
         }),
@@ -156,8 +162,10 @@ public static class ExploreReport
     {
         doc.H(2, "E1 dynamics: where SGD jumps, collapses, or stays");
         doc.P($"Task [[1, *], [ε, 1]] with ε = {G(p.Epsilon)}, width {p.Width}, start W_ℓ = I; per (η, λ, L): {p.Seeds} SGD chains of {p.Steps:N0} steps " +
-              "(seed " + p.Seed + ") and the gradient-descent control from the same start (TwoByTwo.run, no offshoots). Phases: SGD jumps when a chain enters B_1 " +
-              "(TwoByTwo.jumpRegion); GD's rank is its final numerical rank (s2/s1 < 1e-2 is rank 1); \"collapses\" when half the chains end at the zero network.");
+              "(seed " + p.Seed + ") and the gradient-descent control from the same start (TwoByTwo.run, no offshoots, no SDE chains), every step monitored. " +
+              "Phases: \"SGD jumps\" when a strict majority of the chains entered B_1 (TwoByTwo.jumpRegion) at numerical rank 1 and never collapsed; " +
+              "\"collapses\" when at least half the chains reached the zero network (s1 < 1e-3), including chains that passed rank 1 on their way " +
+              "(a collapse is not a jump); \"diverges\" when at least half diverged; GD's rank is its final numerical rank (s2/s1 < 1e-2 is rank 1).");
         foreach (var d in depths)
         {
             var fig = DynamicsFigure(cells, d, p);
@@ -165,7 +173,7 @@ public static class ExploreReport
             dir.WriteBytes($"e1-dynamics-L{d}.png", fig.Png);
             doc.F($"E1 phases over (η, λ) at L = {d}.", $"e1-dynamics-L{d}.svg", $"e1-dynamics-L{d}.png", fig.Svg);
         }
-        doc.T(["L", "η", "λ", "phase", "SGD jumped", "SGD collapsed", "median jump step", "GD final rank"],
+        doc.T(["L", "η", "λ", "phase", "SGD jumped (no collapse)", "SGD collapsed", "median jump step", "GD final rank"],
             cells.Select(c => (IReadOnlyList<string>)
             [
                 c.Depth.ToString(Inv), G(c.Eta), G(c.Lambda), c.Phase, $"{c.Summary.FractionJumped:P0}", $"{c.Summary.FractionCollapsed:P0}",

@@ -141,6 +141,19 @@ public static class HuntReport
     private static double[][] Rows(MathNet.Numerics.LinearAlgebra.Matrix<double> m) =>
         Enumerable.Range(0, m.RowCount).Select(i => Enumerable.Range(0, m.ColumnCount).Select(j => m[i, j]).ToArray()).ToArray();
 
+    /// <summary>For C1 and C4 hunts: which conditions of the derived regime are rigorous (R0–R2) and which
+    /// first order (R3, R4), and which condition set η_max for the hunt's best and confirmed candidates
+    /// (their <c>etaMaxSetBy</c> parameter); empty for the other claims.</summary>
+    public static string RegimeLabels(HuntResult r)
+    {
+        if (!r.Claim.IsC1 && !r.Claim.IsC4) return "";
+        var findings = (r.Best is null ? [] : new[] { r.Best.Value }).Concat(r.Confirmed);
+        var setBy = findings.SelectMany(f => f.Parameters.Where(p => p.Item1 == "etaMaxSetBy").Select(p => p.Item2))
+            .GroupBy(x => x).OrderBy(g => g.Key).Select(g => $"{g.Key} ({Regime.label(g.Key)}) {g.Count()}");
+        return "The derived regime's R0–R2 are rigorous, R3 and R4 first order (heuristics): closure inside it is tested, not proven. " +
+               $"η_max set by (best and confirmed candidates): {string.Join(", ", setBy.DefaultIfEmpty("none"))}.";
+    }
+
     /// <summary>One table row summarising a hunt.</summary>
     public static IReadOnlyList<string> Row(string label, HuntResult r) =>
     [
@@ -204,7 +217,7 @@ public static class HuntReport
             stage.Message($"hunt {Hunt.claimId(c)} ({secs[k]:0} s)");
             var st = Hunt.defaults(c, seed);
             var r = Hunt.run(new HuntSettings(c, st.Seed, 10_000_000, secs[k], st.Patience, false, true, st.Steps, st.Overrides));
-            var replay = $"dotnet run --project Runner.CSharp -c Release -- hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400";
+            var replay = RunInfo.Replay($"hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400");
             hunts.Add(($"{Hunt.claimId(c)} inside its regime", r, replay));
             stage.Advance();
         }
@@ -279,6 +292,8 @@ public static class HuntReport
               "maximising each claim's violation relative to its round-off bound, inside the claim's documented regime; confirmed cases are shrunk. " +
               "A confirmed counterexample here fails the run.");
         doc.T(Header, h.Hunts.Select(x => Row(x.Label, x.Result)));
+        foreach (var x in h.Hunts.Where(x => RegimeLabels(x.Result).Length > 0))
+            doc.P($"{x.Label}: {RegimeLabels(x.Result)}");
         foreach (var x in h.Hunts.Where(x => !x.Result.Confirmed.IsEmpty))
         {
             doc.H(3, x.Label);
@@ -286,7 +301,7 @@ public static class HuntReport
         }
         doc.P("Replay a hunt with `" + (h.Hunts.Count > 0 ? h.Hunts[0].Replay : "") + "` (same seed and evaluation count, deterministic).");
         doc.H(3, "Negative controls: time to the first confirmed counterexample, hunter against random testing");
-        doc.P("Same generator and budget; random testing samples fresh cases uniformly; the hunter draws aimed (the hypotheses at their limits: every edge of B_r, η near η_max, weak decay, r below the data's rank) and plain samples in turn, then climbs from the best. Medians over the seeds that found one.");
+        doc.P("Same generator and budget; random testing samples fresh cases uniformly; the hunter draws aimed (the hypotheses at their limits: every edge of B_r, the balancedness edge along the shared frame or misaligned, η near η_max, λ at the weak-decay end of the data's scale, r one below the data's rank) and plain samples in turn, then climbs from the best. The large-η control raises η to R0's cap (2ηλ = 1/10), so it breaks R1, R2, R4 and never flips the decay's sign. Medians over the seeds that found one.");
         AddRaces(doc, h.Races);
     }
 

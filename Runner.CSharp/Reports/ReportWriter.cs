@@ -41,7 +41,7 @@ public static class ReportWriter
     /// <summary>The provenance paragraph every report starts with.</summary>
     public static void AddProvenance(Document doc, RunInfo run)
     {
-        doc.P($"Generated {run.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC by `{run.CommandLine}` — lowrank {run.ToolVersion}, commit " +
+        doc.P($"Generated {run.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC by `{run.CommandLine}` — lowrank {run.ToolVersion}, built from commit " +
               $"`{run.GitCommit}`, machine {run.MachineName} ({run.ProcessorCount} cores, {run.Os}, {run.Runtime}). " +
               "Every parameter and seed is in `results.json`; the theory and claim IDs are those of THEORY.md " +
               "(Wang & Jacot, ICLR 2024, *Implicit bias of SGD in L2-regularized linear DNNs: one-way jumps from high to low rank*).");

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace LowRankVerify.Runner.Reports;
 
-/// <summary>Provenance of a run, written into every results.json: tool version, git commit, machine.</summary>
+/// <summary>Provenance of a run, written into every results.json: tool version, the git commit lowrank was
+/// built from, machine.</summary>
 public sealed record RunInfo(
     string Tool,
     string ToolVersion,
@@ -15,71 +16,46 @@ public sealed record RunInfo(
     DateTime StartedUtc,
     string CommandLine)
 {
+    /// <summary>The version of this lowrank: its assembly's informational version, i.e. the one
+    /// <c>&lt;Version&gt;</c> of Directory.Build.props followed by "+&lt;commit&gt;", the git commit of the
+    /// source it was built from (added by the SDK when it builds in a git checkout). <c>lowrank --version</c>
+    /// prints it and every results.json records it as <c>toolVersion</c>.</summary>
+    public static string Version { get; } =
+        typeof(RunInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(RunInfo).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>The git commit this lowrank was built from (what follows '+' in <see cref="Version"/>), or
+    /// "unknown" when it was built outside a git checkout. Reports record this, not the repository of the
+    /// working directory: an installed tool runs from any folder, which may be in no repository or in
+    /// another one.</summary>
+    public static string BuildCommit { get; } =
+        Version.IndexOf('+') is var plus and >= 0 && plus + 1 < Version.Length ? Version[(plus + 1)..] : "unknown";
+
+    /// <summary>True when this lowrank runs as an installed .NET tool (the tool package puts
+    /// DotnetToolSettings.xml beside the assembly; a build output has none).</summary>
+    public static bool InstalledAsTool { get; } =
+        File.Exists(Path.Combine(AppContext.BaseDirectory, "DotnetToolSettings.xml"));
+
+    /// <summary>The shell command that runs lowrank with <paramref name="arguments"/>, for every replay
+    /// and resume line of a report: <c>lowrank …</c> from the installed tool, otherwise
+    /// <c>dotnet run --project Runner.CSharp -c Release -- …</c> (run from the repository root).</summary>
+    public static string Replay(string arguments) =>
+        (InstalledAsTool ? "lowrank " : "dotnet run --project Runner.CSharp -c Release -- ") + arguments;
+
     /// <summary>Collects the provenance of the current process.</summary>
-    public static RunInfo Collect(string[] args)
-    {
-        var asm = typeof(RunInfo).Assembly;
-        var version = asm.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-                      ?? asm.GetName().Version?.ToString() ?? "unknown";
-        return new RunInfo(
+    public static RunInfo Collect(string[] args) =>
+        new(
             "lowrank",
-            version,
-            ReadGitCommit(Directory.GetCurrentDirectory()),
+            Version,
+            BuildCommit,
             Environment.MachineName,
             Environment.ProcessorCount,
             RuntimeInformation.OSDescription,
             RuntimeInformation.FrameworkDescription,
             DateTime.UtcNow,
             "lowrank " + string.Join(' ', args.Select(Quote)));
-    }
 
     /// <summary>Quotes one argument for a shell when needed.</summary>
     public static string Quote(string a) =>
         a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=:,+".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
-
-    /// <summary>The commit checked out in the repository containing <paramref name="start"/>, read from
-    /// <c>.git/HEAD</c> (following a worktree's <c>gitdir:</c> file, loose refs and packed-refs);
-    /// "unknown" when there is no repository or the ref cannot be resolved.</summary>
-    public static string ReadGitCommit(string start)
-    {
-        try
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var dotGit = Path.Combine(dir.FullName, ".git");
-                string? gitDir = null;
-                if (Directory.Exists(dotGit)) gitDir = dotGit;
-                else if (File.Exists(dotGit))
-                {
-                    var line = File.ReadAllText(dotGit).Trim();
-                    if (line.StartsWith("gitdir:", StringComparison.Ordinal))
-                        gitDir = Path.GetFullPath(line["gitdir:".Length..].Trim(), dir.FullName);
-                }
-                if (gitDir is null) continue;
-                var head = File.ReadAllText(Path.Combine(gitDir, "HEAD")).Trim();
-                if (!head.StartsWith("ref:", StringComparison.Ordinal)) return head;
-                var refName = head["ref:".Length..].Trim();
-                var commonFile = Path.Combine(gitDir, "commondir");
-                var common = File.Exists(commonFile)
-                    ? Path.GetFullPath(File.ReadAllText(commonFile).Trim(), gitDir)
-                    : gitDir;
-                foreach (var root in new[] { gitDir, common })
-                {
-                    var loose = Path.Combine(root, refName);
-                    if (File.Exists(loose)) return File.ReadAllText(loose).Trim();
-                }
-                var packed = Path.Combine(common, "packed-refs");
-                if (File.Exists(packed))
-                    foreach (var l in File.ReadLines(packed))
-                    {
-                        var parts = l.Split(' ');
-                        if (parts.Length == 2 && parts[1] == refName) return parts[0];
-                    }
-                return "unknown";
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return "unknown";
-    }
 }

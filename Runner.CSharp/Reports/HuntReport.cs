@@ -196,27 +196,30 @@ public static class HuntReport
         IReadOnlyList<(string Control, (HuntResult Hunter, HuntResult Random)[] Pairs)> Races,
         double Seconds);
 
-    /// <summary>Hunt budgets of verify: seconds per claim hunt (C1, C2, C3, C4, C6), seeds and evaluations
-    /// per control race. quick: 20 s of hunts + races on 20 seeds of 600 evaluations (about 13 s; 5 seeds
-    /// were too few: the medians of 1–3 evaluations then swap by chance); full: 4× the hunts, races of 2000
-    /// evaluations (the η = 6·η_max race then takes about a minute).</summary>
-    private static (double[] Seconds, int RaceSeeds, int RaceEvaluations) Budget(string tier) =>
-        tier == "full" ? ([24, 12, 12, 18, 18], 20, 2000) : ([6, 3, 3, 4, 4], 20, 600);
+    /// <summary>Hunt budgets of verify: evaluations per claim hunt (C1, C2, C3, C4, C6; a fixed count, so that the
+    /// hunts and results.json are a function of the seed), seeds and evaluations per control race. quick: 8000,
+    /// 30000, 2000, 600 and 120 evaluations, about what the former 6, 3, 3, 4 and 4 s of wall time reached on 2
+    /// loaded cores (measured at seed 1: 7256, 31977, 2021, 621, 124), about 20 s in all; races on 20 seeds of
+    /// 600 evaluations (about 13 s; 5 seeds were too few: the medians of 1–3 evaluations then swap by chance);
+    /// full: 4× the quick hunts (4.5× for C4 and C6, as the former 18 s against 4 s), races of 2000 evaluations
+    /// (the η = 6·η_max race then takes about a minute).</summary>
+    private static (int[] Evaluations, int RaceSeeds, int RaceEvaluations) Budget(string tier) =>
+        tier == "full" ? ([32_000, 120_000, 8_000, 2_700, 540], 20, 2000) : ([8_000, 30_000, 2_000, 600, 120], 20, 600);
 
-    /// <summary>Runs the verify hunts for a tier.</summary>
+    /// <summary>Runs the verify hunts for a tier: each stops at its evaluation count (no wall-clock stop).</summary>
     public static VerifyHunts RunForVerify(string tier, ulong seed, Progress progress)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (secs, raceSeeds, raceEvals) = Budget(tier);
+        var (evals, raceSeeds, raceEvals) = Budget(tier);
         var claims = new[] { HuntClaim.C1, HuntClaim.C2, HuntClaim.C3, HuntClaim.C4, HuntClaim.C6 };
         var stage = progress.Begin("hunts", claims.Length + Hunt.c1Controls.Length);
         var hunts = new List<(string, HuntResult, string)>();
         for (var k = 0; k < claims.Length; k++)
         {
             var c = claims[k];
-            stage.Message($"hunt {Hunt.claimId(c)} ({secs[k]:0} s)");
+            stage.Message($"hunt {Hunt.claimId(c)} ({evals[k]} evaluations)");
             var st = Hunt.defaults(c, seed);
-            var r = Hunt.run(new HuntSettings(c, st.Seed, 10_000_000, secs[k], st.Patience, false, true, st.Steps, st.Overrides));
+            var r = Hunt.run(new HuntSettings(c, st.Seed, evals[k], double.PositiveInfinity, st.Patience, false, true, st.Steps, st.Overrides));
             var replay = RunInfo.Replay($"hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400");
             hunts.Add(($"{Hunt.claimId(c)} inside its regime", r, replay));
             stage.Advance();
@@ -226,7 +229,7 @@ public static class HuntReport
         {
             stage.Message($"race: C1 control {name}");
             var st = Hunt.defaults(HuntClaim.C1, seed);
-            var settings = new HuntSettings(HuntClaim.C1, seed, raceEvals, 60.0, st.Patience, true, false, st.Steps, o);
+            var settings = new HuntSettings(HuntClaim.C1, seed, raceEvals, double.PositiveInfinity, st.Patience, true, false, st.Steps, o);
             races.Add(($"C1 with {name}", Hunt.race(settings, raceSeeds).Select(t => (t.Item1, t.Item2)).ToArray()));
             stage.Advance();
         }

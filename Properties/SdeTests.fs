@@ -16,12 +16,12 @@ let private sdeCase = Gens.arbCase Gens.general
 let private drawsOf (c: Case) (task: Task) =
     fst (Rng.gaussians (Gens.rng c 3) task.N)
 
-/// The fast step (`Sde.stepEngineScaled`, noise scale `noise`) from `net` with the draws `xi`, as a vector.
+/// The fast step (`SdeEngine.stepScaled`, noise scale `noise`) from `net` with the draws `xi`, as a vector.
 let private fastStep (noise: float) (hyper: Hyper) (task: Task) (net: Network) (xi: float[]) =
     let st = Engine.create task net
-    let sc = Sde.scratch st
+    let sc = SdeEngine.scratch st
     Array.blit xi 0 sc.Xi 0 xi.Length
-    Sde.stepEngineScaled st sc hyper noise |> ignore
+    SdeEngine.stepScaled st sc hyper noise |> ignore
     Network.toVector (Engine.toNetwork st)
 
 /// Per-layer magnitude of every term the SDE step adds (a bound on the scale of its round-off): the
@@ -46,7 +46,7 @@ let private accumulation (task: Task) (net: Network) =
     Scales.accumulation task net + 2 * task.N + 4
 
 [<Fact>]
-let ``Sde.stepEngine equals the reference Sde.stepWith up to round-off`` () =
+let ``SdeEngine.step equals the reference Sde.stepWith up to round-off`` () =
     Harness.check
         "sde.fastEqualsReference"
         300

@@ -59,7 +59,7 @@ let private gdGap (fastHyper: TwoByTwoParams -> Hyper) (c: GdCase) =
     let reference = Gd.step hyper task c.Net
     let st = Engine.create task c.Net
 
-    TwoByTwo.gdStep st (Sde.scratch st) (fastHyper c.P) |> ignore
+    TwoByTwo.gdStep st (SdeEngine.scratch st) (fastHyper c.P) |> ignore
 
     let fast = Engine.toNetwork st
 
@@ -263,7 +263,7 @@ let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
     let region = TwoByTwo.jumpRegion p
     let hyper = { Eta = p.Eta; Lambda = p.Lambda }
     let st = Engine.create task (TwoByTwo.start p)
-    let sc = Sde.scratch st
+    let sc = SdeEngine.scratch st
     let mutable rng = TwoByTwo.streamOf p c.Kind c.Chain
     let mutable seen = false
     let mutable prevRank = -1
@@ -329,8 +329,8 @@ let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
                 System.Double.IsFinite r && st.WeightsFinite
             | TwoByTwoRunKind.Gd -> TwoByTwo.gdStep st sc hyper
             | TwoByTwoRunKind.Sde ->
-                Sde.drawInto sc &rng
-                Sde.stepEngine st sc hyper
+                SdeEngine.drawInto sc &rng
+                SdeEngine.step st sc hyper
 
         t <- t + 1L
 

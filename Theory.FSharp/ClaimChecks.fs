@@ -3005,7 +3005,7 @@ module ClaimChecks =
             Name = "No continuous analogue"
             Statement =
                 sprintf
-                    "E1 regime (eps = %g, L = %d, width %d, W_l = I, eta = %g, lambda = %g, %d steps; C6's own %d SGD chains, %d SDE chains and GD control, seed ^ 0xC6, every step monitored): GD stays at rank 2 while SGD is absorbed at rank 1, and the SDE chain with SGD's exact per-step mean and covariance (Euler-Maruyama, Sde.stepEngine) is not: no SDE chain that entered B_1 at rank 1 stays there (no return, collapse or divergence) to the end of the budget. Secondary: GD from a perturbed Hessian-confirmed rank-2 minimum keeps rank 2"
+                    "E1 regime (eps = %g, L = %d, width %d, W_l = I, eta = %g, lambda = %g, %d steps; C6's own %d SGD chains, %d SDE chains and GD control, seed ^ 0xC6, every step monitored): GD stays at rank 2 while SGD is absorbed at rank 1, and the SDE chain with SGD's exact per-step mean and covariance (Euler-Maruyama, SdeEngine.step) is not: no SDE chain that entered B_1 at rank 1 stays there (no return, collapse or divergence) to the end of the budget. Secondary: GD from a perturbed Hessian-confirmed rank-2 minimum keeps rank 2"
                     p.Epsilon
                     p.Depth
                     p.Width

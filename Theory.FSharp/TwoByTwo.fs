@@ -41,7 +41,7 @@ type TwoByTwoRunKind =
     | Sgd
     /// Full-batch gradient descent, the mean of the SGD step (D2; `TwoByTwo.gdStep`).
     | Gd
-    /// The SDE chain: Euler–Maruyama with SGD's exact per-step mean and covariance (`Sde.stepEngine`).
+    /// The SDE chain: Euler–Maruyama with SGD's exact per-step mean and covariance (`SdeEngine.step`).
     | Sde
 
 /// What a run of E1 did within its budget (every step monitored, `TwoByTwoMonitor`). Exactly one applies.
@@ -433,12 +433,12 @@ module TwoByTwo =
         }
 
     /// One full-batch gradient-descent step (THEORY.md §1) in place: the SDE step with its noise turned off
-    /// (`Sde.stepEngineScaled` with noise scale 0), θ ← (1 − 2ηλ)θ + (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, every
+    /// (`SdeEngine.stepScaled` with noise scale 0), θ ← (1 − 2ηλ)θ + (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, every
     /// per-sample chain at the same θ (D2). Equals `Gd.step` up to round-off (Properties/TwoByTwoTests.fs).
     /// `s` must hold every lazy scale at 1 (`Engine.normalise`). Returns false when a residual or a new
     /// weight is not finite.
     let gdStep (s: EngineState) (scratch: SdeScratch) (hyper: Hyper) : bool =
-        Sde.stepEngineScaled s scratch hyper 0.0
+        SdeEngine.stepScaled s scratch hyper 0.0
 
     /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ until the
     /// loss settles (`Offshoot.run` with `offshootTolerance`, at most `OffshootMaxSteps`), observed at the end.
@@ -553,7 +553,7 @@ module TwoByTwo =
     /// exits). SGD chain s draws its entries from `Rng.stream S s` and offshoot k from
     /// `Rng.stream (Rng.stream S s).State k`; the GD control takes full-batch steps (`gdStep`, the SDE step
     /// without noise); SDE chain s
-    /// takes `Sde.stepEngine` steps with N Gaussians per step from its stream. A run whose θ is `frozen`
+    /// takes `SdeEngine.step` steps with N Gaussians per step from its stream. A run whose θ is `frozen`
     /// skips its remaining steps without drawing: they cannot change θ or any event. Segmenting is exact: advancing by a then b steps equals advancing by a + b.
     let advance (p: TwoByTwoParams) (c: TwoByTwoCursor) (budget: int64) : TwoByTwoCursor =
         if c.Done then
@@ -585,7 +585,7 @@ module TwoByTwo =
 
             let noise =
                 if sde || gd then
-                    Sde.scratch st
+                    SdeEngine.scratch st
                 else
                     {
                         A = [||]
@@ -631,8 +631,8 @@ module TwoByTwo =
                             if gd then
                                 gdStep st noise hyper
                             elif sde then
-                                Sde.drawInto noise &rng
-                                Sde.stepEngine st noise hyper
+                                SdeEngine.drawInto noise &rng
+                                SdeEngine.step st noise hyper
                             else
                                 let e = Rng.nextInt &rng rows.Length
                                 let r = Engine.step st hyper rows.[e] cols.[e]

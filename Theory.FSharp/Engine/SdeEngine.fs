@@ -1,6 +1,6 @@
 namespace LowRankVerify.Theory
 
-/// Scratch of the in-place SDE step (`Sde.stepEngine`): the per-sample chains and residuals of the N
+/// Scratch of the in-place SDE step (`SdeEngine.step`): the per-sample chains and residuals of the N
 /// observed entries, allocated once per run segment so that a step allocates nothing.
 type SdeScratch =
     {
@@ -14,54 +14,12 @@ type SdeScratch =
         Xi: float[]
     }
 
-/// The continuous analogue of SGD (C6): one Euler–Maruyama step (time step η) of the SDE
-/// dθ = −∇L_λ(θ) dt + (η Σ(θ))^{1/2} dB, whose step has exactly the mean and covariance of one SGD step.
+/// The SDE step of C6 (`Sde.stepWith`) in place on an engine state: the kernel E1's SDE chains run, checked
+/// against the reference step (Properties: SdeTests).
 [<RequireQualifiedAccess>]
-module Sde =
+module SdeEngine =
 
-    /// One SDE step with the standard normal draws `xi` (one per observed entry, length N):
-    /// θ⁺ = θ − η∇L_λ(θ) + (η/√N) Σ_k ξ_k (G_k − Ḡ), with G_k the per-sample data gradient at entry k and
-    /// Ḡ their mean. Mean: the GD step, which is the mean SGD step (D2). Covariance: (η²/N) Σ_k (G_k − Ḡ)^{⊗2},
-    /// exactly the covariance of the SGD step −2ηλθ − ηG_k over a uniform k (C6). The reference
-    /// implementation (allocates); `stepEngine` is the fast one and is checked against it.
-    let stepWith (hyper: Hyper) (task: Task) (xi: float[]) (net: Network) : Network =
-        if xi.Length <> task.N then
-            invalidArg "xi" (sprintf "needs one draw per observed entry (%d), got %d" task.N xi.Length)
-
-        let grads = task.Observed |> Array.map (Sgd.sampleGradient task net)
-        let n = float task.N
-        let depth = net.Depth
-
-        let mean =
-            Array.init depth (fun l -> (grads |> Array.map (fun g -> g.[l]) |> Array.reduce (+)) / n)
-
-        let scale = hyper.Eta / sqrt n
-
-        {
-            W =
-                Array.init depth (fun l ->
-                    let mutable w = net.W.[l] - hyper.Eta * (mean.[l] + 2.0 * hyper.Lambda * net.W.[l])
-
-                    for k in 0 .. grads.Length - 1 do
-                        w <- w + (scale * xi.[k]) * (grads.[k].[l] - mean.[l])
-
-                    w)
-        }
-
-    /// One SDE step with fresh draws ξ ~ N(0, I_N) from `rng`; returns θ⁺ and the advanced generator.
-    let step (hyper: Hyper) (task: Task) (rng: Rng) (net: Network) : Network * Rng =
-        let xi, r = Rng.gaussians rng task.N
-        stepWith hyper task xi net, r
-
-    /// N standard normal draws from `rng`.
-    let draws (rng: Rng) (count: int) : float[] * Rng = Rng.gaussians rng count
-
-    /// Log-density of the draws under N(0, I_N): −‖ξ‖²/2 − (N/2) log 2π.
-    let logDensity (xi: float[]) =
-        -0.5 * (xi |> Array.sumBy (fun x -> x * x))
-        - 0.5 * float xi.Length * log (2.0 * System.Math.PI)
-
-    /// Scratch for `stepEngine` on states shaped like `s`.
+    /// Scratch for `step` on states shaped like `s`.
     let scratch (s: EngineState) : SdeScratch =
         let n = s.ObservedRow.Length
         let size = n * (s.Widths.Length - 1) * s.MaxWidth
@@ -80,7 +38,7 @@ module Sde =
     /// the mean draw, so W_ℓ ← (1 − 2ηλ)W_ℓ + Σ_k c_k r_k a_ℓ b_ℓᵀ, every per-sample chain a_ℓ, b_ℓ and
     /// residual r_k taken at the old θ. O(N·L·w²), allocates nothing. Returns false (weights unchanged)
     /// when a residual is not finite, or false after storing a non-finite weight.
-    let stepEngineScaled (s: EngineState) (sc: SdeScratch) (hyper: Hyper) (noiseScale: float) : bool =
+    let stepScaled (s: EngineState) (sc: SdeScratch) (hyper: Hyper) (noiseScale: float) : bool =
         let depth = s.Widths.Length - 1
         let w = s.Weights
         let off = s.Offsets
@@ -180,8 +138,8 @@ module Sde =
         else
             false
 
-    /// The SDE step of C6 in place (`stepEngineScaled` with noise scale 1).
-    let stepEngine (s: EngineState) (sc: SdeScratch) (hyper: Hyper) : bool = stepEngineScaled s sc hyper 1.0
+    /// The SDE step of C6 in place (`stepScaled` with noise scale 1).
+    let step (s: EngineState) (sc: SdeScratch) (hyper: Hyper) : bool = stepScaled s sc hyper 1.0
 
     /// Fills `sc.Xi` with N standard normal draws from `rng` (advanced in place).
     let drawInto (sc: SdeScratch) (rng: byref<Rng>) =

@@ -95,7 +95,7 @@ type CasesOutTests(output: ITestOutputHelper) =
     member _.``cases-out: every C1 line re-checks to the same verdict and violation from the line alone; a tampered weight changes it``
         ()
         =
-        let outcome = ClaimChecks.checkC1 budget ignore
+        let outcome = C1.check budget ignore
         Assert.NotEmpty outcome.Cases
         Assert.Equal(outcome.CasesTried, outcome.Cases.Length)
         let mutable tamperedDiffer = 0
@@ -104,7 +104,7 @@ type CasesOutTests(output: ITestOutputHelper) =
             let line = CasesFile.Line r
             Assert.DoesNotContain("\n", line)
             let c, root = closureCaseOfLine line
-            let again = ClaimChecks.closure c
+            let again = C1.closure c
             let values = root.GetProperty "values"
             Assert.Equal((root.GetProperty "verdict").GetString(), ClaimsReport.Word again.Verdict)
             // bit for bit: the line's numbers are round-trip, so the re-check repeats the same arithmetic
@@ -117,7 +117,7 @@ type CasesOutTests(output: ITestOutputHelper) =
             // control: the line with 1e-4 added to every weight is another case (the re-check reads the
             // line, not a cache): the norm slack after the step moves (also for a point θ = 0)
             let w = c.Point.W |> Array.map (fun m -> m + 1e-4)
-            let tampered = ClaimChecks.closure { c with Point = { W = w } }
+            let tampered = C1.closure { c with Point = { W = w } }
 
             if after tampered <> after again then
                 tamperedDiffer <- tamperedDiffer + 1

@@ -147,8 +147,8 @@ let d7Specs (maxSize: int) (minDepth: int) (maxDepth: int) : Arbitrary<D7Spec> =
     Arb.fromGenShrink (gen, shrinkD7 minDepth)
 
 /// L = 2 control specs with a shrinker over sizes, rank and slack.
-let depthTwoSpecs: Arbitrary<ClaimChecks.DepthTwoSpec> =
-    let shrink (s: ClaimChecks.DepthTwoSpec) =
+let depthTwoSpecs: Arbitrary<DepthTwoSpec> =
+    let shrink (s: DepthTwoSpec) =
         seq {
             if s.DOut > 2 then
                 yield
@@ -174,7 +174,7 @@ let depthTwoSpecs: Arbitrary<ClaimChecks.DepthTwoSpec> =
                     }
         }
 
-    Arb.fromGenShrink (seedGen |> Gen.map (fun seed -> ClaimChecks.depthTwoSpec seed 0), shrink)
+    Arb.fromGenShrink (seedGen |> Gen.map (fun seed -> ClaimCases.depthTwoSpec seed 0), shrink)
 
 /// Simulation cases (C3, C4) by stream index: an index in 0..9999 (shrinks toward 0).
 let simulationIndices: Arbitrary<int> =

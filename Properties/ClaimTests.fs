@@ -33,7 +33,7 @@ type private Tally() =
 module internal C2Checks =
 
     /// C2's spectrum bound at a random network (index `i` of `seed`: sizes 1..4, depth 2..5, hidden widths 1..4,
-    /// Gaussian layers, so imbalanced and mostly misaligned): (max_i |ŝ_i² − x̂_i^L|, E of `ClaimChecks.c2SpectrumError`
+    /// Gaussian layers, so imbalanced and mostly misaligned): (max_i |ŝ_i² − x̂_i^L|, E of `C2.spectrumError`
     /// from the MEASURED ‖D_ℓ‖_F scaled by `factor`, round-off of the computed x̂_i^L: L·γ_n·x̂_1^L with n the
     /// longest accumulation). x̂_i = s_i(W_1ᵀW_1); missing values count as 0.
     let spectrumGap (seed: uint64) (i: int) (factor: float) =
@@ -64,7 +64,7 @@ module internal C2Checks =
             * Tolerance.gamma (Array.max widths + 2)
             * (if x.Length > 0 then x.[0] ** float depth else 0.0)
 
-        gap, ClaimChecks.c2SpectrumError d net a.[0], roundOff
+        gap, C2.spectrumError d net a.[0], roundOff
 
 /// E1's parameters (THEORY.md §5 defaults: ε = 0.1, L = 4, η = 0.5, λ = 0.02, W_ℓ = I) for the C5 and C6
 /// properties and controls: 10⁶ steps (most SGD chains jump by then), no offshoots, the master seed of the
@@ -102,7 +102,7 @@ type ClaimTests(output: ITestOutputHelper) =
     /// The seed of a named check's own streams (simulation runs): the harness's seed of that name.
     let streamSeed name = Harness.seedOf name
 
-    /// Least fraction of C1.closure's checked cases that must be non-trivial (`ClaimChecks.ClosureEvidence`):
+    /// Least fraction of C1.closure's checked cases that must be non-trivial (`ClosureEvidence`):
     /// measured 0.45–0.5 on the CI seed; the property fails below 0.3, so that it cannot pass vacuously.
     let c1MinNonTrivialFraction = 0.3
 
@@ -121,7 +121,7 @@ type ClaimTests(output: ITestOutputHelper) =
 
                 contained
                 ==> lazy
-                    (let ev = ClaimChecks.closureEvidence cache false c
+                    (let ev = C1.closureEvidence cache false c
                      let r = ev.Report
                      let s = r.Before
                      let rel = Generators.relativeSlack c.Region s
@@ -193,7 +193,7 @@ type ClaimTests(output: ITestOutputHelper) =
                 let mutable rng = Rng.create spec.Seed
                 let k = min tk.DOut tk.DIn
 
-                ClaimChecks.allChoices k
+                ClaimCases.allChoices k
                 |> List.forall (fun ch ->
                     match CriticalPoints.exactFullyObserved tk lambda hidden ch with
                     | Error _ ->
@@ -207,12 +207,12 @@ type ClaimTests(output: ITestOutputHelper) =
 
                         let family = FAlpha.all.[Rng.nextInt &rng 2]
 
-                        let alpha = ClaimChecks.alphaAt xs (Rng.nextFloat &rng)
-                        let eps2 = ClaimChecks.drawEps2 &rng
+                        let alpha = ClaimCases.alphaAt xs (Rng.nextFloat &rng)
+                        let eps2 = ClaimCases.drawEps2 &rng
 
-                        let p = ClaimChecks.boundaryRegion family alpha eps2 net
+                        let p = ClaimCases.boundaryRegion family alpha eps2 net
 
-                        match ClaimChecks.criticalPointCheck p tk lambda net with
+                        match C2.checkPoint p tk lambda net with
                         | None ->
                             tally.Add "outside B_r"
                             true
@@ -264,10 +264,9 @@ type ClaimTests(output: ITestOutputHelper) =
 
                     sol.Converged
                     ==> lazy
-                        (let p =
-                            ClaimChecks.solvedRegion (Rng.stream (streamSeed name) (uint64 i)) depth sol.Network
+                        (let p = C2.solvedRegion (Rng.stream (streamSeed name) (uint64 i)) depth sol.Network
 
-                         match ClaimChecks.criticalPointCheck p tk lambda sol.Network with
+                         match C2.checkPoint p tk lambda sol.Network with
                          | None ->
                              tally.Add "outside B_r"
                              true
@@ -299,14 +298,14 @@ type ClaimTests(output: ITestOutputHelper) =
     member this.``C2.solver: numerically found critical points in B_r obey the rank bound up to their residual``() =
         this.SolvedPoints "C2.solver" 15 8 (fun i ->
             let tk, depth, lambda, start, _, _ =
-                ClaimChecks.c2SolverCase (streamSeed "C2.solver.cases") i
+                ClaimCases.c2SolverCase (streamSeed "C2.solver.cases") i
 
             Some(tk, lambda, depth, CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 3000 start))
 
     [<Fact>]
     member this.``C2.resolved: D7 points perturbed in random directions and re-solved obey the rank bound``() =
         this.SolvedPoints "C2.resolved" 15 8 (fun i ->
-            ClaimChecks.c2ResolvedCase (streamSeed "C2.resolved.cases") i
+            ClaimCases.c2ResolvedCase (streamSeed "C2.resolved.cases") i
             |> Option.map (fun (tk, depth, lambda, _, _, _, _, start) ->
                 tk, lambda, depth, CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 3000 start))
 
@@ -319,13 +318,13 @@ type ClaimTests(output: ITestOutputHelper) =
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let tk, depth, widths, p, hyper, rng0 =
-                    ClaimChecks.randomSimulationCase (streamSeed "C3.witness") i
+                    ClaimCases.randomSimulationCase (streamSeed "C3.witness") i
 
                 let mutable rng = rng0
-                let start, r1 = ClaimChecks.outsideStart rng p widths
+                let start, r1 = ClaimCases.outsideStart rng p widths
                 rng <- r1
-                let entries = ClaimChecks.restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
-                let w = ClaimChecks.witness tk hyper p start entries 3000L 1L rng
+                let entries = C3.restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+                let w = C3.witness tk hyper p start entries 3000L 1L rng
                 tally.Add(sprintf "L=%d reached=%b" depth w.Reached)
 
                 if w.Reached then
@@ -353,8 +352,8 @@ type ClaimTests(output: ITestOutputHelper) =
 
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let c = ClaimChecks.aimedReach (streamSeed "C3.aimed") i 60000L 50L
-                let nonTrivial = ClaimChecks.reachNonTrivial c
+                let c = C3.aimedReach (streamSeed "C3.aimed") i 60000L 50L
+                let nonTrivial = C3.reachNonTrivial c
 
                 tally.Add(
                     sprintf
@@ -406,10 +405,10 @@ type ClaimTests(output: ITestOutputHelper) =
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let tk, depth, widths, p, hyper, rng0 =
-                    ClaimChecks.randomSimulationCase (streamSeed "C4.absorption") i
+                    ClaimCases.randomSimulationCase (streamSeed "C4.absorption") i
 
-                let start, r1 = ClaimChecks.outsideStart rng0 p widths
-                let a = ClaimChecks.absorption tk hyper p start 400L r1
+                let start, r1 = ClaimCases.outsideStart rng0 p widths
+                let a = C4.absorption tk hyper p start 400L r1
 
                 tally.Add(
                     match a.HitTime with
@@ -443,16 +442,9 @@ type ClaimTests(output: ITestOutputHelper) =
                  && Region.contains c.Region c.Point)
                 ==> lazy
                     (let d =
-                        ClaimChecks.absorptionDetailed
-                            c.Task
-                            c.Hyper
-                            c.Region
-                            c.Point
-                            300L
-                            300L
-                            (Rng.create spec.Point.Seed)
+                        C4.absorptionDetailed c.Task c.Hyper c.Region c.Point 300L 300L (Rng.create spec.Point.Seed)
 
-                     let cert = cache.Get(c.Task, c.Hyper.Lambda, ClaimChecks.hiddenWidths c.Point)
+                     let cert = cache.Get(c.Task, c.Hyper.Lambda, Network.hiddenWidths c.Point)
                      tally.Add(sprintf "exit %b" d.Result.Exit.IsSome)
                      tally.Add(sprintf "checked every %d step(s)" (if d.Checks = 300L then 1 else 0))
 
@@ -479,10 +471,10 @@ type ClaimTests(output: ITestOutputHelper) =
                 let r = TwoByTwo.chain p i
                 tally.Add(sprintf "outcome %A" r.Outcome)
 
-                if ClaimChecks.c5NonTrivial r then
+                if C5.nonTrivial r then
                     tally.Add "non-trivial"
 
-                ClaimChecks.c5Verdict r <> Verdict.Counterexample
+                C5.verdict r <> Verdict.Counterexample
                 |> Prop.label (
                     sprintf "chain %d returned to rank 2 at %A after its jump at %A" i r.Events.ReturnSteps r.JumpStep
                 ))
@@ -503,7 +495,7 @@ type ClaimTests(output: ITestOutputHelper) =
             Prop.forAll simulationIndices (fun i ->
                 let twin = TwoByTwo.chain p i
                 let sde = TwoByTwo.sdeChain p i
-                let v, nt = ClaimChecks.c6Case gd twin sde
+                let v, nt = C6.judge gd twin sde
                 tally.Add(sprintf "SDE %A" sde.Outcome)
 
                 if nt then
@@ -516,7 +508,7 @@ type ClaimTests(output: ITestOutputHelper) =
         |> ignore
 
         report "C6.sdeNotAbsorbed chains:" tally
-        Assert.True(ClaimChecks.gdAtRankTwo gd, "the GD control left rank 2: the comparison is not informative")
+        Assert.True(C6.gdAtRankTwo gd, "the GD control left rank 2: the comparison is not informative")
 
         Assert.True(
             tally.Get "non-trivial" >= 4,
@@ -533,7 +525,7 @@ type ClaimTests(output: ITestOutputHelper) =
                 let eps = 0.1 + 0.1 * Rng.nextFloat &rng
                 let depth = 3 + Rng.nextInt &rng 3
                 let lambda = 0.002 + 0.01 * Rng.nextFloat &rng
-                let r = ClaimChecks.gdStays eps depth lambda 1000 rng
+                let r = C6.gdStays eps depth lambda 1000 rng
                 let eig, tol = r.MinEigenvalue
                 let isMin = r.Ratio.IsSome && eig >= -tol
 
@@ -544,7 +536,7 @@ type ClaimTests(output: ITestOutputHelper) =
                         "no confirmed rank-2 minimum"
                 )
 
-                isMin ==> lazy (r.MinRatioAlong >= ClaimChecks.keepFraction * r.Ratio.Value))
+                isMin ==> lazy (r.MinRatioAlong >= C6.keepFraction * r.Ratio.Value))
 
         timed "C6.gdKeepsRank" (fun () -> Harness.check "C6.gdKeepsRank" 4 prop)
         |> ignore
@@ -558,9 +550,9 @@ type ClaimTests(output: ITestOutputHelper) =
         let prop =
             Prop.forAll simulationIndices (fun i ->
                 let tk, depth, lambda, hidden, j =
-                    ClaimChecks.randomC7Case (streamSeed "C7.multipleMinima") i 3 3 5
+                    ClaimCases.randomC7Case (streamSeed "C7.multipleMinima") i 3 3 5
 
-                let m = ClaimChecks.multipleMinima tk depth lambda hidden
+                let m = C7.multipleMinima tk depth lambda hidden
                 tally.Add(sprintf "lambda against s_%d: minimum ranks %A" j m.Ranks)
 
                 tally.Add(
@@ -590,20 +582,20 @@ type ClaimTests(output: ITestOutputHelper) =
         ()
         =
         // a case of the derived regime, then eta = 1e308: the step's entries overflow to infinity
-        let c, _ = ClaimChecks.randomClosureCase Harness.ciSeed 0
+        let c, _ = ClaimCases.randomClosureCase Harness.ciSeed 0
 
         let huge =
             { c with
                 Hyper = { c.Hyper with Eta = 1e308 }
             }
 
-        let r = ClaimChecks.closure huge
+        let r = C1.closure huge
         output.WriteLine(sprintf "%A: violation %g, condition %A" r.Verdict r.Violation r.Condition)
         Assert.Equal(Verdict.Counterexample, r.Verdict)
         Assert.Equal(infinity, r.Violation)
         Assert.Equal(Some RegionCondition.Bounded, r.Condition)
         // control: the same case at its own eta holds (the verdict comes from the overflow)
-        Assert.NotEqual(Verdict.Counterexample, (ClaimChecks.closure c).Verdict)
+        Assert.NotEqual(Verdict.Counterexample, (C1.closure c).Verdict)
 
     [<Fact>]
     member _.``C1.e1Point: exploratory row at the slides' operating point; perturbed rank-1 minima on B_1's boundary leave it``
@@ -618,12 +610,12 @@ type ClaimTests(output: ITestOutputHelper) =
                 MinNonTrivialRuns = 2
             }
 
-        let o = timedOutcome "C1.e1Point" (fun () -> ClaimChecks.checkC1AtE1 b ignore)
+        let o = timedOutcome "C1.e1Point" (fun () -> C1E1.check b ignore)
         output.WriteLine(o.BoundaryCoverage)
-        Assert.Equal("C1-E1", o.Claim)
+        Assert.Equal(ClaimId.C1E1, o.Claim)
         Assert.True(o.CasesTried > 1000, "chain points after the jumps were checked")
         Assert.Equal(o.NonTrivialCases, ClaimOutcome.nonTrivialCount o.Cases)
-        Assert.True(o.Cases |> List.forall (fun c -> c.Claim = "C1-E1"))
+        Assert.True(o.Cases |> List.forall (fun c -> c.Claim = ClaimId.C1E1))
         // the finding (measured): points of B_1 at its boundary near the rank-1 minimum leave B_1 in one step
         Assert.Equal(Verdict.Counterexample, o.Verdict)
         Assert.NotEmpty o.Counterexamples
@@ -639,7 +631,7 @@ type ClaimTests(output: ITestOutputHelper) =
                 MinNonTrivialRuns = 1
             }
 
-        let o = ClaimChecks.checkC1 b ignore
+        let o = C1.check b ignore
         output.WriteLine(o.BoundaryCoverage)
         Assert.Equal(o.NonTrivialCases, ClaimOutcome.nonTrivialCount o.Cases)
         Assert.True(o.NonTrivialCases > 0)
@@ -680,7 +672,7 @@ type ControlTests(output: ITestOutputHelper) =
         )
 
     let closureHolds (rule: StepRule) (c: ClosureCase) =
-        let r = ClaimChecks.closureWith rule c
+        let r = C1.closureWith rule c
         not r.Contained || r.Verdict <> Verdict.Counterexample
 
     [<Fact>]
@@ -705,7 +697,7 @@ type ControlTests(output: ITestOutputHelper) =
             "C1.control.largeEta"
             200
             (Prop.forAll closureSpecs (fun spec ->
-                let c = ClaimChecks.largeEtaCase (Generators.closureCaseOf spec)
+                let c = C1.largeEtaCase (Generators.closureCaseOf spec)
                 // only a case whose decay keeps 1 - 2 eta lambda >= 1/2 may falsify the property (all do, by
                 // `largeEtaCase`): the control breaks R1, R2, R4, not the sign of the decay
                 1.0 - 2.0 * c.Hyper.Eta * c.Hyper.Lambda < 0.5 || closureHolds Sgd.step c))
@@ -715,14 +707,14 @@ type ControlTests(output: ITestOutputHelper) =
         control
             "C1.control.depthTwo"
             100
-            (Prop.forAll depthTwoSpecs (fun spec -> closureHolds Sgd.step (ClaimChecks.depthTwoCaseOf spec)))
+            (Prop.forAll depthTwoSpecs (fun spec -> closureHolds Sgd.step (ClaimCases.depthTwoCaseOf spec)))
 
     [<Fact>]
     member _.``C1.control.brokenStep: an SGD step with decay 1 + 2 eta lambda fails the closure check``() =
         control
             "C1.control.brokenStep"
             200
-            (Prop.forAll closureSpecs (fun spec -> closureHolds ClaimChecks.brokenStep (Generators.closureCaseOf spec)))
+            (Prop.forAll closureSpecs (fun spec -> closureHolds C1.brokenStep (Generators.closureCaseOf spec)))
 
     [<Fact>]
     member _.``C5.control.sdeNoise: with the SDE chain (Gaussian noise of SGD's mean and covariance) runs return to rank 2``
@@ -733,8 +725,7 @@ type ControlTests(output: ITestOutputHelper) =
         control
             "C5.control.sdeNoise"
             400
-            (Prop.forAll simulationIndices (fun i ->
-                ClaimChecks.c5Verdict (TwoByTwo.sdeChain p i) <> Verdict.Counterexample))
+            (Prop.forAll simulationIndices (fun i -> C5.verdict (TwoByTwo.sdeChain p i) <> Verdict.Counterexample))
 
     [<Fact>]
     member _.``C6.control.sgdAsSde: SGD chains in the SDE's role are absorbed at rank 1, so the C6 check fails``() =
@@ -746,7 +737,7 @@ type ControlTests(output: ITestOutputHelper) =
             20
             (Prop.forAll simulationIndices (fun i ->
                 let sgd = TwoByTwo.chain p i
-                fst (ClaimChecks.c6Case gd sgd sgd) <> Verdict.Counterexample))
+                fst (C6.judge gd sgd sgd) <> Verdict.Counterexample))
 
     [<Fact>]
     member _.``C2.control.noRegion: critical points outside B_r (r one below their rank) break the bound``() =
@@ -756,9 +747,9 @@ type ControlTests(output: ITestOutputHelper) =
             (Prop.forAll (d7Specs 4 2 5) (fun spec ->
                 let tk, depth, lambda, hidden = Generators.d7Case spec
 
-                ClaimChecks.allChoices (min tk.DOut tk.DIn)
+                ClaimCases.allChoices (min tk.DOut tk.DIn)
                 |> List.forall (fun ch ->
-                    match ClaimChecks.c2WithoutRegion tk depth lambda hidden ch with
+                    match C2.withoutRegion tk depth lambda hidden ch with
                     | Some(qa, bound, tol) -> qa - bound <= tol
                     | None -> true)))
 
@@ -782,7 +773,7 @@ type ControlTests(output: ITestOutputHelper) =
             50
             (Prop.forAll simulationIndices (fun i ->
                 let inside, m, _, _, _ =
-                    ClaimChecks.c2WithoutCriticality (Harness.seedOf "C2.control.notCritical") i
+                    C2.withoutCriticality (Harness.seedOf "C2.control.notCritical") i
 
                 not inside || m.Verdict <> Verdict.Counterexample))
 
@@ -795,7 +786,7 @@ type ControlTests(output: ITestOutputHelper) =
                 let c = Generators.closureCaseOf spec
 
                 not (Region.contains c.Region c.Point)
-                || (ClaimChecks.absorption
+                || (C4.absorption
                         c.Task
                         { c.Hyper with Lambda = 0.0 }
                         c.Region
@@ -811,14 +802,14 @@ type ControlTests(output: ITestOutputHelper) =
             10
             (Prop.forAll simulationIndices (fun i ->
                 let tk, _, widths, p, hyper, rng0 =
-                    ClaimChecks.randomSimulationCase (Harness.seedOf "C3.control.lambdaZero") i
+                    ClaimCases.randomSimulationCase (Harness.seedOf "C3.control.lambdaZero") i
 
                 let mutable rng = rng0
-                let start, r1 = ClaimChecks.outsideStart rng p widths
+                let start, r1 = ClaimCases.outsideStart rng p widths
                 rng <- r1
-                let entries = ClaimChecks.restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
+                let entries = C3.restrictedEntries &rng tk p.R (Rng.nextInt &rng 2 = 0)
                 // Same budget (3000 steps) and cadence (every step) as C3.witness: only lambda changes.
-                (ClaimChecks.witness tk { hyper with Lambda = 0.0 } p start entries 3000L 1L rng).Reached))
+                (C3.witness tk { hyper with Lambda = 0.0 } p start entries 3000L 1L rng).Reached))
 
     [<Fact>]
     member _.``C7.control.depthTwo: for L = 2 the minima have a single rank``() =
@@ -827,7 +818,6 @@ type ControlTests(output: ITestOutputHelper) =
             20
             (Prop.forAll simulationIndices (fun i ->
                 let tk, depth, lambda, hidden, _ =
-                    ClaimChecks.randomC7Case (Harness.seedOf "C7.control.depthTwo") i 3 2 2
+                    ClaimCases.randomC7Case (Harness.seedOf "C7.control.depthTwo") i 3 2 2
 
-                (ClaimChecks.multipleMinima tk depth lambda hidden).Verdict
-                <> Verdict.Counterexample))
+                (C7.multipleMinima tk depth lambda hidden).Verdict <> Verdict.Counterexample))

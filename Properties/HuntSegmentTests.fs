@@ -29,17 +29,17 @@ let private huntCase =
 
         let overrides =
             if control then
-                { Hunt.noOverrides with
+                { Overrides.none with
                     InRegimeOnly = false
                     Depth = Some 2
                 }
             else
-                Hunt.noOverrides
+                Overrides.none
 
         return
             {
                 Settings =
-                    { Hunt.defaults HuntClaim.C1 (uint64 seed) with
+                    { Hunt.defaults ClaimId.C1 (uint64 seed) with
                         MaxEvaluations = evaluations
                         MaxSeconds = 1e6
                         Patience = patience
@@ -69,7 +69,7 @@ let private segmented (tamper: HuntSettings -> HuntState -> HuntState) (c: HuntC
 
     while not st.Finished do
         let len = c.Segments.[k % c.Segments.Length]
-        st <- Hunt.advance c.Settings st (fun done' -> done' >= len)
+        st <- Hunt.advance C1.hunter c.Settings st (fun done' -> done' >= len)
 
         if not st.Finished then
             st <- tamper c.Settings st
@@ -78,7 +78,8 @@ let private segmented (tamper: HuntSettings -> HuntState -> HuntState) (c: HuntC
 
     timeless (Hunt.finish c.Settings true st), k - 1
 
-let private whole (c: HuntCase) = timeless (Hunt.run c.Settings)
+let private whole (c: HuntCase) =
+    timeless (Hunt.run C1.hunter c.Settings)
 
 [<Fact>]
 let ``checkpoint: a hunt cut into segments equals the uninterrupted hunt`` () =

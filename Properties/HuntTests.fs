@@ -26,7 +26,7 @@ type HuntTests(output: ITestOutputHelper) =
         output.WriteLine(
             sprintf
                 "%s %s: %d evaluations (%d valid, %d restarts), %.2f s, first confirmed %A, best %s"
-                (Hunt.claimId r.Claim)
+                r.Claim.Text
                 r.Strategy
                 r.Evaluations
                 r.Valid
@@ -43,7 +43,7 @@ type HuntTests(output: ITestOutputHelper) =
 
     let control name overrides =
         let r =
-            Hunt.run (settings HuntClaim.C1 name { overrides with InRegimeOnly = false } controlBudget)
+            Hunt.run C1.hunter (settings ClaimId.C1 name { overrides with InRegimeOnly = false } controlBudget)
 
         log r
 
@@ -57,7 +57,7 @@ type HuntTests(output: ITestOutputHelper) =
         Assert.True(c.Violation > c.Bound, "a confirmed counterexample exceeds its round-off bound")
         // the stored case replays to the same verdict through the claim check itself
         match c.Case with
-        | Some case -> Assert.Equal(Verdict.Counterexample, (ClaimChecks.closure case).Verdict)
+        | Some case -> Assert.Equal(Verdict.Counterexample, (C1.closure case).Verdict)
         | None -> failwith "C1 findings carry their case"
 
     /// Seeds per control in the race (issue #6: "the hunter must be faster than random testing").
@@ -74,16 +74,16 @@ type HuntTests(output: ITestOutputHelper) =
     /// Median evaluations to the first confirmed counterexample over `raceSeeds` seeds for the three standard
     /// C1 controls, for `search` and for random testing: (control, search median, random median); a seed
     /// without one counts as the budget + 1.
-    let race (label: string) (search: HuntSettings -> HuntResult) =
+    let race (label: string) (search: Hunter -> HuntSettings -> HuntResult) =
         [
-            for name, o in List.truncate 3 Hunt.c1Controls do
+            for name, o in List.truncate 3 C1.huntControls do
                 let first (r: HuntResult) =
                     match r.FirstConfirmed with
                     | Some(n, _) -> float n
                     | None -> float (raceBudget + 1)
 
                 let pairs =
-                    Hunt.raceWith search (settings HuntClaim.C1 ("hunt.race." + name) o raceBudget) raceSeeds
+                    Hunt.raceWith search C1.hunter (settings ClaimId.C1 ("hunt.race." + name) o raceBudget) raceSeeds
                     |> List.ofArray
 
                 let median xs =
@@ -120,27 +120,28 @@ type HuntTests(output: ITestOutputHelper) =
     member _.``Hunt C1 control lambda = 0: a confirmed counterexample on a small budget``() =
         control
             "hunt.control.lambda0"
-            { Hunt.noOverrides with
+            { Overrides.none with
                 Lambda = Some 0.0
             }
 
     [<Fact>]
     member _.``Hunt C1 control L = 2: a confirmed counterexample on a small budget``() =
-        control "hunt.control.depth2" { Hunt.noOverrides with Depth = Some 2 }
+        control "hunt.control.depth2" { Overrides.none with Depth = Some 2 }
 
     [<Fact>]
     member _.``Hunt C1 control eta at R0's cap (2 eta lambda = 1/10): a confirmed counterexample on a small budget``() =
         control
             "hunt.control.etaR0"
-            { Hunt.noOverrides with
-                EtaFactor = Hunt.largeEtaFactor
+            { Overrides.none with
+                EtaFactor = C1.largeEtaFactor
             }
 
     [<Fact>]
     member _.``Hunt C1 inside the derived regime: no confirmed counterexample within the budget``() =
         let r =
             Hunt.run
-                { settings HuntClaim.C1 "hunt.regime.c1" Hunt.noOverrides 400 with
+                C1.hunter
+                { settings ClaimId.C1 "hunt.regime.c1" Overrides.none 400 with
                     StopAtFirst = false
                 }
 
@@ -154,7 +155,8 @@ type HuntTests(output: ITestOutputHelper) =
     member _.``Hunt C2 inside B_r: no confirmed counterexample; with r lowered (hypothesis dropped) one is found``() =
         let r =
             Hunt.run
-                { settings HuntClaim.C2 "hunt.regime.c2" Hunt.noOverrides 150 with
+                C2.hunter
+                { settings ClaimId.C2 "hunt.regime.c2" Overrides.none 150 with
                     StopAtFirst = false
                 }
 
@@ -163,15 +165,15 @@ type HuntTests(output: ITestOutputHelper) =
         Assert.True(r.Confirmed.IsEmpty)
 
         let c =
-            Hunt.run (
-                settings
-                    HuntClaim.C2
+            Hunt.run
+                C2.hunter
+                (settings
+                    ClaimId.C2
                     "hunt.control.c2"
-                    { Hunt.noOverrides with
+                    { Overrides.none with
                         InRegimeOnly = false
                     }
-                    300
-            )
+                    300)
 
         log c
         Assert.True(c.FirstConfirmed.IsSome, "the C2 control (r one below the point's boundary) fails")
@@ -179,26 +181,27 @@ type HuntTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``Hunt C4 and C6 controls: lambda = 0 leaves B_r, GD with 8x its step leaves the rank-2 minimum``() =
         let c4 =
-            Hunt.run (
-                settings
-                    HuntClaim.C4
+            Hunt.run
+                C4.hunter
+                (settings
+                    ClaimId.C4
                     "hunt.control.c4"
-                    { Hunt.noOverrides with
+                    { Overrides.none with
                         InRegimeOnly = false
                         Lambda = Some 0.0
                     }
-                    100
-            )
+                    100)
 
         log c4
         Assert.True(c4.FirstConfirmed.IsSome)
 
         let c6 =
             Hunt.run
+                C6.hunter
                 { settings
-                      HuntClaim.C6
+                      ClaimId.C6
                       "hunt.control.c6"
-                      { Hunt.noOverrides with
+                      { Overrides.none with
                           InRegimeOnly = false
                           EtaFactor = 8.0
                       }
@@ -212,7 +215,7 @@ type HuntTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``Hunt shrinking: the shrunk case is smaller and still a confirmed counterexample``() =
         let o =
-            { Hunt.noOverrides with
+            { Overrides.none with
                 InRegimeOnly = false
                 Lambda = Some 0.0
             }
@@ -230,12 +233,12 @@ type HuntTests(output: ITestOutputHelper) =
                     Lambda = 0.1 * 10.0 ** Rng.nextFloat &rng
                 }
 
-            match Hunt.shrinkClosure o s with
+            match C1.shrinkSpec o s with
             | before, after, Some f ->
                 output.WriteLine(sprintf "size %d -> %d: %s" before after f.Description)
                 Assert.True(after <= before)
                 Assert.Equal(Verdict.Counterexample, f.Status)
-                Assert.Equal(Verdict.Counterexample, (ClaimChecks.closure f.Case.Value).Verdict)
+                Assert.Equal(Verdict.Counterexample, (C1.closure f.Case.Value).Verdict)
 
                 if after < before then
                     shrunkOne <- shrunkOne + 1
@@ -248,7 +251,7 @@ type HuntTests(output: ITestOutputHelper) =
         // Construction: points at the norm edge with relative slack 5e-15 (SlackExponent 14), lambda = 0 and
         // eta = 1e-10 etaMax, so the step raises ||W_l||^2 by about the round-off bound of ||W_l||^2.
         let o =
-            { Hunt.noOverrides with
+            { Overrides.none with
                 InRegimeOnly = false
                 Lambda = Some 0.0
                 EtaFactor = 1e-10
@@ -276,7 +279,7 @@ type HuntTests(output: ITestOutputHelper) =
                                 }
                         }
 
-                    yield Hunt.evaluateClosure o s
+                    yield C1.evaluateSpec o s
             ]
 
         let inconclusive =
@@ -294,17 +297,17 @@ type HuntTests(output: ITestOutputHelper) =
             | Verdict.Holds -> Assert.True(f.Violation <= 0.0)
             | Verdict.Vacuous -> Assert.Fail "a single finding is never vacuous (a claim-level verdict)"
 
-        Assert.Equal(Verdict.Inconclusive, Hunt.status 1e-16 1e-15)
-        Assert.Equal(Verdict.Counterexample, Hunt.status 2e-15 1e-15)
-        Assert.Equal(Verdict.Holds, Hunt.status -1e-16 1e-15)
+        Assert.Equal(Verdict.Inconclusive, Verdict.ofViolation 1e-16 1e-15)
+        Assert.Equal(Verdict.Counterexample, Verdict.ofViolation 2e-15 1e-15)
+        Assert.Equal(Verdict.Holds, Verdict.ofViolation -1e-16 1e-15)
 
     [<Fact>]
     member _.``Hunt is deterministic per seed (same evaluations, same best)``() =
         let s =
             { settings
-                  HuntClaim.C1
+                  ClaimId.C1
                   "hunt.determinism"
-                  { Hunt.noOverrides with
+                  { Overrides.none with
                       InRegimeOnly = false
                       Depth = Some 2
                   }
@@ -313,7 +316,7 @@ type HuntTests(output: ITestOutputHelper) =
                 Shrink = false
             }
 
-        let a, b = Hunt.run s, Hunt.run s
+        let a, b = Hunt.run C1.hunter s, Hunt.run C1.hunter s
         Assert.Equal(a.Evaluations, b.Evaluations)
         Assert.Equal(a.Best.Value.Score, b.Best.Value.Score)
         Assert.Equal(a.Confirmed.Length, b.Confirmed.Length)

@@ -652,17 +652,17 @@ type LongRunHostileTests() =
     let huntText =
         lazy
             (let settings =
-                { Hunt.defaults HuntClaim.C1 3UL with
+                { Hunt.defaults ClaimId.C1 3UL with
                     MaxEvaluations = 600
                     MaxSeconds = 86400.0
                     Overrides =
-                        { Hunt.noOverrides with
+                        { Overrides.none with
                             Depth = Some 2
                             InRegimeOnly = false
                         }
                 }
 
-             let st = Hunt.advance settings (Hunt.start settings) (fun n -> n >= 30)
+             let st = Hunt.advance C1.hunter settings (Hunt.start settings) (fun n -> n >= 30)
 
              if st.Finished then
                  failwith "the hunt finished before its first pause: the checkpoint cases would test nothing"

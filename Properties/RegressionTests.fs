@@ -113,8 +113,8 @@ module Regressions =
     /// Replays a case; returns the verdict as a string ("Holds", "Counterexample", "Inconclusive").
     let replay (r: RegressionCase) : string =
         match r.Rule with
-        | "sgd" -> string (ClaimChecks.closureWith Sgd.step r.Case).Verdict
-        | "broken-decay" -> string (ClaimChecks.closureWith ClaimChecks.brokenStep r.Case).Verdict
+        | "sgd" -> string (C1.closureWith Sgd.step r.Case).Verdict
+        | "broken-decay" -> string (C1.closureWith C1.brokenStep r.Case).Verdict
         | "sde" ->
             let c = r.Case
             let next = Sde.stepWith c.Hyper c.Task r.Xi c.Point
@@ -174,4 +174,4 @@ type AAA_RegressionTests(output: ITestOutputHelper) =
         Assert.NotEmpty sde
 
         for r in sde do
-            Assert.Equal(Verdict.Holds, (ClaimChecks.closure r.Case).Verdict)
+            Assert.Equal(Verdict.Holds, (C1.closure r.Case).Verdict)

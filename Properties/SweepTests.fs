@@ -247,7 +247,11 @@ type SweepTests() =
             let merged = Path.Combine(dir, "sw", "report", "results.json")
             let cell = (SweepRun.node merged [ "merged"; "cells" ]).[0]
             Assert.Equal((SweepRun.node results [ "e1"; "summary" ]).ToJsonString(), cell.["summary"].ToJsonString())
-            Assert.Equal((SweepRun.node results [ "e1"; "comparison" ]).ToJsonString(), cell.["comparison"].ToJsonString())
+
+            Assert.Equal(
+                (SweepRun.node results [ "e1"; "comparison" ]).ToJsonString(),
+                cell.["comparison"].ToJsonString()
+            )
             // Negative control: the same cell with seed 4 does not give the experiment's chains.
             let other = SweepRun.write dir "o.json" (SweepRun.e1SweepWith "on" 200000 5 2 4 "")
             SweepRun.plan other (Path.Combine(dir, "ot"))

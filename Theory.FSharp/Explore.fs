@@ -91,7 +91,7 @@ module Explore =
             r
             lambda
 
-    /// C1 in one cell: for each κ_C of the ladder (ascending), a hunt (`Hunt.run`, stop at the first confirmed
+    /// C1 in one cell: for each κ_C of the ladder (ascending), a hunt (`Hunt.run C1.hunter`, stop at the first confirmed
     /// counterexample, no shrinking) over points of B_r for the fixed task, depth, η, λ and constants;
     /// the cell holds at the first κ_C whose hunt finds none.
     let closureCell
@@ -115,7 +115,7 @@ module Explore =
             let p = constants task depth r family lambda kappas.[k]
 
             let o =
-                { Hunt.noOverrides with
+                { Overrides.none with
                     Task = Some task
                     Depth = Some depth
                     Eta = Some eta
@@ -131,7 +131,8 @@ module Explore =
 
             let h =
                 Hunt.run
-                    { Hunt.defaults HuntClaim.C1 (seed + uint64 k) with
+                    C1.hunter
+                    { Hunt.defaults ClaimId.C1 (seed + uint64 k) with
                         MaxEvaluations = evaluations
                         MaxSeconds = 1e9
                         StopAtFirst = true

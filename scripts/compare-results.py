@@ -9,7 +9,9 @@ difference (JSON path, left, right) and exits 0 when there is none, 1 otherwise,
     python3 scripts/compare-results.py --sort results.controls:control A/results.json B/results.json
 
 --ignore PATH drops a subtree (dotted path, list indices as [] e.g. hunts.hunts[].label); --sort PATH:KEY
-compares the list at PATH as sorted by KEY (for a change of order made on purpose). Used to show that the
+compares the list at PATH as sorted by KEY (for a change of order made on purpose); --any-launcher writes every
+replay line's launcher as `lowrank` (an installed tool writes `lowrank verify ...`, a build output
+`dotnet run --project Runner.CSharp -c Release -- verify ...`). Used to show that the
 layout change of issue #12 kept verify's results (step 0 of that issue)."""
 
 import argparse
@@ -21,6 +23,8 @@ TIME_KEY = re.compile(r"(^|[a-z])([Ss]econds)$")
 # a number followed by a unit of time, inside free text
 TIME_TEXT = re.compile(r"\b\d+(?:\.\d+)?(?:e[+-]?\d+)? ?(?:s|us|ms)\b")
 DROPPED = {"run", "execution"}
+LAUNCHER = "dotnet run --project Runner.CSharp -c Release -- "
+ANY_LAUNCHER = False
 
 
 def normalise(x, path, ignore, sort):
@@ -39,6 +43,8 @@ def normalise(x, path, ignore, sort):
             items.sort(key=lambda v: json.dumps(v.get(key) if isinstance(v, dict) else v, sort_keys=True))
         return items
     if isinstance(x, str):
+        if ANY_LAUNCHER and x.startswith(LAUNCHER):
+            x = "lowrank " + x[len(LAUNCHER):]
         return TIME_TEXT.sub("<time>", x)
     return x
 
@@ -75,7 +81,10 @@ def main():
     ap.add_argument("right")
     ap.add_argument("--ignore", action="append", default=[], help="dotted path of a subtree to leave out")
     ap.add_argument("--sort", action="append", default=[], help="PATH:KEY, compare the list at PATH sorted by KEY")
+    ap.add_argument("--any-launcher", action="store_true", help="replay lines: dotnet run ... -- counts as lowrank")
     args = ap.parse_args()
+    global ANY_LAUNCHER
+    ANY_LAUNCHER = args.any_launcher
     try:
         sort = dict(s.rsplit(":", 1) for s in args.sort)
         docs = [json.load(open(f, encoding="utf-8")) for f in (args.left, args.right)]

@@ -58,14 +58,14 @@ let write
     File.WriteAllText(path, JsonSerializer.Serialize(o, JsonSerializerOptions(WriteIndented = true)))
     printfn "wrote %s: %s" path description
 
-let describe = ClaimChecks.describe
+let describe = C1.describe
 
 let firstFailure (rule: StepRule) (make: int -> ClosureCase) =
     Seq.initInfinite id
     |> Seq.take 5000
     |> Seq.pick (fun i ->
         let c = make i
-        let r = ClaimChecks.closureWith rule c
+        let r = C1.closureWith rule c
 
         if r.Contained && r.Verdict = Verdict.Counterexample then
             Some(i, c, r)
@@ -73,7 +73,7 @@ let firstFailure (rule: StepRule) (make: int -> ClosureCase) =
             None)
 
 let baseCase i =
-    fst (ClaimChecks.randomClosureCase (seed ^^^ 0x5EEDUL) i)
+    fst (ClaimCases.randomClosureCase (seed ^^^ 0x5EEDUL) i)
 
 let emit name claim ruleName rule make =
     let i, c, r = firstFailure rule make
@@ -87,10 +87,10 @@ emit "C1-control-lambda-zero" "C1" "sgd" Sgd.step (fun i ->
     })
 
 // eta at R0's cap (2 eta lambda = 1/10): the control breaks R1, R2, R4, not the sign of the decay (issue #11)
-emit "C1-control-large-eta" "C1" "sgd" Sgd.step (fun i -> ClaimChecks.largeEtaCase (baseCase i))
+emit "C1-control-large-eta" "C1" "sgd" Sgd.step (fun i -> C1.largeEtaCase (baseCase i))
 
-emit "C1-control-depth-two" "C1" "sgd" Sgd.step (ClaimChecks.depthTwoCase (seed ^^^ 0x12UL))
-emit "C1-control-broken-step" "C1" "broken-decay" ClaimChecks.brokenStep baseCase
+emit "C1-control-depth-two" "C1" "sgd" Sgd.step (ClaimCases.depthTwoCase (seed ^^^ 0x12UL))
+emit "C1-control-broken-step" "C1" "broken-decay" C1.brokenStep baseCase
 
 // The SDE control: the first C1 case (in the regime, every SGD step stays) whose SDE draw leaves B_r.
 let sdeIndex, sdeCase, sdeXi, sdeRadius, sdeOutward =
@@ -101,19 +101,18 @@ let sdeIndex, sdeCase, sdeXi, sdeRadius, sdeOutward =
         if
             c.Task.N >= 2
             && Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
-            && (ClaimChecks.closure c).Verdict = Verdict.Holds
+            && (C1.closure c).Verdict = Verdict.Holds
         then
-            ClaimChecks.sdeRadii
+            C6.sdeRadii
             |> Array.tryPick (fun radius ->
                 [ false; true ]
                 |> List.tryPick (fun outward ->
-                    let left, _ =
-                        ClaimChecks.sdeLeavesAt c outward radius (Rng.stream seed (uint64 (70000 + i)))
+                    let left, _ = C6.sdeLeavesAt c outward radius (Rng.stream seed (uint64 (70000 + i)))
 
                     if left then Some(radius, outward) else None))
             |> Option.map (fun (radius, outward) ->
                 // the draw sdeLeavesAt used
-                let xi = ClaimChecks.sdeDraw c outward radius (Rng.stream seed (uint64 (70000 + i)))
+                let xi = C6.sdeDraw c outward radius (Rng.stream seed (uint64 (70000 + i)))
                 i, c, xi, radius, outward)
         else
             None)
@@ -149,7 +148,7 @@ for cond, name in
     let i, c, r =
         Seq.initInfinite id
         |> Seq.pick (fun i ->
-            let c = fst (ClaimChecks.randomClosureCase seed i)
+            let c = fst (ClaimCases.randomClosureCase seed i)
 
             if
                 Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
@@ -165,7 +164,7 @@ for cond, name in
                         rel.Bounded
 
                 if Region.tightest s = cond && v < 1e-9 then
-                    Some(i, c, ClaimChecks.closure c)
+                    Some(i, c, C1.closure c)
                 else
                     None
             else

@@ -85,7 +85,7 @@ public static class ExploreCheckpoint
                 }),
                 ["inRegime"] = q => inRegime = CheckpointFile.ReadBool(c, q),
                 ["violated"] = q => violated = CheckpointFile.ReadList(c, q, "strings", 16, e => CheckpointFile.ReadString(c, e, 200)),
-                ["counterexample"] = q => ce = c.Type == System.Text.Json.JsonTokenType.Null ? FSharpOption<HuntFinding>.None : HuntCheckpoint.ReadFinding(c, q, HuntClaim.C1, maxEvaluations),
+                ["counterexample"] = q => ce = c.Type == System.Text.Json.JsonTokenType.Null ? FSharpOption<HuntFinding>.None : HuntCheckpoint.ReadFinding(c, q, ClaimId.C1, maxEvaluations),
                 ["evaluations"] = q => evaluations = (int)CheckpointFile.ReadLong(c, q, 0, (long)maxEvaluations * 64),
             });
             return new ClosureCell(eta, lambda, holds, kappa, new RegionParams(r, eps1, eps2, alpha, cc, family), inRegime,

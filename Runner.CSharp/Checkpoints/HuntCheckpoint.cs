@@ -198,7 +198,7 @@ public static class HuntCheckpoint
 
     /// <summary>Reads a finding of <paramref name="claim"/>; <paramref name="maxEvaluation"/> bounds its
     /// evaluation index.</summary>
-    public static HuntFinding ReadFinding(JsonCursor c, string path, HuntClaim claim, int maxEvaluation)
+    public static HuntFinding ReadFinding(JsonCursor c, string path, ClaimId claim, int maxEvaluation)
     {
         double violation = 0, bound = 0, score = 0, seconds = 0;
         Verdict status = Verdict.Holds;
@@ -228,7 +228,7 @@ public static class HuntCheckpoint
             ["case"] = p =>
             {
                 if (c.Type == JsonTokenType.Null) return;
-                if (!claim.IsC1) throw c.Error(p, "must be null (only C1 findings carry a case)");
+                if (!claim.Equals(ClaimId.C1)) throw c.Error(p, "must be null (only C1 findings carry a case)");
                 kase = ReadCase(c, p);
             },
         });

@@ -76,7 +76,7 @@ public static class HuntCommand
         {
             var claimText = parse.GetValue(Claim);
             if (claimText is null) throw new InputException("--claim", "is required (C1, C2, C3, C4 or C6) unless --resume is given");
-            var claimR = Hunt.parseClaim("--claim", claimText);
+            var claimR = Claims.parseHuntable("--claim", claimText);
             if (claimR.IsError) throw new InputException("--claim", claimR.ErrorValue.Rule);
             var claim = claimR.ResultValue;
             var budget = parse.GetValue(Budget);
@@ -91,8 +91,8 @@ public static class HuntCommand
             FSharpOption<LowRankVerify.Theory.Task> task = FSharpOption<LowRankVerify.Theory.Task>.None;
             if (taskPath is not null || eps is not null)
             {
-                if (claim.IsC2 || claim.IsC6)
-                    throw new InputException(taskPath is not null ? "--task" : "--epsilon", $"a fixed task is not used by {Hunt.claimId(claim)} (C2 hunts fully observed D7 tasks, C6 E1's task over eps)");
+                if (claim.Equals(ClaimId.C2) || claim.Equals(ClaimId.C6))
+                    throw new InputException(taskPath is not null ? "--task" : "--epsilon", $"a fixed task is not used by {claim.Text} (C2 hunts fully observed D7 tasks, C6 E1's task over eps)");
                 LowRankVerify.Theory.Task t;
                 if (eps is not null)
                 {
@@ -133,7 +133,7 @@ public static class HuntCommand
                 "auto" => !anyOverride,
                 _ => throw new InputException("--scope", $"must be regime, any or auto, got '{scopeText}'"),
             };
-            if (inRegime && claim.IsC1 && depth is not null && depth < 3)
+            if (inRegime && claim.Equals(ClaimId.C1) && depth is not null && depth < 3)
                 throw new InputException("--depth", "L = 2 lies outside the C1 regime (R3); pass --scope any to hunt it as a control");
             var o = new HuntOverrides(task, Opt(depth), Opt(eta), etaFactor, Opt(lambda), Opt(r), Opt(eps1), Opt(eps2), Opt(alpha), Opt(c), family, inRegime);
             var d = Hunt.defaults(claim, parse.GetValue(Seed));
@@ -232,6 +232,7 @@ public static class HuntCommand
                 saveFolder = parse.GetValue(save);
                 dir = OutputDirectory.Prepare(parse.GetValue(output), "hunt", parse.GetValue(force), run.StartedUtc);
             }
+            var hunter = Claims.hunter(settings.Claim);
             using var signal = new StopSignal();
             void Save() => CheckpointFile.Write(dir.Path, CommandName, w =>
             {
@@ -243,8 +244,8 @@ public static class HuntCommand
             var (completed, huntOrNull, random) = Progress.Run(parse.GetValue(quiet), progress =>
             {
                 // with the baseline, both searches are warmed up first so that neither pays for the JIT in its time
-                if (doCompare) Hunt.warmUp(settings);
-                var st = progress.Begin($"hunt {Hunt.claimId(settings.Claim)} ({settings.MaxSeconds:0} s)", null);
+                if (doCompare) Hunt.warmUp(hunter, settings);
+                var st = progress.Begin($"hunt {settings.Claim.Text} ({settings.MaxSeconds:0} s)", null);
                 // Segments end at a (re)start boundary of the hunt: after --checkpoint-steps evaluations,
                 // when the checkpoint timer is due, or when a signal arrived.
                 var segment = policy.Steps ?? long.MaxValue;
@@ -257,7 +258,7 @@ public static class HuntCommand
                         Save();
                         return (false, (HuntResult?)null, (HuntResult?)null);
                     }
-                    state = Hunt.advance(settings, state, pause);
+                    state = Hunt.advance(hunter, settings, state, pause);
                     if (!state.Finished && !signal.Stopped)
                     {
                         Save();
@@ -269,20 +270,20 @@ public static class HuntCommand
                 if (doCompare)
                 {
                     var sr = progress.Begin("random testing baseline", null);
-                    b = Hunt.randomTesting(settings);
+                    b = Hunt.randomTesting(hunter, settings);
                     sr.Done();
                 }
                 return (true, Hunt.finish(settings, true, state), b);
             });
             if (!completed)
                 return PartialReport.Write(dir, run, CommandName, signal, null,
-                    [$"hunt {Hunt.claimId(settings.Claim)}: {state.Evaluations} of at most {settings.MaxEvaluations} evaluations ({state.Seconds:0.0} of {settings.MaxSeconds:0.#} s), {state.Confirmed.Length} confirmed counterexample(s) so far"]);
+                    [$"hunt {settings.Claim.Text}: {state.Evaluations} of at most {settings.MaxEvaluations} evaluations ({state.Seconds:0.0} of {settings.MaxSeconds:0.#} s), {state.Confirmed.Length} confirmed counterexample(s) so far"]);
             var o = settings.Overrides;
             var hunt = huntOrNull!;
             var replay = ReplayCommand(args, hunt);
             var store = HuntReport.WriteStore(dir, hunt, replay);
             var saved = saveFolder is { } folder ? HuntReport.WriteRegressions(folder, hunt, settings.Overrides, replay) : [];
-            var doc = new Document($"LowRankVerify: counterexample hunt for {Hunt.claimId(settings.Claim)}");
+            var doc = new Document($"LowRankVerify: counterexample hunt for {settings.Claim.Text}");
             ReportWriter.AddProvenance(doc, run);
             doc.H(2, "Summary");
             doc.P($"Scope: {(o.InRegimeOnly ? "inside the claim's documented regime (C1, C4: R0–R4 of Regime.fs; C2: θ ∈ B_r)" : "every candidate (a control hunt: hypotheses may be violated)")}. " +
@@ -317,7 +318,7 @@ public static class HuntCommand
                 partial = false,
                 settings = new
                 {
-                    claim = Hunt.claimId(settings.Claim),
+                    claim = settings.Claim.Text,
                     seed = settings.Seed,
                     budgetSeconds = settings.MaxSeconds,
                     maxEvaluations = settings.MaxEvaluations,
@@ -343,7 +344,7 @@ public static class HuntCommand
                 replay,
             };
             var where = ReportWriter.Write(dir, json, doc);
-            Console.WriteLine($"{Hunt.claimId(settings.Claim)} hunt: {hunt.Evaluations} evaluations in {hunt.Seconds:0.0}s, {hunt.Confirmed.Length} confirmed counterexample(s), first at {First(hunt)}" +
+            Console.WriteLine($"{settings.Claim.Text} hunt: {hunt.Evaluations} evaluations in {hunt.Seconds:0.0}s, {hunt.Confirmed.Length} confirmed counterexample(s), first at {First(hunt)}" +
                               (random is null ? "" : $"; random testing: first at {First(random)}"));
             if (hunt.Valid == 0)
                 Console.WriteLine("warning: no candidate lay inside the scope (e.g. the regime with a fixed L = 2): nothing was tested; use --scope any");

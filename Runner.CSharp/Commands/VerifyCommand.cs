@@ -103,20 +103,20 @@ public static class VerifyCommand
                 try
                 {
                     CheckStop();
-                    var cs = progress.Begin("claims C1–C7", 7);
-                    var seen = new HashSet<string>();
-                    var claimOutcomes = ClaimChecks.runClaims(budget, FuncConvert.FromAction<string>(m =>
+                    var registry = Claims.all;
+                    var cs = progress.Begin("claims C1–C7", registry.Count(d => !d.Exploratory));
+                    var seen = new HashSet<ClaimId>();
+                    var claimOutcomes = Verify.claims(registry, budget, FuncConvert.FromAction<ClaimId, string>((id, m) =>
                     {
                         cs.Message(m);
-                        var id = m.Length >= 2 && m[0] == 'C' && char.IsDigit(m[1]) ? m[..2] : null;
-                        if (id is not null && seen.Add(id)) cs.Advance();
+                        if (seen.Add(id)) cs.Advance();
                         CheckStop();
                     }));
                     cs.Done();
-                    var exploratory = ClaimChecks.runExploratory(budget, FuncConvert.FromAction<string>(m => { cs.Message(m); CheckStop(); }));
+                    var exploratory = Verify.exploratory(registry, budget, FuncConvert.FromAction<ClaimId, string>((_, m) => { cs.Message(m); CheckStop(); }));
                     finishedStages.Add("claims C1–C7");
                     var ks = progress.Begin("negative controls", null);
-                    var controlOutcomes = ClaimChecks.runControls(budget, FuncConvert.FromAction<string>(m => { ks.Message(m); ks.Advance(); CheckStop(); }));
+                    var controlOutcomes = Verify.controls(registry, budget, FuncConvert.FromAction<ClaimId, string>((_, m) => { ks.Message(m); ks.Advance(); CheckStop(); }));
                     ks.Done();
                     finishedStages.Add("negative controls");
                     CheckStop();
@@ -163,7 +163,7 @@ public static class VerifyCommand
                 passed,
                 exitCode = passed ? Cli.Ok : Cli.CheckFailed,
                 wallSeconds = clock.Elapsed.TotalSeconds,
-                results = ClaimsReport.Json(claims, controls, exploratory),
+                results = ClaimsReport.Json(claims, controls, t.Name, exploratory),
                 hunts = HuntReport.VerifyJson(hunts),
                 e1 = E1Report.Json(e1Result, e1Seconds, regimes),
             };

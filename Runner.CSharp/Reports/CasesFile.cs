@@ -42,7 +42,7 @@ public static class CasesFile
         {
             var sb = new StringBuilder();
             foreach (var r in c.Cases) sb.Append(Line(r)).Append('\n');
-            OutputDirectory.WriteAtomic(Path.Combine(dir, $"{c.Claim}.jsonl"), new UTF8Encoding(false).GetBytes(sb.ToString()));
+            OutputDirectory.WriteAtomic(Path.Combine(dir, $"{c.Claim.Text}.jsonl"), new UTF8Encoding(false).GetBytes(sb.ToString()));
         }
     }
 
@@ -53,7 +53,7 @@ public static class CasesFile
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteString("claim", r.Claim);
+            w.WriteString("claim", r.Claim.Text);
             w.WriteNumber("index", r.Index);
             w.WriteString("kind", r.Kind);
             if (r.Task is { } t)

@@ -18,15 +18,16 @@ public static class ClaimsReport
         claims.All(c => c.Verdict.IsHolds) && controls.All(c => c.FailedAsExpected);
 
     /// <summary>Claims and controls as JSON objects; exploratory rows (outside the asserted regime, not
-    /// part of the exit code) under <c>exploratory</c>, each with <c>exploratory: true</c>.</summary>
-    public static object Json(ClaimOutcome[] claims, ControlOutcome[] controls, ClaimOutcome[]? exploratory = null) => new
+    /// part of the exit code) under <c>exploratory</c>, each with <c>exploratory: true</c>. Replays are formatted
+    /// for <paramref name="tier"/>.</summary>
+    public static object Json(ClaimOutcome[] claims, ControlOutcome[] controls, string tier, ClaimOutcome[]? exploratory = null) => new
     {
-        claims = claims.Select(c => ClaimJson(c, false)),
-        exploratory = (exploratory ?? []).Select(c => ClaimJson(c, true)),
+        claims = claims.Select(c => ClaimJson(c, false, tier)),
+        exploratory = (exploratory ?? []).Select(c => ClaimJson(c, true, tier)),
         controls = controls.Select(c => new
         {
             control = c.Control,
-            claim = c.Claim,
+            claim = c.Claim.Text,
             failedAsExpected = c.FailedAsExpected,
             casesTried = c.CasesTried,
             seconds = c.Seconds,
@@ -34,9 +35,9 @@ public static class ClaimsReport
         }),
     };
 
-    private static object ClaimJson(ClaimOutcome c, bool exploratory) => new
+    private static object ClaimJson(ClaimOutcome c, bool exploratory, string tier) => new
     {
-        claim = c.Claim,
+        claim = c.Claim.Text,
         name = c.Name,
         statement = c.Statement,
         verdict = Word(c.Verdict),
@@ -49,12 +50,12 @@ public static class ClaimsReport
         seconds = c.Seconds,
         counterexamples = c.Counterexamples.Select(x => new
         {
-            claim = x.Claim,
+            claim = x.Claim.Text,
             description = x.Description,
             violation = x.Violation,
             bound = x.Bound,
             status = Word(x.Status),
-            replay = x.Replay,
+            replay = RunInfo.Replay(x.Replay, tier, exploratory),
         }),
     };
 
@@ -81,7 +82,7 @@ public static class ClaimsReport
         doc.T(["claim", "name", "verdict", "cases tried", "non-trivial (required)", "boundary coverage", "time"],
             claims.Select(c => (c, false)).Concat(exploratory.Select(c => (c, true))).Select(x => (IReadOnlyList<string>)
             [
-                x.c.Claim, x.c.Name, Word(x.c.Verdict) + (x.Item2 ? " (exploratory: not in the exit code)" : ""), x.c.CasesTried.ToString(Inv),
+                x.c.Claim.Text, x.c.Name, Word(x.c.Verdict) + (x.Item2 ? " (exploratory: not in the exit code)" : ""), x.c.CasesTried.ToString(Inv),
                 $"{x.c.NonTrivialCases.ToString(Inv)} ({x.c.NonTrivialRequired.ToString(Inv)})",
                 x.c.BoundaryCoverage.Length > 0 ? x.c.BoundaryCoverage : "—", $"{x.c.Seconds:0.0}s",
             ]));
@@ -92,40 +93,41 @@ public static class ClaimsReport
               "R3 (tail contraction) and R4 (second-order term) are first order, i.e. heuristics. Closure inside R0–R4 is therefore tested, not proven; " +
               "which condition sets eta_max over the cases is counted in C1's coverage line.");
         doc.P("What each check states, in the regime it was run in, and which of its cases count as non-trivial:");
-        doc.List(claims.Concat(exploratory).Select(c => $"**{c.Claim} {c.Name}**: {c.Statement} *Non-trivial:* {c.NonTrivialCriterion}"));
+        doc.List(claims.Concat(exploratory).Select(c => $"**{c.Claim.Text} {c.Name}**: {c.Statement} *Non-trivial:* {c.NonTrivialCriterion}"));
         doc.H(2, "Negative controls");
         doc.P("Each control runs a check under violated hypotheses (λ = 0, too large η, a broken step, gradient descent, SDE noise, …); " +
               "a control that does not fail shows a check that cannot fail, and fails the run.");
         doc.T(["control", "claim", "failed as expected", "cases tried", "time", "first failing case"],
             controls.Select(c => (IReadOnlyList<string>)
             [
-                c.Control, c.Claim, c.FailedAsExpected ? "yes" : "**NO**", c.CasesTried.ToString(Inv), $"{c.Seconds:0.0}s",
+                c.Control, c.Claim.Text, c.FailedAsExpected ? "yes" : "**NO**", c.CasesTried.ToString(Inv), $"{c.Seconds:0.0}s",
                 c.Example.Length > 0 ? c.Example : "—",
             ]));
-        var all = claims.Concat(exploratory).SelectMany(c => c.Counterexamples).ToList();
-        var confirmed = all.Where(x => x.Status.IsCounterexample).ToList();
-        var undecided = all.Where(x => !x.Status.IsCounterexample).ToList();
+        var all = claims.Select(c => (c, exploratory: false)).Concat(exploratory.Select(c => (c, exploratory: true)))
+            .SelectMany(t => t.c.Counterexamples.Select(x => (x, replay: RunInfo.Replay(x.Replay, tier, t.exploratory)))).ToList();
+        var confirmed = all.Where(t => t.x.Status.IsCounterexample).ToList();
+        var undecided = all.Where(t => !t.x.Status.IsCounterexample).ToList();
         doc.H(2, "Counterexamples");
         if (confirmed.Count == 0)
             doc.P("No confirmed counterexample (a violation larger than its round-off bound) in the cases tried.");
-        foreach (var x in confirmed)
+        foreach (var (x, replay) in confirmed)
         {
-            doc.H(3, $"{x.Claim}: counterexample (violation {x.Violation.ToString("G4", Inv)}, round-off bound {x.Bound.ToString("G4", Inv)})");
+            doc.H(3, $"{x.Claim.Text}: counterexample (violation {x.Violation.ToString("G4", Inv)}, round-off bound {x.Bound.ToString("G4", Inv)})");
             doc.P(x.Description);
             doc.P("Replay:");
-            doc.C(x.Replay);
+            doc.C(replay);
         }
         if (undecided.Count > 0)
         {
             const int perClaim = 5;
             doc.H(3, $"Inconclusive cases ({undecided.Count})");
             doc.P("Violations within their round-off bound, or cases the check could not decide: per claim " +
-                  string.Join(", ", undecided.GroupBy(x => x.Claim).Select(g => $"{g.Key}: {g.Count()}")) +
+                  string.Join(", ", undecided.GroupBy(t => t.x.Claim.Text).Select(g => $"{g.Key}: {g.Count()}")) +
                   $". At most {perClaim} per claim are shown; all are in `results.json`.");
             doc.T(["claim", "case", "violation", "round-off bound", "replay"],
-                undecided.GroupBy(x => x.Claim).SelectMany(g => g.Take(perClaim)).Select(x => (IReadOnlyList<string>)
+                undecided.GroupBy(t => t.x.Claim.Text).SelectMany(g => g.Take(perClaim)).Select(t => (IReadOnlyList<string>)
                 [
-                    x.Claim, x.Description, x.Violation.ToString("G4", Inv), x.Bound.ToString("G4", Inv), $"`{x.Replay}`",
+                    t.x.Claim.Text, t.x.Description, t.x.Violation.ToString("G4", Inv), t.x.Bound.ToString("G4", Inv), $"`{t.replay}`",
                 ]));
         }
     }

@@ -20,7 +20,7 @@ public static class HuntReport
     /// <summary>A finding as a JSON object (claim, parameters, violation, bound, status, replay).</summary>
     public static object FindingJson(HuntFinding f, ulong seed, string replay) => new
     {
-        claim = Hunt.claimId(f.Claim),
+        claim = f.Claim.Text,
         status = ClaimsReport.Word(f.Status),
         violation = f.Violation,
         bound = f.Bound,
@@ -39,7 +39,7 @@ public static class HuntReport
     /// <summary>A hunt result as a JSON object.</summary>
     public static object ResultJson(HuntResult r, string replay) => new
     {
-        claim = Hunt.claimId(r.Claim),
+        claim = r.Claim.Text,
         strategy = r.Strategy,
         seed = r.Seed,
         evaluations = r.Evaluations,
@@ -60,7 +60,7 @@ public static class HuntReport
         var k = 0;
         foreach (var f in r.Confirmed)
         {
-            var name = $"counterexamples/{Hunt.claimId(r.Claim)}-seed{r.Seed}-{++k}.json";
+            var name = $"counterexamples/{r.Claim.Text}-seed{r.Seed}-{++k}.json";
             dir.WriteText(name, ReportWriter.ToJson(FindingJson(f, r.Seed, replay)));
             names.Add(name);
         }
@@ -88,11 +88,11 @@ public static class HuntReport
             k++;
             if (f.Case is null || !f.Status.IsCounterexample) continue;
             var c = f.Case.Value;
-            var name = $"{Hunt.claimId(r.Claim)}-hunt-{Tag(overrides)}seed{r.Seed}-e{f.Evaluation}-{k}";
+            var name = $"{r.Claim.Text}-hunt-{Tag(overrides)}seed{r.Seed}-e{f.Evaluation}-{k}";
             var o = new Dictionary<string, object>
             {
                 ["name"] = name,
-                ["claim"] = Hunt.claimId(r.Claim),
+                ["claim"] = r.Claim.Text,
                 ["rule"] = "sgd",
                 ["seed"] = r.Seed,
                 ["index"] = f.Evaluation,
@@ -146,7 +146,7 @@ public static class HuntReport
     /// (their <c>etaMaxSetBy</c> parameter); empty for the other claims.</summary>
     public static string RegimeLabels(HuntResult r)
     {
-        if (!r.Claim.IsC1 && !r.Claim.IsC4) return "";
+        if (!r.Claim.Equals(ClaimId.C1) && !r.Claim.Equals(ClaimId.C4)) return "";
         var findings = (r.Best is null ? [] : new[] { r.Best.Value }).Concat(r.Confirmed);
         var setBy = findings.SelectMany(f => f.Parameters.Where(p => p.Item1 == "etaMaxSetBy").Select(p => p.Item2))
             .GroupBy(x => x).OrderBy(g => g.Key).Select(g => $"{g.Key} ({Regime.label(g.Key)}) {g.Count()}");
@@ -196,41 +196,44 @@ public static class HuntReport
         IReadOnlyList<(string Control, (HuntResult Hunter, HuntResult Random)[] Pairs)> Races,
         double Seconds);
 
-    /// <summary>Hunt budgets of verify: evaluations per claim hunt (C1, C2, C3, C4, C6; a fixed count, so that the
-    /// hunts and results.json are a function of the seed), seeds and evaluations per control race. quick: 8000,
-    /// 30000, 2000, 600 and 120 evaluations, about what the former 6, 3, 3, 4 and 4 s of wall time reached on 2
-    /// loaded cores (measured at seed 1: 7256, 31977, 2021, 621, 124), about 20 s in all; races on 20 seeds of
-    /// 600 evaluations (about 13 s; 5 seeds were too few: the medians of 1–3 evaluations then swap by chance);
-    /// full: 4× the quick hunts (4.5× for C4 and C6, as the former 18 s against 4 s), races of 2000 evaluations
-    /// (the η = 6·η_max race then takes about a minute).</summary>
-    private static (int[] Evaluations, int RaceSeeds, int RaceEvaluations) Budget(string tier) =>
-        tier == "full" ? ([32_000, 120_000, 8_000, 2_700, 540], 20, 2000) : ([8_000, 30_000, 2_000, 600, 120], 20, 600);
+    /// <summary>Hunt budgets of verify: evaluations per claim hunt (a fixed count, so that the hunts and results.json
+    /// are a function of the seed), seeds and evaluations per control race. quick: C1 8000, C2 30000, C3 2000, C4 600
+    /// and C6 120 evaluations, about what the former 6, 3, 3, 4 and 4 s of wall time reached on 2 loaded cores
+    /// (measured at seed 1: 7256, 31977, 2021, 621, 124), about 20 s in all; races on 20 seeds of 600 evaluations
+    /// (about 13 s; 5 seeds were too few: the medians of 1–3 evaluations then swap by chance); full: 4× the quick
+    /// hunts (4.5× for C4 and C6, as the former 18 s against 4 s), races of 2000 evaluations (the η = 6·η_max race
+    /// then takes about a minute). A claim with a hunter but no budget here is hunted with 1000 evaluations.</summary>
+    private static (IReadOnlyDictionary<string, int> Evaluations, int RaceSeeds, int RaceEvaluations) Budget(string tier) =>
+        tier == "full"
+            ? (new Dictionary<string, int> { ["C1"] = 32_000, ["C2"] = 120_000, ["C3"] = 8_000, ["C4"] = 2_700, ["C6"] = 540 }, 20, 2000)
+            : (new Dictionary<string, int> { ["C1"] = 8_000, ["C2"] = 30_000, ["C3"] = 2_000, ["C4"] = 600, ["C6"] = 120 }, 20, 600);
 
-    /// <summary>Runs the verify hunts for a tier: each stops at its evaluation count (no wall-clock stop).</summary>
+    /// <summary>Runs the verify hunts for a tier, one per claim of the registry with a hunter (<c>Claims.huntable</c>),
+    /// each stopped at its evaluation count (no wall-clock stop), then the races of C1's hunt controls.</summary>
     public static VerifyHunts RunForVerify(string tier, ulong seed, Progress progress)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (evals, raceSeeds, raceEvals) = Budget(tier);
-        var claims = new[] { HuntClaim.C1, HuntClaim.C2, HuntClaim.C3, HuntClaim.C4, HuntClaim.C6 };
-        var stage = progress.Begin("hunts", claims.Length + Hunt.c1Controls.Length);
+        var (budget, raceSeeds, raceEvals) = Budget(tier);
+        var claims = Claims.huntable.ToArray();
+        var stage = progress.Begin("hunts", claims.Length + C1.huntControls.Length);
         var hunts = new List<(string, HuntResult, string)>();
-        for (var k = 0; k < claims.Length; k++)
+        foreach (var c in claims)
         {
-            var c = claims[k];
-            stage.Message($"hunt {Hunt.claimId(c)} ({evals[k]} evaluations)");
+            var evals = budget.GetValueOrDefault(c.Text, 1000);
+            stage.Message($"hunt {c.Text} ({evals} evaluations)");
             var st = Hunt.defaults(c, seed);
-            var r = Hunt.run(new HuntSettings(c, st.Seed, evals[k], double.PositiveInfinity, st.Patience, false, true, st.Steps, st.Overrides));
-            var replay = RunInfo.Replay($"hunt --claim {Hunt.claimId(c)} --seed {seed} --evaluations {r.Evaluations} --budget 86400");
-            hunts.Add(($"{Hunt.claimId(c)} inside its regime", r, replay));
+            var r = Hunt.run(Claims.hunter(c), new HuntSettings(c, st.Seed, evals, double.PositiveInfinity, st.Patience, false, true, st.Steps, st.Overrides));
+            var replay = RunInfo.Replay($"hunt --claim {c.Text} --seed {seed} --evaluations {r.Evaluations} --budget 86400");
+            hunts.Add(($"{c.Text} inside its regime", r, replay));
             stage.Advance();
         }
         var races = new List<(string, (HuntResult, HuntResult)[])>();
-        foreach (var (name, o) in Hunt.c1Controls.Select(t => (t.Item1, t.Item2)))
+        foreach (var (name, o) in C1.huntControls.Select(t => (t.Item1, t.Item2)))
         {
             stage.Message($"race: C1 control {name}");
-            var st = Hunt.defaults(HuntClaim.C1, seed);
-            var settings = new HuntSettings(HuntClaim.C1, seed, raceEvals, double.PositiveInfinity, st.Patience, true, false, st.Steps, o);
-            races.Add(($"C1 with {name}", Hunt.race(settings, raceSeeds).Select(t => (t.Item1, t.Item2)).ToArray()));
+            var st = Hunt.defaults(ClaimId.C1, seed);
+            var settings = new HuntSettings(ClaimId.C1, seed, raceEvals, double.PositiveInfinity, st.Patience, true, false, st.Steps, o);
+            races.Add(($"C1 with {name}", Hunt.race(C1.hunter, settings, raceSeeds).Select(t => (t.Item1, t.Item2)).ToArray()));
             stage.Advance();
         }
         stage.Done();

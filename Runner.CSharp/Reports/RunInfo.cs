@@ -42,6 +42,15 @@ public sealed record RunInfo(
     public static string Replay(string arguments) =>
         (InstalledAsTool ? "lowrank " : "dotnet run --project Runner.CSharp -c Release -- ") + arguments;
 
+    /// <summary>The command line of a claim check's replay (the core's <c>Replay</c> data; this is the one place
+    /// that turns it into text): <c>verify</c> at its seed, with <c>--tier</c> unless the tier is quick (the
+    /// default), <c>--cases-out DIR (C2.jsonl, case 5)</c> when it points at a recorded case, and the row's name
+    /// for an exploratory row.</summary>
+    public static string Replay(LowRankVerify.Theory.Replay replay, string tier, bool exploratory) =>
+        Replay($"verify {(tier == "quick" ? "" : $"--tier {tier} ")}--seed {replay.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+               + (replay.Case is { } c ? $" --cases-out DIR ({replay.Claim.Text}.jsonl, case {c.Value})" : "")
+               + (exploratory ? $" (exploratory row {replay.Claim.Text})" : ""));
+
     /// <summary>Collects the provenance of the current process.</summary>
     public static RunInfo Collect(string[] args) =>
         new(

@@ -140,7 +140,7 @@ public sealed class HuntSweep : ISweepKind
                 while (!States[k].Finished)
                 {
                     if (stop.IsCancellationRequested) return false;
-                    states![k] = Hunt.advance(settings[k], States[k], pause);
+                    states![k] = Hunt.advance(Claims.hunter(settings[k].Claim), settings[k], States[k], pause);
                     if (!States[k].Finished && !stop.IsCancellationRequested)
                     {
                         checkpoint();

@@ -25,6 +25,11 @@ module Network =
     let widths (net: Network) =
         Array.append [| net.W.[0].ColumnCount |] (net.W |> Array.map (fun w -> w.RowCount))
 
+    /// Hidden widths n_1 … n_{L−1} of a network.
+    let hiddenWidths (net: Network) =
+        let ws = widths net
+        ws.[1 .. ws.Length - 2]
+
     /// Checks shapes (every layer non-empty, consecutive shapes agree, optionally against a task's
     /// d_in and d_out) and finiteness of every weight.
     let validate (expected: (int * int) option) (net: Network) : Result<Network, InputError> =

@@ -245,27 +245,3 @@ module NonTriviality =
 
         /// Seconds spent computing certificates.
         member _.Seconds = seconds
-
-    /// The certificate's numbers as case-record values (`CaseRecord.Values`): the minimum's rank, residual
-    /// and its target, the Hessian's smallest eigenvalue and its tolerance, the rank threshold, the product's
-    /// singular values, the solver's start and iterations, and the minimum's layers.
-    let values (c: MinimumCertificate) : (string * CaseValue) list =
-        [
-            "minimumRank", CaseValue.Integer(int64 c.Rank)
-            "minimumResidual", CaseValue.Number c.Residual
-            "minimumResidualTarget", CaseValue.Number c.ResidualTarget
-            "minimumHessianMinEigenvalue",
-            CaseValue.Number(
-                if System.Double.IsFinite c.MinEigenvalue then
-                    c.MinEigenvalue
-                else
-                    0.0
-            )
-            "minimumHessianChecked", CaseValue.Flag(System.Double.IsFinite c.MinEigenvalue)
-            "minimumHessianTolerance", CaseValue.Number c.EigenTolerance
-            "minimumRankThreshold", CaseValue.Number rankThreshold
-            "minimumSingularValues", CaseValue.Numbers c.SingularValues
-            "minimumSolverStart", CaseValue.Text c.Start
-            "minimumSolverIterations", CaseValue.Integer(int64 c.Iterations)
-            "minimum", CaseValue.Networks [| c.Minimum |]
-        ]

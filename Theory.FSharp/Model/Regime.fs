@@ -207,6 +207,12 @@ module Regime =
         |> List.filter (fun c -> not c.Holds)
         |> List.map (fun c -> c.Id)
 
+    /// The conditions that fail with their labels, in words ("R3 (first order (heuristic)), …"; "none" when inside).
+    let violatedText (hyper: Hyper) (p: RegionParams) (task: Task) (depth: int) (rho: float) =
+        match violated hyper p task depth rho with
+        | [] -> "none"
+        | v -> v |> List.map (fun id -> sprintf "%s (%s)" id (label id)) |> String.concat ", "
+
     /// Relative margin by which `derive` stays inside R3: with α + (L−1)√ε1 = α0 exactly, R3's margin
     /// would be 0 in exact arithmetic and ±1e-17 in doubles (it failed by round-off in about 2% of
     /// draws); shrinking α0 by 1e-6 gives R3 a margin of about 1e-6·(L−2)·λ(1−ρ), far above round-off.

@@ -42,6 +42,9 @@ type RegionSlack =
     /// The smallest of the three slacks.
     member this.Min = min this.Balancedness (min this.Rank this.Bounded)
 
+    /// The largest of the three values.
+    member this.Max = max this.Balancedness (max this.Rank this.Bounded)
+
 /// Which condition of B_r is meant.
 [<RequireQualifiedAccess>]
 type RegionCondition =
@@ -113,6 +116,31 @@ module Region =
 
     /// θ ∈ B_r: every slack ≥ 0.
     let contains (p: RegionParams) (net: Network) = (slack p net).Min >= 0.0
+
+    /// The same value for every condition (a `RegionSlack` used as a per-condition record of numbers).
+    let uniformSlack (x: float) : RegionSlack =
+        {
+            Balancedness = x
+            Rank = x
+            Bounded = x
+        }
+
+    /// `f` condition by condition.
+    let mapSlack2 (f: float -> float -> float) (a: RegionSlack) (b: RegionSlack) : RegionSlack =
+        {
+            Balancedness = f a.Balancedness b.Balancedness
+            Rank = f a.Rank b.Rank
+            Bounded = f a.Bounded b.Bounded
+        }
+
+    /// Per condition: the condition, its violation −slack (> 0 outside B_r) and its round-off bound (C1's and C4's
+    /// checks and hunt objectives).
+    let violations (slack: RegionSlack) (bound: RegionSlack) =
+        [
+            RegionCondition.Balancedness, -slack.Balancedness, bound.Balancedness
+            RegionCondition.Rank, -slack.Rank, bound.Rank
+            RegionCondition.Bounded, -slack.Bounded, bound.Bounded
+        ]
 
     /// The condition with the smallest slack.
     let tightest (s: RegionSlack) =

@@ -14,19 +14,13 @@ type Verdict =
     /// non-triviality criterion, `ClaimOutcome.NonTrivialCriterion`); evidence of nothing, like Inconclusive.
     | Vacuous
 
-/// One violation found by a check or a hunt.
-type Counterexample =
-    {
-        /// Claim ID, "C1" … "C7".
-        Claim: string
-        /// What was run: parameters, shapes, entry, in words a reader can follow.
-        Description: string
-        /// Size of the violation (for C1: minus the most negative slack after the step).
-        Violation: float
-        /// Round-off bound of the violated quantity for that case.
-        Bound: float
-        /// `Counterexample` when Violation > Bound, else `Inconclusive`.
-        Status: Verdict
-        /// Command line that replays it.
-        Replay: string
-    }
+/// The verdict rule.
+[<RequireQualifiedAccess>]
+module Verdict =
+
+    /// THEORY.md §4 status rule for one violation: Counterexample when violation > bound (confirmed),
+    /// Inconclusive when 0 < violation ≤ bound (within round-off), else Holds.
+    let ofViolation (violation: float) (bound: float) =
+        if violation > bound then Verdict.Counterexample
+        elif violation > 0.0 then Verdict.Inconclusive
+        else Verdict.Holds

@@ -31,7 +31,7 @@ let halfEtaCase (s: uint64) =
 
 /// C1: one SGD step from θ ∈ B_r stays in B_r (cases that did not start in B_r cannot fail).
 let stays (c: ClosureCase) =
-    let r = ClaimChecks.closure c
+    let r = C1.closure c
     not r.Contained || r.Verdict <> Verdict.Counterexample
 
 [<Property(MaxTest = 300, Replay = "(20240516,1)")>]

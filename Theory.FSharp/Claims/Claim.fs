@@ -24,8 +24,8 @@ type CaseValue =
 /// case from the record alone (`lowrank verify --cases-out`, one JSON object a line per claim).
 type CaseRecord =
     {
-        /// Claim ID, "C1" … "C7".
-        Claim: string
+        /// The claim whose check tried it.
+        Claim: ClaimId
         /// Position of the case in the check's sequence (zero-based).
         Index: int
         /// What was checked: "closure step", "critical point", "witness run", "absorption run", ….
@@ -49,11 +49,41 @@ type CaseRecord =
         Values: (string * CaseValue) list
     }
 
+/// What replays a counterexample of a claim check, as data (the runner formats it as a command line through its
+/// one formatter, `RunInfo.Replay`): `lowrank verify` at `Seed` (same tier) reruns the claim's check, and with
+/// `--cases-out DIR` writes the case at `Case` of the claim's case file when the case is recorded by index.
+type Replay =
+    {
+        /// The claim whose check found it.
+        Claim: ClaimId
+        /// The seed of the verify run (`CheckBudget.Seed`).
+        Seed: uint64
+        /// The case's index in the claim's `--cases-out` file (`CaseRecord.Index`), when the replay points at one.
+        Case: int option
+    }
+
+/// One violation (or undecided case) found by a claim check.
+type Counterexample =
+    {
+        /// The claim.
+        Claim: ClaimId
+        /// What was run: parameters, shapes, entry, in words a reader can follow.
+        Description: string
+        /// Size of the violation (for C1: minus the most negative slack after the step).
+        Violation: float
+        /// Round-off bound of the violated quantity for that case.
+        Bound: float
+        /// `Counterexample` when Violation > Bound, else `Inconclusive`.
+        Status: Verdict
+        /// What replays it.
+        Replay: Replay
+    }
+
 /// Result of checking one claim on a budget.
 type ClaimOutcome =
     {
-        /// Claim ID, "C1" … "C7".
-        Claim: string
+        /// The claim.
+        Claim: ClaimId
         /// Short name ("Closure", "Critical points", …).
         Name: string
         /// The statement checked, with the regime it was checked in.
@@ -84,8 +114,8 @@ type ControlOutcome =
     {
         /// Which control, e.g. "C1 with lambda = 0".
         Control: string
-        /// Claim ID whose check is controlled.
-        Claim: string
+        /// The claim whose check is controlled.
+        Claim: ClaimId
         /// True when the check failed as it must (a confirmed counterexample was found).
         FailedAsExpected: bool
         /// Cases tried until the first confirmed failure (or in all, when none was found).
@@ -109,6 +139,28 @@ type CheckBudget =
         MinNonTrivial: int
         /// Least number of non-trivial runs for a simulation claim (C3, C4, C5) to hold.
         MinNonTrivialRuns: int
+    }
+
+/// A claim as the registry (`Claims.all`) holds it: its ID, its check, its negative controls and its hunt
+/// objective. Verify, hunt, the reports and the tests iterate definitions; adding a claim is one file in Claims/
+/// that defines one, one line in the registry and one test file (docs/adding-a-claim.md).
+type ClaimDefinition =
+    {
+        /// Stable ID.
+        Id: ClaimId
+        /// Short name ("Closure", …).
+        Name: string
+        /// The non-triviality criterion, one sentence: which cases could have failed.
+        Criterion: string
+        /// An exploratory row: checked outside the regime where the claim is asserted, reported beside the claims
+        /// with its own verdict, not part of verify's exit code (C1-E1).
+        Exploratory: bool
+        /// The check on a budget; the callback gets short progress lines.
+        Check: CheckBudget -> (string -> unit) -> ClaimOutcome
+        /// The negative controls: the same check under violated hypotheses; each must fail.
+        Controls: (CheckBudget -> (string -> unit) -> ControlOutcome) list
+        /// The hunt objective (`Hunt.hunter` of the claim's problem), when the claim has one.
+        Hunter: Hunter option
     }
 
 /// Claim-level verdicts from case verdicts and non-trivial counts.

@@ -2,114 +2,6 @@ namespace LowRankVerify.Theory
 
 open MathNet.Numerics.LinearAlgebra
 
-/// How the observed set of a generated task is chosen.
-[<RequireQualifiedAccess>]
-type TaskKind =
-    /// Each entry observed independently with this probability (at least one entry is always observed).
-    | Partial of fraction: float
-    /// Every entry observed (the D7 case).
-    | Full
-    /// E1's task `Task.twoByTwo epsilon` (THEORY.md §5); the other fields of the spec are ignored.
-    | E1 of epsilon: float
-
-/// A random low-rank task, described by values that shrink (sizes, rank, scale) and a seed.
-type TaskSpec =
-    {
-        /// d_out (1..6).
-        DOut: int
-        /// d_in (1..6).
-        DIn: int
-        /// Rank of A* (≤ min(d_out, d_in)).
-        TargetRank: int
-        /// Largest singular value of A* (its scale).
-        Scale: float
-        /// Observed-set kind.
-        Kind: TaskKind
-        /// Seed of the frames, the spectrum and the observed set.
-        Seed: uint64
-    }
-
-/// A point of B_r built BY CONSTRUCTION (C1, C4): spectrum x_i = s_i(W_ℓᵀW_ℓ) chosen against the region
-/// constants, a balanced network from `Network.balancedRandom`, then a controlled imbalance.
-type PointSpec =
-    {
-        /// Depth L ≥ 2.
-        Depth: int
-        /// Hidden widths n_1..n_{L−1} (each ≤ 6); the spectrum has k = min(all widths) values.
-        Hidden: int[]
-        /// Target rank r of B_r.
-        R: int
-        /// q ≤ r "full" values x_i ≥ α (they count 1 in Σ f_α).
-        Full: int
-        /// Number of non-zero "tail" values x_i < α.
-        Tail: int
-        /// Put the rank condition at its boundary (needs q + Tail > r + ε2).
-        RankEdge: bool
-        /// Put the norm condition at its boundary (needs q ≥ 1).
-        NormEdge: bool
-        /// Put the balancedness condition at its boundary (needs q ≥ 1 and L ≥ 2).
-        BalanceEdge: bool
-        /// Relative slack 0.5·10^{−k} of each boundary condition (k ≥ 1).
-        SlackExponent: int
-        /// Seed of frames and spectrum shape.
-        Seed: uint64
-        /// With `BalanceEdge`: reach the boundary by a random perturbation of every layer (Gaussian, in no
-        /// singular frame of the point, so the layers' frames no longer match) moved to the boundary of B_r
-        /// by bisection, instead of scaling the full directions of one layer pair along their shared frame.
-        Misaligned: bool
-    }
-
-/// One C1 case: task, region constants and step from the derived regime, and a point of B_r.
-type ClosureCase =
-    {
-        /// The task.
-        Task: Task
-        /// Depth L.
-        Depth: int
-        /// Region constants (from `Regime.derive` unless a control overrides them).
-        Region: RegionParams
-        /// η and λ.
-        Hyper: Hyper
-        /// The point θ (in B_r when the construction succeeded; callers check).
-        Point: Network
-    }
-
-/// Everything that defines a C1 case before it is built (shrinkable by the tests: shape, depth, rank,
-/// spectrum; the floats stay as drawn).
-type ClosureSpec =
-    {
-        /// The task.
-        Task: TaskSpec
-        /// The point of B_r.
-        Point: PointSpec
-        /// λ (absolute; `closureSpec` draws it relative to the task's `NonTriviality.lambdaScale`).
-        Lambda: float
-        /// η as a fraction of `Regime.etaMax`.
-        EtaFraction: float
-        /// The f_α family.
-        Family: FAlphaFamily
-    }
-
-/// A fully observed D7 task (C2, C7): target, depth and λ = c/(2N) with c a fraction of the largest c for
-/// which the top singular value of A* has roots.
-type D7Spec =
-    {
-        /// d_out.
-        DOut: int
-        /// d_in.
-        DIn: int
-        /// Rank of A*.
-        TargetRank: int
-        /// Largest singular value of A*.
-        Scale: float
-        /// Depth L.
-        Depth: int
-        /// c / c_max ∈ (0, 1).
-        CFraction: float
-        /// Seed of the target's frames and spectrum.
-        Seed: uint64
-    }
-
 /// Pure, `Rng`-driven building blocks of every claim check (tests wrap them in FsCheck generators,
 /// the runner calls them directly).
 [<RequireQualifiedAccess>]
@@ -229,6 +121,17 @@ module Generators =
             Seed = Rng.nextUInt64 &rng
             Misaligned = Rng.nextInt &rng 2 = 0
         }
+
+    /// The point spec at depth `d`: hidden widths kept, the last one repeated when the point gets deeper (2 when
+    /// it had none), dropped from the end when it gets shallower (hunts' mutations and `Shrink.pointSpec`).
+    let withDepth (d: int) (s: PointSpec) =
+        let hidden =
+            Array.init (max 0 (d - 1)) (fun l ->
+                if l < s.Hidden.Length then s.Hidden.[l]
+                elif s.Hidden.Length > 0 then s.Hidden.[s.Hidden.Length - 1]
+                else 2)
+
+        { s with Depth = d; Hidden = hidden }
 
     /// f_α⁻¹(y) for y ∈ [0, 1): the x < α with f_α(x) = y.
     let inverseFAlpha (family: FAlphaFamily) (alpha: float) (y: float) =

@@ -101,6 +101,11 @@ module Harness =
 
         o
 
+    /// Asserts |expected − actual| ≤ tol, printing both to 17 digits.
+    let near (tol: float) (expected: float) (actual: float) =
+        if not (abs (expected - actual) <= tol) then
+            failwithf "expected %.17g, got %.17g (tolerance %g)" expected actual tol
+
     /// Negative control: requires FsCheck to falsify `property` within `maxTest` cases and returns the
     /// outcome (whose summary holds the shrunk case, for the test log). Throws if it passes.
     let expectFailure (name: string) (maxTest: int) (property: Property) : CheckOutcome =

@@ -1,6 +1,6 @@
 // Regenerates the regression set from the negative controls (run from the repository root after
 // `dotnet build Theory.FSharp`):  dotnet fsi Properties/regressions/make-regressions.fsx
-// Each control's first confirmed counterexample (same search as ClaimChecks.runControls, CI seed) is
+// Each control's first confirmed counterexample (same search as C1.controls and the C6 regression case, CI seed) is
 // written with every number needed to replay it, so the replay does not depend on the generators.
 #r "nuget: MathNet.Numerics, 5.0.0"
 #r "../../Theory.FSharp/bin/Debug/net10.0/Theory.FSharp.dll"

@@ -9,14 +9,16 @@ namespace LowRankVerify.Theory
 [<RequireQualifiedAccess>]
 module Shrink =
 
-    /// Rounds x to `digits` significant digits (shrinking toward rounder numbers).
+    /// Rounds x to `digits` significant digits (shrinking toward rounder numbers): the double nearest to the
+    /// decimal with those digits, so that rounding again changes nothing. (Math.Round(x / 10^e)·10^e is not
+    /// stable: it maps 0.3 to 0.30000000000000004 at one digit and back to 0.3 at two, a cycle that kept a
+    /// shrinker busy until its limit.)
     let roundSignificant (digits: int) (x: float) =
         if x = 0.0 || not (System.Double.IsFinite x) then
             x
         else
-            let e = floor (log10 (abs x)) - float (digits - 1)
-            let f = 10.0 ** e
-            System.Math.Round(x / f) * f
+            let inv = System.Globalization.CultureInfo.InvariantCulture
+            System.Double.Parse(x.ToString("E" + string (max 0 (digits - 1)), inv), inv)
 
     /// x rounded to one and to two significant digits, where that changes it and stays positive.
     let rounded (x: float) =

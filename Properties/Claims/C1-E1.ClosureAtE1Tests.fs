@@ -33,7 +33,7 @@ type C1E1ClosureAtE1Tests(output: ITestOutputHelper) =
                 MinNonTrivialRuns = 2
             }
 
-        let o = timedOutcome "C1.e1Point" (fun () -> C1E1.check b ignore)
+        let o = timedOutcome "C1.e1Point" (fun () -> Verify.check C1E1.definition b ignore)
         output.WriteLine(o.BoundaryCoverage)
         Assert.Equal(ClaimId.C1E1, o.Claim)
         Assert.True(o.CasesTried > 1000, "chain points after the jumps were checked")

@@ -56,30 +56,24 @@ module T1 =
         fst (ClaimCases.randomClosureCase (budget.Seed ^^^ 0x71UL) i)
 
     /// T1 on `budget.Cases` cases with the step `eta` gives (`smallEta` for the claim).
-    let checkWith (eta: ClosureCase -> float) (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
-        let results, seconds =
-            Check.timed (fun () ->
-                [
-                    for i in 0 .. budget.Cases - 1 ->
-                        let c = case budget i
-                        let increase, bound, decrease = step (eta c) c
-                        i, increase, bound, decrease > 10.0 * bound
-                ])
+    let checkWith (eta: ClosureCase -> float) (budget: CheckBudget) (progress: string -> unit) : CheckResult =
+        let results =
+            [
+                for i in 0 .. budget.Cases - 1 ->
+                    let c = case budget i
+                    let increase, bound, decrease = step (eta c) c
+                    i, increase, bound, decrease > 10.0 * bound
+            ]
 
         let nonTrivial = results |> List.filter (fun (_, _, _, n) -> n) |> List.length
         progress (sprintf "T1: %d cases, %d non-trivial" results.Length nonTrivial)
 
         {
-            Claim = id
-            Name = "GD descent (toy)"
             Statement = "one gradient-descent step with a small eta does not increase L_lambda (T1.smallEta)"
             Verdict = Check.claimVerdict (results |> List.map (fun (_, v, b, _) -> Verdict.ofViolation v b))
             CasesTried = results.Length
             NonTrivialCases = nonTrivial
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = ""
-            Seconds = seconds
             Cases = []
             Counterexamples =
                 [
@@ -117,6 +111,7 @@ module T1 =
             Name = "GD descent (toy)"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Cases
             Check = checkWith smallEta
             Controls = controls
             Hunter = None

@@ -11,6 +11,10 @@ module Mutate =
 
     let private clampF lo hi (x: float) = max lo (min hi x)
 
+    /// x times e^{sd·ξ} with ξ ~ N(0, 1) drawn from `rng`, within [lo, hi] (a log-normal move of a positive float).
+    let private logMove (rng: byref<Rng>) (sd: float) (lo: float) (hi: float) (x: float) =
+        clampF lo hi (x * exp (sd * Rng.nextGaussian &rng))
+
     /// A neighbour of a task spec: one of d_out, d_in, the target rank ±1 (within 1..6), the scale times e^{N(0, 1/4)},
     /// the observed fraction moved (or the task fully/partially observed, E1's ε moved), or a new seed.
     let task (rng: byref<Rng>) (t: TaskSpec) =
@@ -29,7 +33,7 @@ module Mutate =
             }
         | 3 ->
             { t with
-                Scale = clampF 0.01 10.0 (t.Scale * exp (0.5 * Rng.nextGaussian &rng))
+                Scale = logMove &rng 0.5 0.01 10.0 t.Scale
             }
         | 4 ->
             { t with
@@ -41,7 +45,7 @@ module Mutate =
                         else
                             TaskKind.Partial(clampF 0.05 1.0 (f + 0.2 * Rng.nextGaussian &rng))
                     | TaskKind.Full -> TaskKind.Partial(uniform &rng 0.3 0.9)
-                    | TaskKind.E1 eps -> TaskKind.E1(clampF 0.01 0.9 (eps * exp (0.3 * Rng.nextGaussian &rng)))
+                    | TaskKind.E1 eps -> TaskKind.E1(logMove &rng 0.3 0.01 0.9 eps)
             }
         | _ -> { t with Seed = Rng.nextUInt64 &rng }
 
@@ -49,26 +53,22 @@ module Mutate =
     /// switched, the slack exponent ±1, or a new seed.
     let point (rng: byref<Rng>) (minDepth: int) (p: PointSpec) =
         let sign = if Rng.nextInt &rng 2 = 0 then -1 else 1
-        let step () = sign
 
         match Rng.nextInt &rng 9 with
-        | 0 -> Generators.withDepth (clampI minDepth 6 (p.Depth + step ())) p
+        | 0 -> Generators.withDepth (clampI minDepth 6 (p.Depth + sign)) p
         | 1 when p.Hidden.Length > 0 ->
             let h = Array.copy p.Hidden
             let l = Rng.nextInt &rng h.Length
-            h.[l] <- clampI 1 6 (h.[l] + step ())
+            h.[l] <- clampI 1 6 (h.[l] + sign)
             { p with Hidden = h }
-        | 2 ->
-            { p with
-                R = clampI 0 6 (p.R + step ())
-            }
+        | 2 -> { p with R = clampI 0 6 (p.R + sign) }
         | 3 ->
             { p with
-                Full = clampI 0 6 (p.Full + step ())
+                Full = clampI 0 6 (p.Full + sign)
             }
         | 4 ->
             { p with
-                Tail = clampI 0 6 (p.Tail + step ())
+                Tail = clampI 0 6 (p.Tail + sign)
             }
         | 5 ->
             match Rng.nextInt &rng 4 with
@@ -81,7 +81,7 @@ module Mutate =
                 }
         | 6 ->
             { p with
-                SlackExponent = clampI 1 15 (p.SlackExponent + step ())
+                SlackExponent = clampI 1 15 (p.SlackExponent + sign)
             }
         | _ -> { p with Seed = Rng.nextUInt64 &rng }
 
@@ -100,7 +100,7 @@ module Mutate =
                 | 1 ->
                     // down to 1e-12: λ below the data's scale (`NonTriviality.lambdaScale`) reaches 1e-5 and less
                     { s with
-                        Lambda = clampF 1e-12 10.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
+                        Lambda = logMove &r 0.5 1e-12 10.0 s.Lambda
                     }
                 | 2 ->
                     // toward or away from the regime's edge η = etaMax, on a log scale of 1 − fraction
@@ -130,7 +130,6 @@ module Mutate =
     let criticalSpec (minDepth: int) (maxDepth: int) (rng: Rng) (s: CriticalSpec) =
         let mutable r = rng
         let sign = if Rng.nextInt &r 2 = 0 then -1 else 1
-        let step () = sign
         let d = s.D7
 
         let s' =
@@ -139,28 +138,28 @@ module Mutate =
                 { s with
                     D7 =
                         { d with
-                            DOut = clampI 1 4 (d.DOut + step ())
+                            DOut = clampI 1 4 (d.DOut + sign)
                         }
                 }
             | 1 ->
                 { s with
                     D7 =
                         { d with
-                            DIn = clampI 1 4 (d.DIn + step ())
+                            DIn = clampI 1 4 (d.DIn + sign)
                         }
                 }
             | 2 ->
                 { s with
                     D7 =
                         { d with
-                            TargetRank = clampI 1 4 (d.TargetRank + step ())
+                            TargetRank = clampI 1 4 (d.TargetRank + sign)
                         }
                 }
             | 3 ->
                 { s with
                     D7 =
                         { d with
-                            Depth = clampI minDepth maxDepth (d.Depth + step ())
+                            Depth = clampI minDepth maxDepth (d.Depth + sign)
                         }
                 }
             | 4 ->
@@ -170,7 +169,7 @@ module Mutate =
                             CFraction = clampF 0.01 0.99 (d.CFraction + 0.1 * Rng.nextGaussian &r)
                         }
                 }
-            | 5 -> { s with Choice = s.Choice + step () }
+            | 5 -> { s with Choice = s.Choice + sign }
             | 6 ->
                 { s with
                     AlphaPosition = clampF 0.0 1.0 (s.AlphaPosition + 0.1 * Rng.nextGaussian &r)
@@ -207,30 +206,26 @@ module Mutate =
     let reachSpec (o: HuntOverrides) (rng: Rng) (s: ReachSpec) =
         let mutable r = rng
         let sign = if Rng.nextInt &r 2 = 0 then -1 else 1
-        let step () = sign
 
         let s' =
             match Rng.nextInt &r 8 with
             | 0 when o.Task.IsNone -> { s with Task = task &r s.Task }
             | 1 ->
                 { s with
-                    Depth = clampI 3 5 (s.Depth + step ())
+                    Depth = clampI 3 5 (s.Depth + sign)
                 }
             | 2 ->
                 { s with
-                    Width = clampI 1 5 (s.Width + step ())
+                    Width = clampI 1 5 (s.Width + sign)
                 }
-            | 3 ->
-                { s with
-                    R = clampI 1 5 (s.R + step ())
-                }
+            | 3 -> { s with R = clampI 1 5 (s.R + sign) }
             | 4 ->
                 { s with
-                    Lambda = clampF 1e-3 2.0 (s.Lambda * exp (0.5 * Rng.nextGaussian &r))
+                    Lambda = logMove &r 0.5 1e-3 2.0 s.Lambda
                 }
             | 5 ->
                 { s with
-                    StartFactor = clampF 3.0 1e4 (s.StartFactor * exp (0.7 * Rng.nextGaussian &r))
+                    StartFactor = logMove &r 0.7 3.0 1e4 s.StartFactor
                 }
             | 6 -> { s with ByColumns = not s.ByColumns }
             | _ -> { s with Seed = Rng.nextUInt64 &r }
@@ -245,7 +240,7 @@ module Mutate =
             match Rng.nextInt &r 4 with
             | 0 ->
                 { s with
-                    Epsilon = clampF 0.02 0.5 (s.Epsilon * exp (0.2 * Rng.nextGaussian &r))
+                    Epsilon = logMove &r 0.2 0.02 0.5 s.Epsilon
                 }
             | 1 ->
                 { s with
@@ -253,7 +248,7 @@ module Mutate =
                 }
             | 2 ->
                 { s with
-                    Lambda = clampF 1e-4 0.05 (s.Lambda * exp (0.4 * Rng.nextGaussian &r))
+                    Lambda = logMove &r 0.4 1e-4 0.05 s.Lambda
                 }
             | _ -> { s with Seed = Rng.nextUInt64 &r }
 

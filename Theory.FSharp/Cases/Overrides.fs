@@ -95,6 +95,22 @@ module Overrides =
             Family = defaultArg o.Family s.Family
         }
 
+    /// λ at which the region's constants are derived: the fixed λ, or the searched `lambda` when none is fixed or the
+    /// fixed one is 0 (a λ = 0 control keeps the constants of a positive λ).
+    let constantsLambda (o: HuntOverrides) (lambda: float) =
+        match o.Lambda with
+        | Some l when l > 0.0 -> l
+        | _ -> lambda
+
+    /// Region constants `p` with each fixed constant (ε1, ε2, α, C) in place.
+    let region (o: HuntOverrides) (p: RegionParams) =
+        { p with
+            Eps1 = defaultArg o.Eps1 p.Eps1
+            Eps2 = defaultArg o.Eps2 p.Eps2
+            Alpha = defaultArg o.Alpha p.Alpha
+            C = defaultArg o.C p.C
+        }
+
     /// The C1 case of a spec under overrides: constants from `Regime.derive` at the spec's λ (the searched
     /// one when the override is 0), then each fixed constant; η = EtaFraction · etaMax (ignoring R3, which η
     /// cannot change) · EtaFactor, or the fixed η; the point from `Generators.point`.
@@ -108,12 +124,9 @@ module Overrides =
 
         let depth = s.Point.Depth
 
-        let lambdaC =
-            match o.Lambda with
-            | Some l when l > 0.0 -> l
-            | _ -> s.Lambda
+        let lambdaC = constantsLambda o s.Lambda
 
-        let p0 =
+        let p =
             Regime.derive
                 { Regime.defaults with
                     Family = s.Family
@@ -122,14 +135,7 @@ module Overrides =
                 depth
                 s.Point.R
                 lambdaC
-
-        let p =
-            { p0 with
-                Eps1 = defaultArg o.Eps1 p0.Eps1
-                Eps2 = defaultArg o.Eps2 p0.Eps2
-                Alpha = defaultArg o.Alpha p0.Alpha
-                C = defaultArg o.C p0.C
-            }
+            |> region o
 
         let pPoint = { p with R = defaultArg o.R s.Point.R }
 

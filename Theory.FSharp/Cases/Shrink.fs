@@ -26,6 +26,17 @@ module Shrink =
         |> List.filter (fun y -> y <> x && y > 0.0)
         |> List.distinct
 
+    /// Smaller (d_out, d_in, target rank) of a task: each size less one (the rank follows), the rank less one.
+    let private sizes (dOut: int) (dIn: int) (rank: int) =
+        [
+            if dOut > 1 then
+                yield dOut - 1, dIn, min rank (min (dOut - 1) dIn)
+            if dIn > 1 then
+                yield dOut, dIn - 1, min rank (min dOut (dIn - 1))
+            if rank > 1 then
+                yield dOut, dIn, rank - 1
+        ]
+
     /// A task spec: smaller d_out, d_in (the target rank follows), target rank, fully observed, a rounder
     /// scale. E1's task is kept as it is.
     let taskSpec (t: TaskSpec) : TaskSpec list =
@@ -33,20 +44,13 @@ module Shrink =
         | TaskKind.E1 _ -> []
         | kind ->
             [
-                if t.DOut > 1 then
+                for dOut, dIn, rank in sizes t.DOut t.DIn t.TargetRank do
                     yield
                         { t with
-                            DOut = t.DOut - 1
-                            TargetRank = min t.TargetRank (min (t.DOut - 1) t.DIn)
+                            DOut = dOut
+                            DIn = dIn
+                            TargetRank = rank
                         }
-                if t.DIn > 1 then
-                    yield
-                        { t with
-                            DIn = t.DIn - 1
-                            TargetRank = min t.TargetRank (min t.DOut (t.DIn - 1))
-                        }
-                if t.TargetRank > 1 then
-                    yield { t with TargetRank = t.TargetRank - 1 }
                 match kind with
                 | TaskKind.Partial _ -> yield { t with Kind = TaskKind.Full }
                 | _ -> ()
@@ -122,20 +126,13 @@ module Shrink =
     /// `minDepth`), a rounder c/c_max.
     let d7Spec (minDepth: int) (s: D7Spec) : D7Spec list =
         [
-            if s.DOut > 1 then
+            for dOut, dIn, rank in sizes s.DOut s.DIn s.TargetRank do
                 yield
                     { s with
-                        DOut = s.DOut - 1
-                        TargetRank = min s.TargetRank (min (s.DOut - 1) s.DIn)
+                        DOut = dOut
+                        DIn = dIn
+                        TargetRank = rank
                     }
-            if s.DIn > 1 then
-                yield
-                    { s with
-                        DIn = s.DIn - 1
-                        TargetRank = min s.TargetRank (min s.DOut (s.DIn - 1))
-                    }
-            if s.TargetRank > 1 then
-                yield { s with TargetRank = s.TargetRank - 1 }
             if s.Depth > minDepth then
                 yield { s with Depth = s.Depth - 1 }
             for x in rounded s.CFraction do

@@ -383,7 +383,7 @@ module C1 =
 
     /// C1 on `budget.Cases` random cases (`ClaimCases.randomClosureCase`) inside the derived regime, each with its
     /// evidence (`closureEvidence`; certificates only for visible steps, which the criterion needs anyway).
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let cache = NonTriviality.Cache()
 
         let run () =
@@ -433,11 +433,9 @@ module C1 =
 
             results.Length, cov, verdict, bad, records, nonTrivial, evidence
 
-        let (n, cov, verdict, bad, records, nonTrivial, evidence), secs = Check.timed run
+        let n, cov, verdict, bad, records, nonTrivial, evidence = run ()
 
         {
-            Claim = ClaimId.C1
-            Name = "Closure"
             Statement =
                 sprintf
                     "theta in B_r => theta+ in B_r for every observed entry, inside the derived regime R0-R4 (Regime.fs: R0-R2 rigorous, R3-R4 first order, a heuristic), on cases aimed at the paper's setting: r below the rank of the observed data, lambda = %g-%g of the largest lambda with a minimum of rank > r (exact D7 threshold for fully observed tasks; %g-%g of a proxy for partially observed ones; 1 case in %d decay-dominated, lambda in [0.1, 1]), half the tasks at most %dx%d, the balancedness edge along the shared frame or misaligned (a random perturbation moved to the boundary by bisection). In this regime eta_max (set by R4 in most cases) makes 2 eta lambda tiny, so that the step is visible above round-off mostly on small tasks (counts in the coverage line)"
@@ -451,10 +449,7 @@ module C1 =
             Verdict = verdict
             CasesTried = n
             NonTrivialCases = nonTrivial
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = evidence + "; boundary coverage: " + coverageText cov
-            Seconds = secs
             Cases = records
             Counterexamples = bad
         }
@@ -701,6 +696,7 @@ module C1 =
             Name = "Closure"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Cases
             Check = check
             Controls = controls
             Hunter = Some hunter

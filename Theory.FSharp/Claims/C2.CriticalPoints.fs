@@ -261,8 +261,7 @@ module C2 =
     /// on random tasks and `budget.Cases / 4` perturbed-and-re-solved D7 points (the non-trivial points, each
     /// put at the exact rank boundary of B_r). Root choices without a critical point, solver runs that did not
     /// converge and points outside B_r are counted with their reason and recorded.
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
-        let sw = System.Diagnostics.Stopwatch.StartNew()
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let records = ResizeArray<CaseRecord>()
         let bad = ResizeArray<Counterexample>()
         let skipped = System.Collections.Generic.SortedDictionary<string, int>()
@@ -490,17 +489,12 @@ module C2 =
         progress ("C2: " + cov)
 
         {
-            Claim = ClaimId.C2
-            Name = "Critical points"
             Statement =
                 "critical points in B_r satisfy sum_{i<=rank A} f_alpha(s_i(A)^{2/L}) <= r + eps2 (solver and re-solved points at the exact rank boundary, up to their residual; D7 points of every root choice as a round-off check)"
             Verdict = Check.claimVerdict (measured |> Seq.map (fun (_, _, m) -> m.Verdict))
             CasesTried = measured.Count
             NonTrivialCases = nonTrivial
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = cov
-            Seconds = sw.Elapsed.TotalSeconds
             Cases = List.ofSeq records
             Counterexamples = List.ofSeq bad
         }
@@ -669,6 +663,7 @@ module C2 =
             Name = "Critical points"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Cases
             Check = check
             Controls = controls
             Hunter = Some hunter

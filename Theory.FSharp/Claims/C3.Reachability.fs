@@ -216,8 +216,7 @@ module C3 =
     /// C3 on `budget.Cases / 4` derived-regime starts (at least 2) and `budget.Cases / aimedReachPer` aimed
     /// starts (at least 4), each run restricted and unrestricted with `budget.SimulationSteps` steps, checked
     /// every SimulationSteps/1000 (regime) or max(10, SimulationSteps/2000) steps (aimed).
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
-        let sw = System.Diagnostics.Stopwatch.StartNew()
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
 
         let runs =
             [
@@ -302,8 +301,6 @@ module C3 =
             ]
 
         {
-            Claim = ClaimId.C3
-            Name = "Reachability"
             Statement =
                 "from theta outside B_r, drawing only entries of r chosen rows (or columns) reaches B_r in finite T (aimed weak-decay cases whose data ask for rank > r, and the derived regime, eta = etaMax); unrestricted SGD run beside each with the same budget"
             Verdict =
@@ -313,10 +310,7 @@ module C3 =
                      Verdict.Inconclusive)
             CasesTried = runs.Length
             NonTrivialCases = ClaimOutcome.nonTrivialCount records
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
-            Seconds = sw.Elapsed.TotalSeconds
             Cases = records
             Counterexamples = undecided
         }
@@ -384,20 +378,11 @@ module C3 =
         let r = max 1 (min k (defaultArg o.R s.R))
         let family = defaultArg o.Family s.Family
 
-        let lambdaC =
-            match o.Lambda with
-            | Some l when l > 0.0 -> l
-            | _ -> s.Lambda
-
-        let p0 = Regime.derive { Regime.defaults with Family = family } tk depth r lambdaC
+        let lambdaC = Overrides.constantsLambda o s.Lambda
 
         let p =
-            { p0 with
-                Eps1 = defaultArg o.Eps1 p0.Eps1
-                Eps2 = defaultArg o.Eps2 p0.Eps2
-                Alpha = defaultArg o.Alpha p0.Alpha
-                C = defaultArg o.C p0.C
-            }
+            Regime.derive { Regime.defaults with Family = family } tk depth r lambdaC
+            |> Overrides.region o
 
         let eta =
             defaultArg
@@ -499,6 +484,7 @@ module C3 =
             Name = "Reachability"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Runs
             Check = check
             Controls = controls
             Hunter = Some hunter

@@ -32,6 +32,45 @@ type AbsorptionDetail =
         Visibility: float
     }
 
+/// One run of C4's check: where it started and everything that replays it, with what `absorptionDetailed` measured.
+type AbsorptionRun =
+    {
+        /// Position of the run in the check's sequence.
+        Index: int
+        /// "outside B_r" or "in B_r (a C1 point)".
+        StartKind: string
+        /// The task.
+        Task: Task
+        /// Depth L.
+        Depth: int
+        /// η and λ.
+        Hyper: Hyper
+        /// Region B_r.
+        Region: RegionParams
+        /// θ_0.
+        Start: Network
+        /// The random-number state the entries are drawn from.
+        Rng: Rng
+        /// What the run measured.
+        Detail: AbsorptionDetail
+    }
+
+    /// The run in words, for a counterexample.
+    member this.Description =
+        sprintf
+            "%s, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
+            (if this.StartKind = "outside B_r" then
+                 "outside start"
+             else
+                 "start in B_r")
+            this.Task.DOut
+            this.Task.DIn
+            this.Task.N
+            this.Depth
+            this.Region.R
+            this.Hyper.Eta
+            this.Hyper.Lambda
+
 /// C4 Absorption (THEORY.md §2): for any θ_0 and r there is T with P(θ_t ∈ B_r for all t > T | θ_0) = 1;
 /// empirically, hitting times of B_r are finite and no run leaves B_r after entering it. SGD runs checked for
 /// membership (`absorptionDetailed`), the check on a budget (`check`), its negative control and its hunt
@@ -162,18 +201,15 @@ module C4 =
     /// it with `absorptionDetailed`), the hit, any exit, the run's visibility, the final state and the
     /// certificate of a minimum of rank > r.
     let absorptionRecord
-        (index: int)
-        (startKind: string)
-        (task: Task)
-        (hyper: Hyper)
-        (p: RegionParams)
-        (start: Network)
+        (run: AbsorptionRun)
         (steps: int64)
-        (rng: Rng)
-        (d: AbsorptionDetail)
         (cert: MinimumCertificate)
         (nonTrivial: bool)
         : CaseRecord =
+        let d, task, start, p, hyper, rng =
+            run.Detail, run.Task, run.Start, run.Region, run.Hyper, run.Rng
+
+        let index, startKind = run.Index, run.StartKind
         let a = d.Result
 
         {
@@ -233,9 +269,21 @@ module C4 =
     /// (`ClaimCases.randomSimulationCase`: decay-dominated λ ∈ [0.2, 1], where hitting times are short), half at a C1
     /// point of B_r (`ClaimCases.randomClosureCase`: mostly λ below the data's scale), the latter checked after every
     /// step for their first `denseSteps` steps; every run with its certificate and visibility.
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
-        let sw = System.Diagnostics.Stopwatch.StartNew()
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let cache = NonTriviality.Cache()
+
+        let run i startKind (tk: Task) depth hyper p start rng dense =
+            {
+                Index = i
+                StartKind = startKind
+                Task = tk
+                Depth = depth
+                Hyper = hyper
+                Region = p
+                Start = start
+                Rng = rng
+                Detail = absorptionDetailed tk hyper p start budget.SimulationSteps dense rng
+            }
 
         let runs =
             [
@@ -245,26 +293,7 @@ module C4 =
                             ClaimCases.randomSimulationCase (budget.Seed ^^^ 0xC4UL) i
 
                         let start, r1 = ClaimCases.outsideStart rng0 p widths
-                        let d = absorptionDetailed tk hyper p start budget.SimulationSteps 0L r1
-
-                        yield
-                            i,
-                            sprintf
-                                "outside start, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
-                                tk.DOut
-                                tk.DIn
-                                tk.N
-                                depth
-                                p.R
-                                hyper.Eta
-                                hyper.Lambda,
-                            "outside B_r",
-                            tk,
-                            hyper,
-                            p,
-                            start,
-                            r1,
-                            d
+                        yield run i "outside B_r" tk depth hyper p start r1 0L
                     else
                         let c, _ = ClaimCases.randomClosureCase (budget.Seed ^^^ 0xC4UL) i
 
@@ -272,71 +301,42 @@ module C4 =
                             Regime.inside c.Hyper c.Region c.Task c.Depth Regime.defaults.Rho
                             && Region.contains c.Region c.Point
                         then
-                            let rng = Rng.stream budget.Seed (uint64 (1000 + i))
-
-                            let d =
-                                absorptionDetailed
+                            yield
+                                run
+                                    i
+                                    "in B_r (a C1 point)"
                                     c.Task
+                                    c.Depth
                                     c.Hyper
                                     c.Region
                                     c.Point
-                                    budget.SimulationSteps
+                                    (Rng.stream budget.Seed (uint64 (1000 + i)))
                                     (min denseSteps budget.SimulationSteps)
-                                    rng
-
-                            yield
-                                i,
-                                sprintf
-                                    "start in B_r, task %dx%d N=%d, L=%d, r=%d, eta=%.3g, lambda=%.3g"
-                                    c.Task.DOut
-                                    c.Task.DIn
-                                    c.Task.N
-                                    c.Depth
-                                    c.Region.R
-                                    c.Hyper.Eta
-                                    c.Hyper.Lambda,
-                                "in B_r (a C1 point)",
-                                c.Task,
-                                c.Hyper,
-                                c.Region,
-                                c.Point,
-                                rng,
-                                d
             ]
 
         let evidence =
             runs
-            |> List.map (fun (i, desc, kind, tk, hyper, p, start, rng, d) ->
-                let cert = cache.Get(tk, hyper.Lambda, Network.hiddenWidths start)
+            |> List.map (fun r ->
+                let cert = cache.Get(r.Task, r.Hyper.Lambda, Network.hiddenWidths r.Start)
+                let d = r.Detail
+                r, cert, d.Result.HitTime.IsSome && d.Visibility > 1.0 && cert.RankAbove r.Region.R)
 
-                let nonTrivial = d.Result.HitTime.IsSome && d.Visibility > 1.0 && cert.RankAbove p.R
-
-                (i, desc, kind, tk, hyper, p, start, rng, d), cert, nonTrivial)
-
-        let entered =
-            runs |> List.filter (fun (_, _, _, _, _, _, _, _, d) -> d.Result.HitTime.IsSome)
+        let entered = runs |> List.filter (fun r -> r.Detail.Result.HitTime.IsSome)
 
         let hits =
-            entered
-            |> List.map (fun (_, _, _, _, _, _, _, _, d) -> float d.Result.HitTime.Value)
-            |> List.sort
+            entered |> List.map (fun r -> float r.Detail.Result.HitTime.Value) |> List.sort
 
         let nonTrivial = evidence |> List.filter (fun (_, _, n) -> n) |> List.length
 
         let certified =
-            evidence
-            |> List.filter (fun ((_, _, _, _, _, p, _, _, _), c, _) -> c.RankAbove p.R)
-            |> List.length
+            evidence |> List.filter (fun (r, c, _) -> c.RankAbove r.Region.R) |> List.length
 
         let visible =
-            runs
-            |> List.filter (fun (_, _, _, _, _, _, _, _, d) -> d.Visibility > 1.0)
-            |> List.length
+            runs |> List.filter (fun r -> r.Detail.Visibility > 1.0) |> List.length
 
-        let checks = runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.Checks)
+        let checks = runs |> List.sumBy (fun r -> r.Detail.Checks)
 
-        let checkSeconds =
-            runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.CheckSeconds)
+        let checkSeconds = runs |> List.sumBy (fun r -> r.Detail.CheckSeconds)
 
         let perCheck = if checks > 0L then checkSeconds / float checks else 0.0
         let every = max 1L ((budget.SimulationSteps + maxChecks - 1L) / maxChecks)
@@ -349,7 +349,7 @@ module C4 =
                 budget.SimulationSteps
                 (Check.summary Check.median "%.0f" hits)
                 (Check.summary List.max "%.0f" hits)
-                (runs |> List.sumBy (fun (_, _, _, _, _, _, _, _, d) -> d.Result.RoundOffExits))
+                (runs |> List.sumBy (fun r -> r.Detail.Result.RoundOffExits))
                 nonTrivial
                 certified
                 visible
@@ -366,13 +366,13 @@ module C4 =
 
         let bad =
             [
-                for (_, d, _, _, _, _, _, _, a) in runs do
-                    match a.Result.Exit with
+                for r in runs do
+                    match r.Detail.Result.Exit with
                     | Some(t, v, b) ->
                         yield
                             {
                                 Claim = ClaimId.C4
-                                Description = sprintf "%s: left B_r at step %d" d t
+                                Description = sprintf "%s: left B_r at step %d" r.Description t
                                 Violation = v
                                 Bound = b
                                 Status = Verdict.Counterexample
@@ -383,12 +383,9 @@ module C4 =
 
         let records =
             evidence
-            |> List.map (fun ((i, _, kind, tk, hyper, p, start, rng, d), cert, nt) ->
-                absorptionRecord i kind tk hyper p start budget.SimulationSteps rng d cert nt)
+            |> List.map (fun (r, cert, nt) -> absorptionRecord r budget.SimulationSteps cert nt)
 
         {
-            Claim = ClaimId.C4
-            Name = "Absorption"
             Statement =
                 sprintf
                     "SGD runs (derived regime R0-R4: R0-R2 rigorous, R3-R4 first order) that enter B_r never leave it; hitting times are finite. Runs from outside B_r (decay-dominated lambda in [0.2, 1]) and from C1 points of B_r (lambda mostly below the data's scale); membership checked after every step for the first %d steps of the runs started in B_r, then every %d steps (ceil(steps/%d)); an exit between two checks that returns before the next is not seen"
@@ -401,10 +398,7 @@ module C4 =
                  else Verdict.Inconclusive)
             CasesTried = runs.Length
             NonTrivialCases = nonTrivial
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
-            Seconds = sw.Elapsed.TotalSeconds
             Cases = records
             Counterexamples = bad
         }
@@ -536,6 +530,7 @@ module C4 =
             Name = "Absorption"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Runs
             Check = check
             Controls = controls
             Hunter = Some hunter

@@ -36,7 +36,7 @@ module C5 =
         "SGD runs that were at numerical rank 2 (s2/s1 >= 1e-2, s1 >= 1e-3), then entered B_1 (TwoByTwo.jumpRegion) at numerical rank 1 (s2/s1 < 1e-2) and never collapsed to the zero network (s1 < 1e-3) nor diverged within the budget"
 
     /// C5 on finished SGD runs of E1 (`Check.e1ClaimParams`): the outcome of `check` from its runs.
-    let outcome (budget: CheckBudget) (p: TwoByTwoParams) (runs: TwoByTwoRun[]) (seconds: float) : ClaimOutcome =
+    let outcome (budget: CheckBudget) (p: TwoByTwoParams) (runs: TwoByTwoRun[]) : CheckResult =
         let k = TwoByTwo.kindSummary TwoByTwoRunKind.Sgd runs
 
         let records =
@@ -92,8 +92,6 @@ module C5 =
                  |> Array.fold max 0.0)
 
         {
-            Claim = ClaimId.C5
-            Name = "One-way jumps"
             Statement =
                 sprintf
                     "E1 regime (eps = %g, L = %d, width %d, W_l = I, eta = %g, lambda = %g; outside the derived regime, whose E1 runs only collapse): %d SGD chains of %d steps of C5's own (seed ^ 0xC5, not verify's E1 chains), every step monitored; a run that entered B_1 at rank 1 never returns to rank 2"
@@ -113,25 +111,21 @@ module C5 =
                      Verdict.Holds)
             CasesTried = runs.Length
             NonTrivialCases = ClaimOutcome.nonTrivialCount records
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
-            Seconds = seconds
             Cases = records
             Counterexamples = bad
         }
 
     /// C5 (THEORY.md §2) in the E1 regime: `Check.e1ClaimParams budget seedTag chainsPerRequiredRun false` SGD chains (no SDE, no GD),
     /// monitored after every step; a return to rank 2 after entering B_1 is a counterexample.
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let p = Check.e1ClaimParams budget seedTag chainsPerRequiredRun false
 
-        let runs, seconds =
-            Check.timed (fun () ->
-                Array.init p.Seeds (fun s -> TwoByTwoRunKind.Sgd, s)
-                |> TwoByTwo.runsOf p Check.e1ClaimThreads ignore)
+        let runs =
+            Array.init p.Seeds (fun s -> TwoByTwoRunKind.Sgd, s)
+            |> TwoByTwo.runsOf p Check.e1ClaimThreads ignore
 
-        let o = outcome budget p runs seconds
+        let o = outcome budget p runs
         progress ("C5: " + o.BoundaryCoverage)
         o
 
@@ -176,6 +170,7 @@ module C5 =
             Name = "One-way jumps"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Runs
             Check = check
             Controls = controls
             Hunter = None

@@ -193,8 +193,7 @@ module C6 =
         (p: TwoByTwoParams)
         (r: TwoByTwoResult)
         (gd2: ((float * int * float) * GdStayResult) list)
-        (seconds: float)
-        : ClaimOutcome =
+        : CheckResult =
         let gd = r.Gd
 
         let sdeCases =
@@ -366,8 +365,6 @@ module C6 =
                 gd2.Length
 
         {
-            Claim = ClaimId.C6
-            Name = "No continuous analogue"
             Statement =
                 sprintf
                     "E1 regime (eps = %g, L = %d, width %d, W_l = I, eta = %g, lambda = %g, %d steps; C6's own %d SGD chains, %d SDE chains and GD control, seed ^ 0xC6, every step monitored): GD stays at rank 2 while SGD is absorbed at rank 1, and the SDE chain with SGD's exact per-step mean and covariance (Euler-Maruyama, SdeEngine.step) is not: no SDE chain that entered B_1 at rank 1 stays there (no return, collapse or divergence) to the end of the budget. Secondary: GD from a perturbed Hessian-confirmed rank-2 minimum keeps rank 2"
@@ -385,10 +382,7 @@ module C6 =
                  else Verdict.Holds)
             CasesTried = records.Length
             NonTrivialCases = ClaimOutcome.nonTrivialCount records
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivialRuns
             BoundaryCoverage = cov
-            Seconds = seconds
             Cases = records
             Counterexamples = bad
         }
@@ -396,23 +390,19 @@ module C6 =
     /// C6 (THEORY.md §2) in the E1 regime: `Check.e1ClaimParams budget seedTag chainsPerRequiredRun true` (SGD chains, as many SDE
     /// chains, the GD control; every step monitored), each SDE chain judged against its SGD twin and GD
     /// (`judge`); plus the secondary GD part (`gdStays` at `budget.MinNonTrivialRuns` E1 cases).
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let p = Check.e1ClaimParams budget seedTag chainsPerRequiredRun true
 
-        let (r, gd2), seconds =
-            Check.timed (fun () ->
-                let r = TwoByTwo.run p Check.e1ClaimThreads ignore
+        let r = TwoByTwo.run p Check.e1ClaimThreads ignore
 
-                let gd2 =
-                    [
-                        for i in 0 .. max 2 budget.MinNonTrivialRuns - 1 do
-                            let eps, depth, lambda, rng = gdStaysCase budget.Seed i
-                            yield (eps, depth, lambda), gdStays eps depth lambda gdStaysSteps rng
-                    ]
+        let gd2 =
+            [
+                for i in 0 .. max 2 budget.MinNonTrivialRuns - 1 do
+                    let eps, depth, lambda, rng = gdStaysCase budget.Seed i
+                    yield (eps, depth, lambda), gdStays eps depth lambda gdStaysSteps rng
+            ]
 
-                r, gd2)
-
-        let o = outcome budget p r gd2 seconds
+        let o = outcome budget p r gd2
         progress ("C6: " + o.BoundaryCoverage)
         o
 
@@ -568,6 +558,7 @@ module C6 =
             Name = "No continuous analogue"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Runs
             Check = check
             Controls = controls
             Hunter = Some hunter

@@ -181,8 +181,7 @@ module C7 =
         }
 
     /// C7 on `budget.Cases / 3` (at least 2) fully observed tasks up to 3×3, L ∈ 3..5 (`ClaimCases.randomC7Case`).
-    let check (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
-        let sw = System.Diagnostics.Stopwatch.StartNew()
+    let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
 
         let results =
             [
@@ -211,17 +210,12 @@ module C7 =
         progress ("C7: " + cov)
 
         {
-            Claim = ClaimId.C7
-            Name = "Multiple minima"
             Statement =
                 "for L >= 3 the fully observed loss has local minima of different ranks, two non-zero ranks wherever D7 predicts them (D7 points, Hessian min eigenvalue >= -tol; expected saddles negative)"
             Verdict = Check.claimVerdict (results |> List.map (fun (_, _, _, _, _, m) -> m.Verdict))
             CasesTried = results.Length
             NonTrivialCases = ClaimOutcome.nonTrivialCount records
-            NonTrivialCriterion = criterion
-            NonTrivialRequired = budget.MinNonTrivial
             BoundaryCoverage = cov
-            Seconds = sw.Elapsed.TotalSeconds
             Cases = records
             Counterexamples =
                 [
@@ -267,6 +261,7 @@ module C7 =
             Name = "Multiple minima"
             Criterion = criterion
             Exploratory = false
+            Required = Required.Cases
             Check = check
             Controls = controls
             Hunter = None

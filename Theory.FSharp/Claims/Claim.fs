@@ -141,6 +141,34 @@ type CheckBudget =
         MinNonTrivialRuns: int
     }
 
+/// Which least number of non-trivial cases a claim's verdict needs (`CheckBudget`).
+[<RequireQualifiedAccess>]
+type Required =
+    /// `MinNonTrivial`: claims checked on many cheap cases (C1, C2, C7, C1-E1).
+    | Cases
+    /// `MinNonTrivialRuns`: claims checked on simulated runs (C3, C4, C5, C6).
+    | Runs
+
+/// What a claim's check found on a budget. Verify adds the claim's ID, name, criterion, required count and the
+/// seconds it took (`Verify.check`), and turns Holds into Vacuous below the required count.
+type CheckResult =
+    {
+        /// The statement checked, with the regime it was checked in.
+        Statement: string
+        /// Holds, Counterexample or Inconclusive over the cases (`Check.claimVerdict`).
+        Verdict: Verdict
+        /// Number of cases (points, runs, critical points) tried.
+        CasesTried: int
+        /// Cases on which the claim could have failed (by the claim's criterion).
+        NonTrivialCases: int
+        /// How many cases came close to each boundary, in words (empty when not applicable).
+        BoundaryCoverage: string
+        /// Violations found (empty when the claim holds).
+        Counterexamples: Counterexample list
+        /// Every case tried, as plain data (for `--cases-out`).
+        Cases: CaseRecord list
+    }
+
 /// A claim as the registry (`Claims.all`) holds it: its ID, its check, its negative controls and its hunt
 /// objective. Verify, hunt, the reports and the tests iterate definitions; adding a claim is one file in Claims/
 /// that defines one, one line in the registry and one test file (docs/adding-a-claim.md).
@@ -155,8 +183,10 @@ type ClaimDefinition =
         /// An exploratory row: checked outside the regime where the claim is asserted, reported beside the claims
         /// with its own verdict, not part of verify's exit code (C1-E1).
         Exploratory: bool
+        /// Which least number of non-trivial cases the verdict needs.
+        Required: Required
         /// The check on a budget; the callback gets short progress lines.
-        Check: CheckBudget -> (string -> unit) -> ClaimOutcome
+        Check: CheckBudget -> (string -> unit) -> CheckResult
         /// The negative controls: the same check under violated hypotheses; each must fail.
         Controls: (CheckBudget -> (string -> unit) -> ControlOutcome) list
         /// The hunt objective (`Hunt.hunter` of the claim's problem), when the claim has one.

@@ -16,10 +16,29 @@ type VerifyOutcome =
 [<RequireQualifiedAccess>]
 module Verify =
 
-    /// A claim's final verdict: Holds only with at least its required number of non-trivial cases (else Vacuous).
-    let private final (o: ClaimOutcome) =
-        { o with
-            Verdict = ClaimOutcome.withNonTrivial o.NonTrivialRequired o.NonTrivialCases o.Verdict
+    /// One claim's check on a budget, timed, with its identity and requirement: Holds only with at least the
+    /// required number of non-trivial cases (else Vacuous, `ClaimOutcome.withNonTrivial`).
+    let check (d: ClaimDefinition) (budget: CheckBudget) (progress: string -> unit) : ClaimOutcome =
+        let r, seconds = Check.timed (fun () -> d.Check budget progress)
+
+        let required =
+            match d.Required with
+            | Required.Cases -> budget.MinNonTrivial
+            | Required.Runs -> budget.MinNonTrivialRuns
+
+        {
+            Claim = d.Id
+            Name = d.Name
+            Statement = r.Statement
+            Verdict = ClaimOutcome.withNonTrivial required r.NonTrivialCases r.Verdict
+            CasesTried = r.CasesTried
+            NonTrivialCases = r.NonTrivialCases
+            NonTrivialCriterion = d.Criterion
+            NonTrivialRequired = required
+            BoundaryCoverage = r.BoundaryCoverage
+            Seconds = seconds
+            Counterexamples = r.Counterexamples
+            Cases = r.Cases
         }
 
     let private checkAll
@@ -30,7 +49,7 @@ module Verify =
         =
         registry
         |> List.filter (fun d -> d.Exploratory = exploratory)
-        |> List.map (fun d -> d.Check budget (progress d.Id) |> final)
+        |> List.map (fun d -> check d budget (progress d.Id))
         |> Array.ofList
 
     /// The checks of the registry's claims (not the exploratory rows), in registry order.

@@ -290,35 +290,18 @@ module Regime =
     let etaMaxSetBy (p: RegionParams) (task: Task) (depth: int) (lambda: float) (rho: float) =
         let eta = etaMax p task depth lambda rho
 
+        let violatedAt e =
+            violated { Eta = e; Lambda = lambda } p task depth rho
+
         if not (lambda > 0.0) then
             "R0"
         elif eta <= 0.0 then
-            match
-                violated
-                    {
-                        Eta = System.Double.Epsilon
-                        Lambda = lambda
-                    }
-                    p
-                    task
-                    depth
-                    rho
-            with
+            match violatedAt System.Double.Epsilon with
             | [] -> "R0"
             | ids -> String.concat "+" ids
         elif eta >= maxDecayRate / (2.0 * lambda) then
             "R0"
         else
-            match
-                violated
-                    {
-                        Eta = eta * (1.0 + 1e-9)
-                        Lambda = lambda
-                    }
-                    p
-                    task
-                    depth
-                    rho
-            with
+            match violatedAt (eta * (1.0 + 1e-9)) with
             | [] -> "R0"
             | id :: _ -> id

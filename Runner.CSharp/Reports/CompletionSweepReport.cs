@@ -62,18 +62,21 @@ public static class CompletionSweepReport
             doc.H(3, cell.GridNames.Count == 0 ? "The staircase" : $"Cell {cell.Index}: {cell.Describe()}");
             var suffix = cells.Count == 1 ? "" : "-cell-" + cell.Index.ToString(Inv);
             var staircase = CompletionFigures.StaircaseFigure(x.Result);
-            var hitting = CompletionFigures.HittingTimes(x.Result);
-            foreach (var (name, fig) in new[] { ("staircase" + suffix, staircase), ("hitting-times" + suffix, hitting) })
-            {
-                dir.WriteText(name + ".svg", fig.Svg);
-                dir.WriteBytes(name + ".png", fig.Png);
-            }
+            dir.WriteText($"staircase{suffix}.svg", staircase.Svg);
+            dir.WriteBytes($"staircase{suffix}.png", staircase.Png);
             doc.F($"The staircase of {label}: rank level against log step for every SGD chain (thin), their median (bold red), the GD control " +
                   "(orange) and the truth's rank (green).", $"staircase{suffix}.svg", $"staircase{suffix}.png", staircase.Svg);
-            doc.F($"Hitting times of {label}, pooled over its {x.Result.Chains.Length} seeds: for each level (the lowest eight reached), the fraction of " +
-                  "chains that had reached it by step t.", $"hitting-times{suffix}.svg", $"hitting-times{suffix}.png", hitting.Svg);
+            // the hitting-time figure only where some chain went below the start (else it would be empty)
+            if (CompletionFigures.DrawnLevels(x.Result).Length > 0)
+            {
+                var hitting = CompletionFigures.HittingTimes(x.Result);
+                dir.WriteText($"hitting-times{suffix}.svg", hitting.Svg);
+                dir.WriteBytes($"hitting-times{suffix}.png", hitting.Png);
+                doc.F($"Hitting times of {label}, pooled over its {x.Result.Chains.Length} seeds: for each level (the lowest eight reached), the fraction of " +
+                      "chains that had reached it by step t.", $"hitting-times{suffix}.svg", $"hitting-times{suffix}.png", hitting.Svg);
+            }
             var reached = x.Result.Summary.Levels.Where(l => l.FractionReached > 0).ToArray();
-            if (reached.Length == 0) doc.P($"No chain of {label} went below its start level {x.Result.Summary.StartLevel}.");
+            if (reached.Length == 0) doc.P($"No chain of {label} went below its start level {x.Result.Summary.StartLevel} (no hitting times to draw).");
             else
                 doc.T(["level ρ (the levels some chain reached)", "chains that reached it", "hitting step: median (quartiles)"], reached.Select(l => (IReadOnlyList<string>)
                 [

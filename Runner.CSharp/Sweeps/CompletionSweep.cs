@@ -228,12 +228,13 @@ public sealed class CompletionSweep : ISweepKind
     /// <inheritdoc/>
     public ISweepMerger Merger(SweepPlan plan) => new Merge(this, plan);
 
-    /// <summary>A run without its observations but the first and the last: what the merged report needs
-    /// (events, hitting steps, offshoots, final errors). <c>Completion.summarize</c> reads no observation, so
-    /// the summary of compact runs is that of the full runs.</summary>
-    public static CompletionRun Compact(CompletionRun r) => r.Observations.Length <= 2 ? r : new CompletionRun(
+    /// <summary>A run without its observations but the last: what the merged report needs (start and final
+    /// level, events, hitting steps, offshoots, final errors), a few hundred bytes a chain. <c>Completion.summarize</c>
+    /// reads no observation (the start level is a field of the run), so the summary of compact runs is that of
+    /// the full runs (tested against <c>experiment completion</c>).</summary>
+    public static CompletionRun Compact(CompletionRun r) => r.Observations.Length <= 1 ? r : new CompletionRun(
         r.Kind, r.Chain, r.Horizon, r.StartLevel, r.FinalLevel, r.Events, r.Drops, r.Returns, r.LastReturnStep, r.CollapseStep,
-        r.Hitting, [r.Observations[0], r.Observations[^1]], r.Offshoots, r.DivergenceStep, r.FixedPointStep);
+        r.Hitting, [r.Observations[^1]], r.Offshoots, r.DivergenceStep, r.FixedPointStep);
 
     /// <summary>A merged cell: its parameters (Seeds = the sweep's seeds), compact SGD chains in chain order
     /// and the compact GD control.</summary>

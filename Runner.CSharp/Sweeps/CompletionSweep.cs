@@ -124,31 +124,38 @@ public sealed class CompletionSweep : ISweepKind
     /// <inheritdoc/>
     public void CheckCell(SweepCell cell, int seeds, ulong seed) => Params(cell, seeds, seed);
 
-    /// <summary>Single-core rate of SGD work in L·w² units per second (w the widest layer): measured
-    /// 8e8 at L = 4, w = 20 on the loaded 2-core machine (1e6 steps in about 2 s, level checks included).</summary>
-    public const double SgdRate = 8e8;
+    /// <summary>Single-core rate of SGD work in L·w² units per second (w the widest layer) and the per-step
+    /// overhead of a chain: fitted to docs/completion.md's per-core measurements of the single engine (best
+    /// batches, L = 4: 1.3·10⁷ steps/s at w = 4, 8.4·10⁶ at 8, 0.55 µs a step at 20).</summary>
+    public const double SgdRate = 3e9, StepOverhead = 6e-8;
 
-    /// <summary>Per-step overhead of a single chain (measured: 5.4e-7 s per step at L = 4, w = 4, where the
-    /// L·w² term is 0.8e-7); the ensemble runs a step of a chain about 4 times faster at such widths.</summary>
-    public const double StepOverhead = 4e-7;
+    /// <summary>Level checks add 5–10 % to a chain's steps (docs/completion.md, "Costs of the parts").</summary>
+    public const double CheckFactor = 1.1;
 
-    /// <summary>Rate of the GD control in 3·L·w²·d_in units per second (measured: 1e5 steps of a 20×20 task at
-    /// L = 4 in 3 s, about 3e9).</summary>
-    public const double GdRate = 3e9;
+    /// <summary>A GD step of the control costs about d_in SGD steps of the single engine (docs/completion.md);
+    /// measured 18–23 µs at d = w = 20, L = 4, 1.5 times that.</summary>
+    public const double GdFactor = 1.5;
+
+    /// <summary>Chain steps of the ensemble per single-engine step of one core at width w: 2.4 at w ≤ 4,
+    /// falling as w^−1.1 (fit to docs/completion.md's table: 2.4, 1.8, 1.08, 0.67, 0.48, 0.40 at w = 4, 6, 8,
+    /// 12, 16, 20; this gives 2.4, 1.5, 1.12, 0.72, 0.52, 0.41).</summary>
+    public static double EnsembleSpeedup(double w) => 2.4 * Math.Pow(4 / Math.Max(w, 4), 1.1);
 
     /// <summary>Rough single-core seconds of chains [a, b) of <paramref name="p"/> (offshoots at their step
-    /// limit, an upper bound) and, when <paramref name="a"/> is 0, the GD control.</summary>
+    /// limit, an upper bound) and, when <paramref name="a"/> is 0, the GD control; on a busy machine more.</summary>
     public static double Estimate(CompletionParams p, int a, int b)
     {
         var w = (double)Completion.widthsOf(p).Max();
         var step = p.Depth * w * w / SgdRate + StepOverhead;
-        var chain = step * (p.Mode.IsLanes ? 0.25 : 1.0) * p.Steps + step * p.Offshoots * p.OffshootMaxSteps;
-        var gd = a == 0 ? 3.0 * p.Depth * w * w * p.Task.DIn * p.GdSteps / GdRate : 0;
+        var chain = CheckFactor * step * p.Steps / (p.Mode.IsLanes ? EnsembleSpeedup(w) : 1.0) + step * p.Offshoots * p.OffshootMaxSteps;
+        var gd = a == 0 ? GdFactor * p.Task.DIn * step * p.GdSteps : 0;
         return chain * (b - a) + gd;
     }
 
     /// <inheritdoc/>
-    public double EstimateSeconds(SweepCell cell, int seedFrom, int seedTo) => Estimate(Params(cell, seedTo, 0), seedFrom, seedTo);
+    // The cost does not depend on the seeds but through the engine auto picks: it is read for 4 seeds (the
+    // ensemble when narrow, as for any cell of 4 seeds or more), one cached read per cell for all its units.
+    public double EstimateSeconds(SweepCell cell, int seedFrom, int seedTo) => Estimate(Params(cell, Ensemble.lanes, 0), seedFrom, seedTo);
 
     /// <inheritdoc/>
     public string Replay(SweepCell cell, int seeds, ulong seed, int seedFrom, int seedTo)

@@ -64,6 +64,10 @@ type CompletionCliTests() =
             "--init balanced above the width", completion (small @ [ "--init"; "balanced:9" ]), "--init"
             "--width 0", completion (small @ [ "--width"; "0" ]), "--width"
             "--depth 0", completion (small @ [ "--depth"; "0" ]), "--depth"
+            "--width above 1024", completion (small @ [ "--width"; "2000" ]), "--width"
+            "declared 6.7e7-weight network (refused before it is built)",
+            completion (small @ [ "--width"; "1024"; "--depth"; "64" ]),
+            "--width"
             "2*eta*lambda >= 1", completion (small @ [ "--eta"; "60" ]), "--eta, --lambda"
             "--gd-steps above --steps", completion (small @ [ "--gd-steps"; "30000" ]), "--gd-steps"
             "--event-interval 0", completion (small @ [ "--event-interval"; "0" ]), "--event-interval"
@@ -179,6 +183,7 @@ type CompletionCliTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
+            Assert.Equal(46, optionCases.Length + checkpointCases.Length)
         finally
             CliRun.cleanup dir
 

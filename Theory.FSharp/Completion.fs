@@ -315,10 +315,12 @@ module Completion =
     [<Literal>]
     let laneUnit = 16
 
-    /// Widest layer for which `autoMode` picks the ensemble (bench: at width 8 the ensemble is about 3×
-    /// the single chain's rate, at width 20 about half of it; README "Performance").
+    /// Widest layer for which `autoMode` picks the ensemble. Measured per core (best 2-ms batches, L = 4,
+    /// one thread, as a run unit runs): the ensemble of 16 chains makes 2.4×, 1.8× and 1.08× the chain steps
+    /// of the single-chain engine at widths 4, 6 and 8, and 0.67×, 0.48×, 0.40× at 12, 16 and 20
+    /// (docs/completion.md).
     [<Literal>]
-    let lanesMaxWidth = 12
+    let lanesMaxWidth = 8
 
     /// Observations per decade of the grid (E1 uses 40; the completion records more per observation).
     [<Literal>]

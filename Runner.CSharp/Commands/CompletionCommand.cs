@@ -78,7 +78,7 @@ public static class CompletionCommand
         /// <summary>--f.</summary>
         public Option<string> F { get; } = new("--f") { Description = "ladder: f_alpha family, piecewise or quadratic", DefaultValueFactory = _ => "piecewise" };
         /// <summary>--engine.</summary>
-        public Option<string> EngineMode { get; } = new("--engine") { Description = "SGD engine: auto (ensemble when the widest layer <= 12 and seeds >= 4), single or ensemble", DefaultValueFactory = _ => "auto" };
+        public Option<string> EngineMode { get; } = new("--engine") { Description = "SGD engine: auto (ensemble when the widest layer <= 8 and seeds >= 4), single or ensemble", DefaultValueFactory = _ => "auto" };
 
         /// <summary>Every option of the experiment's parameters.</summary>
         public Option[] All => [Task, Family, Blocks, Epsilon, Size, Rank, Observed, TaskSeed, Depth, Width, Init, Eta, Lambda, Steps, Seeds, Seed,

@@ -16,7 +16,7 @@ type ShrinkTests(output: ITestOutputHelper) =
         =
         let fixedValues =
             { Overrides.none with
-                Task = Some(Task.twoByTwo 0.1)
+                Task = Some(Task.e1 0.1)
                 Depth = Some 4
                 Family = Some FAlphaFamily.Quadratic
                 Lambda = Some 0.01

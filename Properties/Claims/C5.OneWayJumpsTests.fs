@@ -27,7 +27,7 @@ type C5OneWayJumpsTests(output: ITestOutputHelper) =
 
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let r = TwoByTwo.chain p i
+                let r = E1.chain p i
                 tally.Add(sprintf "outcome %A" r.Outcome)
 
                 if C5.nonTrivial r then
@@ -52,4 +52,4 @@ type C5OneWayJumpsTests(output: ITestOutputHelper) =
         control
             "C5.control.sdeNoise"
             400
-            (Prop.forAll simulationIndices (fun i -> C5.verdict (TwoByTwo.sdeChain p i) <> Verdict.Counterexample))
+            (Prop.forAll simulationIndices (fun i -> C5.verdict (E1.sdeChain p i) <> Verdict.Counterexample))

@@ -24,13 +24,13 @@ type C6NoContinuousAnalogueTests(output: ITestOutputHelper) =
     member _.``C6.sdeNotAbsorbed: the SDE chain with SGD's mean and covariance is not absorbed at rank 1``() =
         let tally = Tally()
         let p = E1Property.named "C6.sdeNotAbsorbed"
-        let gd = TwoByTwo.gdControl p
+        let gd = E1.gdControl p
         tally.Add(sprintf "GD control %A, final rank %d" gd.Outcome gd.Events.Rank)
 
         let prop =
             Prop.forAll simulationIndices (fun i ->
-                let twin = TwoByTwo.chain p i
-                let sde = TwoByTwo.sdeChain p i
+                let twin = E1.chain p i
+                let sde = E1.sdeChain p i
                 let v, nt = C6.judge gd twin sde
                 tally.Add(sprintf "SDE %A" sde.Outcome)
 
@@ -82,11 +82,11 @@ type C6NoContinuousAnalogueTests(output: ITestOutputHelper) =
     [<Fact>]
     member _.``C6.control.sgdAsSde: SGD chains in the SDE's role are absorbed at rank 1, so the C6 check fails``() =
         let p = E1Property.named "C6.control.sgdAsSde"
-        let gd = TwoByTwo.gdControl p
+        let gd = E1.gdControl p
 
         control
             "C6.control.sgdAsSde"
             20
             (Prop.forAll simulationIndices (fun i ->
-                let sgd = TwoByTwo.chain p i
+                let sgd = E1.chain p i
                 fst (C6.judge gd sgd sgd) <> Verdict.Counterexample))

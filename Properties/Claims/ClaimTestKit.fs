@@ -67,7 +67,7 @@ module internal ClaimLog =
 module internal E1Property =
 
     let named (name: string) =
-        { TwoByTwo.defaults with
+        { E1.defaults with
             Steps = 1_000_000L
             Offshoots = 0
             Seed = Harness.seedOf name

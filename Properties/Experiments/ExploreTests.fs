@@ -11,7 +11,7 @@ type ExploreTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Explore C1 map: inside the regime holds, large eta with small lambda fails``() =
-        let tk = Task.twoByTwo 0.1
+        let tk = Task.e1 0.1
 
         let cell eta lambda =
             Explore.closureCell
@@ -45,14 +45,7 @@ type ExploreTests(output: ITestOutputHelper) =
 
         let m =
             Explore.closureMap
-                tk
-                4
-                1
-                FAlphaFamily.Piecewise
-                [| 1e-8; 1.0 |]
-                [| 1.0 |]
-                [| 2.0 |]
-                100
+                (Explore.closureMapOf tk 4 1 FAlphaFamily.Piecewise [| 1e-8; 1.0 |] [| 1.0 |] [| 2.0 |] 100 [||])
                 (Harness.seedOf "explore.map")
                 ignore
 

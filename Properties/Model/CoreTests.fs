@@ -120,7 +120,7 @@ type CoreTests(output: ITestOutputHelper) =
 
     [<Fact>]
     member _.``Regime R0 is strict: lambda = 0 or eta = 0 violates it, small positive values do not``() =
-        let task = Task.twoByTwo 0.1
+        let task = Task.e1 0.1
         let p = Regime.derive Regime.defaults task 4 1 0.1
 
         let r0 (eta: float) (lambda: float) =

@@ -6,19 +6,19 @@ using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Checkpoints;
 
-/// <summary>One E1 experiment of a run (the main one or a regime of the map) with the cursors of its
-/// runs in <c>TwoByTwo.runList</c> order: SGD chains 0..N−1, SDE chains 0..M−1, then the GD control
+/// <summary>One E1 experiment of a run (the main one or one of its variants) with the cursors of its
+/// runs in <c>E1.runList</c> order: SGD chains 0..N−1, SDE chains 0..M−1, then the GD control
 /// (chain −1).</summary>
-public sealed class E1Job(string label, TwoByTwoParams parameters, TwoByTwoCursor[] cursors, double seconds)
+public sealed class E1Job(string label, E1Params parameters, E1Cursor[] cursors, double seconds)
 {
-    /// <summary>"main" or the regime's label.</summary>
+    /// <summary>"main" or the variant's label.</summary>
     public string Label { get; } = label;
 
     /// <summary>The experiment's parameters.</summary>
-    public TwoByTwoParams Params { get; } = parameters;
+    public E1Params Params { get; } = parameters;
 
     /// <summary>Where each run stands (updated in place by the runner, one slot per run).</summary>
-    public TwoByTwoCursor[] Cursors { get; } = cursors;
+    public E1Cursor[] Cursors { get; } = cursors;
 
     /// <summary>Wall time spent on this job so far, over every session of a resumed run.</summary>
     public double Seconds { get; set; } = seconds;
@@ -27,42 +27,42 @@ public sealed class E1Job(string label, TwoByTwoParams parameters, TwoByTwoCurso
     public bool Done => Cursors.All(c => c.Done);
 
     /// <summary>A job with every run at its start.</summary>
-    public static E1Job Fresh(string label, TwoByTwoParams p) =>
-        new(label, p, TwoByTwo.runList(p).Select(r => TwoByTwo.cursorStartOf(r.Item1, p, r.Item2)).ToArray(), 0);
+    public static E1Job Fresh(string label, E1Params p) =>
+        new(label, p, E1.runList(p).Select(r => E1.cursorStartOf(r.Item1, p, r.Item2)).ToArray(), 0);
 
     /// <summary>The E1 result of a finished job.</summary>
-    public TwoByTwoResult Result() => TwoByTwo.ofRunList(Params, Cursors.Select(TwoByTwo.finish).ToArray());
+    public E1Result Result() => E1.ofRunList(Params, Cursors.Select(E1.finish).ToArray());
 }
 
 /// <summary>The E1 part of a run (<c>experiment two-by-two</c>, or the E1 stage of <c>verify</c>): the
-/// main experiment and the regime map as a list of jobs, and their checkpoint fields.</summary>
-public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeeds, List<E1Job> jobs)
+/// main experiment and its variants as a list of jobs, and their checkpoint fields.</summary>
+public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, List<E1Job> jobs)
 {
     /// <summary>Parameters of the main experiment.</summary>
-    public TwoByTwoParams Main { get; } = main;
+    public E1Params Main { get; } = main;
 
-    /// <summary>Steps per chain of the regime map (0: no map).</summary>
-    public long RegimeSteps { get; } = regimeSteps;
+    /// <summary>Steps per chain of the variants (0: no variants).</summary>
+    public long VariantSteps { get; } = variantSteps;
 
-    /// <summary>Seeds per regime.</summary>
-    public int RegimeSeeds { get; } = regimeSeeds;
+    /// <summary>Seeds per variant.</summary>
+    public int VariantSeeds { get; } = variantSeeds;
 
-    /// <summary>Main job first, then one per regime.</summary>
+    /// <summary>Main job first, then one per variant.</summary>
     public List<E1Job> Jobs { get; } = jobs;
 
     /// <summary>A plan with every run at its start.</summary>
-    public static E1Plan Fresh(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
+    public static E1Plan Fresh(E1Params p, long variantSteps, int variantSeeds)
     {
         var jobs = new List<E1Job> { E1Job.Fresh("main", p) };
-        if (regimeSteps > 0)
-            foreach (var t in TwoByTwo.regimes(p, regimeSteps, regimeSeeds))
+        if (variantSteps > 0)
+            foreach (var t in E1.variants(p, variantSteps, variantSeeds))
                 jobs.Add(E1Job.Fresh(t.Item1, t.Item2));
-        return new E1Plan(p, regimeSteps, regimeSeeds, jobs);
+        return new E1Plan(p, variantSteps, variantSeeds, jobs);
     }
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Writes the plan's fields: <c>e1Parameters</c>, <c>regimeSteps</c>, <c>regimeSeeds</c>, <c>jobs</c>.</summary>
+    /// <summary>Writes the plan's fields: <c>e1Parameters</c>, <c>variantSteps</c>, <c>variantSeeds</c>, <c>jobs</c>.</summary>
     public void Write(JsonOut w)
     {
         var p = Main;
@@ -83,8 +83,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.Key("offshootMaxSteps"); w.Integer(p.OffshootMaxSteps);
         w.Key("observationsPerDecade"); w.Integer(p.ObservationsPerDecade);
         w.EndObject();
-        w.Key("regimeSteps"); w.Integer(RegimeSteps);
-        w.Key("regimeSeeds"); w.Integer(RegimeSeeds);
+        w.Key("variantSteps"); w.Integer(VariantSteps);
+        w.Key("variantSeeds"); w.Integer(VariantSeeds);
         w.Key("jobs");
         w.BeginArray();
         foreach (var job in Jobs)
@@ -102,7 +102,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     }
 
     /// <summary>Writes one run's cursor (also the unit state and result of <c>sweep</c>'s E1 units).</summary>
-    public static void WriteCursor(JsonOut w, TwoByTwoCursor c)
+    public static void WriteCursor(JsonOut w, E1Cursor c)
     {
         w.BeginObject();
         w.Key("chain"); w.Integer(c.Chain);
@@ -113,7 +113,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.Key("done"); w.Bool(c.Done);
         w.Key("divergenceStep");
         if (FSharpOption<long>.get_IsSome(c.DivergenceStep)) w.Integer(c.DivergenceStep.Value); else w.Null();
-        // null before the first step and after the last (TwoByTwoCursor.Engine is None then).
+        // null before the first step and after the last (E1Cursor.Engine is None then).
         SnapshotJson.WriteEngine(w, c.Engine);
         var o = c.Observations;
         w.Key("observations");
@@ -146,9 +146,9 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     }
 
     /// <summary>The checkpoint name of a run kind: sgd, gd or sde.</summary>
-    public static string KindName(TwoByTwoRunKind k) => k.IsSgd ? "sgd" : k.IsGd ? "gd" : "sde";
+    public static string KindName(E1RunKind k) => k.IsSgd ? "sgd" : k.IsGd ? "gd" : "sde";
 
-    private static void WriteMonitor(JsonOut w, TwoByTwoMonitor m)
+    private static void WriteMonitor(JsonOut w, E1MonitorState m)
     {
         void Opt(string key, FSharpOption<long> o)
         {
@@ -174,7 +174,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         w.EndObject();
     }
 
-    private static TwoByTwoMonitor ReadMonitor(JsonCursor c, string path, long maxStep)
+    private static E1MonitorState ReadMonitor(JsonCursor c, string path, long maxStep)
     {
         bool seen = false, inB1 = false;
         int rank = -1, returns = 0, roundOff = 0, exits = 0;
@@ -213,7 +213,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             throw c.Error($"{path}.returnSteps", $"must hold the first min(returns, {E1Monitor.maxRecordedEvents}) return steps");
         if (exitSteps.Length != Math.Min(exits, E1Monitor.maxRecordedEvents))
             throw c.Error($"{path}.b1ExitSteps", $"must hold the first min(b1Exits, {E1Monitor.maxRecordedEvents}) exit steps");
-        return new TwoByTwoMonitor(seen, rank, inB1,
+        return new E1MonitorState(seen, rank, inB1,
             jump is { } j ? FSharpOption<long>.Some(j) : FSharpOption<long>.None,
             collapse is { } k ? FSharpOption<long>.Some(k) : FSharpOption<long>.None,
             returns, returnSteps, roundOff, exits, exitSteps, outside, maxRatio, maxExcess);
@@ -221,36 +221,36 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
 
     /// <summary>Handlers for the plan's fields in <see cref="CheckpointFile.Read"/>; <paramref name="done"/>
     /// receives the plan once the jobs are read. Every count is bounded by what the parameters allow, and
-    /// the parameters go through <c>TwoByTwo.validate</c>, so a corrupt or mismatched checkpoint is an
+    /// the parameters go through <c>E1.validate</c>, so a corrupt or mismatched checkpoint is an
     /// input error naming the field, never a crash.</summary>
     public static Dictionary<string, Action<string>> Fields(JsonCursor c, Action<E1Plan> done)
     {
-        TwoByTwoParams? main = null;
-        long? regimeSteps = null;
-        int? regimeSeeds = null;
+        E1Params? main = null;
+        long? variantSteps = null;
+        int? variantSeeds = null;
         return new Dictionary<string, Action<string>>
         {
             ["e1Parameters"] = p => main = ReadParams(c, p),
-            ["regimeSteps"] = p => regimeSteps = CheckpointFile.ReadLong(c, p, 0, 10_000_000_000L),
-            ["regimeSeeds"] = p => regimeSeeds = (int)CheckpointFile.ReadLong(c, p, 1, 10_000),
+            ["variantSteps"] = p => variantSteps = CheckpointFile.ReadLong(c, p, 0, 10_000_000_000L),
+            ["variantSeeds"] = p => variantSeeds = (int)CheckpointFile.ReadLong(c, p, 1, 10_000),
             ["jobs"] = p =>
             {
-                if (main is null || regimeSteps is null || regimeSeeds is null)
-                    throw c.Error(p, "must come after e1Parameters, regimeSteps and regimeSeeds");
-                var fresh = Fresh(main, regimeSteps.Value, regimeSeeds.Value);
+                if (main is null || variantSteps is null || variantSeeds is null)
+                    throw c.Error(p, "must come after e1Parameters, variantSteps and variantSeeds");
+                var fresh = Fresh(main, variantSteps.Value, variantSeeds.Value);
                 var jobs = CheckpointFile.ReadList(c, p, "jobs", fresh.Jobs.Count, jp =>
                 {
                     var k = int.Parse(jp[(jp.LastIndexOf('[') + 1)..^1], Inv);
                     return ReadJob(c, jp, fresh.Jobs[k]);
                 });
                 if (jobs.Count != fresh.Jobs.Count)
-                    throw c.Error(p, $"must hold {fresh.Jobs.Count} jobs for these parameters (main + regimes), not {jobs.Count}");
-                done(new E1Plan(main, regimeSteps.Value, regimeSeeds.Value, jobs));
+                    throw c.Error(p, $"must hold {fresh.Jobs.Count} jobs for these parameters (main + variants), not {jobs.Count}");
+                done(new E1Plan(main, variantSteps.Value, variantSeeds.Value, jobs));
             },
         };
     }
 
-    private static TwoByTwoParams ReadParams(JsonCursor c, string path)
+    private static E1Params ReadParams(JsonCursor c, string path)
     {
         double eps = 0, eta = 0, lambda = 0, offEta = 0, offLambda = 0;
         int depth = 0, width = 0, seeds = 0, offshoots = 0, perDecade = 0;
@@ -274,8 +274,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             ["offshootMaxSteps"] = p => offSteps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
             ["observationsPerDecade"] = p => perDecade = JsonSchema.ReadInt(c, p),
         });
-        var q = new TwoByTwoParams(eps, depth, width, eta, lambda, steps, seeds, sde, seed, offshoots, offEta, offLambda, offSteps, perDecade);
-        var v = TwoByTwo.validate(q);
+        var q = new E1Params(eps, depth, width, eta, lambda, steps, seeds, sde, seed, offshoots, offEta, offLambda, offSteps, perDecade);
+        var v = E1.validate(q);
         if (v.IsError) throw c.Error($"{path}.{v.ErrorValue.Field}", v.ErrorValue.Rule);
         return q;
     }
@@ -284,7 +284,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     {
         string? label = null;
         double seconds = 0;
-        TwoByTwoCursor[]? cursors = null;
+        E1Cursor[]? cursors = null;
         JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
         {
             ["label"] = p =>
@@ -313,10 +313,10 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
     }
 
     /// <summary>Reads one run's cursor for parameters <paramref name="p"/> at the position of <paramref name="fresh"/> (strict).</summary>
-    public static TwoByTwoCursor ReadCursor(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor fresh)
+    public static E1Cursor ReadCursor(JsonCursor c, string path, E1Params p, E1Cursor fresh)
     {
-        var grid = TwoByTwo.gridOf(p, fresh.Kind);
-        var widths = TwoByTwo.widths(p);
+        var grid = E1.gridOf(p, fresh.Kind);
+        var widths = E1.widths(p);
         int chain = 0, next = 0;
         long step = 0;
         ulong rng = 0;
@@ -324,7 +324,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         long? divergence = null;
         EngineSnapshot? engine = null;
         double[] st = [], s1 = [], s2 = [], ratio = [], err = [], inB = [], rank = [];
-        var offs = new List<TwoByTwoOffshoot>();
+        var offs = new List<E1Offshoot>();
         var monitor = E1Monitor.empty;
         double[] Vec(string q, int max) => SnapshotJson.Numbers(c, q, max);
         JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
@@ -345,7 +345,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
             ["rng"] = q => rng = SnapshotJson.ReadUInt64(c, q),
             ["done"] = q => done = CheckpointFile.ReadBool(c, q),
             ["divergenceStep"] = q => divergence = c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, -1, p.Steps),
-            ["engine"] = q => engine = SnapshotJson.ReadEngine(c, q, TwoByTwo.task(p), widths),
+            ["engine"] = q => engine = SnapshotJson.ReadEngine(c, q, E1.task(p), widths),
             ["observations"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
             {
                 ["step"] = r => st = Vec(r, grid.Length),
@@ -372,7 +372,7 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
                     ["finalRank"] = x => frank = (int)CheckpointFile.ReadLong(c, x, 0, 2),
                     ["diverged"] = x => diverged = CheckpointFile.ReadBool(c, x),
                 });
-                return new TwoByTwoOffshoot(branch, steps, converged, fe, fr, frank, diverged);
+                return new E1Offshoot(branch, steps, converged, fe, fr, frank, diverged);
             }),
         });
         var n = st.Length;
@@ -392,8 +392,8 @@ public sealed class E1Plan(TwoByTwoParams main, long regimeSteps, int regimeSeed
         if ((done || !started) && engine is not null)
             throw c.Error($"{path}.engine", "must be null for a run that has not started or is done");
         var obs = Enumerable.Range(0, n)
-            .Select(k => new TwoByTwoObservation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
-        return new TwoByTwoCursor(chain, fresh.Kind, step, next, new Rng(rng),
+            .Select(k => new E1Observation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
+        return new E1Cursor(chain, fresh.Kind, step, next, new Rng(rng),
             engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine), obs, offs.ToArray(),
             monitor, divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
     }

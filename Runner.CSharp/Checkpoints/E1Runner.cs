@@ -4,7 +4,7 @@ using LowRankVerify.Theory;
 
 namespace LowRankVerify.Runner.Checkpoints;
 
-/// <summary>Runs an <see cref="E1Plan"/> in segments (<c>TwoByTwo.advance</c>), so it can stop at any
+/// <summary>Runs an <see cref="E1Plan"/> in segments (<c>E1.advance</c>), so it can stop at any
 /// segment boundary (signal) and write a checkpoint there (policy); segmenting does not change the
 /// result (property-tested), so a resumed run reports exactly what an uninterrupted one would.</summary>
 public static class E1Runner
@@ -29,13 +29,13 @@ public static class E1Runner
         foreach (var job in plan.Jobs)
         {
             if (job.Done) continue;
-            var name = job.Label == "main" ? $"E1: {job.Params.Seeds} SGD chains, {TwoByTwo.sdeCount(job.Params)} SDE chains + GD control" : $"E1 regime map: {job.Label}";
+            var name = job.Label == "main" ? $"E1: {job.Params.Seeds} SGD chains, {E1.sdeCount(job.Params)} SDE chains + GD control" : $"E1 variant: {job.Label}";
             var stage = progress.Begin(name, job.Cursors.Length);
             stage.Advance(job.Cursors.Count(c => c.Done));
             var clock = Stopwatch.StartNew();
             var before = job.Seconds;
             if (!Rounds.Run(job.Cursors, c => c.Done,
-                    (_, c) => TwoByTwo.advance(job.Params, c,
+                    (_, c) => E1.advance(job.Params, c,
                         policy.SegmentSteps(c.Kind.IsGd ? GdSegmentSteps : c.Kind.IsSde ? SdeSegmentSteps : SegmentSteps)),
                     ExperimentCommand.Threads, stage, policy, stop, () => job.Seconds = before + clock.Elapsed.TotalSeconds, checkpoint))
                 return false;

@@ -178,7 +178,7 @@ public static class ExploreCheckpoint
                 ["offshootErrorAfterJump"] = q => after = ReadOpt(q),
                 ["offshootErrorBeforeJump"] = q => before = ReadOpt(q),
             });
-            var s = new TwoByTwoSummary(fj, fc, fd, med, q1, q3, returns, gdRank, gdJump, after, before);
+            var s = new E1Summary(fj, fc, fd, med, q1, q3, returns, gdRank, gdJump, after, before);
             return new DynamicsCell(eta, lambda, depth, s, Explore.phase(s));
         });
         if (list.Count != grid.Length) throw c.Error(path, $"must hold {grid.Length} cells (one per grid point, null when not done), not {list.Count}");

@@ -19,7 +19,7 @@ public static class ExperimentCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var d = TwoByTwo.defaults;
+        var d = E1.defaults;
         var epsilon = new Option<double>("--epsilon") { Description = "ε of the task [[1, 1/ε], [ε, 1]] (> 0)", DefaultValueFactory = _ => d.Epsilon };
         var depth = new Option<int>("--depth") { Description = "depth L, number of weight matrices (1..64)", DefaultValueFactory = _ => d.Depth };
         var width = new Option<int>("--width") { Description = "hidden width (1..64)", DefaultValueFactory = _ => d.Width };
@@ -33,19 +33,20 @@ public static class ExperimentCommand
         var offEta = new Option<double>("--offshoot-eta") { Description = "offshoot learning rate (0 < value <= eta)", DefaultValueFactory = _ => d.OffshootEta };
         var offLambda = new Option<double>("--offshoot-lambda") { Description = "offshoot regularisation (0 <= value <= lambda)", DefaultValueFactory = _ => d.OffshootLambda };
         var offSteps = new Option<long>("--offshoot-steps") { Description = "most SGD steps of one offshoot (>= 1)", DefaultValueFactory = _ => d.OffshootMaxSteps };
-        var regimeSteps = new Option<long>("--regime-steps") { Description = "steps per chain of the regime map (0 skips the map)", DefaultValueFactory = _ => 1_000_000L };
-        var regimeSeeds = new Option<int>("--regime-seeds") { Description = "seeds per regime of the regime map (1..10000)", DefaultValueFactory = _ => 8 };
+        var variantSteps = new Option<long>("--variant-steps", "--regime-steps") { Description = "steps per chain of the variants, the same experiment at contrasting parameters (0 skips them; --regime-steps is the former name)", DefaultValueFactory = _ => 1_000_000L };
+        var variantSeeds = new Option<int>("--variant-seeds", "--regime-seeds") { Description = "seeds per variant (1..10000; --regime-seeds is the former name)", DefaultValueFactory = _ => 8 };
         var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-experiment-two-by-two/)" };
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final line" };
         var resilience = new ResilienceOptions();
 
-        var twoByTwo = new Command("two-by-two", "E1: SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, SDE chains, regime map, report.");
-        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, noSde, seed, offshoots, offEta, offLambda, offSteps, regimeSteps, regimeSeeds, output, force };
+        var e1 = new Command("two-by-two", "E1 (also: experiment e1): SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, SDE chains, variants, report.");
+        e1.Aliases.Add("e1");
+        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, noSde, seed, offshoots, offEta, offLambda, offSteps, variantSteps, variantSeeds, output, force };
         foreach (var o in parameters.Append(quiet))
-            twoByTwo.Options.Add(o);
-        resilience.AddTo(twoByTwo);
-        twoByTwo.SetAction(parse =>
+            e1.Options.Add(o);
+        resilience.AddTo(e1);
+        e1.SetAction(parse =>
         {
             var policy = resilience.Policy(parse);
             var resumeDir = resilience.ResumeDir(parse, parameters);
@@ -61,15 +62,15 @@ public static class ExperimentCommand
             }
             else
             {
-                var p = new TwoByTwoParams(
+                var p = new E1Params(
                     parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
                     parse.GetValue(steps), parse.GetValue(seeds), !parse.GetValue(noSde), parse.GetValue(seed), parse.GetValue(offshoots),
                     parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
                 Validate(p);
-                var rs = parse.GetValue(regimeSteps);
-                var rn = parse.GetValue(regimeSeeds);
-                if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--regime-steps", "must be an integer in 0..1e10 (0 skips the map)");
-                if (rn < 1 || rn > 10_000) throw new InputException("--regime-seeds", "must be an integer in 1..10000");
+                var rs = parse.GetValue(variantSteps);
+                var rn = parse.GetValue(variantSeeds);
+                if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--variant-steps", "must be an integer in 0..1e10 (0 skips the variants)");
+                if (rn < 1 || rn > 10_000) throw new InputException("--variant-seeds", "must be an integer in 1..10000");
                 plan = E1Plan.Fresh(p, rs, rn);
                 dir = OutputDirectory.Prepare(parse.GetValue(output), "experiment-two-by-two", parse.GetValue(force), run.StartedUtc);
             }
@@ -83,11 +84,11 @@ public static class ExperimentCommand
 
             var result = plan.Jobs[0].Result();
             var seconds = plan.Jobs[0].Seconds;
-            var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
+            var variants = plan.Jobs.Skip(1).Select(j => new E1Variant(j.Label, j.Result(), j.Seconds)).ToList();
             var doc = new Document("LowRankVerify: the slides' experiment E1");
             ReportWriter.AddProvenance(doc, run);
             var figs = E1Report.WriteFigures(dir, result);
-            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, regimes, ReplayCommand(plan.Main, plan.RegimeSteps, plan.RegimeSeeds));
+            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, variants, ReplayCommand(plan.Main, plan.VariantSteps, plan.VariantSeeds));
             var json = new
             {
                 schemaVersion = ReportWriter.SchemaVersion,
@@ -95,7 +96,7 @@ public static class ExperimentCommand
                 run,
                 execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
                 partial = false,
-                e1 = E1Report.Json(result, seconds, regimes),
+                e1 = E1Report.Json(result, seconds, variants),
             };
             var where = ReportWriter.Write(dir, json, doc);
             CheckpointFile.Delete(dir.Path);
@@ -104,16 +105,16 @@ public static class ExperimentCommand
             return Cli.Ok;
         });
 
-        var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two; the rank ladder on general tasks: completion).");
-        cmd.Subcommands.Add(twoByTwo);
+        var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two, alias e1; the rank ladder on general tasks: completion).");
+        cmd.Subcommands.Add(e1);
         cmd.Subcommands.Add(CompletionCommand.Create());
         return cmd;
     }
 
     /// <summary>Validates E1 parameters; an error names the option and the rule (exit 2).</summary>
-    public static void Validate(TwoByTwoParams p)
+    public static void Validate(E1Params p)
     {
-        var v = TwoByTwo.validate(p);
+        var v = E1.validate(p);
         if (v.IsError)
         {
             var field = string.Join(", ", v.ErrorValue.Field.Split(", ").Select(f => "--" + f));
@@ -122,13 +123,13 @@ public static class ExperimentCommand
     }
 
     /// <summary>The command line that replays an E1 run.</summary>
-    public static string ReplayCommand(TwoByTwoParams p, long regimeSteps, int regimeSeeds)
+    public static string ReplayCommand(E1Params p, long variantSteps, int variantSeeds)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         return RunInfo.Replay("experiment two-by-two " +
                string.Format(inv, "--epsilon {0} --depth {1} --width {2} --eta {3} --lambda {4} --steps {5} --seeds {6} --seed {7} {8}",
                    p.Epsilon, p.Depth, p.Width, p.Eta, p.Lambda, p.Steps, p.Seeds, p.Seed, p.Sde ? "" : "--no-sde ") +
-               string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --regime-steps {4} --regime-seeds {5}",
-                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, regimeSteps, regimeSeeds));
+               string.Format(inv, "--offshoots {0} --offshoot-eta {1} --offshoot-lambda {2} --offshoot-steps {3} --variant-steps {4} --variant-seeds {5}",
+                   p.Offshoots, p.OffshootEta, p.OffshootLambda, p.OffshootMaxSteps, variantSteps, variantSeeds));
     }
 }

@@ -71,7 +71,7 @@ public static class ExploreCommand
             if (claimText is not null)
             {
                 var tp = parse.GetValue(task);
-                var tk = tp is null ? TaskModule.twoByTwo(eps) : TaskFile.Read("--task", tp);
+                var tk = tp is null ? TaskModule.e1(eps) : TaskFile.Read("--task", tp);
                 if (tk.DOut > 8 || tk.DIn > 8) throw new InputException("--task", $"must be at most 8x8 for the C1 map, got {tk.DOut}x{tk.DIn}");
                 pl.Task = tk;
                 pl.TaskLabel = tp is null ? $"E1 [[1, *], [{G(eps)}, 1]]" : Path.GetFileName(tp);
@@ -302,7 +302,7 @@ public static class ExploreCommand
         public double[] EtaGrid = [], LambdaGrid = [], Kappas = [];
         public Tuple<double, double>[] ClosureGrid = [];
         public ClosureCell?[] Closure = [];
-        public TwoByTwoParams? Dyn;
+        public E1Params? Dyn;
         public int[] DynDepths = [];
         public Tuple<double, double, int>[] DynGrid = [];
         public DynamicsCell?[] Dynamics = [];

@@ -97,7 +97,7 @@ public static class HuntCommand
                 if (eps is not null)
                 {
                     if (!(double.IsFinite(eps.Value) && eps.Value > 0)) throw new InputException("--epsilon", "must be a finite number > 0");
-                    t = TaskModule.twoByTwo(eps.Value);
+                    t = TaskModule.e1(eps.Value);
                 }
                 else t = TaskFile.Read("--task", taskPath);
                 if (t.DOut > 8 || t.DIn > 8) throw new InputException("--task", $"must be at most 8x8 for hunting (each evaluation steps at every entry), got {t.DOut}x{t.DIn}");

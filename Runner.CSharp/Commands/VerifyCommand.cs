@@ -20,12 +20,12 @@ public static class VerifyCommand
     /// hold: <paramref name="MinNonTrivial"/> for the property claims C1, C2, C6, C7 and
     /// <paramref name="MinNonTrivialRuns"/> for the simulation claims C3, C4, C5) and E1 size.</summary>
     private sealed record Tier(string Name, int Cases, long SimulationSteps, int MinNonTrivial, int MinNonTrivialRuns,
-        long E1Steps, int E1Seeds, long RegimeSteps, int RegimeSeeds);
+        long E1Steps, int E1Seeds, long VariantSteps, int VariantSeeds);
 
     /// <summary>quick (default: 56 s measured on 2 idle cores, C4, C5 and E1 dominate) and full (2000 cases, 5e5 steps per simulated run, E1 with 64 seeds × 1e7 steps: 327 s measured).</summary>
     private static readonly Tier[] Tiers =
     [
-        new("quick", 600, 200_000, 100, 8, TwoByTwo.defaults.Steps, TwoByTwo.defaults.Seeds, 1_000_000, 8),
+        new("quick", 600, 200_000, 100, 8, E1.defaults.Steps, E1.defaults.Seeds, 1_000_000, 8),
         new("full", 2_000, 500_000, 300, 24, 10_000_000, 64, 3_000_000, 16),
     ];
 
@@ -72,11 +72,11 @@ public static class VerifyCommand
             var t = Tiers.FirstOrDefault(x => x.Name == tierName)
                     ?? throw new InputException("--tier", $"must be quick or full, not '{tierName}'");
             var budget = new CheckBudget(t.Cases, s, t.SimulationSteps, t.MinNonTrivial, t.MinNonTrivialRuns);
-            var e1 = TwoByTwo.withBudget(t.E1Steps, t.E1Seeds, s, TwoByTwo.defaults);
+            var e1 = E1.withBudget(t.E1Steps, t.E1Seeds, s, E1.defaults);
             ExperimentCommand.Validate(e1);
-            if (resumed is not null && (!resumed.Main.Equals(e1) || resumed.RegimeSteps != t.RegimeSteps || resumed.RegimeSeeds != t.RegimeSeeds))
+            if (resumed is not null && (!resumed.Main.Equals(e1) || resumed.VariantSteps != t.VariantSteps || resumed.VariantSeeds != t.VariantSeeds))
                 throw new InputException("--resume", $"the checkpoint's e1Parameters do not match tier {t.Name} with seed {s} (a corrupt or edited checkpoint)");
-            var plan = resumed ?? E1Plan.Fresh(e1, t.RegimeSteps, t.RegimeSeeds);
+            var plan = resumed ?? E1Plan.Fresh(e1, t.VariantSteps, t.VariantSeeds);
             var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
             var casesDir = CasesFile.Prepare(parse.GetValue(casesOut), parse.GetValue(force));
             var dir = resumeDir is not null
@@ -138,7 +138,7 @@ public static class VerifyCommand
             var (claims, controls, hunts, exploratory) = outcome;
             var e1Result = plan.Jobs[0].Result();
             var e1Seconds = plan.Jobs[0].Seconds;
-            var regimes = plan.Jobs.Skip(1).Select(j => new RegimeRun(j.Label, j.Result(), j.Seconds)).ToList();
+            var variants = plan.Jobs.Skip(1).Select(j => new E1Variant(j.Label, j.Result(), j.Seconds)).ToList();
 
             var passed = ClaimsReport.AllPassed(claims, controls) && HuntReport.Passed(hunts);
             var doc = new Document("LowRankVerify: verification report");
@@ -146,8 +146,8 @@ public static class VerifyCommand
             ClaimsReport.AddSection(doc, claims, controls, budget, t.Name, exploratory);
             HuntReport.AddVerifySection(doc, hunts);
             var figs = E1Report.WriteFigures(dir, e1Result);
-            E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, regimes,
-                ExperimentCommand.ReplayCommand(e1, t.RegimeSteps, t.RegimeSeeds));
+            E1Report.AddSection(doc, e1Result, e1Seconds, figs.Slides, figs.Jumps, variants,
+                ExperimentCommand.ReplayCommand(e1, t.VariantSteps, t.VariantSeeds));
             doc.H(2, "Replay");
             doc.P($"Total wall time {clock.Elapsed.TotalSeconds:0} s. The whole verification replays with:");
             doc.C(RunInfo.Replay($"verify --tier {t.Name} --seed {s}"));
@@ -165,7 +165,7 @@ public static class VerifyCommand
                 wallSeconds = clock.Elapsed.TotalSeconds,
                 results = ClaimsReport.Json(claims, controls, t.Name, exploratory),
                 hunts = HuntReport.VerifyJson(hunts),
-                e1 = E1Report.Json(e1Result, e1Seconds, regimes),
+                e1 = E1Report.Json(e1Result, e1Seconds, variants),
             };
             var where = ReportWriter.Write(dir, json, doc);
             if (casesDir is not null) CasesFile.Write(casesDir, claims.Concat(exploratory));

@@ -26,11 +26,11 @@ public static class E1Figures
 
     /// <summary>The chain drawn in the main figure: the lowest-index chain that jumped without collapsing
     /// (the figure is then about the jump), chain 0 when none did.</summary>
-    public static TwoByTwoRun ShownChain(TwoByTwoResult r) =>
+    public static E1Run ShownChain(E1Result r) =>
         r.Chains.FirstOrDefault(c => c.Outcome.IsJumped) ?? r.Chains[0];
 
     /// <summary>The SDE chain drawn beside <see cref="ShownChain"/>: its twin (same index), if there is one.</summary>
-    public static TwoByTwoRun? ShownSde(TwoByTwoResult r)
+    public static E1Run? ShownSde(E1Result r)
     {
         var k = ShownChain(r).Chain;
         return r.Sde.FirstOrDefault(c => c.Chain == k) ?? r.Sde.FirstOrDefault();
@@ -57,13 +57,13 @@ public static class E1Figures
     /// one point at each branch step; the gradient-descent control in orange (s₂/s₁) and purple (test
     /// error); a thin grey line at the jump step. Lines are told apart by colour, not by dash pattern:
     /// SkiaSharp's SVG backend drops dash patterns (and warns "Unsupported path effect").</summary>
-    public static RenderedFigure Slides(TwoByTwoResult r)
+    public static RenderedFigure Slides(E1Result r)
     {
         var chain = ShownChain(r);
         var plt = new Plot();
         var obs = chain.Observations.Where(o => o.Step >= 1).ToArray();
         var gd = r.Gd.Observations.Where(o => o.Step >= 1).ToArray();
-        double[] X(IEnumerable<TwoByTwoObservation> os) => os.Select(o => Math.Log10(o.Step)).ToArray();
+        double[] X(IEnumerable<E1Observation> os) => os.Select(o => Math.Log10(o.Step)).ToArray();
 
         var gdRatio = plt.Add.Scatter(X(gd), gd.Select(o => o.Ratio).ToArray());
         gdRatio.Color = Orange; gdRatio.MarkerSize = 0; gdRatio.LineWidth = 2;
@@ -153,7 +153,7 @@ public static class E1Figures
     /// collapsing, x on a log scale; chains that never jumped keep the curve below 1 (the plateau's height
     /// is the fraction that jumped). With SDE chains: the ECDF of their step of entering B_1 at rank 1
     /// (green) and of their collapse or divergence (black).</summary>
-    public static RenderedFigure JumpDistribution(TwoByTwoResult r)
+    public static RenderedFigure JumpDistribution(E1Result r)
     {
         var plt = new Plot();
         var jumps = r.Chains.Where(c => c.Outcome.IsJumped).Select(c => (double)c.JumpStep.Value).OrderBy(x => x).ToArray();

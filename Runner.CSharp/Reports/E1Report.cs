@@ -4,8 +4,9 @@ using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Reports;
 
-/// <summary>One regime of the regime map, with its result and wall time.</summary>
-public sealed record RegimeRun(string Label, TwoByTwoResult Result, double Seconds);
+/// <summary>One variant of E1 (the same experiment at contrasting parameters, <c>E1.variants</c>), with its result
+/// and wall time.</summary>
+public sealed record E1Variant(string Label, E1Result Result, double Seconds);
 
 /// <summary>E1 (THEORY.md §5) in a report: the results.json part, the figures and the text.</summary>
 public static class E1Report
@@ -31,7 +32,7 @@ public static class E1Report
     public static string Steps(double x) => x.ToString("N0", Inv);
 
     /// <summary>The parameters as a JSON object (every one, with the B_1 constants).</summary>
-    public static object ParamsJson(TwoByTwoParams p) => new
+    public static object ParamsJson(E1Params p) => new
     {
         epsilon = p.Epsilon,
         depth = p.Depth,
@@ -43,13 +44,13 @@ public static class E1Report
         sdeChains = p.Sde,
         seed = p.Seed,
         chainStreams = "chain s draws its entries from Rng.stream(seed, s)",
-        sdeStreams = $"SDE chain s draws its Gaussians from Rng.stream(seed ^ {TwoByTwo.sdeStreamTag}, s)",
+        sdeStreams = $"SDE chain s draws its Gaussians from Rng.stream(seed ^ {E1.sdeStreamTag}, s)",
         start = "W_l = I (rectangular identity) for every layer",
         offshoots = p.Offshoots,
         offshootEta = p.OffshootEta,
         offshootLambda = p.OffshootLambda,
         offshootMaxSteps = p.OffshootMaxSteps,
-        offshootTolerance = TwoByTwo.offshootTolerance,
+        offshootTolerance = E1.offshootTolerance,
         observationsPerDecade = p.ObservationsPerDecade,
     };
 
@@ -57,8 +58,8 @@ public static class E1Report
     public static object DetectionJson(RegionParams b) => new
     {
         region = new { r = b.R, eps1 = b.Eps1, eps2 = b.Eps2, alpha = b.Alpha, C = b.C, family = FAlpha.name(b.Family) },
-        rankOneRatio = TwoByTwo.rankOneRatio,
-        collapseThreshold = TwoByTwo.collapseThreshold,
+        rankOneRatio = E1.rankOneRatio,
+        collapseThreshold = E1.collapseThreshold,
         b1ExitMargin = E1Monitor.b1ExitMargin,
         monitored = "every step (not only the observation grid)",
         rank = "0 when s1 < collapseThreshold, 1 when s2/s1 < rankOneRatio, else 2 (closed-form singular values of the 2x2 product)",
@@ -71,7 +72,7 @@ public static class E1Report
     };
 
     /// <summary>The summary of one kind of run (SGD, GD, SDE) as a JSON object.</summary>
-    public static object KindJson(TwoByTwoKindSummary k) => new
+    public static object KindJson(E1KindSummary k) => new
     {
         kind = Checkpoints.E1Plan.KindName(k.Kind),
         runs = k.Runs,
@@ -94,7 +95,7 @@ public static class E1Report
     };
 
     /// <summary>The summary as a JSON object.</summary>
-    public static object SummaryJson(TwoByTwoSummary s) => new
+    public static object SummaryJson(E1Summary s) => new
     {
         fractionJumped = s.FractionJumped,
         fractionCollapsed = s.FractionCollapsed,
@@ -109,7 +110,7 @@ public static class E1Report
         offshootTestErrorBeforeJump = Opt(s.OffshootErrorBeforeJump),
     };
 
-    private static object RunJson(TwoByTwoRun c) => new
+    private static object RunJson(E1Run c) => new
     {
         chain = c.Chain,
         kind = Checkpoints.E1Plan.KindName(c.Kind),
@@ -154,7 +155,7 @@ public static class E1Report
     };
 
     /// <summary>The outcome of a run in words.</summary>
-    public static string OutcomeWord(TwoByTwoOutcome o) =>
+    public static string OutcomeWord(E1Outcome o) =>
         o.IsJumped ? "jumped" : o.IsCollapsed ? "collapsed" : o.IsDiverged ? "diverged" : "stayed";
 
     /// <summary>A divergence found by a run (THEORY.md §4 negative control "large η"): where it happened,
@@ -162,12 +163,12 @@ public static class E1Report
     public sealed record Divergence(string Experiment, string Kind, int Chain, long Step, double Eta, double Lambda, int Depth, int Width,
         long LastFiniteStep, double LastS1, double LastS2, double LastTestError);
 
-    /// <summary>Every divergence of the main experiment and the regime map (chains, GD controls, and
+    /// <summary>Every divergence of the main experiment and the variants (chains, GD controls, and
     /// offshoots as chain-level entries with their branch step), in run order.</summary>
-    public static List<Divergence> Divergences(TwoByTwoResult r, IReadOnlyList<RegimeRun> regimes)
+    public static List<Divergence> Divergences(E1Result r, IReadOnlyList<E1Variant> variants)
     {
         var list = new List<Divergence>();
-        void Add(string experiment, TwoByTwoResult x)
+        void Add(string experiment, E1Result x)
         {
             foreach (var c in x.Chains.Concat(x.Sde).Append(x.Gd))
                 if (Opt(c.DivergenceStep) is { } step)
@@ -178,18 +179,18 @@ public static class E1Report
                 }
         }
         Add("main", r);
-        foreach (var g in regimes) Add(g.Label, g.Result);
+        foreach (var g in variants) Add(g.Label, g.Result);
         return list;
     }
 
     /// <summary>The whole E1 result as a JSON object (every chain with its observations).</summary>
-    public static object Json(TwoByTwoResult r, double seconds, IReadOnlyList<RegimeRun> regimes) => new
+    public static object Json(E1Result r, double seconds, IReadOnlyList<E1Variant> variants) => new
     {
         parameters = ParamsJson(r.Params),
         detection = DetectionJson(r.Region),
         wallSeconds = seconds,
         // Findings: runs whose residual or weights stopped being finite (chain -1 is the GD control).
-        divergences = Divergences(r, regimes).Select(d => new
+        divergences = Divergences(r, variants).Select(d => new
         {
             experiment = d.Experiment,
             kind = d.Kind,
@@ -208,7 +209,7 @@ public static class E1Report
         gdControl = RunJson(r.Gd),
         chains = r.Chains.Select(RunJson),
         sdeChains = r.Sde.Select(RunJson),
-        regimeMap = regimes.Select(g => new
+        variants = variants.Select(g => new
         {
             label = g.Label,
             parameters = ParamsJson(g.Result.Params),
@@ -219,7 +220,7 @@ public static class E1Report
     };
 
     /// <summary>Writes the two figures (SVG and PNG) and returns them.</summary>
-    public static (RenderedFigure Slides, RenderedFigure Jumps) WriteFigures(OutputDirectory dir, TwoByTwoResult r)
+    public static (RenderedFigure Slides, RenderedFigure Jumps) WriteFigures(OutputDirectory dir, E1Result r)
     {
         var slides = E1Figures.Slides(r);
         var jumps = E1Figures.JumpDistribution(r);
@@ -233,7 +234,7 @@ public static class E1Report
     private static string RankWord(int rank) => rank switch { 0 => "0 (zero network)", 1 => "1", _ => "2" };
 
     /// <summary>One-line summary for the console: SGD, GD and SDE side by side.</summary>
-    public static string ConsoleLine(TwoByTwoResult r, double seconds)
+    public static string ConsoleLine(E1Result r, double seconds)
     {
         var s = r.Summary;
         var sde = r.Kinds[2];
@@ -249,11 +250,11 @@ public static class E1Report
 
     /// <summary>SGD, GD and SDE side by side (one column each), rows as in results.json's
     /// <c>comparison</c>.</summary>
-    public static void AddComparison(Document doc, TwoByTwoResult r)
+    public static void AddComparison(Document doc, E1Result r)
     {
         var ks = r.Kinds;
-        string Row(Func<TwoByTwoKindSummary, string> f, TwoByTwoKindSummary k) => k.Runs == 0 ? "—" : f(k);
-        IReadOnlyList<string> Line(string name, Func<TwoByTwoKindSummary, string> f) => [name, .. ks.Select(k => Row(f, k))];
+        string Row(Func<E1KindSummary, string> f, E1KindSummary k) => k.Runs == 0 ? "—" : f(k);
+        IReadOnlyList<string> Line(string name, Func<E1KindSummary, string> f) => [name, .. ks.Select(k => Row(f, k))];
         doc.T(["every step monitored", $"SGD ({ks[0].Runs} chains)", "GD control", $"SDE ({ks[2].Runs} chains)"],
         [
             Line("entered B_1 at rank 1 (any later outcome)", k => Count(k.Entered, k.Runs)),
@@ -278,9 +279,9 @@ public static class E1Report
         }
     }
 
-    /// <summary>Adds the E1 section (text, figures, tables, regime map) to a report.</summary>
-    public static void AddSection(Document doc, TwoByTwoResult r, double seconds, RenderedFigure slides, RenderedFigure jumps,
-        IReadOnlyList<RegimeRun> regimes, string replay)
+    /// <summary>Adds the E1 section (text, figures, tables, variants) to a report.</summary>
+    public static void AddSection(Document doc, E1Result r, double seconds, RenderedFigure slides, RenderedFigure jumps,
+        IReadOnlyList<E1Variant> variants, string replay)
     {
         var p = r.Params;
         var s = r.Summary;
@@ -291,17 +292,17 @@ public static class E1Report
               $"matrix with `* = 1/ε = {N(1 / p.Epsilon)}`, and the test error is the error on that missing entry. Network: depth L = {p.Depth}, " +
               $"widths 2–{p.Width}–…–2, start `W_l = I`. SGD with η = {N(p.Eta)}, λ = {N(p.Lambda)} for {Steps(p.Steps)} steps on {p.Seeds} seeds " +
               $"(chain s draws from `Rng.stream({p.Seed}, s)`), two chains at a time. Gradient-descent control: same start, same η and λ, " +
-              $"{Steps(p.Steps)} full-batch steps. SDE chains ({TwoByTwo.sdeCount(p)}): chain s starts with SGD chain s (same θ_0, η, λ, steps) and takes " +
+              $"{Steps(p.Steps)} full-batch steps. SDE chains ({E1.sdeCount(p)}): chain s starts with SGD chain s (same θ_0, η, λ, steps) and takes " +
               "Euler–Maruyama steps with SGD's exact per-step mean (the GD step) and covariance (that of the N per-sample SGD steps: the noise " +
               "is (η/√N) Σ_k ξ_k (G_k − Ḡ), in the span of the centred per-sample gradients), N standard normal draws per step from " +
-              $"`Rng.stream({p.Seed} ^ {TwoByTwo.sdeStreamTag}, s)`. Offshoots: {p.Offshoots} per chain, branched at log-spaced steps and continued with " +
-              $"η = {N(p.OffshootEta)}, λ = {N(p.OffshootLambda)} until the loss changes by less than {N(TwoByTwo.offshootTolerance)} (relative) " +
+              $"`Rng.stream({p.Seed} ^ {E1.sdeStreamTag}, s)`. Offshoots: {p.Offshoots} per chain, branched at log-spaced steps and continued with " +
+              $"η = {N(p.OffshootEta)}, λ = {N(p.OffshootLambda)} until the loss changes by less than {N(E1.offshootTolerance)} (relative) " +
               $"over two blocks of ⌈100/η⌉ steps, at most {Steps(p.OffshootMaxSteps)} steps. Wall time {seconds:0.0} s.");
         doc.P($"Jump detection (a choice; the slides give no constants): θ is in B_1 with r = 1, piecewise f_α, α = σ/4 = {N(b.Alpha)}, " +
               $"ε2 = {N(b.Eps2)}, ε1 = 0.1σ² = {N(b.Eps1)}, C = 4σ = {N(b.C)}, where σ = s_1(A*)^(2/L) = {N(b.Alpha * 4)} is the per-layer " +
               $"s_1(W_lᵀW_l) of the balanced rank-1 fit. Every run is monitored after every step (closed-form singular values of the 2×2 " +
               $"product; figures use a grid of {p.ObservationsPerDecade} log-spaced points per decade). Numerical rank: 0 when s_1 < " +
-              $"{N(TwoByTwo.collapseThreshold)}, 1 when s_2/s_1 < {N(TwoByTwo.rankOneRatio)}, else 2. The jump is the first step at rank 1 " +
+              $"{N(E1.collapseThreshold)}, 1 when s_2/s_1 < {N(E1.rankOneRatio)}, else 2. The jump is the first step at rank 1 " +
               "with θ ∈ B_1 after a step at rank 2; a collapse is a step with s_1 below the threshold, and a run that collapsed counts as " +
               "collapsed, not as jumped, even when it passed B_1 at rank 1 on its way. A return is a step after the jump at rank 2 whose " +
               "previous step was at rank ≤ 1, with s_2/s_1 above the threshold by more than its round-off bound; an exit from B_1 is a step " +
@@ -329,7 +330,7 @@ public static class E1Report
               "at rank 1; C6 says a continuous approximation does not reproduce it: GD (the mean step) should stay at rank 2, and the SDE " +
               "chain with SGD's exact per-step mean and covariance should not be absorbed at rank 1.");
         AddComparison(doc, r);
-        var divergences = Divergences(r, regimes);
+        var divergences = Divergences(r, variants);
         if (divergences.Count > 0)
         {
             doc.H(3, "Divergences");
@@ -350,11 +351,11 @@ public static class E1Report
         doc.F("Jump steps over the seeds: empirical distribution (the plateau is the fraction that jumped within the budget); " +
               "for the SDE chains, the step of entering B_1 at rank 1 and the step of collapsing or diverging.",
               JumpsSvg, JumpsPng, jumps.Svg);
-        doc.H(3, "Regime map: where the phenomenon holds and where it does not");
-        doc.P("The jump is regime-bound; a report that showed only the favourable regime would mislead. The same experiment without " +
-              "offshoots and without SDE chains, in contrasting regimes (same ε, start and seeds; one row per regime):");
-        doc.T(["regime", "L", "η", "λ", "steps × seeds", "SGD jumped (no collapse)", "SGD collapsed to 0", "jump median", "returns", "GD final rank (entered B_1)", "time"],
-            regimes.Select(g =>
+        doc.H(3, "Variants: where the phenomenon holds and where it does not");
+        doc.P("The jump depends on the parameters; a report that showed only the favourable ones would mislead. The same experiment " +
+              "without offshoots and without SDE chains, at contrasting parameters (same ε, start and seeds; one row per variant):");
+        doc.T(["variant", "L", "η", "λ", "steps × seeds", "SGD jumped (no collapse)", "SGD collapsed to 0", "jump median", "returns", "GD final rank (entered B_1)", "time"],
+            variants.Select(g =>
             {
                 var q = g.Result.Params;
                 var t = g.Result.Summary;
@@ -365,9 +366,9 @@ public static class E1Report
                     $"{RankWord(t.GdFinalRank)} ({(Opt(t.GdJumpStep) is { } gj ? "step " + Steps(gj) : "never")})", $"{g.Seconds:0.0}s",
                 ];
             }));
-        doc.P("Reading the map: the slides' picture (GD stays at rank 2, SGD jumps to rank 1 and stays) appears at the defaults. With a " +
+        doc.P("Reading the variants: the slides' picture (GD stays at rank 2, SGD jumps to rank 1 and stays) appears at the defaults. With a " +
               "smaller step or a shallower network SGD may not jump within the budget; in deeper networks at the same η SGD collapses to " +
-              "the zero network (B_0, which lies inside B_1, so collapse is reported separately from a jump); and in some regimes gradient " +
+              "the zero network (B_0, which lies inside B_1, so collapse is reported separately from a jump); and in some variants gradient " +
               "descent itself reaches rank 1, so a jump is not by itself evidence of SGD's noise. The theorem's \"small enough η and λ\" is " +
               "not quantified on the slides: these rows are measurements at the stated budget, not bounds.");
         doc.P("Replay this experiment:");

@@ -61,7 +61,7 @@ public static class ExploreReport
     private static readonly string[] PhaseColors = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f", "#000000", "#ff7f0e"];
 
     /// <summary>The E1 dynamics map for one depth: one marker per (log10 η, log10 λ), coloured by phase.</summary>
-    public static RenderedFigure DynamicsFigure(IEnumerable<DynamicsCell> cells, int depth, TwoByTwoParams p)
+    public static RenderedFigure DynamicsFigure(IEnumerable<DynamicsCell> cells, int depth, E1Params p)
     {
         var plt = new Plot();
         var cs = cells.Where(c => c.Depth == depth).ToArray();
@@ -158,12 +158,12 @@ public static class ExploreReport
     };
 
     /// <summary>Adds the E1 dynamics section (one figure per depth, a table).</summary>
-    public static void AddDynamics(Document doc, OutputDirectory dir, DynamicsCell[] cells, TwoByTwoParams p, int[] depths)
+    public static void AddDynamics(Document doc, OutputDirectory dir, DynamicsCell[] cells, E1Params p, int[] depths)
     {
         doc.H(2, "E1 dynamics: where SGD jumps, collapses, or stays");
         doc.P($"Task [[1, *], [ε, 1]] with ε = {G(p.Epsilon)}, width {p.Width}, start W_ℓ = I; per (η, λ, L): {p.Seeds} SGD chains of {p.Steps:N0} steps " +
-              "(seed " + p.Seed + ") and the gradient-descent control from the same start (TwoByTwo.run, no offshoots, no SDE chains), every step monitored. " +
-              "Phases: \"SGD jumps\" when a strict majority of the chains entered B_1 (TwoByTwo.jumpRegion) at numerical rank 1 and never collapsed; " +
+              "(seed " + p.Seed + ") and the gradient-descent control from the same start (E1.run, no offshoots, no SDE chains), every step monitored. " +
+              "Phases: \"SGD jumps\" when a strict majority of the chains entered B_1 (E1.jumpRegion) at numerical rank 1 and never collapsed; " +
               "\"collapses\" when at least half the chains reached the zero network (s1 < 1e-3), including chains that passed rank 1 on their way " +
               "(a collapse is not a jump); \"diverges\" when at least half diverged; GD's rank is its final numerical rank (s2/s1 < 1e-2 is rank 1).");
         foreach (var d in depths)

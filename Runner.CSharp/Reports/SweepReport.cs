@@ -112,13 +112,13 @@ public static class SweepReport
     private static string Steps(double? x) => x is { } v ? E1Report.Steps(Math.Round(v)) : "—";
 
     /// <summary>The E1 section: per-cell table, pooled jump-time distributions, phase diagrams.</summary>
-    public static void AddE1(Document doc, OutputDirectory dir, SweepPlan plan, IReadOnlyList<(E1Sweep.Cell Cell, TwoByTwoResult Result)> cells)
+    public static void AddE1(Document doc, OutputDirectory dir, SweepPlan plan, IReadOnlyList<(E1Sweep.Cell Cell, E1Result Result)> cells)
     {
         doc.H(2, "E1 over the grid");
         var p0 = cells[0].Cell.Params;
         doc.P($"Each cell is `experiment two-by-two` at its parameters with {plan.Spec.Seeds} SGD chains (chain s draws from `Rng.stream({plan.Spec.Seed}, s)`), " +
-              "their SDE twins when the cell's `sde` is on, and the gradient-descent control, without the regime map; the summary of a cell is " +
-              "`TwoByTwo.summarize` over all its chains, the summary `experiment two-by-two` reports for the same parameters and seeds. " +
+              "their SDE twins when the cell's `sde` is on, and the gradient-descent control, without the variants; the summary of a cell is " +
+              "`E1.summarize` over all its chains, the summary `experiment two-by-two` reports for the same parameters and seeds. " +
               "Jump: θ enters B_1 at numerical rank 1 (monitored at every step, `E1Monitor`) and the run never collapses nor diverges afterwards. " +
               "Phases as in `lowrank explore --dynamics` (`Explore.phase`: \"SGD jumps\" needs a majority of the chains to jump).");
         var names = plan.Spec.Grid.Select(g => g.Name).ToList();
@@ -157,7 +157,7 @@ public static class SweepReport
     }
 
     /// <summary>The console line of an E1 sweep.</summary>
-    public static string E1ConsoleLine(IReadOnlyList<(E1Sweep.Cell Cell, TwoByTwoResult Result)> cells) =>
+    public static string E1ConsoleLine(IReadOnlyList<(E1Sweep.Cell Cell, E1Result Result)> cells) =>
         $"E1 sweep: {cells.Count} cell(s), {cells.Sum(x => x.Result.Chains.Length)} chains, " +
         $"{cells.Sum(x => x.Result.Kinds[0].Jumped)} jumped; phases: " +
         string.Join("; ", cells.GroupBy(x => Explore.phase(x.Result.Summary)).Select(g => $"{g.Key}: {g.Count()}"));

@@ -11,7 +11,7 @@ namespace LowRankVerify.Runner.Sweeps;
 /// seeds are the SGD chains: chain s draws from <c>Rng.stream(seed, s)</c> exactly as in
 /// <c>experiment two-by-two --seed seed</c>, so a unit with seeds [a, b) computes chains a..b−1 of that
 /// experiment (and the unit of the first block also the GD control), bit for bit. The merge rebuilds
-/// each cell's <c>TwoByTwo.summarize</c> from every chain: the summary of
+/// each cell's <c>E1.summarize</c> from every chain: the summary of
 /// <c>experiment two-by-two --seeds N</c>.</summary>
 public sealed class E1Sweep : ISweepKind
 {
@@ -20,7 +20,7 @@ public sealed class E1Sweep : ISweepKind
     /// <inheritdoc/>
     public string Command => ExperimentCommand.CommandName;
 
-    private static readonly TwoByTwoParams D = TwoByTwo.defaults;
+    private static readonly E1Params D = E1.defaults;
 
     /// <inheritdoc/>
     public IReadOnlyList<SweepParameter> Parameters { get; } =
@@ -52,7 +52,7 @@ public sealed class E1Sweep : ISweepKind
     }
 
     /// <summary>E1's parameters of a cell with <paramref name="seeds"/> chains and master seed <paramref name="seed"/>.</summary>
-    public static TwoByTwoParams Params(SweepCell cell, int seeds, ulong seed) => new(
+    public static E1Params Params(SweepCell cell, int seeds, ulong seed) => new(
         cell.Real("epsilon"), Int(cell, "depth"), Int(cell, "width"), cell.Real("eta"), cell.Real("lambda"),
         cell.Integer("steps"), seeds, Sde(cell), seed, Int(cell, "offshoots"), cell.Real("offshoot-eta"), cell.Real("offshoot-lambda"),
         cell.Integer("offshoot-steps"), D.ObservationsPerDecade);
@@ -75,7 +75,7 @@ public sealed class E1Sweep : ISweepKind
     /// upper bound, as SDE twins that collapse or diverge skip their remaining steps;
     /// and the GD control in block 0, counted as 5 chains: a GD or SDE step costs N = 3 engine steps and
     /// copies; offshoots at their step limit).</summary>
-    public static double Estimate(TwoByTwoParams p, int from, int to)
+    public static double Estimate(E1Params p, int from, int to)
     {
         var perStep = p.Depth * Math.Max(p.Width, 2) * Math.Max(p.Width, 2) / 16.0 / StepsPerSecond;
         var chain = (double)p.Steps + (double)p.Offshoots * p.OffshootMaxSteps + (p.Sde ? 5.0 * p.Steps : 0);
@@ -93,15 +93,15 @@ public sealed class E1Sweep : ISweepKind
     /// <inheritdoc/>
     public ISweepUnitWork Open(SweepCell cell, SweepUnit unit, int seeds, ulong seed) => new Work(Params(cell, seeds, seed), unit);
 
-    /// <summary>The cursors of a unit in the order of <c>TwoByTwo.runList</c>: SGD chains SeedFrom..SeedTo−1,
+    /// <summary>The cursors of a unit in the order of <c>E1.runList</c>: SGD chains SeedFrom..SeedTo−1,
     /// their SDE twins when <c>Sde</c>, then the GD control (chain −1) in block 0.</summary>
-    public static TwoByTwoCursor[] Start(TwoByTwoParams p, SweepUnit unit) =>
-        TwoByTwo.runList(p)
+    public static E1Cursor[] Start(E1Params p, SweepUnit unit) =>
+        E1.runList(p)
             .Where(r => r.Item1.IsGd ? unit.Block == 0 : r.Item2 >= unit.SeedFrom && r.Item2 < unit.SeedTo)
-            .Select(r => TwoByTwo.cursorStartOf(r.Item1, p, r.Item2)).ToArray();
+            .Select(r => E1.cursorStartOf(r.Item1, p, r.Item2)).ToArray();
 
     /// <summary>Reads a list of cursors for <paramref name="fresh"/>'s positions (unit state and result).</summary>
-    public static TwoByTwoCursor[] ReadCursors(JsonCursor c, string path, TwoByTwoParams p, TwoByTwoCursor[] fresh)
+    public static E1Cursor[] ReadCursors(JsonCursor c, string path, E1Params p, E1Cursor[] fresh)
     {
         var list = CheckpointFile.ReadList(c, path, "runs", fresh.Length, q =>
             E1Plan.ReadCursor(c, q, p, fresh[int.Parse(q[(q.LastIndexOf('[') + 1)..^1], Inv)]));
@@ -110,7 +110,7 @@ public sealed class E1Sweep : ISweepKind
         return list.ToArray();
     }
 
-    private sealed class Work(TwoByTwoParams p, SweepUnit unit) : ISweepUnitWork
+    private sealed class Work(E1Params p, SweepUnit unit) : ISweepUnitWork
     {
         private readonly E1Job job = new("main", p, Start(p, unit), 0);
 
@@ -140,28 +140,28 @@ public sealed class E1Sweep : ISweepKind
     public ISweepMerger Merger(SweepPlan plan) => new Merge(plan);
 
     /// <summary>A merged cell: its parameters, SGD and SDE chains (compact: events, offshoots, last observation) and GD control.</summary>
-    public sealed class Cell(SweepCell cell, TwoByTwoParams p)
+    public sealed class Cell(SweepCell cell, E1Params p)
     {
         /// <summary>The sweep cell.</summary>
         public SweepCell Sweep { get; } = cell;
 
         /// <summary>E1's parameters (Seeds = the sweep's seeds).</summary>
-        public TwoByTwoParams Params { get; } = p;
+        public E1Params Params { get; } = p;
 
         /// <summary>Compact SGD chains in chain order.</summary>
-        public List<TwoByTwoRun> Chains { get; } = [];
+        public List<E1Run> Chains { get; } = [];
 
         /// <summary>Compact SDE chains in chain order (none when the cell's sde is off).</summary>
-        public List<TwoByTwoRun> Sde { get; } = [];
+        public List<E1Run> Sde { get; } = [];
 
         /// <summary>The compact GD control (from block 0).</summary>
-        public TwoByTwoRun? Gd { get; set; }
+        public E1Run? Gd { get; set; }
 
         /// <summary>Wall seconds of the cell's units.</summary>
         public double Seconds { get; set; }
 
         /// <summary>The E1 result of the cell (compact runs; the summary equals the full runs').</summary>
-        public TwoByTwoResult Result() => TwoByTwo.ofRuns(Params, Chains.ToArray(), Sde.ToArray(), Gd!);
+        public E1Result Result() => E1.ofRuns(Params, Chains.ToArray(), Sde.ToArray(), Gd!);
     }
 
     private sealed class Merge(SweepPlan plan) : ISweepMerger
@@ -179,7 +179,7 @@ public sealed class E1Sweep : ISweepKind
                     foreach (var cursor in ReadCursors(c, q, cell.Params, fresh))
                     {
                         if (!cursor.Done) throw c.Error(q, $"run of chain {cursor.Chain} is not done");
-                        var run = Theory.Sweep.compactRun(TwoByTwo.finish(cursor));
+                        var run = Theory.Sweep.compactRun(E1.finish(cursor));
                         if (run.Kind.IsGd) cell.Gd = run;
                         else if (run.Kind.IsSde) cell.Sde.Add(run);
                         else cell.Chains.Add(run);
@@ -213,7 +213,7 @@ public sealed class E1Sweep : ISweepKind
 
     private static long? Opt(FSharpOption<long> o) => FSharpOption<long>.get_IsSome(o) ? o.Value : null;
 
-    private static object RunJson(TwoByTwoRun r)
+    private static object RunJson(E1Run r)
     {
         var last = r.Observations[^1];
         return new
@@ -229,7 +229,7 @@ public sealed class E1Sweep : ISweepKind
     }
 
     // Column-wise, one entry per chain (chain order), to keep results.json small for thousands of seeds.
-    private static object ChainsJson(TwoByTwoRun[] chains) => new
+    private static object ChainsJson(E1Run[] chains) => new
     {
         chain = chains.Select(c => c.Chain),
         outcome = chains.Select(c => c.Outcome.ToString()),

@@ -80,13 +80,13 @@ public sealed class ExploreSweep : ISweepKind
         return new Spec(dyn, eps, eta, lambda, (int)depth, steps, (int)r, family, kappas, (int)evals);
     }
 
-    private static TwoByTwoParams Base(Spec s, int seeds, ulong seed) => Explore.dynamicsBase(s.Epsilon, s.Steps, seeds, seed);
+    private static E1Params Base(Spec s, int seeds, ulong seed) => Explore.dynamicsBase(s.Epsilon, s.Steps, seeds, seed);
 
     /// <summary>The parameters <c>Explore.dynamicsCell</c> runs at the cell (its rule, for validation and estimates).</summary>
-    private static TwoByTwoParams CellParams(Spec s, int seeds, ulong seed)
+    private static E1Params CellParams(Spec s, int seeds, ulong seed)
     {
         var b = Base(s, seeds, seed);
-        return new TwoByTwoParams(b.Epsilon, s.Depth, b.Width, s.Eta, s.Lambda, s.Steps, seeds, false, seed, 0,
+        return new E1Params(b.Epsilon, s.Depth, b.Width, s.Eta, s.Lambda, s.Steps, seeds, false, seed, 0,
             Math.Min(b.OffshootEta, s.Eta), Math.Min(b.OffshootLambda, s.Lambda), b.OffshootMaxSteps, b.ObservationsPerDecade);
     }
 
@@ -161,7 +161,7 @@ public sealed class ExploreSweep : ISweepKind
             if (s.Dynamics)
                 dynamics = Explore.dynamicsCell(Base(s, seeds, seed), s.Steps, seeds, ExperimentCommand.Threads, s.Eta, s.Lambda, s.Depth);
             else
-                closure = Explore.closureCell(TaskModule.twoByTwo(s.Epsilon), s.Depth, s.R, s.Family, s.Kappas, s.Evaluations, seed, s.Eta, s.Lambda);
+                closure = Explore.closureCell(TaskModule.e1(s.Epsilon), s.Depth, s.R, s.Family, s.Kappas, s.Evaluations, seed, s.Eta, s.Lambda);
             stage.Done();
             return true;
         }

@@ -9,7 +9,7 @@ namespace LowRankVerify.Runner.Sweeps;
 /// parameters (its cell and seed block) → <see cref="Open"/> a unit's work, which runs in segments and
 /// checkpoints → the unit's result (<see cref="ISweepUnitWork.WriteResult"/>) → <see cref="Merger"/>,
 /// which streams the results of every unit into the sweep's report. Implementations call the core's
-/// public APIs (<c>TwoByTwo</c>, <c>Explore</c>, <c>Hunt</c>) and the commands' validation, so a unit
+/// public APIs (<c>E1</c>, <c>Explore</c>, <c>Hunt</c>) and the commands' validation, so a unit
 /// computes exactly what the command computes for the same cell and seeds.</summary>
 public interface ISweepKind
 {

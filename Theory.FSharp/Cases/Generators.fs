@@ -37,7 +37,7 @@ module Generators =
     /// The task of a spec (random low-rank target, random / full observed set, or E1's task).
     let task (spec: TaskSpec) : Task =
         match spec.Kind with
-        | TaskKind.E1 eps -> Task.twoByTwo eps
+        | TaskKind.E1 eps -> Task.e1 eps
         | kind ->
             let a = target spec
             let all = Task.allEntries spec.DOut spec.DIn

@@ -7,7 +7,7 @@ type TaskKind =
     | Partial of fraction: float
     /// Every entry observed (the D7 case).
     | Full
-    /// E1's task `Task.twoByTwo epsilon` (THEORY.md §5); the other fields of the spec are ignored.
+    /// E1's task `Task.e1 epsilon` (THEORY.md §5); the other fields of the spec are ignored.
     | E1 of epsilon: float
 
 /// A random low-rank task, described by values that shrink (sizes, rank, scale) and a seed.

@@ -2,7 +2,7 @@ namespace LowRankVerify.Theory
 
 /// C1 at the slides' operating point (issue #11): an EXPLORATORY row of verify's claims table, outside the derived
 /// regime where C1 is asserted, reported with its own verdict and not part of the exit code. E1's task and
-/// parameters, B_1 of `TwoByTwo.jumpRegion`; one-step exits looked for at points of real SGD chains after their
+/// parameters, B_1 of `E1.jumpRegion`; one-step exits looked for at points of real SGD chains after their
 /// jump and at perturbations of the rank-1 minimum toward B_1's boundary.
 [<RequireQualifiedAccess>]
 module C1E1 =
@@ -24,8 +24,8 @@ module C1E1 =
         "the task at this lambda admits a certified minimum of rank 2 > r = 1 (NonTriviality.certify) and the step moves some condition of B_1 by more than its round-off"
 
     /// C1 at the slides' operating point (issue #11; EXPLORATORY: outside the derived regime, reported and
-    /// not part of verify's exit code): E1's task at `TwoByTwo.defaults` (ε = 0.1, L = 4, width 2, η = 0.5,
-    /// λ = 0.02) and B_1 with `TwoByTwo.jumpRegion`'s constants. One-step exits (every observed entry,
+    /// not part of verify's exit code): E1's task at `E1.defaults` (ε = 0.1, L = 4, width 2, η = 0.5,
+    /// λ = 0.02) and B_1 with `E1.jumpRegion`'s constants. One-step exits (every observed entry,
     /// `closureDetailed`) are looked for (1) at points of real SGD chains after their jump: each chain (stream
     /// `Rng.stream (seed ^^^ 0xE1C1) k`) runs from W_ℓ = I until it is in B_1 at numerical rank 1 (checked every
     /// 1000 steps, at most `jumpSteps`), then every `stride` steps for `pointsPerChain` points; (2) at
@@ -33,11 +33,11 @@ module C1E1 =
     /// moved to δ of B_1's boundary (`deltas`). Non-trivial: the task at λ admits a certified minimum of
     /// rank 2 (`NonTriviality.certify`) and the step is visible above round-off.
     let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
-        let prm = TwoByTwo.defaults
-        let tk = TwoByTwo.task prm
-        let p = TwoByTwo.jumpRegion prm
+        let prm = E1.defaults
+        let tk = E1.task prm
+        let p = E1.jumpRegion prm
         let hyper = { Eta = prm.Eta; Lambda = prm.Lambda }
-        let start = TwoByTwo.start prm
+        let start = E1.start prm
         let hidden = Network.hiddenWidths start
         let cert = NonTriviality.certify tk hyper.Lambda hidden
         let certified = cert.RankAbove p.R
@@ -54,8 +54,8 @@ module C1E1 =
             }
 
         let inB1AtRank1 (net: Network) =
-            let s1, s2 = TwoByTwo.singularValues2 (Network.product net)
-            Region.contains p net && TwoByTwo.rankOf s1 s2 = 1
+            let s1, s2 = E1.singularValues2 (Network.product net)
+            Region.contains p net && E1.rankOf s1 s2 = 1
 
         // (1) chain points after the jump
         let chainRuns =
@@ -270,7 +270,7 @@ module C1E1 =
         {
             Statement =
                 sprintf
-                    "EXPLORATORY, outside the derived regime (reported, not part of the exit code): E1's task (eps = %g, L = %d, width %d), eta = %g, lambda = %g, B_1 with TwoByTwo.jumpRegion (eps1 = %.3g, eps2 = %g, alpha = %.3g, C = %.3g, piecewise); one SGD step from points of B_1 near the rank-1 minimum stays in B_1 for every observed entry: %d points every %d steps after each chain's jump, and perturbations of the solver's rank-1 minimum toward B_1's boundary"
+                    "EXPLORATORY, outside the derived regime (reported, not part of the exit code): E1's task (eps = %g, L = %d, width %d), eta = %g, lambda = %g, B_1 with E1.jumpRegion (eps1 = %.3g, eps2 = %g, alpha = %.3g, C = %.3g, piecewise); one SGD step from points of B_1 near the rank-1 minimum stays in B_1 for every observed entry: %d points every %d steps after each chain's jump, and perturbations of the solver's rank-1 minimum toward B_1's boundary"
                     prm.Epsilon
                     prm.Depth
                     prm.Width

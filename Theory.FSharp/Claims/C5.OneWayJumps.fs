@@ -18,26 +18,26 @@ module C5 =
     let chainsPerRequiredRun = 2
 
     /// C5's verdict on one run: Counterexample when it returned to rank 2 after its jump (beyond the ratio's
-    /// round-off, `TwoByTwoMonitor.Returns`), Inconclusive when a transition to rank 2 lay within round-off,
+    /// round-off, `E1MonitorState.Returns`), Inconclusive when a transition to rank 2 lay within round-off,
     /// else Holds.
-    let verdict (r: TwoByTwoRun) =
+    let verdict (r: E1Run) =
         if r.Returns > 0 then Verdict.Counterexample
         elif r.Events.RoundOffReturns > 0 then Verdict.Inconclusive
         else Verdict.Holds
 
     /// C5's non-triviality: the run was at rank 2 (the jump requires an earlier step at numerical rank 2),
     /// then entered B_1 at rank 1, and never collapsed to the zero network nor diverged
-    /// (`TwoByTwoOutcome.Jumped`): a run on which a return to rank 2 was possible.
-    let nonTrivial (r: TwoByTwoRun) = r.Outcome = TwoByTwoOutcome.Jumped
+    /// (`E1Outcome.Jumped`): a run on which a return to rank 2 was possible.
+    let nonTrivial (r: E1Run) = r.Outcome = E1Outcome.Jumped
 
     /// The non-triviality criterion of C5, one sentence.
     [<Literal>]
     let criterion =
-        "SGD runs that were at numerical rank 2 (s2/s1 >= 1e-2, s1 >= 1e-3), then entered B_1 (TwoByTwo.jumpRegion) at numerical rank 1 (s2/s1 < 1e-2) and never collapsed to the zero network (s1 < 1e-3) nor diverged within the budget"
+        "SGD runs that were at numerical rank 2 (s2/s1 >= 1e-2, s1 >= 1e-3), then entered B_1 (E1.jumpRegion) at numerical rank 1 (s2/s1 < 1e-2) and never collapsed to the zero network (s1 < 1e-3) nor diverged within the budget"
 
     /// C5 on finished SGD runs of E1 (`Check.e1ClaimParams`): the outcome of `check` from its runs.
-    let outcome (budget: CheckBudget) (p: TwoByTwoParams) (runs: TwoByTwoRun[]) : CheckResult =
-        let k = TwoByTwo.kindSummary TwoByTwoRunKind.Sgd runs
+    let outcome (budget: CheckBudget) (p: E1Params) (runs: E1Run[]) : CheckResult =
+        let k = E1.kindSummary E1RunKind.Sgd runs
 
         let records =
             runs
@@ -122,8 +122,8 @@ module C5 =
         let p = Check.e1ClaimParams budget seedTag chainsPerRequiredRun false
 
         let runs =
-            Array.init p.Seeds (fun s -> TwoByTwoRunKind.Sgd, s)
-            |> TwoByTwo.runsOf p Check.e1ClaimThreads ignore
+            Array.init p.Seeds (fun s -> E1RunKind.Sgd, s)
+            |> E1.runsOf p Check.e1ClaimThreads ignore
 
         let o = outcome budget p runs
         progress ("C5: " + o.BoundaryCoverage)
@@ -146,7 +146,7 @@ module C5 =
                     ClaimId.C5
                     controlChains
                     (fun i ->
-                        let r = TwoByTwo.sdeChain p i
+                        let r = E1.sdeChain p i
 
                         if r.Returns > 0 then
                             Some(

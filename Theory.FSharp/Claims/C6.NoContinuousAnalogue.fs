@@ -38,11 +38,11 @@ module C6 =
         if s.Length < 2 || s.[0] = 0.0 then 0.0 else s.[1] / s.[0]
 
     /// The GD control of C6 stayed at rank 2: no jump, collapse or divergence, numerical rank 2 at the end.
-    let gdAtRankTwo (gd: TwoByTwoRun) =
-        gd.Outcome = TwoByTwoOutcome.Stayed && gd.Events.Rank = 2
+    let gdAtRankTwo (gd: E1Run) =
+        gd.Outcome = E1Outcome.Stayed && gd.Events.Rank = 2
 
     /// How a run that jumped left the rank-1 part of B_1, in words ("" when it did not).
-    let leftRankOneBy (r: TwoByTwoRun) =
+    let leftRankOneBy (r: E1Run) =
         [
             if r.Returns > 0 then
                 yield sprintf "returned to rank 2 at step %d" r.Events.ReturnSteps.[0]
@@ -58,17 +58,17 @@ module C6 =
     /// C6's verdict and non-triviality for one continuous chain `candidate` (the SDE chain s; a negative
     /// control passes another run) against its SGD twin and the GD control, all from W_ℓ = I with the same
     /// η and λ. The comparison is informative only when GD stays at rank 2 (else Inconclusive). Then the
-    /// candidate is a Counterexample when it is absorbed at rank 1 (`TwoByTwo.absorbedAtRankOne`), like SGD;
+    /// candidate is a Counterexample when it is absorbed at rank 1 (`E1.absorbedAtRankOne`), like SGD;
     /// otherwise Holds. Non-trivial: GD stayed at rank 2, the twin was absorbed at rank 1 (the start, η, λ
     /// and budget produce SGD's absorption), and the candidate itself entered B_1 at rank 1, so it could
     /// have stayed there.
-    let judge (gd: TwoByTwoRun) (twin: TwoByTwoRun) (candidate: TwoByTwoRun) : Verdict * bool =
+    let judge (gd: E1Run) (twin: E1Run) (candidate: E1Run) : Verdict * bool =
         if not (gdAtRankTwo gd) then
             Verdict.Inconclusive, false
-        elif TwoByTwo.absorbedAtRankOne candidate then
-            Verdict.Counterexample, TwoByTwo.absorbedAtRankOne twin
+        elif E1.absorbedAtRankOne candidate then
+            Verdict.Counterexample, E1.absorbedAtRankOne twin
         else
-            Verdict.Holds, TwoByTwo.absorbedAtRankOne twin && candidate.JumpStep.IsSome
+            Verdict.Holds, E1.absorbedAtRankOne twin && candidate.JumpStep.IsSome
 
     /// The non-triviality criterion of C6, one sentence.
     [<Literal>]
@@ -89,7 +89,7 @@ module C6 =
     /// confirmed a local minimum by its Hessian; then GD (η = 0.5/‖H‖) from a perturbation of relative size
     /// 1e-3 for `steps` steps; the run "stays at its rank" when s_2/s_1 never drops below half its value.
     let gdStays (eps: float) (depth: int) (lambda: float) (steps: int) (rng: Rng) : GdStayResult =
-        let tk = Task.twoByTwo eps
+        let tk = Task.e1 eps
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 20000 start
         let ratio = secondRatio (Network.product sol.Network)
@@ -190,8 +190,8 @@ module C6 =
     /// (E1 cases with their `gdStays` results).
     let outcome
         (budget: CheckBudget)
-        (p: TwoByTwoParams)
-        (r: TwoByTwoResult)
+        (p: E1Params)
+        (r: E1Result)
         (gd2: ((float * int * float) * GdStayResult) list)
         : CheckResult =
         let gd = r.Gd
@@ -215,12 +215,12 @@ module C6 =
                             v
                             nt
                             [
-                                "twinStream", CaseValue.Seed (TwoByTwo.streamOf p TwoByTwoRunKind.Sgd twin.Chain).State
+                                "twinStream", CaseValue.Seed (E1.streamOf p E1RunKind.Sgd twin.Chain).State
                                 "twinOutcome", CaseValue.Text(sprintf "%A" twin.Outcome)
                                 "twinJumpStep", CaseValue.Integer(defaultArg twin.JumpStep -1L)
-                                "twinAbsorbedAtRankOne", CaseValue.Flag(TwoByTwo.absorbedAtRankOne twin)
+                                "twinAbsorbedAtRankOne", CaseValue.Flag(E1.absorbedAtRankOne twin)
                                 "gdAtRankTwo", CaseValue.Flag(gdAtRankTwo gd)
-                                "TwoByTwo.absorbedAtRankOne", CaseValue.Flag(TwoByTwo.absorbedAtRankOne c)
+                                "E1.absorbedAtRankOne", CaseValue.Flag(E1.absorbedAtRankOne c)
                                 "leftRankOneBy", CaseValue.Text(leftRankOneBy c)
                             ]
                 yield
@@ -244,7 +244,7 @@ module C6 =
                             Claim = ClaimId.C6
                             Index = sdeCases.Length + 1 + i
                             Kind = "GD from a perturbed rank-2 minimum (secondary)"
-                            Task = Some(Task.twoByTwo eps)
+                            Task = Some(Task.e1 eps)
                             Layers = Some(Network.identityLike 1.0 (Array.create (depth + 1) 2))
                             Region = None
                             Eta = None
@@ -375,7 +375,7 @@ module C6 =
                     p.Lambda
                     p.Steps
                     p.Seeds
-                    (TwoByTwo.sdeCount p)
+                    (E1.sdeCount p)
             Verdict =
                 (if not bad.IsEmpty then Verdict.Counterexample
                  elif not (gdAtRankTwo gd) then Verdict.Inconclusive
@@ -393,7 +393,7 @@ module C6 =
     let check (budget: CheckBudget) (progress: string -> unit) : CheckResult =
         let p = Check.e1ClaimParams budget seedTag chainsPerRequiredRun true
 
-        let r = TwoByTwo.run p Check.e1ClaimThreads ignore
+        let r = E1.run p Check.e1ClaimThreads ignore
 
         let gd2 =
             [
@@ -409,9 +409,9 @@ module C6 =
     /// C6's negative control: the same check with SGD chains in the role of the continuous chains (each SGD
     /// chain of C6's parameters judged against itself as twin and the GD control): SGD is absorbed at rank 1,
     /// so the check must find a counterexample. Returns the first chain index that fails, with its text.
-    let sgdAsContinuous (budget: CheckBudget) (gd: TwoByTwoRun) (chain: int) : string option =
+    let sgdAsContinuous (budget: CheckBudget) (gd: E1Run) (chain: int) : string option =
         let p = Check.e1ClaimParams budget seedTag chainsPerRequiredRun false
-        let sgd = TwoByTwo.chain p chain
+        let sgd = E1.chain p chain
 
         match judge gd sgd sgd with
         | Verdict.Counterexample, _ ->
@@ -431,7 +431,7 @@ module C6 =
         [
             fun budget progress ->
                 let gd =
-                    lazy (TwoByTwo.gdControl (Check.e1ClaimParams budget seedTag chainsPerRequiredRun false))
+                    lazy (E1.gdControl (Check.e1ClaimParams budget seedTag chainsPerRequiredRun false))
 
                 Check.control
                     "C6 with SGD chains in place of the SDE chains"
@@ -459,7 +459,7 @@ module C6 =
     let evaluate (o: HuntOverrides) (gdSteps: int) (s: GdSpec) =
         let lambda = defaultArg o.Lambda s.Lambda
         let depth = defaultArg o.Depth s.Depth
-        let tk = Task.twoByTwo s.Epsilon
+        let tk = Task.e1 s.Epsilon
         let start = Network.identityLike 1.0 (Array.create (depth + 1) 2)
         let sol = CriticalPoints.solve tk lambda Tolerance.criticalPointTarget 5000 start
         let ratio = secondRatio (Network.product sol.Network)

@@ -106,14 +106,14 @@ module Check =
     [<Literal>]
     let e1ClaimThreads = 2
 
-    /// E1's parameters for C5 and C6 (THEORY.md §5, `TwoByTwo.defaults`: ε = 0.1, L = 4, width 2, W_ℓ = I,
-    /// η = 0.5, λ = 0.02, 3·10⁶ steps, B_1 of `TwoByTwo.jumpRegion`): `perRun`·`budget.MinNonTrivialRuns`
+    /// E1's parameters for C5 and C6 (THEORY.md §5, `E1.defaults`: ε = 0.1, L = 4, width 2, W_ℓ = I,
+    /// η = 0.5, λ = 0.02, 3·10⁶ steps, B_1 of `E1.jumpRegion`): `perRun`·`budget.MinNonTrivialRuns`
     /// chains (not every chain is non-trivial), master seed `budget.Seed ^^^ tag`, no offshoots, with or
     /// without SDE chains.
-    let e1ClaimParams (budget: CheckBudget) (tag: uint64) (perRun: int) (withSde: bool) : TwoByTwoParams =
+    let e1ClaimParams (budget: CheckBudget) (tag: uint64) (perRun: int) (withSde: bool) : E1Params =
         let seeds = max 1 (perRun * budget.MinNonTrivialRuns)
 
-        { TwoByTwo.defaults with
+        { E1.defaults with
             Seeds = seeds
             Sde = withSde
             Seed = budget.Seed ^^^ tag
@@ -125,8 +125,8 @@ module Check =
     let e1RunRecord
         (claim: ClaimId)
         (index: int)
-        (p: TwoByTwoParams)
-        (r: TwoByTwoRun)
+        (p: E1Params)
+        (r: E1Run)
         (verdict: Verdict)
         (nonTrivial: bool)
         (extra: (string * CaseValue) list)
@@ -139,12 +139,12 @@ module Check =
             Index = index
             Kind =
                 (match r.Kind with
-                 | TwoByTwoRunKind.Sgd -> "E1 SGD run"
-                 | TwoByTwoRunKind.Gd -> "E1 GD run"
-                 | TwoByTwoRunKind.Sde -> "E1 SDE run")
-            Task = Some(TwoByTwo.task p)
-            Layers = Some(TwoByTwo.start p)
-            Region = Some(TwoByTwo.jumpRegion p)
+                 | E1RunKind.Sgd -> "E1 SGD run"
+                 | E1RunKind.Gd -> "E1 GD run"
+                 | E1RunKind.Sde -> "E1 SDE run")
+            Task = Some(E1.task p)
+            Layers = Some(E1.start p)
+            Region = Some(E1.jumpRegion p)
             Eta = Some p.Eta
             Lambda = Some p.Lambda
             Verdict = verdict
@@ -152,15 +152,15 @@ module Check =
             Values =
                 [
                     "chain", CaseValue.Integer(int64 r.Chain)
-                    "stream", CaseValue.Seed (TwoByTwo.streamOf p r.Kind r.Chain).State
+                    "stream", CaseValue.Seed (E1.streamOf p r.Kind r.Chain).State
                     "steps", CaseValue.Integer p.Steps
                     "rule",
                     CaseValue.Text(
                         match r.Kind with
-                        | TwoByTwoRunKind.Sgd ->
+                        | E1RunKind.Sgd ->
                             "SGD: each step draws entry k = Rng.nextInt(stream, N) of the observed list (SplitMix64, Lemire) and takes W_l <- (1 - 2 eta lambda) W_l + eta r a_l b_l^T"
-                        | TwoByTwoRunKind.Gd -> "GD: W_l <- W_l - eta grad L_lambda (full batch)"
-                        | TwoByTwoRunKind.Sde ->
+                        | E1RunKind.Gd -> "GD: W_l <- W_l - eta grad L_lambda (full batch)"
+                        | E1RunKind.Sde ->
                             "SDE: each step draws xi_k = Rng.nextGaussian(stream) for k = 1..N (Box-Muller) and takes W_l <- (1 - 2 eta lambda) W_l + sum_k c_k r_k a_l b_l^T, c_k = eta/N - (eta/sqrt N)(xi_k - mean xi)"
                     )
                     "rankOneRatio", CaseValue.Number E1Monitor.rankOneRatio

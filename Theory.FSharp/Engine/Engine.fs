@@ -1,3 +1,7 @@
+// The SGD kernel (THEORY.md §1), one file on purpose although it is longer than the others (about 900 lines):
+// its three step paths (tiny widths, lazy-scaled fused, lazy-scaled general: stepTiny, stepFused, stepLazy) are
+// deliberate variants of one rank-one update, each tuned for a width range and checked against Sgd.step to
+// round-off (Properties/Engine/EngineTests.fs); kept side by side so that a change to one is made to all.
 namespace LowRankVerify.Theory
 
 open System

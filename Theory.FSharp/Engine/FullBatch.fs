@@ -25,7 +25,7 @@ type FullBatchWork =
 /// Full-batch gradient descent θ ← θ − η∇L_λ(θ) (THEORY.md §1, the control of C6) on the engine's flat
 /// layout, for general completion tasks: through the products Q_ℓ = W_ℓ ⋯ W_1 and the back-propagated
 /// masked residual B_ℓ = (W_L ⋯ W_{ℓ+1})ᵀ R, so that ∇_{W_ℓ} = −(1/N) B_ℓ Q_{ℓ−1}ᵀ (Q_0 = I). A step costs
-/// about 3·Σ_ℓ n_ℓ n_{ℓ−1} d_in multiply-adds, against N·L·w² for E1's per-entry `TwoByTwo.gdStep`, so it is
+/// about 3·Σ_ℓ n_ℓ n_{ℓ−1} d_in multiply-adds, against N·L·w² for E1's per-entry `E1.gdStep`, so it is
 /// the fast form whenever N > 3·d_in. Equals `Gd.step` up to round-off (Properties/CompletionTests.fs).
 [<RequireQualifiedAccess>]
 module FullBatch =

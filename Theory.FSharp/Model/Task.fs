@@ -122,7 +122,7 @@ module Task =
         allEntries task.DOut task.DIn |> Array.filter (obs.Contains >> not)
 
     /// E1's task (THEORY.md §5): `[[1, 1/ε], [ε, 1]]` with entries (0,0), (1,0), (1,1) observed.
-    let twoByTwo (epsilon: float) =
+    let e1 (epsilon: float) =
         {
             Target = Linalg.M.DenseOfRowArrays [| [| 1.0; 1.0 / epsilon |]; [| epsilon; 1.0 |] |]
             Observed = [| (0, 0); (1, 0); (1, 1) |]

@@ -106,12 +106,12 @@ module Ladder =
 
         k, s
 
-    /// Default constants (a choice, generalising E1's `TwoByTwo.jumpRegion`), from the truth's singular
+    /// Default constants (a choice, generalising E1's `E1.jumpRegion`), from the truth's singular
     /// values s_i (i ≤ k = `targetRank`) and the start θ_0, with σ_i = s_i^{2/L} the per-layer
     /// s_i(W_ℓᵀW_ℓ) of the balanced fit of A*: α = σ_k/4 (every direction of the truth counts 1 once it
     /// holds a quarter of its share); ε2 = 0.1; ε1 = 0.1·σ_1²; C = 4·max(Σ_{i≤k} σ_i, max_ℓ ‖W_ℓ(θ_0)‖_F²)
     /// (four times the balanced fit's per-layer norm, and the start is bounded). For E1's task at r = 1 this
-    /// is `TwoByTwo.jumpRegion` (with C raised to the start's norm when that is larger).
+    /// is `E1.jumpRegion` (with C raised to the start's norm when that is larger).
     let defaults (task: Task) (start: Network) : LadderParams =
         let depth = start.Depth
         let k, s = targetRank task

@@ -10,8 +10,8 @@ open LowRankVerify.Theory
 /// budgets (cycled until the run is done).
 type private SegmentCase =
     {
-        P: TwoByTwoParams
-        Kind: TwoByTwoRunKind
+        P: E1Params
+        Kind: E1RunKind
         Chain: int
         Budgets: int64[]
     }
@@ -30,7 +30,7 @@ let private segmentCase =
         let! budgets = Gen.arrayOfLength 4 (Gen.choose (1, 700) |> Gen.map int64)
 
         let p =
-            { TwoByTwo.defaults with
+            { E1.defaults with
                 Depth = depth
                 Width = width
                 Eta = eta
@@ -49,9 +49,9 @@ let private segmentCase =
             {
                 P = p
                 Kind =
-                    (if chain < 0 then TwoByTwoRunKind.Gd
-                     elif sde then TwoByTwoRunKind.Sde
-                     else TwoByTwoRunKind.Sgd)
+                    (if chain < 0 then E1RunKind.Gd
+                     elif sde then E1RunKind.Sde
+                     else E1RunKind.Sgd)
                 Chain = chain
                 Budgets = budgets
             }
@@ -59,21 +59,21 @@ let private segmentCase =
 
 /// Runs the case in segments; `tamper` is applied to the cursor between segments (identity for the
 /// property, a deliberate corruption for the negative control).
-let private segmented (tamper: TwoByTwoParams -> TwoByTwoCursor -> TwoByTwoCursor) (c: SegmentCase) =
-    let mutable cur = TwoByTwo.cursorStartOf c.Kind c.P c.Chain
+let private segmented (tamper: E1Params -> E1Cursor -> E1Cursor) (c: SegmentCase) =
+    let mutable cur = E1.cursorStartOf c.Kind c.P c.Chain
     let mutable k = 0
 
     while not cur.Done do
-        cur <- TwoByTwo.advance c.P cur c.Budgets.[k % c.Budgets.Length]
+        cur <- E1.advance c.P cur c.Budgets.[k % c.Budgets.Length]
 
         if not cur.Done then
             cur <- tamper c.P cur
 
         k <- k + 1
 
-    TwoByTwo.finish cur
+    E1.finish cur
 
-let private whole (c: SegmentCase) = TwoByTwo.runOf c.Kind c.P c.Chain
+let private whole (c: SegmentCase) = E1.runOf c.Kind c.P c.Chain
 
 [<Fact>]
 let ``checkpoint: an E1 run cut into segments equals the uninterrupted run bit for bit`` () =
@@ -92,7 +92,7 @@ let ``negative control: segments that restart the entry stream are caught`` () =
             segmented
                 (fun p x ->
                     { x with
-                        Rng = TwoByTwo.streamOf p x.Kind x.Chain
+                        Rng = E1.streamOf p x.Kind x.Chain
                     })
                 c = whole c))
     |> ignore
@@ -129,14 +129,14 @@ let ``negative control: segments that drop the lazy scales are caught`` () =
 let ``E1 divergence is reported at its step with finite observations`` () =
     // η = 5 at the E1 defaults: residuals blow up within a few hundred steps.
     let p =
-        { TwoByTwo.defaults with
+        { E1.defaults with
             Eta = 5.0
             Steps = 100_000L
             Seeds = 2
             Offshoots = 2
         }
 
-    let r = TwoByTwo.chain p 0
+    let r = E1.chain p 0
     Assert.True(r.Diverged)
     let step = r.DivergenceStep.Value
     Assert.True(step >= 0L && step < p.Steps)
@@ -153,16 +153,16 @@ let ``E1 divergence is reported at its step with finite observations`` () =
             )
     )
     // One step earlier the run is still finite: the step is exact.
-    let before = TwoByTwo.advance p (TwoByTwo.cursorStart p 0) step
+    let before = E1.advance p (E1.cursorStart p 0) step
     Assert.True(before.DivergenceStep.IsNone)
-    let after = TwoByTwo.advance p before 1L
+    let after = E1.advance p before 1L
     Assert.Equal(Some step, after.DivergenceStep)
     // Cut into segments of 1, 2 and 3 steps (through every grid point and the divergent step), the run
     // and the GD control are unchanged.
     let c =
         {
             P = { p with Steps = 3000L }
-            Kind = TwoByTwoRunKind.Sgd
+            Kind = E1RunKind.Sgd
             Chain = 0
             Budgets = [| 1L; 2L; 3L |]
         }
@@ -173,10 +173,10 @@ let ``E1 divergence is reported at its step with finite observations`` () =
     let g =
         { c with
             Chain = -1
-            Kind = TwoByTwoRunKind.Gd
+            Kind = E1RunKind.Gd
         }
 
     Assert.Equal(whole g, segmented (fun _ x -> x) g)
     // and an SDE chain at the same η, which diverges too
-    let d = { c with Kind = TwoByTwoRunKind.Sde }
+    let d = { c with Kind = E1RunKind.Sde }
     Assert.Equal(whole d, segmented (fun _ x -> x) d)

@@ -14,7 +14,7 @@ type OffshootRun =
         Diverged: bool
     }
 
-/// Offshoots (THEORY.md §5): shared by E1 (`TwoByTwo.offshoot`) and the completion experiment
+/// Offshoots (THEORY.md §5): shared by E1 (`E1.offshoot`) and the completion experiment
 /// (`Completion`), so both use the same convergence rule.
 [<RequireQualifiedAccess>]
 module Offshoot =

@@ -1,296 +1,5 @@
 namespace LowRankVerify.Theory
 
-/// Which optimiser a run of the completion experiment uses.
-[<RequireQualifiedAccess>]
-type ChainKind =
-    /// Single-entry SGD (THEORY.md §1).
-    | Sgd
-    /// Full-batch gradient descent from the same start with the same η and λ (the control of C6).
-    | Gd
-// An SDE chain (issue "Verdicts that mean something": Langevin steps with SGD's mean and covariance) is
-// to be added here as a third kind: a cursor of its own kind, stepped by its own step function, recorded
-// exactly like the other two.
-
-/// How the SGD chains are run (results differ between the two only by round-off).
-[<RequireQualifiedAccess>]
-type SgdMode =
-    /// One chain per run unit, on the single-chain `Engine` (fastest at larger widths).
-    | Single
-    /// Up to `Completion.laneUnit` chains per run unit, on the SIMD `Ensemble` (fastest at small widths).
-    | Lanes
-
-/// Parameters of the completion experiment (issue "The ladder B_R ⊃ … ⊃ B_1"). Every one is stated in
-/// the report.
-type CompletionParams =
-    {
-        /// The task (A*, observed set); unobserved entries are the test set.
-        Task: Task
-        /// Where the task came from (family and its parameters, or a file).
-        Source: TaskSource
-        /// Depth L.
-        Depth: int
-        /// Hidden width n_1 = … = n_{L−1}.
-        Width: int
-        /// The start θ_0 of every run.
-        Start: StartKind
-        /// Learning rate η of the SGD chains and of the GD control.
-        Eta: float
-        /// Regularisation λ of the SGD chains and of the GD control.
-        Lambda: float
-        /// SGD steps per chain.
-        Steps: int64
-        /// Number of SGD chains.
-        Seeds: int
-        /// Master seed S: chain s draws its entries from `Rng.stream S s`.
-        Seed: uint64
-        /// Offshoots per chain, branched at log-spaced steps (`TwoByTwo.branchSteps`).
-        Offshoots: int
-        /// Learning rate of the offshoots.
-        OffshootEta: float
-        /// Regularisation of the offshoots.
-        OffshootLambda: float
-        /// Most SGD steps of one offshoot.
-        OffshootMaxSteps: int64
-        /// Steps of the gradient-descent control (its horizon, at most `Steps`).
-        GdSteps: int64
-        /// Observation points per decade of the log-spaced grid.
-        ObservationsPerDecade: int
-        /// The rank level is checked at every multiple of this many steps (and at every grid point).
-        EventInterval: int64
-        /// The ladder's constants.
-        Ladder: LadderParams
-        /// Engine of the SGD chains.
-        Mode: SgdMode
-    }
-
-/// A change of a run's rank level between two consecutive checks.
-type LevelEvent =
-    {
-        /// Step of the check that saw the new level (the change happened after the previous check).
-        Step: int64
-        /// Level at the previous check.
-        FromRank: int
-        /// Level at this check.
-        ToRank: int
-    }
-
-/// One observation of a run on the log-spaced grid.
-type CompletionObservation =
-    {
-        /// Steps taken.
-        Step: int64
-        /// Leading singular values of A_θ (at most `Completion.leading`), descending.
-        Singular: float[]
-        /// #{i : s_i ≥ `Completion.numericalRankRatio`·s_1} (0 when s_1 < `Completion.zeroProduct`·s_1(A*)).
-        NumericalRank: int
-        /// Σ_i f_α(s_i(A_θ)^{2/L}) (the C2 quantity, with the ladder's α and f_α).
-        ProductRank: float
-        /// The rank level (`Ladder.level`).
-        Level: int
-        /// max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)).
-        MaxLayerRank: float
-        /// ‖W_ℓᵀW_ℓ − W_{ℓ−1}W_{ℓ−1}ᵀ‖_F², ℓ = 2..L.
-        Balancedness: float[]
-        /// ‖W_ℓ‖_F², ℓ = 1..L.
-        LayerNorms: float[]
-        /// Condition 1 of the ladder holds.
-        Balanced: bool
-        /// Condition 3 of the ladder holds.
-        Bounded: bool
-        /// Root-mean-square error over the unobserved entries (0 when every entry is observed).
-        TestError: float
-        /// Root-mean-square residual over the observed entries.
-        TrainError: float
-        /// ‖∇L_λ(θ)‖ over all layers (the full-batch gradient, with the run's λ): how far from stationary.
-        GradientNorm: float
-    }
-
-/// An offshoot: SGD branched from a chain and continued with smaller η and λ until its loss settles.
-type CompletionOffshoot =
-    {
-        /// Step of the chain at which it branched.
-        BranchStep: int64
-        /// The chain's rank level there.
-        BranchLevel: int
-        /// SGD steps the offshoot took.
-        Steps: int64
-        /// True when its loss settled before `OffshootMaxSteps`.
-        Converged: bool
-        /// True when it diverged (the final values are then the last finite block's).
-        Diverged: bool
-        /// Test error at its end.
-        FinalTestError: float
-        /// Training error at its end.
-        FinalTrainError: float
-        /// Rank level at its end.
-        FinalLevel: int
-    }
-
-/// Everything recorded for one run (an SGD chain or the GD control) so far.
-type ChainRecord =
-    {
-        /// Chain index s (stream `Rng.stream S s`); −1 for the GD control.
-        Chain: int
-        /// Level at the last check; −1 before the first.
-        Level: int
-        /// Every change of level, in order.
-        Events: LevelEvent[]
-        /// Observations on the grid, step 0 first.
-        Observations: CompletionObservation[]
-        /// Offshoots (SGD chains only).
-        Offshoots: CompletionOffshoot[]
-        /// Zero-based index of the step whose residual or weights (or A_θ) stopped being finite.
-        DivergenceStep: int64 option
-        /// GD only: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
-        /// stays θ_t for every later step (the floating-point map is deterministic).
-        FixedPointStep: int64 option
-    }
-
-/// Where a run unit stands between two segments: one SGD chain (`SgdMode.Single`), a group of SGD chains
-/// (`SgdMode.Lanes`) or the GD control. Advancing by a then b steps equals advancing by a + b bit for
-/// bit (property-tested), so a run cut into segments and checkpointed between them gives the result of
-/// an uninterrupted one.
-type CompletionCursor =
-    {
-        /// The optimiser.
-        Kind: ChainKind
-        /// Steps taken by the unit's runs.
-        Step: int64
-        /// Index into the unit's grid (`Completion.gridOf`) of the next observation.
-        Next: int
-        /// Step of the last level check (−1 before the first).
-        Checked: int64
-        /// Entry stream of each run, advanced to `Step` (unused by the GD control).
-        Rngs: Rng[]
-        /// θ of a single chain or of the GD control, exactly as the engine holds it, while in progress.
-        Engine: EngineSnapshot option
-        /// The ensemble's weight array of a group of chains (`EnsembleState.Weights`) while in progress.
-        Lanes: float[] option
-        /// One record per run of the unit.
-        Records: ChainRecord[]
-        /// True when every grid point is observed or every run diverged.
-        Done: bool
-    }
-
-/// One finished run with its events read off.
-type CompletionRun =
-    {
-        /// The optimiser.
-        Kind: ChainKind
-        /// Chain index (−1: the GD control).
-        Chain: int
-        /// Steps this run was to take (`Steps`, or `GdSteps` for the control).
-        Horizon: int64
-        /// Level at step 0.
-        StartLevel: int
-        /// Level at the last check.
-        FinalLevel: int
-        /// Every change of level.
-        Events: LevelEvent[]
-        /// Changes to a lower level ≥ 1.
-        Drops: int
-        /// Changes to a higher level (C5 says none).
-        Returns: int
-        /// Step of the last return, if any (returns early in a run are the growth of data directions
-        /// past α, which the GD control shows too; late ones would be jumps back up).
-        LastReturnStep: int64 option
-        /// First step at level 0 (the collapse to B_0; not a drop).
-        CollapseStep: int64 option
-        /// For each level ρ in 1..StartLevel−1 that the run reached: (ρ, first step with 1 ≤ level ≤ ρ).
-        Hitting: (int * int64)[]
-        /// Observations on the grid.
-        Observations: CompletionObservation[]
-        /// Offshoots.
-        Offshoots: CompletionOffshoot[]
-        /// See `ChainRecord.DivergenceStep`.
-        DivergenceStep: int64 option
-        /// See `ChainRecord.FixedPointStep`.
-        FixedPointStep: int64 option
-    }
-
-/// Per rank level below the start: how many chains reached it and when.
-type LevelSummary =
-    {
-        /// The level ρ (0: collapse).
-        Rank: int
-        /// Fraction of chains that reached it (for ρ ≥ 1: some check with 1 ≤ level ≤ ρ).
-        FractionReached: float
-        /// Median of the hitting steps over the chains that reached it.
-        StepMedian: float option
-        /// First quartile.
-        StepQ1: float option
-        /// Third quartile.
-        StepQ3: float option
-        /// Mean final test error of offshoots branched before their chain reached ρ (or in chains that never did).
-        OffshootErrorBefore: float option
-        /// Mean final test error of offshoots branched at or after their chain reached ρ.
-        OffshootErrorAfter: float option
-    }
-
-/// Summary over the SGD chains and the control.
-type CompletionSummary =
-    {
-        /// The common level at step 0.
-        StartLevel: int
-        /// Numerical rank of the truth A* (`Ladder.targetRank`).
-        TargetRank: int
-        /// One row per level from StartLevel − 1 down to 0.
-        Levels: LevelSummary[]
-        /// Drops summed over chains.
-        TotalDrops: int
-        /// Returns (rises) summed over chains.
-        TotalReturns: int
-        /// The last return step over the chains, if any.
-        LastReturnStep: int64 option
-        /// (final level, number of chains) over the chains that did not diverge, ascending.
-        FinalRankCounts: (int * int)[]
-        /// Fraction of chains that collapsed to level 0.
-        FractionCollapsed: float
-        /// Fraction of chains that diverged.
-        FractionDiverged: float
-        /// Fraction of chains that ended below the truth's rank without collapsing (1 ≤ level < TargetRank).
-        FractionBelowTarget: float
-        /// Final level of the GD control.
-        GdFinalLevel: int
-        /// True when every width is at least the truth's rank (else the network cannot fit the data).
-        CanFit: bool
-    }
-
-/// Everything the completion experiment produced.
-type CompletionResult =
-    {
-        /// The parameters.
-        Params: CompletionParams
-        /// Singular values of A*.
-        TargetSingular: float[]
-        /// The SGD chains, chain 0 first.
-        Chains: CompletionRun[]
-        /// The gradient-descent control.
-        Gd: CompletionRun
-        /// Summary.
-        Summary: CompletionSummary
-    }
-
-type private Rec(r: ChainRecord) =
-    member val Level = r.Level with get, set
-    member val Events = ResizeArray(r.Events)
-    member val Observations = ResizeArray(r.Observations)
-    member val Offshoots = ResizeArray(r.Offshoots)
-    member val DivergenceStep = r.DivergenceStep with get, set
-    member val FixedPointStep = r.FixedPointStep with get, set
-    member _.Chain = r.Chain
-
-    member this.ToRecord() : ChainRecord =
-        {
-            Chain = this.Chain
-            Level = this.Level
-            Events = this.Events.ToArray()
-            Observations = this.Observations.ToArray()
-            Offshoots = this.Offshoots.ToArray()
-            DivergenceStep = this.DivergenceStep
-            FixedPointStep = this.FixedPointStep
-        }
-
 /// The completion experiment (issue "The ladder B_R ⊃ … ⊃ B_1"): SGD chains and a GD control on a
 /// general completion task, the rank level of each run checked every `EventInterval` steps (events:
 /// drops, returns, collapse, divergence), observations on a log-spaced grid, offshoots, summaries. Pure:
@@ -302,7 +11,7 @@ module Completion =
     [<Literal>]
     let leading = 10
 
-    /// Relative threshold of the recorded numerical rank (E1's `TwoByTwo.rankOneRatio`).
+    /// Relative threshold of the recorded numerical rank (E1's `E1.rankOneRatio`).
     [<Literal>]
     let numericalRankRatio = 1e-2
 
@@ -326,8 +35,8 @@ module Completion =
     [<Literal>]
     let defaultObservationsPerDecade = 10
 
-    /// Offshoot convergence tolerance (E1's `TwoByTwo.offshootTolerance`).
-    let offshootTolerance = TwoByTwo.offshootTolerance
+    /// Offshoot convergence tolerance (E1's `E1.offshootTolerance`).
+    let offshootTolerance = E1.offshootTolerance
 
     /// Widths n_0..n_L of the network.
     let widthsOf (p: CompletionParams) =
@@ -379,12 +88,12 @@ module Completion =
 
     /// Checks every parameter (finite, in range; the start fits the widths; the ladder's constants). The
     /// rules shared with E1 (η, λ, 2ηλ < 1, steps, seeds, offshoots, observations per decade) are E1's own
-    /// (`TwoByTwo.validate`); the shape's are `checkShape`. Errors name the option without dashes.
+    /// (`E1.validate`); the shape's are `checkShape`. Errors name the option without dashes.
     let validate (p: CompletionParams) : Result<CompletionParams, InputError> =
         let bad f r = Error(InputError.create f r)
 
         let shared =
-            { TwoByTwo.defaults with
+            { E1.defaults with
                 Depth = 1
                 Width = 1
                 Eta = p.Eta
@@ -403,7 +112,7 @@ module Completion =
         | Ok() ->
             let widths = CompletionTask.widths p.Task p.Depth p.Width
 
-            match TwoByTwo.validate shared with
+            match E1.validate shared with
             | Error e -> Error e
             | Ok _ ->
                 if p.GdSteps < 1L || p.GdSteps > p.Steps then
@@ -420,12 +129,12 @@ module Completion =
                         | Error e -> Error e
                         | Ok _ -> Ok p
 
-    /// The observation grid of a run kind: SGD chains observe at `TwoByTwo.grid` points up to `Steps`
+    /// The observation grid of a run kind: SGD chains observe at `E1.grid` points up to `Steps`
     /// with the offshoots' branch steps; the GD control up to `GdSteps`.
     let gridOf (p: CompletionParams) (kind: ChainKind) =
         match kind with
-        | ChainKind.Sgd -> TwoByTwo.grid p.ObservationsPerDecade p.Steps (TwoByTwo.branchSteps p.Offshoots p.Steps)
-        | ChainKind.Gd -> TwoByTwo.grid p.ObservationsPerDecade p.GdSteps [||]
+        | ChainKind.Sgd -> E1.grid p.ObservationsPerDecade p.Steps (E1.branchSteps p.Offshoots p.Steps)
+        | ChainKind.Gd -> E1.grid p.ObservationsPerDecade p.GdSteps [||]
 
     /// Steps per segment of a unit when no `--checkpoint-steps` is given: about a tenth of a second of
     /// work by a cost model (SGD: L·w² per chain step; GD: 3·L·w²·d_in per step), so that a signal or a
@@ -619,11 +328,7 @@ module Completion =
             let gd = c.Kind = ChainKind.Gd
             let points = gridOf p c.Kind
 
-            let branches =
-                if gd then
-                    [||]
-                else
-                    TwoByTwo.branchSteps p.Offshoots p.Steps
+            let branches = if gd then [||] else E1.branchSteps p.Offshoots p.Steps
 
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
             let lanes = not gd && p.Mode = SgdMode.Lanes
@@ -879,9 +584,9 @@ module Completion =
                     {
                         Rank = rho
                         FractionReached = float steps.Length / n
-                        StepMedian = TwoByTwo.quantile steps 0.5
-                        StepQ1 = TwoByTwo.quantile steps 0.25
-                        StepQ3 = TwoByTwo.quantile steps 0.75
+                        StepMedian = E1.quantile steps 0.5
+                        StepQ1 = E1.quantile steps 0.25
+                        StepQ3 = E1.quantile steps 0.75
                         OffshootErrorBefore = mean (Array.map snd before)
                         OffshootErrorAfter = mean (Array.map snd after)
                     }
@@ -952,7 +657,7 @@ module Completion =
         if widths |> Array.exists (fun w -> w % m <> 0) then
             invalidArg "p" "every width must be a multiple of the number of blocks"
 
-        let e1 = Task.twoByTwo epsilon
+        let e1 = Task.e1 epsilon
         let decay = 1.0 - 2.0 * p.Eta * p.Lambda
 
         let states =

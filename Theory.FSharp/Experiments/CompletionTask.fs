@@ -28,15 +28,15 @@ type StartKind =
 [<RequireQualifiedAccess>]
 module CompletionTask =
 
-    /// E1's observed entries of one block, in `Task.twoByTwo`'s order (the blocks family keeps it).
-    let private blockEntries = (Task.twoByTwo 1.0).Observed
+    /// E1's observed entries of one block, in `Task.e1`'s order (the blocks family keeps it).
+    let private blockEntries = (Task.e1 1.0).Observed
 
     /// The blocks task: m copies of `[[1, 1/ε], [ε, 1]]` on the diagonal of a 2m×2m target (off-block
     /// truth 0), observed entries of block b at (2b, 2b), (2b+1, 2b), (2b+1, 2b+1), block after block, so
     /// observed entry e is entry e % 3 of E1's task in block e / 3. Its unobserved entries are the m
     /// missing 1/ε and every off-block zero.
     let blocks (m: int) (epsilon: float) : Task =
-        let e1 = Task.twoByTwo epsilon
+        let e1 = Task.e1 epsilon
         let target = Linalg.M.Dense(2 * m, 2 * m)
 
         for b in 0 .. m - 1 do

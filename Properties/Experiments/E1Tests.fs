@@ -1,4 +1,4 @@
-module LowRankVerify.Properties.TwoByTwoTests
+module LowRankVerify.Properties.E1Tests
 
 open Xunit
 open FsCheck
@@ -6,7 +6,7 @@ open FsCheck.FSharp
 open LowRankVerify.Theory
 
 /// A small random E1-shaped case: ε, depth 1..5, width 1..3, η, λ and a Gaussian network (seeded).
-type private GdCase = { P: TwoByTwoParams; Net: Network }
+type private GdCase = { P: E1Params; Net: Network }
 
 let private gdCase =
     gen {
@@ -18,7 +18,7 @@ let private gdCase =
         let! seed = Gen.choose (0, System.Int32.MaxValue) |> Gen.map uint64
 
         let p =
-            { TwoByTwo.defaults with
+            { E1.defaults with
                 Epsilon = eps
                 Depth = depth
                 Width = width
@@ -26,7 +26,7 @@ let private gdCase =
                 Lambda = lambda
             }
 
-        let net, _ = Network.gaussian (Rng.create seed) 0.8 (TwoByTwo.widths p)
+        let net, _ = Network.gaussian (Rng.create seed) 0.8 (E1.widths p)
         return { P = p; Net = net }
     }
 
@@ -38,8 +38,8 @@ let private maxAbsNet (net: Network) =
 /// different order, so the difference is at most γ_n (n = 4·L·w·N + 4) times the magnitude of the
 /// terms summed, max|θ| + η·N·max|∇L| (the per-entry terms are at most N times the mean gradient's
 /// scale, bounded here by the product norms), times the safety factor inside `Tolerance.gamma`.
-let private gdBound (p: TwoByTwoParams) (net: Network) =
-    let task = TwoByTwo.task p
+let private gdBound (p: E1Params) (net: Network) =
+    let task = E1.task p
     let n = 4 * p.Depth * max 2 p.Width * task.N + 4
 
     let prefixNorm =
@@ -52,14 +52,14 @@ let private gdBound (p: TwoByTwoParams) (net: Network) =
     Tolerance.gamma n
     * (maxAbsNet net + p.Eta * float task.N * residual * prefixNorm)
 
-/// Distance between `TwoByTwo.gdStep` (run with `fastHyper`) and `Gd.step` (run with the case's η, λ).
-let private gdGap (fastHyper: TwoByTwoParams -> Hyper) (c: GdCase) =
-    let task = TwoByTwo.task c.P
+/// Distance between `E1.gdStep` (run with `fastHyper`) and `Gd.step` (run with the case's η, λ).
+let private gdGap (fastHyper: E1Params -> Hyper) (c: GdCase) =
+    let task = E1.task c.P
     let hyper = { Eta = c.P.Eta; Lambda = c.P.Lambda }
     let reference = Gd.step hyper task c.Net
     let st = Engine.create task c.Net
 
-    TwoByTwo.gdStep st (SdeEngine.scratch st) (fastHyper c.P) |> ignore
+    E1.gdStep st (SdeEngine.scratch st) (fastHyper c.P) |> ignore
 
     let fast = Engine.toNetwork st
 
@@ -104,7 +104,7 @@ let ``E1 closed-form 2x2 singular values match the SVD, also near underflow`` ()
         "e1.singularValues2"
         300
         (Prop.forAll (Arb.fromGen matrix2) (fun a ->
-            let s1, s2 = TwoByTwo.singularValues2 a
+            let s1, s2 = E1.singularValues2 a
             let sv = Linalg.singularValues a
             abs (s1 - sv.[0]) <= svBound sv.[0] && abs (s2 - sv.[1]) <= svBound sv.[0]))
     |> ignore
@@ -115,7 +115,7 @@ let ``negative control: swapped singular values are caught`` () =
         "e1.singularValues2.control"
         300
         (Prop.forAll (Arb.fromGen matrix2) (fun a ->
-            let s2, s1 = TwoByTwo.singularValues2 a
+            let s2, s1 = E1.singularValues2 a
             let sv = Linalg.singularValues a
             abs (s1 - sv.[0]) <= svBound sv.[0] && abs (s2 - sv.[1]) <= svBound sv.[0]))
     |> ignore
@@ -123,26 +123,26 @@ let ``negative control: swapped singular values are caught`` () =
 [<Fact>]
 let ``E1 results do not depend on the thread count`` () =
     let p =
-        { TwoByTwo.defaults with
+        { E1.defaults with
             Steps = 20_000L
             Seeds = 3
             Offshoots = 2
             OffshootMaxSteps = 20_000L
         }
 
-    let one = TwoByTwo.run p 1 ignore
-    let two = TwoByTwo.run p 2 ignore
+    let one = E1.run p 1 ignore
+    let two = E1.run p 2 ignore
     Assert.Equal(3, two.Sde.Length)
     Assert.True((one = two), "E1 with 1 and 2 threads differ")
     // Control: another master seed changes the chains (the comparison above can fail).
-    let other = TwoByTwo.run { p with Seed = p.Seed + 1UL } 2 ignore
+    let other = E1.run { p with Seed = p.Seed + 1UL } 2 ignore
     Assert.False((other.Chains = two.Chains), "a different seed gave identical chains")
 
 /// A small E1-shaped network with every layer at most 2×2 (widths 1 or 2, depth 1..5), Gaussian entries of
-/// a random scale (seeded), and B_1 constants around it (`TwoByTwo.jumpRegion` of a random ε).
+/// a random scale (seeded), and B_1 constants around it (`E1.jumpRegion` of a random ε).
 type private SmallCase =
     {
-        P: TwoByTwoParams
+        P: E1Params
         Net: Network
         Region: RegionParams
     }
@@ -157,22 +157,19 @@ let private smallCase =
         let! family = Gen.elements [ FAlphaFamily.Piecewise; FAlphaFamily.Quadratic ]
 
         let p =
-            { TwoByTwo.defaults with
+            { E1.defaults with
                 Epsilon = eps
                 Depth = depth
                 Width = width
             }
 
-        let net, _ = Network.gaussian (Rng.create seed) scale (TwoByTwo.widths p)
+        let net, _ = Network.gaussian (Rng.create seed) scale (E1.widths p)
 
         return
             {
                 P = p
                 Net = net
-                Region =
-                    { TwoByTwo.jumpRegion p with
-                        Family = family
-                    }
+                Region = { E1.jumpRegion p with Family = family }
             }
     }
 
@@ -196,7 +193,7 @@ let ``E1 monitor's closed-form B_1 slack equals Region.slack up to round-off`` (
         "e1.smallSlack"
         300
         (Prop.forAll (Arb.fromGen smallCase) (fun c ->
-            slackGap c (E1Monitor.smallSlack c.Region (Engine.create (TwoByTwo.task c.P) c.Net))))
+            slackGap c (E1Monitor.smallSlack c.Region (Engine.create (E1.task c.P) c.Net))))
     |> ignore
 
 [<Fact>]
@@ -214,15 +211,15 @@ let ``negative control: a closed-form slack with the other f_alpha family is cau
                              FAlphaFamily.Piecewise)
                 }
 
-            slackGap c (E1Monitor.smallSlack other (Engine.create (TwoByTwo.task c.P) c.Net))))
+            slackGap c (E1Monitor.smallSlack other (Engine.create (E1.task c.P) c.Net))))
     |> ignore
 
 /// A short E1 run to monitor: the defaults with η that makes things happen within a few thousand steps
 /// (jumps, collapses, returns of SDE chains), depth 3..5, a kind and a chain.
 type private MonitorCase =
     {
-        P: TwoByTwoParams
-        Kind: TwoByTwoRunKind
+        P: E1Params
+        Kind: E1RunKind
         Chain: int
     }
 
@@ -232,13 +229,13 @@ let private monitorCase =
         let! eta = Gen.elements [ 0.5; 0.8; 1.0 ]
         let! lambda = Gen.elements [ 0.02; 0.05; 0.1 ]
         let! seed = Gen.choose (0, System.Int32.MaxValue) |> Gen.map uint64
-        let! kind = Gen.elements [ TwoByTwoRunKind.Sgd; TwoByTwoRunKind.Sde; TwoByTwoRunKind.Gd ]
+        let! kind = Gen.elements [ E1RunKind.Sgd; E1RunKind.Sde; E1RunKind.Gd ]
         let! chain = Gen.choose (0, 50)
 
         return
             {
                 P =
-                    { TwoByTwo.defaults with
+                    { E1.defaults with
                         Depth = depth
                         Eta = eta
                         Lambda = lambda
@@ -256,15 +253,15 @@ let private monitorCase =
 /// The events of a run recomputed naively from θ after each step in `steps` (the reference: the product
 /// by `Network.product`, its singular values by `Linalg.singularValues`, membership by `Region.slack`):
 /// (jump step, collapse step, returns, exits). The run is replayed with the same step functions and
-/// draws as `TwoByTwo.advance`, so the states are bit for bit those the monitor saw.
+/// draws as `E1.advance`, so the states are bit for bit those the monitor saw.
 let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
     let p = c.P
-    let task = TwoByTwo.task p
-    let region = TwoByTwo.jumpRegion p
+    let task = E1.task p
+    let region = E1.jumpRegion p
     let hyper = { Eta = p.Eta; Lambda = p.Lambda }
-    let st = Engine.create task (TwoByTwo.start p)
+    let st = Engine.create task (E1.start p)
     let sc = SdeEngine.scratch st
-    let mutable rng = TwoByTwo.streamOf p c.Kind c.Chain
+    let mutable rng = E1.streamOf p c.Kind c.Chain
     let mutable seen = false
     let mutable prevRank = -1
     let mutable jump = None
@@ -290,7 +287,7 @@ let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
                 let sv =
                     Linalg.singularValues (a.Map(fun x -> if abs x < 1e-300 * m then 0.0 else x))
 
-                TwoByTwo.rankOf sv.[0] sv.[1]
+                E1.rankOf sv.[0] sv.[1]
 
         let sl = Region.slack region net
 
@@ -320,15 +317,15 @@ let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
 
     look 0L
 
-    while ok && t < p.Steps && not (TwoByTwo.frozen p st) do
+    while ok && t < p.Steps && not (E1.frozen p st) do
         ok <-
             match c.Kind with
-            | TwoByTwoRunKind.Sgd ->
+            | E1RunKind.Sgd ->
                 let e = Rng.nextInt &rng task.N
                 let r = Engine.step st hyper st.ObservedRow.[e] st.ObservedCol.[e]
                 System.Double.IsFinite r && st.WeightsFinite
-            | TwoByTwoRunKind.Gd -> TwoByTwo.gdStep st sc hyper
-            | TwoByTwoRunKind.Sde ->
+            | E1RunKind.Gd -> E1.gdStep st sc hyper
+            | E1RunKind.Sde ->
                 SdeEngine.drawInto sc &rng
                 SdeEngine.step st sc hyper
 
@@ -340,7 +337,7 @@ let private naiveEvents (c: MonitorCase) (watched: int64 -> bool) =
     jump, collapse, returns, exits
 
 let private monitored (c: MonitorCase) =
-    let r = TwoByTwo.runOf c.Kind c.P c.Chain
+    let r = E1.runOf c.Kind c.P c.Chain
     r, (r.JumpStep, r.CollapseStep, r.Returns, r.Events.B1Exits)
 
 [<Fact>]
@@ -380,6 +377,6 @@ let ``negative control: events read only on the log observation grid miss what t
         60
         (Prop.forAll (Arb.fromGen monitorCase) (fun c ->
             let r, events = monitored c
-            let grid = TwoByTwo.gridOf c.P c.Kind |> Set.ofArray
+            let grid = E1.gridOf c.P c.Kind |> Set.ofArray
             r.Diverged || events = naiveEvents c grid.Contains))
     |> ignore

@@ -1,260 +1,12 @@
 namespace LowRankVerify.Theory
 
-/// Parameters of the slides' experiment E1 (THEORY.md §5). Every one is stated in the report.
-type TwoByTwoParams =
-    {
-        /// ε of the task `[[1, 1/ε], [ε, 1]]` (entry (0, 1) unobserved, the test entry).
-        Epsilon: float
-        /// Depth L (number of weight matrices).
-        Depth: int
-        /// Hidden width n_1 = … = n_{L-1} (d_in = d_out = 2).
-        Width: int
-        /// Learning rate η of the main SGD run and of the gradient-descent control.
-        Eta: float
-        /// Regularisation λ of the main SGD run and of the gradient-descent control.
-        Lambda: float
-        /// SGD steps of each main run (and gradient-descent steps of the control).
-        Steps: int64
-        /// Number of independent SGD chains (seeds).
-        Seeds: int
-        /// With SDE chains (C6): every SGD chain s gets an SDE twin with the same θ_0, η, λ and steps, which
-        /// draws its Gaussians from `Rng.stream (S ^^^ TwoByTwo.sdeStreamTag) s`.
-        Sde: bool
-        /// Master seed S: chain s draws its entries from `Rng.stream S s`.
-        Seed: uint64
-        /// Offshoots per chain, branched at log-spaced steps.
-        Offshoots: int
-        /// Learning rate of the offshoots (smaller than η).
-        OffshootEta: float
-        /// Regularisation of the offshoots (smaller than λ).
-        OffshootLambda: float
-        /// Largest number of SGD steps an offshoot may take before it is declared unconverged.
-        OffshootMaxSteps: int64
-        /// Observation points per decade of the log-spaced step grid.
-        ObservationsPerDecade: int
-    }
-
-/// Which dynamics a run of E1 follows from the common start (THEORY.md §1, §5; C6).
-[<RequireQualifiedAccess>]
-type TwoByTwoRunKind =
-    /// SGD: one observed entry drawn uniformly per step (`Engine.step`).
-    | Sgd
-    /// Full-batch gradient descent, the mean of the SGD step (D2; `TwoByTwo.gdStep`).
-    | Gd
-    /// The SDE chain: Euler–Maruyama with SGD's exact per-step mean and covariance (`SdeEngine.step`).
-    | Sde
-
-/// What a run of E1 did within its budget (every step monitored, `TwoByTwoMonitor`). Exactly one applies.
-[<RequireQualifiedAccess>]
-type TwoByTwoOutcome =
-    /// Jumped (entered B_1 at numerical rank 1 after rank 2) and never collapsed nor diverged.
-    | Jumped
-    /// Collapsed to the zero network (s_1 < `E1Monitor.collapseThreshold` at some step), whether or not it
-    /// passed B_1 at rank 1 on its way: a collapse is not a jump.
-    | Collapsed
-    /// A residual, weight or A_θ stopped being finite.
-    | Diverged
-    /// None of these: never jumped, collapsed or diverged within the budget.
-    | Stayed
-
-/// One observation of a run at a step of the log-spaced grid.
-type TwoByTwoObservation =
-    {
-        /// Steps taken so far.
-        Step: int64
-        /// s_1 of A_θ.
-        S1: float
-        /// s_2 of A_θ.
-        S2: float
-        /// s_2/s_1 of A_θ (0 when s_1 = 0).
-        Ratio: float
-        /// Error on the unobserved entry (0, 1): `Loss.testError`.
-        TestError: float
-        /// θ ∈ B_1 with the experiment's constants (`TwoByTwo.jumpRegion`).
-        InB1: bool
-        /// Numerical rank of A_θ: 0 when s_1 < `E1Monitor.collapseThreshold`, 1 when s_2/s_1 <
-        /// `E1Monitor.rankOneRatio`, else 2.
-        Rank: int
-    }
-
-/// An offshoot: a run branched from a main run and continued with smaller η and λ to convergence.
-type TwoByTwoOffshoot =
-    {
-        /// Step of the main run at which it branched.
-        BranchStep: int64
-        /// SGD steps the offshoot took.
-        Steps: int64
-        /// True when the convergence test passed before `OffshootMaxSteps`.
-        Converged: bool
-        /// Test error at the end of the offshoot.
-        FinalTestError: float
-        /// s_2/s_1 at the end of the offshoot.
-        FinalRatio: float
-        /// Numerical rank at the end of the offshoot.
-        FinalRank: int
-        /// True when the offshoot diverged (non-finite residual or weight); the final values are then
-        /// those of the last finite block, so no report ever holds NaN.
-        Diverged: bool
-    }
-
-/// One run (an SGD chain, an SDE chain or the gradient-descent control). Events are monitored after
-/// every step (`TwoByTwoMonitor`), observations on the log grid are for figures.
-type TwoByTwoRun =
-    {
-        /// Chain index s (SGD and SDE chains); -1 for the gradient-descent control.
-        Chain: int
-        /// SGD, GD or SDE.
-        Kind: TwoByTwoRunKind
-        /// Observations on the log-spaced grid, step 0 first.
-        Observations: TwoByTwoObservation[]
-        /// The jump: first step with numerical rank 1 and θ ∈ B_1 after a step at rank 2 (every step
-        /// checked), None when it never happened.
-        JumpStep: int64 option
-        /// First step with s_1 < `E1Monitor.collapseThreshold` (collapse to the zero network), None when never.
-        CollapseStep: int64 option
-        /// Returns to rank 2 after the jump, beyond the ratio's round-off (every step checked; C5: expected 0).
-        Returns: int
-        /// Every-step events: returns and exits from B_1 with their steps, time outside B_1 after the jump,
-        /// the largest s_2/s_1 after it.
-        Events: TwoByTwoMonitor
-        /// Jumped, collapsed, diverged or stayed.
-        Outcome: TwoByTwoOutcome
-        /// True when the run produced a non-finite residual (it stops there).
-        Diverged: bool
-        /// Zero-based index of the step that diverged (so that many steps had completed before it): the
-        /// first step whose residual or weights are not finite, or after which A_θ or its spectrum
-        /// overflows. None when the run did not diverge; the last observation is the last finite state.
-        DivergenceStep: int64 option
-        /// Offshoots branched from this run (empty for the control).
-        Offshoots: TwoByTwoOffshoot[]
-    }
-
-/// Where a run of E1 (an SGD chain or the GD control) stands between two segments: everything needed
-/// to continue it bit for bit, so a run cut into segments (and checkpointed between them) gives the same
-/// `TwoByTwoRun` as one uninterrupted run (property-tested in Properties/TwoByTwoTests.fs).
-type TwoByTwoCursor =
-    {
-        /// Chain index s; -1 for the gradient-descent control.
-        Chain: int
-        /// SGD, GD or SDE.
-        Kind: TwoByTwoRunKind
-        /// Steps taken so far.
-        Step: int64
-        /// Index into the run's observation grid (`TwoByTwo.runGrid`) of the next observation.
-        Next: int
-        /// The chain's random stream (SGD: entries; SDE: Gaussians), advanced to `Step` (unused by GD).
-        Rng: Rng
-        /// θ after `Step` steps, exactly as the engine holds it, while the run is in progress; None
-        /// before its first step (θ = `TwoByTwo.start`) and once it is done, so that runs waiting or
-        /// finished hold no weights (memory stays bounded by the runs in progress).
-        Engine: EngineSnapshot option
-        /// Observations so far.
-        Observations: TwoByTwoObservation[]
-        /// Offshoots so far.
-        Offshoots: TwoByTwoOffshoot[]
-        /// Events monitored after every step so far.
-        Monitor: TwoByTwoMonitor
-        /// Zero-based index of the step that diverged, when the run diverged (then `Done`).
-        DivergenceStep: int64 option
-        /// True when the run is finished (every grid point observed, or diverged).
-        Done: bool
-    }
-
-/// Summary of the runs of one kind (SGD, GD or SDE), side by side in reports (C5, C6).
-type TwoByTwoKindSummary =
-    {
-        /// SGD, GD or SDE.
-        Kind: TwoByTwoRunKind
-        /// Number of runs.
-        Runs: int
-        /// Runs whose outcome is `Jumped` (entered B_1 at rank 1, never collapsed).
-        Jumped: int
-        /// Runs that collapsed to the zero network (`Collapsed`).
-        Collapsed: int
-        /// Of the collapsed runs, those that had entered B_1 at rank 1 before collapsing.
-        CollapsedAfterRankOne: int
-        /// Runs that diverged.
-        Diverged: int
-        /// Runs that stayed (no jump, collapse or divergence).
-        Stayed: int
-        /// Runs that entered B_1 at rank 1 at some step, whatever they did afterwards.
-        Entered: int
-        /// Runs absorbed at rank 1: jumped and, to the end of the budget, never returned to rank 2 (not even
-        /// within round-off), collapsed or diverged (`TwoByTwo.absorbedAtRankOne`).
-        Absorbed: int
-        /// Median step of entering B_1 at rank 1 over every run that entered (None when none).
-        EntryMedian: float option
-        /// Median jump step over the runs whose outcome is `Jumped` (None when none).
-        JumpMedian: float option
-        /// First quartile of the jump step (`Jumped` runs).
-        JumpQ1: float option
-        /// Third quartile of the jump step (`Jumped` runs).
-        JumpQ3: float option
-        /// Returns to rank 2 after a jump, summed over every run with a jump (collapsed ones included).
-        Returns: int
-        /// Runs with at least one return.
-        RunsWithReturns: int
-        /// Exits from B_1 after the jump, summed over every run that entered B_1 at rank 1.
-        B1Exits: int
-        /// Runs that entered B_1 at rank 1 and left it at least once afterwards.
-        RunsThatLeftB1: int
-        /// Steps after the jump spent outside B_1, summed over every run that entered B_1 at rank 1.
-        StepsOutsideB1: int64
-    }
-
-/// Summary over the SGD chains (and the GD control's rank).
-type TwoByTwoSummary =
-    {
-        /// Fraction of chains that jumped to rank 1 within the budget without collapsing (`Jumped`).
-        FractionJumped: float
-        /// Fraction of chains that collapsed to the zero network (including those that passed rank 1).
-        FractionCollapsed: float
-        /// Fraction of chains that diverged.
-        FractionDiverged: float
-        /// Median jump step over the chains that jumped (None when none did).
-        JumpMedian: float option
-        /// First quartile of the jump step.
-        JumpQ1: float option
-        /// Third quartile of the jump step.
-        JumpQ3: float option
-        /// Returns to rank 2 after a jump, summed over chains (every step checked).
-        TotalReturns: int
-        /// Numerical rank of the gradient-descent control at the end.
-        GdFinalRank: int
-        /// Step at which the gradient-descent control entered B_1 at rank 1, if ever.
-        GdJumpStep: int64 option
-        /// Mean final test error of offshoots branched after their chain's jump (None when none).
-        OffshootErrorAfterJump: float option
-        /// Mean final test error of offshoots branched before their chain's jump (or in chains that never jumped).
-        OffshootErrorBeforeJump: float option
-    }
-
-/// Everything E1 produced.
-type TwoByTwoResult =
-    {
-        /// The parameters.
-        Params: TwoByTwoParams
-        /// The B_1 constants used for the jump detection.
-        Region: RegionParams
-        /// The SGD chains, chain 0 first.
-        Chains: TwoByTwoRun[]
-        /// The SDE chains (one per SGD chain when `Sde`, else none), chain 0 first.
-        Sde: TwoByTwoRun[]
-        /// The gradient-descent control from the same start with the same η and λ.
-        Gd: TwoByTwoRun
-        /// Summary over the chains.
-        Summary: TwoByTwoSummary
-        /// SGD, GD and SDE side by side (in that order).
-        Kinds: TwoByTwoKindSummary[]
-    }
-
 /// The slides' experiment E1 (THEORY.md §5): SGD on the 2×2 completion task `[[1, *], [ε, 1]]` from
 /// W_ℓ = I, monitored after every step (`E1Monitor`: the jump to rank 1 into B_1, returns to rank 2, exits
 /// from B_1, collapse) and observed on a log-spaced grid; offshoots with smaller η and λ, the
 /// gradient-descent control and the SDE chains (C6) from the same start. Pure: no console or file output;
 /// the only side channel is the `progress` callback.
 [<RequireQualifiedAccess>]
-module TwoByTwo =
+module E1 =
 
     /// Numerical rank 1 threshold on s_2/s_1 (`E1Monitor.rankOneRatio`).
     [<Literal>]
@@ -293,24 +45,24 @@ module TwoByTwo =
         }
 
     /// `p` with another budget: steps per chain, number of chains and master seed.
-    let withBudget (steps: int64) (seeds: int) (seed: uint64) (p: TwoByTwoParams) =
+    let withBudget (steps: int64) (seeds: int) (seed: uint64) (p: E1Params) =
         { p with
             Steps = steps
             Seeds = seeds
             Seed = seed
         }
 
-    /// The experiment's task `[[1, 1/ε], [ε, 1]]`, entry (0, 1) unobserved (`Task.twoByTwo`).
-    let task (p: TwoByTwoParams) = Task.twoByTwo p.Epsilon
+    /// The experiment's task `[[1, 1/ε], [ε, 1]]`, entry (0, 1) unobserved (`Task.e1`).
+    let task (p: E1Params) = Task.e1 p.Epsilon
 
     /// Widths [2; w; …; w; 2] of the network (L + 1 numbers).
-    let widths (p: TwoByTwoParams) =
+    let widths (p: E1Params) =
         Array.init (p.Depth + 1) (fun k -> if k = 0 || k = p.Depth then 2 else p.Width)
 
     /// Checks every parameter: finite and in range (ε > 0, L ≥ 1, width ≥ 1, η > 0, λ ≥ 0,
     /// 2ηλ < 1, steps ≥ 1, seeds ≥ 1, offshoots ≥ 0, offshoot η in (0, η], offshoot λ in [0, λ],
     /// offshoot steps ≥ 1, 1 ≤ observations per decade ≤ 1000).
-    let validate (p: TwoByTwoParams) : Result<TwoByTwoParams, InputError> =
+    let validate (p: E1Params) : Result<E1Params, InputError> =
         let bad f r = Error(InputError.create f r)
         let fin (x: float) = System.Double.IsFinite x
 
@@ -348,7 +100,7 @@ module TwoByTwo =
             Ok p
 
     /// s_1 of the rank-1 completion A* = [[1, 1/ε], [ε, 1]], i.e. its Frobenius norm.
-    let targetS1 (p: TwoByTwoParams) =
+    let targetS1 (p: E1Params) =
         sqrt (2.0 + p.Epsilon * p.Epsilon + 1.0 / (p.Epsilon * p.Epsilon))
 
     /// B_1 constants of the jump detection (choice, THEORY.md §1 B_r), relative to the balanced rank-1
@@ -357,7 +109,7 @@ module TwoByTwo =
     /// quarter of the rank-1 solution's per-layer mass; ε2 = 0.1, so the second direction must carry
     /// s_2(W_ℓᵀW_ℓ) ≤ 0.1 α = σ/40; ε1 = 0.1 σ² (balancedness within 10 % of the squared mass);
     /// C = 4σ (‖W_ℓ‖_F² ≤ four times the rank-1 fit's).
-    let jumpRegion (p: TwoByTwoParams) : RegionParams =
+    let jumpRegion (p: E1Params) : RegionParams =
         let sigma = targetS1 p ** (2.0 / float p.Depth)
 
         {
@@ -417,7 +169,7 @@ module TwoByTwo =
         s1, s2
 
     /// Observes θ (held by an engine state) at `step`.
-    let observe (task: Task) (region: RegionParams) (s: EngineState) (step: int64) : TwoByTwoObservation =
+    let observe (task: Task) (region: RegionParams) (s: EngineState) (step: int64) : E1Observation =
         let net = Engine.toNetwork s
         let a = Network.product net
         let s1, s2 = singularValues2 a
@@ -434,7 +186,7 @@ module TwoByTwo =
 
     /// One full-batch gradient-descent step (THEORY.md §1) in place: the SDE step with its noise turned off
     /// (`SdeEngine.stepScaled` with noise scale 0), θ ← (1 − 2ηλ)θ + (η/N) Σ_{(i,j)∈I} r_ij a_ℓ b_ℓᵀ, every
-    /// per-sample chain at the same θ (D2). Equals `Gd.step` up to round-off (Properties/TwoByTwoTests.fs).
+    /// per-sample chain at the same θ (D2). Equals `Gd.step` up to round-off (Properties/Experiments/E1Tests.fs).
     /// `s` must hold every lazy scale at 1 (`Engine.normalise`). Returns false when a residual or a new
     /// weight is not finite.
     let gdStep (s: EngineState) (scratch: SdeScratch) (hyper: Hyper) : bool =
@@ -442,7 +194,7 @@ module TwoByTwo =
 
     /// An offshoot (THEORY.md §5): continue SGD from a copy of `s` with the offshoot's η and λ until the
     /// loss settles (`Offshoot.run` with `offshootTolerance`, at most `OffshootMaxSteps`), observed at the end.
-    let offshoot (p: TwoByTwoParams) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : TwoByTwoOffshoot =
+    let offshoot (p: E1Params) (task: Task) (s: EngineState) (rng: Rng) (branch: int64) : E1Offshoot =
         let hyper =
             {
                 Eta = p.OffshootEta
@@ -473,7 +225,7 @@ module TwoByTwo =
     /// η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `frozenWeight` (so every data term is exactly 0) and
     /// (1 − 2ηλ)·w rounds back to w for every weight (0, or a subnormal a few ulps wide that the decay no
     /// longer moves). A collapsed run decays into this state.
-    let frozen (p: TwoByTwoParams) (s: EngineState) =
+    let frozen (p: E1Params) (s: EngineState) =
         let decay = 1.0 - 2.0 * p.Eta * p.Lambda
 
         s.Widths.Length > 3
@@ -482,28 +234,23 @@ module TwoByTwo =
         && Array.forall (fun (x: float) -> abs x <= frozenWeight && decay * x = x) s.Weights
 
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.
-    let start (p: TwoByTwoParams) = Network.identityLike 1.0 (widths p)
+    let start (p: E1Params) = Network.identityLike 1.0 (widths p)
 
     /// The observation grid of a run of `kind` (GD and SDE: no branch points; SGD chains: with the
     /// offshoots' branch steps).
-    let gridOf (p: TwoByTwoParams) (kind: TwoByTwoRunKind) =
+    let gridOf (p: E1Params) (kind: E1RunKind) =
         match kind with
-        | TwoByTwoRunKind.Sgd -> grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
-        | TwoByTwoRunKind.Gd
-        | TwoByTwoRunKind.Sde -> grid p.ObservationsPerDecade p.Steps [||]
+        | E1RunKind.Sgd -> grid p.ObservationsPerDecade p.Steps (branchSteps p.Offshoots p.Steps)
+        | E1RunKind.Gd
+        | E1RunKind.Sde -> grid p.ObservationsPerDecade p.Steps [||]
 
     /// The observation grid of run `chain` (-1: the GD control; chains: SGD, with the offshoots' branch
     /// steps).
-    let runGrid (p: TwoByTwoParams) (chain: int) =
-        gridOf
-            p
-            (if chain < 0 then
-                 TwoByTwoRunKind.Gd
-             else
-                 TwoByTwoRunKind.Sgd)
+    let runGrid (p: E1Params) (chain: int) =
+        gridOf p (if chain < 0 then E1RunKind.Gd else E1RunKind.Sgd)
 
     /// True when every number of the observation is finite (a finite θ can still overflow in A_θ).
-    let finiteObservation (o: TwoByTwoObservation) =
+    let finiteObservation (o: E1Observation) =
         System.Double.IsFinite o.S1
         && System.Double.IsFinite o.S2
         && System.Double.IsFinite o.Ratio
@@ -511,16 +258,16 @@ module TwoByTwo =
 
     /// The random stream a run of `kind` starts with: SGD chain s `Rng.stream S s` (entries), SDE chain s
     /// `Rng.stream (S ^^^ sdeStreamTag) s` (Gaussians), GD `Rng.create S` (unused).
-    let streamOf (p: TwoByTwoParams) (kind: TwoByTwoRunKind) (chain: int) =
+    let streamOf (p: E1Params) (kind: E1RunKind) (chain: int) =
         match kind with
-        | TwoByTwoRunKind.Sgd -> Rng.stream p.Seed (uint64 chain)
-        | TwoByTwoRunKind.Sde -> Rng.stream (p.Seed ^^^ sdeStreamTag) (uint64 chain)
-        | TwoByTwoRunKind.Gd -> Rng.create p.Seed
+        | E1RunKind.Sgd -> Rng.stream p.Seed (uint64 chain)
+        | E1RunKind.Sde -> Rng.stream (p.Seed ^^^ sdeStreamTag) (uint64 chain)
+        | E1RunKind.Gd -> Rng.create p.Seed
 
     /// The cursor of a run of `kind` before its first step: θ = `start p`, the run's stream
     /// (`streamOf`), nothing observed. `chain` is the chain index s (ignored for GD, whose index is -1).
-    let cursorStartOf (kind: TwoByTwoRunKind) (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
-        let chain = if kind = TwoByTwoRunKind.Gd then -1 else chain
+    let cursorStartOf (kind: E1RunKind) (p: E1Params) (chain: int) : E1Cursor =
+        let chain = if kind = E1RunKind.Gd then -1 else chain
 
         {
             Chain = chain
@@ -538,24 +285,18 @@ module TwoByTwo =
 
     /// The cursor of run `chain` (-1: the GD control, else SGD chain s) before its first step
     /// (`cursorStartOf`).
-    let cursorStart (p: TwoByTwoParams) (chain: int) : TwoByTwoCursor =
-        cursorStartOf
-            (if chain < 0 then
-                 TwoByTwoRunKind.Gd
-             else
-                 TwoByTwoRunKind.Sgd)
-            p
-            chain
+    let cursorStart (p: E1Params) (chain: int) : E1Cursor =
+        cursorStartOf (if chain < 0 then E1RunKind.Gd else E1RunKind.Sgd) p chain
 
     /// Continues the run of cursor `c` by at most `budget` steps (observations and offshoots at the grid
     /// points it reaches do not count against the budget) and returns the new cursor; `c` is unchanged.
-    /// Every step is followed by the monitor (`TwoByTwoTracker`: rank, B_1, jump, collapse, returns,
+    /// Every step is followed by the monitor (`E1Tracker`: rank, B_1, jump, collapse, returns,
     /// exits). SGD chain s draws its entries from `Rng.stream S s` and offshoot k from
     /// `Rng.stream (Rng.stream S s).State k`; the GD control takes full-batch steps (`gdStep`, the SDE step
     /// without noise); SDE chain s
     /// takes `SdeEngine.step` steps with N Gaussians per step from its stream. A run whose θ is `frozen`
     /// skips its remaining steps without drawing: they cannot change θ or any event. Segmenting is exact: advancing by a then b steps equals advancing by a + b.
-    let advance (p: TwoByTwoParams) (c: TwoByTwoCursor) (budget: int64) : TwoByTwoCursor =
+    let advance (p: E1Params) (c: E1Cursor) (budget: int64) : E1Cursor =
         if c.Done then
             c
         else
@@ -576,12 +317,12 @@ module TwoByTwo =
 
             let branches =
                 match c.Kind with
-                | TwoByTwoRunKind.Sgd -> branchSteps p.Offshoots p.Steps
+                | E1RunKind.Sgd -> branchSteps p.Offshoots p.Steps
                 | _ -> [||]
 
             let chainRng = Rng.stream p.Seed (uint64 (max c.Chain 0))
-            let gd = c.Kind = TwoByTwoRunKind.Gd
-            let sde = c.Kind = TwoByTwoRunKind.Sde
+            let gd = c.Kind = E1RunKind.Gd
+            let sde = c.Kind = E1RunKind.Sde
 
             let noise =
                 if sde || gd then
@@ -599,7 +340,7 @@ module TwoByTwo =
 
             let rows = st.ObservedRow
             let cols = st.ObservedCol
-            let tracker = TwoByTwoTracker(region, ws, c.Monitor)
+            let tracker = E1Tracker(region, ws, c.Monitor)
             let mutable rng = c.Rng
             let mutable t = c.Step
             let mutable next = c.Next
@@ -689,16 +430,16 @@ module TwoByTwo =
                 Done = fin
             }
 
-    /// The outcome of a run from its monitored events (`TwoByTwoOutcome`).
-    let outcomeOf (m: TwoByTwoMonitor) (divergence: int64 option) =
-        if divergence.IsSome then TwoByTwoOutcome.Diverged
-        elif m.CollapseStep.IsSome then TwoByTwoOutcome.Collapsed
-        elif m.JumpStep.IsSome then TwoByTwoOutcome.Jumped
-        else TwoByTwoOutcome.Stayed
+    /// The outcome of a run from its monitored events (`E1Outcome`).
+    let outcomeOf (m: E1MonitorState) (divergence: int64 option) =
+        if divergence.IsSome then E1Outcome.Diverged
+        elif m.CollapseStep.IsSome then E1Outcome.Collapsed
+        elif m.JumpStep.IsSome then E1Outcome.Jumped
+        else E1Outcome.Stayed
 
     /// The run of a finished (or, for partial reports, unfinished) cursor: its observations, the
     /// monitored events and outcome, divergence and offshoots.
-    let finish (c: TwoByTwoCursor) : TwoByTwoRun =
+    let finish (c: E1Cursor) : E1Run =
         {
             Chain = c.Chain
             Kind = c.Kind
@@ -714,19 +455,19 @@ module TwoByTwo =
         }
 
     /// One run of `kind` (the whole run as one segment of `advance`).
-    let runOf (kind: TwoByTwoRunKind) (p: TwoByTwoParams) (s: int) : TwoByTwoRun =
+    let runOf (kind: E1RunKind) (p: E1Params) (s: int) : E1Run =
         advance p (cursorStartOf kind p s) System.Int64.MaxValue |> finish
 
     /// One SGD chain s (the whole run as one segment of `advance`): entries drawn from `Rng.stream S s`;
     /// offshoot k draws from `Rng.stream (Rng.stream S s).State k`.
-    let chain (p: TwoByTwoParams) (s: int) : TwoByTwoRun = runOf TwoByTwoRunKind.Sgd p s
+    let chain (p: E1Params) (s: int) : E1Run = runOf E1RunKind.Sgd p s
 
     /// SDE chain s (C6): same start, η and λ as SGD chain s; Gaussians from `Rng.stream (S ^^^ sdeStreamTag) s`.
-    let sdeChain (p: TwoByTwoParams) (s: int) : TwoByTwoRun = runOf TwoByTwoRunKind.Sde p s
+    let sdeChain (p: E1Params) (s: int) : E1Run = runOf E1RunKind.Sde p s
 
     /// The gradient-descent control: same start, same η and λ, `Steps` full-batch steps, observed on the
     /// same grid.
-    let gdControl (p: TwoByTwoParams) : TwoByTwoRun = runOf TwoByTwoRunKind.Gd p -1
+    let gdControl (p: E1Params) : E1Run = runOf E1RunKind.Gd p -1
 
     /// Quantile q of sorted data by linear interpolation between order statistics (type 7).
     let quantile (sorted: float[]) (q: float) =
@@ -740,16 +481,14 @@ module TwoByTwo =
 
     /// A run absorbed at rank 1 (C5, C6): it jumped into B_1 at rank 1 and, to the end of its budget, never
     /// returned to rank 2 (not even within round-off), collapsed to the zero network or diverged.
-    let absorbedAtRankOne (r: TwoByTwoRun) =
-        r.Outcome = TwoByTwoOutcome.Jumped
-        && r.Returns = 0
-        && r.Events.RoundOffReturns = 0
+    let absorbedAtRankOne (r: E1Run) =
+        r.Outcome = E1Outcome.Jumped && r.Returns = 0 && r.Events.RoundOffReturns = 0
 
-    /// Summary of the runs of one kind (`TwoByTwoKindSummary`).
-    let kindSummary (kind: TwoByTwoRunKind) (runs: TwoByTwoRun[]) : TwoByTwoKindSummary =
+    /// Summary of the runs of one kind (`E1KindSummary`).
+    let kindSummary (kind: E1RunKind) (runs: E1Run[]) : E1KindSummary =
         let count f = runs |> Array.filter f |> Array.length
 
-        let jumped = runs |> Array.filter (fun r -> r.Outcome = TwoByTwoOutcome.Jumped)
+        let jumped = runs |> Array.filter (fun r -> r.Outcome = E1Outcome.Jumped)
 
         let jumps =
             jumped |> Array.choose (fun c -> c.JumpStep) |> Array.map float |> Array.sort
@@ -758,15 +497,15 @@ module TwoByTwo =
             Kind = kind
             Runs = runs.Length
             Jumped = jumped.Length
-            Collapsed = count (fun r -> r.Outcome = TwoByTwoOutcome.Collapsed)
+            Collapsed = count (fun r -> r.Outcome = E1Outcome.Collapsed)
             CollapsedAfterRankOne =
                 count (fun r ->
-                    r.Outcome = TwoByTwoOutcome.Collapsed
+                    r.Outcome = E1Outcome.Collapsed
                     && (match r.JumpStep, r.CollapseStep with
                         | Some j, Some c -> j < c
                         | _ -> false))
-            Diverged = count (fun r -> r.Outcome = TwoByTwoOutcome.Diverged)
-            Stayed = count (fun r -> r.Outcome = TwoByTwoOutcome.Stayed)
+            Diverged = count (fun r -> r.Outcome = E1Outcome.Diverged)
+            Stayed = count (fun r -> r.Outcome = E1Outcome.Stayed)
             Entered = count (fun r -> r.JumpStep.IsSome)
             Absorbed = count absorbedAtRankOne
             EntryMedian = quantile (runs |> Array.choose (fun r -> r.JumpStep) |> Array.map float |> Array.sort) 0.5
@@ -781,8 +520,8 @@ module TwoByTwo =
         }
 
     /// Summary over the chains and the control.
-    let summarize (chains: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoSummary =
-        let k = kindSummary TwoByTwoRunKind.Sgd chains
+    let summarize (chains: E1Run[]) (gd: E1Run) : E1Summary =
+        let k = kindSummary E1RunKind.Sgd chains
         let n = float chains.Length
 
         let after, before =
@@ -819,7 +558,7 @@ module TwoByTwo =
         }
 
     /// The result of E1 from its finished runs (SGD chains and SDE chains in chain order, the GD control).
-    let ofRuns (p: TwoByTwoParams) (chains: TwoByTwoRun[]) (sde: TwoByTwoRun[]) (gd: TwoByTwoRun) : TwoByTwoResult =
+    let ofRuns (p: E1Params) (chains: E1Run[]) (sde: E1Run[]) (gd: E1Run) : E1Result =
         {
             Params = p
             Region = jumpRegion p
@@ -829,34 +568,34 @@ module TwoByTwo =
             Summary = summarize chains gd
             Kinds =
                 [|
-                    kindSummary TwoByTwoRunKind.Sgd chains
-                    kindSummary TwoByTwoRunKind.Gd [| gd |]
-                    kindSummary TwoByTwoRunKind.Sde sde
+                    kindSummary E1RunKind.Sgd chains
+                    kindSummary E1RunKind.Gd [| gd |]
+                    kindSummary E1RunKind.Sde sde
                 |]
         }
 
     /// Number of SDE chains: `Seeds` when `Sde`, else 0.
-    let sdeCount (p: TwoByTwoParams) = if p.Sde then p.Seeds else 0
+    let sdeCount (p: E1Params) = if p.Sde then p.Seeds else 0
 
-    /// Every run of E1 as (kind, chain) in the order of `TwoByTwoResult` and of checkpoints: SGD chains
+    /// Every run of E1 as (kind, chain) in the order of `E1Result` and of checkpoints: SGD chains
     /// 0..Seeds−1, SDE chains 0..Seeds−1 (when `Sde`), then the GD control.
-    let runList (p: TwoByTwoParams) : (TwoByTwoRunKind * int)[] =
+    let runList (p: E1Params) : (E1RunKind * int)[] =
         Array.concat
             [
-                Array.init p.Seeds (fun s -> TwoByTwoRunKind.Sgd, s)
-                Array.init (sdeCount p) (fun s -> TwoByTwoRunKind.Sde, s)
-                [| TwoByTwoRunKind.Gd, -1 |]
+                Array.init p.Seeds (fun s -> E1RunKind.Sgd, s)
+                Array.init (sdeCount p) (fun s -> E1RunKind.Sde, s)
+                [| E1RunKind.Gd, -1 |]
             ]
 
     /// The result of E1 from every run in the order of `runList`.
-    let ofRunList (p: TwoByTwoParams) (runs: TwoByTwoRun[]) : TwoByTwoResult =
+    let ofRunList (p: E1Params) (runs: E1Run[]) : E1Result =
         ofRuns p runs.[0 .. p.Seeds - 1] runs.[p.Seeds .. p.Seeds + sdeCount p - 1] runs.[runs.Length - 1]
 
     /// The runs `list` of (kind, chain) of `p`, each as one `advance`, in parallel on at most `maxThreads`
     /// threads (the last of the list first: in `runList` order the GD control, then the SDE chains);
     /// results are stored by position, so they do not depend on the thread count. `progress` is called
     /// with the number of finished runs from worker threads.
-    let runsOf (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) (list: (TwoByTwoRunKind * int)[]) =
+    let runsOf (p: E1Params) (maxThreads: int) (progress: int -> unit) (list: (E1RunKind * int)[]) =
         let runs = Array.zeroCreate list.Length
         let finished = ref 0
 
@@ -878,16 +617,16 @@ module TwoByTwo =
         runs
 
     /// Runs E1: every run of `runList` (`runsOf`, the GD control and the SDE chains first).
-    let run (p: TwoByTwoParams) (maxThreads: int) (progress: int -> unit) : TwoByTwoResult =
+    let run (p: E1Params) (maxThreads: int) (progress: int -> unit) : E1Result =
         runList p |> runsOf p maxThreads progress |> ofRunList p
 
-    /// The regime map shown beside E1 (THEORY.md §5: "the phenomenon is regime-bound"): the base
-    /// parameters and four contrasting regimes, each with `steps` steps, `seeds` seeds, no offshoots and no
+    /// The variants shown beside E1 (THEORY.md §5: "the phenomenon is regime-bound"; "regime" in the code means
+    /// only the derived regime R0–R4 of C1): the base parameters and four contrasting variants, each with `steps` steps, `seeds` seeds, no offshoots and no
     /// SDE chains (the SDE comparison is made at the main parameters):
     /// a smaller step (η = 0.2, L = 4), a shallower net (L = 3), a deeper net at the same η and λ
     /// (L = 6: SGD collapses to the zero network), and L = 8, η = 0.2, λ = 0.006 (GD reaches rank 1).
     /// Labels say what changed.
-    let regimes (p: TwoByTwoParams) (steps: int64) (seeds: int) : (string * TwoByTwoParams)[] =
+    let variants (p: E1Params) (steps: int64) (seeds: int) : (string * E1Params)[] =
         let b =
             { p with
                 Steps = steps

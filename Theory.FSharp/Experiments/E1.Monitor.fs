@@ -3,7 +3,7 @@ namespace LowRankVerify.Theory
 /// Every-step record of one E1 run's rank events (THEORY.md §5; C5, C6), as plain data so that a cursor
 /// holding it continues bit for bit. Steps count the steps taken: "step t" is θ after t steps (t = 0 is
 /// the start). The definitions are those of `E1Monitor`.
-type TwoByTwoMonitor =
+type E1MonitorState =
     {
         /// True once some monitored step was at numerical rank 2 (`E1Monitor.rankOf`).
         SeenRankTwo: bool
@@ -149,7 +149,7 @@ module E1Monitor =
 
     /// The slacks (balancedness, rank, bounded) of B_r's three conditions (THEORY.md §1) at the engine's θ,
     /// for networks whose every layer is at most 2×2 (closed-form singular values; `smallSlack` is the
-    /// record form, equal to `Region.slack` up to round-off, checked in Properties/TwoByTwoTests.fs).
+    /// record form, equal to `Region.slack` up to round-off, checked in Properties/Experiments/E1Tests.fs).
     /// Allocation-free.
     let smallSlackValues (p: RegionParams) (s: EngineState) : struct (float * float * float) =
         let depth = s.Widths.Length - 1
@@ -236,9 +236,9 @@ module E1Monitor =
         || rank < -b1ExitMargin * (float p.R + p.Eps2)
         || bounded < -b1ExitMargin * p.C
 
-/// The mutable form of a `TwoByTwoMonitor` inside one `TwoByTwo.advance` segment: observes θ after every
+/// The mutable form of a `E1MonitorState` inside one `E1.advance` segment: observes θ after every
 /// step without allocating (widths ≤ 2) and turns back into the record at the end of the segment.
-type TwoByTwoTracker(region: RegionParams, widths: int[], start: TwoByTwoMonitor) =
+type E1Tracker(region: RegionParams, widths: int[], start: E1MonitorState) =
     let depth = widths.Length - 1
     let maxWidth = Array.max widths
     let bufA: float[] = Array.zeroCreate maxWidth
@@ -406,7 +406,7 @@ type TwoByTwoTracker(region: RegionParams, widths: int[], start: TwoByTwoMonitor
     member _.Rank = rank
 
     /// The record of everything observed so far.
-    member _.Monitor: TwoByTwoMonitor =
+    member _.Monitor: E1MonitorState =
         {
             SeenRankTwo = seenRankTwo
             Rank = rank

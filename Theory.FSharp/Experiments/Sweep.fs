@@ -137,21 +137,21 @@ module Sweep =
 
         String.concat "," parts
 
-    /// Quartiles (type 7, `TwoByTwo.quantile`) of the values.
+    /// Quartiles (type 7, `E1.quantile`) of the values.
     let quartiles (xs: float seq) : SweepQuartiles =
         let s = xs |> Seq.toArray |> Array.sort
 
         {
             Count = s.Length
-            Q1 = TwoByTwo.quantile s 0.25
-            Median = TwoByTwo.quantile s 0.5
-            Q3 = TwoByTwo.quantile s 0.75
+            Q1 = E1.quantile s 0.25
+            Median = E1.quantile s 0.5
+            Q3 = E1.quantile s 0.75
         }
 
     /// A finished E1 run reduced to what a merged sweep keeps of it: its events, offshoots and last
-    /// observation (the final rank). `TwoByTwo.summarize` reads only these fields of the chains and the
+    /// observation (the final rank). `E1.summarize` reads only these fields of the chains and the
     /// last observation of the GD control, so summaries of compact runs equal those of full runs (tested).
-    let compactRun (r: TwoByTwoRun) : TwoByTwoRun =
+    let compactRun (r: E1Run) : E1Run =
         { r with
             Observations =
                 if r.Observations.Length = 0 then

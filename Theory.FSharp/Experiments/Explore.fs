@@ -56,8 +56,8 @@ type DynamicsCell =
         Lambda: float
         /// Depth L.
         Depth: int
-        /// Summary of the SGD chains and of the GD control (`TwoByTwo.summarize`).
-        Summary: TwoByTwoSummary
+        /// Summary of the SGD chains and of the GD control (`E1.summarize`).
+        Summary: E1Summary
         /// The phase (`Explore.phase`).
         Phase: string
     }
@@ -212,27 +212,21 @@ module Explore =
             Cells = cells
         }
 
-    /// The C1 map: `closureCell` on every (η, λ) of the grid; `progress` is called after each cell.
-    let closureMap
-        (task: Task)
-        (depth: int)
-        (r: int)
-        (family: FAlphaFamily)
-        (etas: float[])
-        (lambdas: float[])
-        (kappas: float[])
-        (evaluations: int)
-        (seed: uint64)
-        (progress: int -> unit)
-        : ClosureMap =
-        let cells =
-            closureGrid etas lambdas
-            |> Array.map (fun (eta, lambda) ->
-                let c = closureCell task depth r family kappas evaluations seed eta lambda
-                progress 1
-                c)
+    /// The C1 map of `grid`'s task, depth, r, family, (η, λ) grid, ladder and budget (its cells are ignored:
+    /// `closureMapOf … [||]`): `closureCell` on every (η, λ) of the grid; `progress` is called after each cell.
+    let closureMap (grid: ClosureMap) (seed: uint64) (progress: int -> unit) : ClosureMap =
+        let m = grid
 
-        closureMapOf task depth r family etas lambdas kappas evaluations cells
+        { m with
+            Cells =
+                closureGrid m.Etas m.Lambdas
+                |> Array.map (fun (eta, lambda) ->
+                    let c =
+                        closureCell m.Task m.Depth m.R m.Family m.Kappas m.EvaluationsPerHunt seed eta lambda
+
+                    progress 1
+                    c)
+        }
 
     /// The condition that sets η_max in a cell (`Regime.etaMaxSetBy` at the cell's constants and λ).
     let etaMaxSetBy (m: ClosureMap) (c: ClosureCell) =
@@ -281,13 +275,13 @@ module Explore =
                     (firstFail |> Option.map (fun c -> c.Eta))
         |]
 
-    /// The E1 phase of a cell (THEORY.md §5 regimes), from its chains' outcomes (every step monitored):
+    /// The E1 phase of a cell (THEORY.md §5), from its chains' outcomes (every step monitored):
     /// "SGD diverges" (≥ half the chains diverged), "SGD collapses to 0" (≥ half collapsed, including chains
     /// that passed rank 1 on their way: a collapse is not a jump), and otherwise by whether SGD jumps (a
     /// strict majority of the chains jumped into B_1 at rank 1 without collapsing) and GD's final
     /// numerical rank: "SGD jumps, GD stays at rank 2", "GD reaches rank 1, SGD does not jump", "both reach
     /// rank 1", "neither: SGD does not jump, GD at rank 2".
-    let phase (s: TwoByTwoSummary) =
+    let phase (s: E1Summary) =
         let gdRank1 = s.GdFinalRank <= 1
         let sgdJumps = s.FractionJumped > 0.5
 
@@ -315,9 +309,9 @@ module Explore =
             "SGD diverges"
         |]
 
-    /// E1's default parameters (`TwoByTwo.defaults`) with ε, the budget and the seed of a dynamics map, no offshoots.
-    let dynamicsBase (epsilon: float) (steps: int64) (seeds: int) (seed: uint64) : TwoByTwoParams =
-        { TwoByTwo.defaults with
+    /// E1's default parameters (`E1.defaults`) with ε, the budget and the seed of a dynamics map, no offshoots.
+    let dynamicsBase (epsilon: float) (steps: int64) (seeds: int) (seed: uint64) : E1Params =
+        { E1.defaults with
             Epsilon = epsilon
             Steps = steps
             Seeds = seeds
@@ -337,10 +331,10 @@ module Explore =
                             yield eta, lambda, depth
         |]
 
-    /// One cell of the E1 dynamics map: `TwoByTwo.run` (no offshoots) at (η, λ, L), `steps` steps, `seeds`
+    /// One cell of the E1 dynamics map: `E1.run` (no offshoots) at (η, λ, L), `steps` steps, `seeds`
     /// chains on at most `threads` threads (a function of `baseP` and the cell alone, not of the order).
     let dynamicsCell
-        (baseP: TwoByTwoParams)
+        (baseP: E1Params)
         (steps: int64)
         (seeds: int)
         (threads: int)
@@ -359,7 +353,7 @@ module Explore =
                 OffshootLambda = min baseP.OffshootLambda lambda
             }
 
-        let r = TwoByTwo.run p threads ignore
+        let r = E1.run p threads ignore
 
         {
             Eta = eta
@@ -371,7 +365,7 @@ module Explore =
 
     /// The E1 dynamics map: `dynamicsCell` for every (η, λ, L) of `dynamicsGrid`; `progress` after each cell.
     let dynamicsMap
-        (baseP: TwoByTwoParams)
+        (baseP: E1Params)
         (etas: float[])
         (lambdas: float[])
         (depths: int[])

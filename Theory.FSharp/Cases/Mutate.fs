@@ -131,44 +131,35 @@ module Mutate =
         let mutable r = rng
         let sign = if Rng.nextInt &r 2 = 0 then -1 else 1
         let d = s.D7
+        let withD7 (d7: D7Spec) = { s with D7 = d7 }
 
         let s' =
             match Rng.nextInt &r 9 with
             | 0 ->
-                { s with
-                    D7 =
-                        { d with
-                            DOut = clampI 1 4 (d.DOut + sign)
-                        }
-                }
+                withD7
+                    { d with
+                        DOut = clampI 1 4 (d.DOut + sign)
+                    }
             | 1 ->
-                { s with
-                    D7 =
-                        { d with
-                            DIn = clampI 1 4 (d.DIn + sign)
-                        }
-                }
+                withD7
+                    { d with
+                        DIn = clampI 1 4 (d.DIn + sign)
+                    }
             | 2 ->
-                { s with
-                    D7 =
-                        { d with
-                            TargetRank = clampI 1 4 (d.TargetRank + sign)
-                        }
-                }
+                withD7
+                    { d with
+                        TargetRank = clampI 1 4 (d.TargetRank + sign)
+                    }
             | 3 ->
-                { s with
-                    D7 =
-                        { d with
-                            Depth = clampI minDepth maxDepth (d.Depth + sign)
-                        }
-                }
+                withD7
+                    { d with
+                        Depth = clampI minDepth maxDepth (d.Depth + sign)
+                    }
             | 4 ->
-                { s with
-                    D7 =
-                        { d with
-                            CFraction = clampF 0.01 0.99 (d.CFraction + 0.1 * Rng.nextGaussian &r)
-                        }
-                }
+                withD7
+                    { d with
+                        CFraction = clampF 0.01 0.99 (d.CFraction + 0.1 * Rng.nextGaussian &r)
+                    }
             | 5 -> { s with Choice = s.Choice + sign }
             | 6 ->
                 { s with

@@ -7,9 +7,9 @@ type ChainKind =
     | Sgd
     /// Full-batch gradient descent from the same start with the same η and λ (the control of C6).
     | Gd
-// An SDE chain (issue "Verdicts that mean something": Langevin steps with SGD's mean and covariance) is
-// to be added here as a third kind: a cursor of its own kind, stepped by its own step function, recorded
-// exactly like the other two.
+    /// The SDE twin of an SGD chain (C6; issue "Verdicts that mean something"): Euler–Maruyama steps with
+    /// exactly SGD's per-step mean and covariance (`FullBatch.sdeStep`, the full-batch form of `Sde.stepWith`).
+    | Sde
 
 /// How the SGD chains are run (results differ between the two only by round-off).
 [<RequireQualifiedAccess>]
@@ -53,6 +53,11 @@ type CompletionParams =
         OffshootMaxSteps: int64
         /// Steps of the gradient-descent control (its horizon, at most `Steps`).
         GdSteps: int64
+        /// With SDE twins (C6): SGD chain s gets an SDE twin with the same θ_0, η and λ, which draws its
+        /// Gaussians from `Rng.stream (S ^^^ TwoByTwo.sdeStreamTag) s` (E1's rule).
+        Sde: bool
+        /// Steps of each SDE twin (its horizon, 1..`Steps`; unused without `Sde`).
+        SdeSteps: int64
         /// Observation points per decade of the log-spaced grid.
         ObservationsPerDecade: int
         /// The rank level is checked at every multiple of this many steps (and at every grid point).
@@ -129,7 +134,7 @@ type CompletionOffshoot =
 /// Everything recorded for one run (an SGD chain or the GD control) so far.
 type ChainRecord =
     {
-        /// Chain index s (stream `Rng.stream S s`); −1 for the GD control.
+        /// Chain index s (SGD chain s or its SDE twin); −1 for the GD control.
         Chain: int
         /// Level at the last check; −1 before the first.
         Level: int
@@ -141,8 +146,10 @@ type ChainRecord =
         Offshoots: CompletionOffshoot[]
         /// Zero-based index of the step whose residual or weights (or A_θ) stopped being finite.
         DivergenceStep: int64 option
-        /// GD only: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
-        /// stays θ_t for every later step (the floating-point map is deterministic).
+        /// GD: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
+        /// stays θ_t for every later step (the floating-point map is deterministic). SDE: the check step at
+        /// which θ was found at level 0 and `Completion.frozen` (no later SDE step can change it, whatever
+        /// the draws). The remaining steps are skipped.
         FixedPointStep: int64 option
     }
 
@@ -160,7 +167,7 @@ type CompletionCursor =
         Next: int
         /// Step of the last level check (−1 before the first).
         Checked: int64
-        /// Entry stream of each run, advanced to `Step` (unused by the GD control).
+        /// Random stream of each run, advanced to `Step`: entries (SGD), Gaussians (SDE); unused by the GD control.
         Rngs: Rng[]
         /// θ of a single chain or of the GD control, exactly as the engine holds it, while in progress.
         Engine: EngineSnapshot option
@@ -179,7 +186,7 @@ type CompletionRun =
         Kind: ChainKind
         /// Chain index (−1: the GD control).
         Chain: int
-        /// Steps this run was to take (`Steps`, or `GdSteps` for the control).
+        /// Steps this run was to take (`Steps`; `GdSteps` for the control, `SdeSteps` for an SDE twin).
         Horizon: int64
         /// Level at step 0.
         StartLevel: int
@@ -256,6 +263,31 @@ type CompletionSummary =
         CanFit: bool
     }
 
+/// One dynamics of the SGD/GD/SDE comparison (C5, C6), its runs read at a common step.
+type KindComparison =
+    {
+        /// SGD, GD or SDE.
+        Kind: ChainKind
+        /// The step the runs are read at (their horizon, or the SDE twins' horizon for SGD's first row).
+        Step: int64
+        /// Number of runs.
+        Runs: int
+        /// (level at `Step`, number of runs) over the runs that had not diverged by then, ascending.
+        LevelCounts: (int * int)[]
+        /// Runs that reached the truth's rank k by `Step` (some check with 1 ≤ level ≤ k; a collapse does not count).
+        ReachedTarget: int
+        /// Median step of reaching the truth's rank over those runs.
+        TargetStepMedian: float option
+        /// Drops (to a lower level ≥ 1) by `Step`, summed over the runs.
+        Drops: int
+        /// Returns (rises) by `Step`, summed over the runs.
+        Returns: int
+        /// Runs that collapsed to level 0 by `Step`.
+        Collapsed: int
+        /// Runs that diverged by `Step`.
+        Diverged: int
+    }
+
 /// Everything the completion experiment produced.
 type CompletionResult =
     {
@@ -267,8 +299,14 @@ type CompletionResult =
         Chains: CompletionRun[]
         /// The gradient-descent control.
         Gd: CompletionRun
-        /// Summary.
+        /// The SDE twins (one per SGD chain with `Sde`, else none), chain 0 first.
+        Sde: CompletionRun[]
+        /// Summary over the SGD chains.
         Summary: CompletionSummary
+        /// Summary over the SDE twins (None without them; offshoot fields None: the twins take no offshoots).
+        SdeSummary: CompletionSummary option
+        /// SGD (at the SDE twins' horizon when shorter, and at its own), GD and SDE side by side.
+        Comparison: KindComparison[]
     }
 
 type private Rec(r: ChainRecord) =
@@ -351,6 +389,22 @@ module Completion =
     /// ends it early), so a longer control can be asked for with --gd-steps.
     let defaultGdSteps (steps: int64) = min steps 1_000_000L
 
+    /// SGD chain steps that one SDE step costs, by the cost model used for the default horizon and the
+    /// progress bar: 2·d_in. An SDE step (`FullBatch.sdeStep`) is a GD step plus N Gaussian draws; measured
+    /// per core against the single-chain engine (docs/completion.md): 1.4·d_in (blocks m = 4, d = w = 8),
+    /// 1.9–2.3·d_in (20×20, w = 20, N = 120 and 200), 1.7·d_in (100×100, N = 2000).
+    let sdeCostRatio (task: Task) = 2L * int64 task.DIn
+
+    /// Default horizon of the SDE twins: max(1, min(steps, steps / `sdeCostRatio`)), so that the twins cost
+    /// about what the SGD chains cost (a run with them takes about twice as long as without); a longer one
+    /// can be asked for with --sde-steps.
+    let defaultSdeSteps (task: Task) (steps: int64) =
+        max 1L (min steps (steps / sdeCostRatio task))
+
+    /// The Gaussian stream of SDE twin s: `Rng.stream (S ^^^ TwoByTwo.sdeStreamTag) s` (E1's rule).
+    let sdeStream (p: CompletionParams) (chain: int) =
+        Rng.stream (p.Seed ^^^ TwoByTwo.sdeStreamTag) (uint64 chain)
+
     /// The start network θ_0 (`CompletionTask.start`).
     let startNetwork (p: CompletionParams) =
         match CompletionTask.start p.Task (widthsOf p) p.Seed p.Start with
@@ -408,6 +462,8 @@ module Completion =
             | Ok _ ->
                 if p.GdSteps < 1L || p.GdSteps > p.Steps then
                     bad "gd-steps" "must be an integer in 1..steps"
+                elif p.Sde && (p.SdeSteps < 1L || p.SdeSteps > p.Steps) then
+                    bad "sde-steps" "must be an integer in 1..steps"
                 elif p.EventInterval < 1L || p.EventInterval > 10_000_000_000L then
                     bad "event-interval" "must be an integer in 1..1e10"
                 elif p.Ladder.Top <> Ladder.topOf widths then
@@ -421,11 +477,20 @@ module Completion =
                         | Ok _ -> Ok p
 
     /// The observation grid of a run kind: SGD chains observe at `TwoByTwo.grid` points up to `Steps`
-    /// with the offshoots' branch steps; the GD control up to `GdSteps`.
+    /// with the offshoots' branch steps; the GD control up to `GdSteps`; the SDE twins (no offshoots, as
+    /// in E1) up to `SdeSteps`.
     let gridOf (p: CompletionParams) (kind: ChainKind) =
         match kind with
         | ChainKind.Sgd -> TwoByTwo.grid p.ObservationsPerDecade p.Steps (TwoByTwo.branchSteps p.Offshoots p.Steps)
         | ChainKind.Gd -> TwoByTwo.grid p.ObservationsPerDecade p.GdSteps [||]
+        | ChainKind.Sde -> TwoByTwo.grid p.ObservationsPerDecade p.SdeSteps [||]
+
+    /// The horizon of a run kind: `Steps`, `GdSteps` or `SdeSteps`.
+    let horizonOf (p: CompletionParams) (kind: ChainKind) =
+        match kind with
+        | ChainKind.Sgd -> p.Steps
+        | ChainKind.Gd -> p.GdSteps
+        | ChainKind.Sde -> p.SdeSteps
 
     /// Steps per segment of a unit when no `--checkpoint-steps` is given: about a tenth of a second of
     /// work by a cost model (SGD: L·w² per chain step; GD: 3·L·w²·d_in per step), so that a signal or a
@@ -437,7 +502,8 @@ module Completion =
         let steps =
             match c.Kind with
             | ChainKind.Sgd -> 5e8 / (cost * float c.Records.Length)
-            | ChainKind.Gd -> 2e8 / (3.0 * cost * float p.Task.DIn)
+            | ChainKind.Gd
+            | ChainKind.Sde -> 2e8 / (3.0 * cost * float p.Task.DIn)
 
         int64 (max 1.0 (min steps 262144.0))
 
@@ -452,7 +518,11 @@ module Completion =
             FixedPointStep = None
         }
 
-    /// The cursors of every run unit before the first step: the SGD units in chain order (one chain each,
+    /// Number of SDE twins: `Seeds` with `Sde`, else 0.
+    let sdeCount (p: CompletionParams) = if p.Sde then p.Seeds else 0
+
+    /// The cursors of every run unit before the first step: the SDE twins in chain order (one each; first,
+    /// so that the scheduler starts these costly units early), the SGD units in chain order (one chain each,
     /// or `laneUnit` chains each in `SgdMode.Lanes`), then the GD control last.
     let cursors (p: CompletionParams) : CompletionCursor[] =
         let unit kind (chains: int[]) =
@@ -464,10 +534,10 @@ module Completion =
                 Rngs =
                     chains
                     |> Array.map (fun s ->
-                        if s < 0 then
-                            Rng.create p.Seed
-                        else
-                            Rng.stream p.Seed (uint64 s))
+                        match kind with
+                        | ChainKind.Gd -> Rng.create p.Seed
+                        | ChainKind.Sde -> sdeStream p s
+                        | ChainKind.Sgd -> Rng.stream p.Seed (uint64 s))
                 Engine = None
                 Lanes = None
                 Records = chains |> Array.map emptyRecord
@@ -480,6 +550,8 @@ module Completion =
             | SgdMode.Lanes -> laneUnit
 
         [|
+            for s in 0 .. sdeCount p - 1 do
+                yield unit ChainKind.Sde [| s |]
             for c0 in 0..size .. p.Seeds - 1 do
                 yield unit ChainKind.Sgd [| c0 .. min p.Seeds (c0 + size) - 1 |]
             yield unit ChainKind.Gd [| -1 |]
@@ -569,6 +641,21 @@ module Completion =
             FinalLevel = o.Level
         }
 
+    /// True when no SDE step can change θ any more, whatever the draws (E1's `TwoByTwo.frozen` for general
+    /// tasks): L ≥ 3, every lazy scale 1, η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `TwoByTwo.frozenWeight` and
+    /// (1 − 2ηλ)·w rounds back to w for every weight. Then every data term of `FullBatch.sdeStep` is exactly
+    /// 0: a coefficient |c_k r_k| ≤ 19η·max|A*| ≤ 2·10⁵¹ (c_k = η/N − (η/√N)(ξ_k − ξ̄), Box–Muller draws below
+    /// 8.6), summed over at most 1024 rows through one weight (≤ 10⁻¹⁴⁶), meets a second weight factor
+    /// (every data term holds L − 1 ≥ 2) and underflows to 0; products of two weights are 0 already. A
+    /// collapsed SDE twin decays into this state.
+    let frozen (p: CompletionParams) (s: EngineState) =
+        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
+
+        p.Depth >= 3
+        && p.Eta * max 1.0 (Task.targetScale p.Task) <= 1e50
+        && Array.forall (fun x -> x = 1.0) s.Scales
+        && Array.forall (fun (x: float) -> abs x <= TwoByTwo.frozenWeight && decay * x = x) s.Weights
+
     let private restoreEngine (p: CompletionParams) (snap: EngineSnapshot option) =
         match snap with
         | None -> Engine.create p.Task (startNetwork p)
@@ -610,26 +697,34 @@ module Completion =
     /// unchanged. The level of every live run is checked at each multiple of `EventInterval` and at each
     /// grid point, in step order; a change of level is an event. SGD chain s draws from `Rng.stream S s`;
     /// the GD control takes `FullBatch.step`s and, once a step leaves θ exactly unchanged, skips the
-    /// remaining steps (they cannot change it). Segmenting is exact: advancing by a then b steps equals
-    /// advancing by a + b.
+    /// remaining steps (they cannot change it); SDE twin s takes `FullBatch.sdeStep`s with N Gaussians per
+    /// step from `sdeStream p s` and, once a check finds it at level 0 and `frozen`, skips the remaining
+    /// steps without drawing. Segmenting is exact: advancing by a then b steps equals advancing by a + b.
     let advance (p: CompletionParams) (c: CompletionCursor) (budget: int64) : CompletionCursor =
         if c.Done then
             c
         else
             let gd = c.Kind = ChainKind.Gd
+            let sde = c.Kind = ChainKind.Sde
             let points = gridOf p c.Kind
 
             let branches =
-                if gd then
-                    [||]
-                else
+                if c.Kind = ChainKind.Sgd then
                     TwoByTwo.branchSteps p.Offshoots p.Steps
+                else
+                    [||]
 
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
-            let lanes = not gd && p.Mode = SgdMode.Lanes
+            let lanes = c.Kind = ChainKind.Sgd && p.Mode = SgdMode.Lanes
             let single = if lanes then None else Some(restoreEngine p c.Engine)
             let ens = if lanes then Some(restoreLanes p c) else None
-            let work = if gd then Some(FullBatch.work single.Value) else None
+
+            let work =
+                if gd || sde then
+                    Some(FullBatch.work single.Value)
+                else
+                    None
+
             let recs = c.Records |> Array.map Rec
             let rngs = Array.copy c.Rngs
             let interval = p.EventInterval
@@ -656,9 +751,9 @@ module Completion =
                 if (atGrid || t % interval = 0L) && checkedAt < t then
                     for k in 0 .. recs.Length - 1 do
                         let r = recs.[k]
-                        let frozen = r.FixedPointStep.IsSome
+                        let skipping = r.FixedPointStep.IsSome
 
-                        if live k && (atGrid || not frozen) then
+                        if live k && (atGrid || not skipping) then
                             let net = networkOf k
 
                             let level =
@@ -697,6 +792,9 @@ module Completion =
                                         }
 
                                 r.Level <- l
+
+                                if sde && l = 0 && not skipping && frozen p single.Value then
+                                    r.FixedPointStep <- Some t
                             | None -> ()
 
                     checkedAt <- t
@@ -726,6 +824,26 @@ module Completion =
 
                         t <- t + n
                         left <- left - n
+                    | None, Some wk when sde ->
+                        let st = single.Value
+                        let r = recs.[0]
+                        let mutable rng = rngs.[0]
+                        let mutable k = 0L
+
+                        while k < n && live 0 do
+                            if r.FixedPointStep.IsSome then
+                                k <- n
+                            else
+                                FullBatch.drawInto wk &rng
+
+                                if not (FullBatch.sdeStep st wk hyper 1.0) then
+                                    r.DivergenceStep <- Some(t + k)
+
+                                k <- k + 1L
+
+                        rngs.[0] <- rng
+                        t <- t + k
+                        left <- left - k
                     | None, Some wk ->
                         let st = single.Value
                         let r = recs.[0]
@@ -807,7 +925,7 @@ module Completion =
         {
             Kind = kind
             Chain = r.Chain
-            Horizon = (if kind = ChainKind.Gd then p.GdSteps else p.Steps)
+            Horizon = horizonOf p kind
             StartLevel = start
             FinalLevel = max r.Level 0
             Events = r.Events
@@ -907,10 +1025,82 @@ module Completion =
             CanFit = Array.min (widthsOf p) >= target
         }
 
-    /// The result from the finished units (`cursors` order: SGD units, then the GD control).
+    /// Level of a run after `step` steps, from its events (the start level before the first).
+    let levelAt (run: CompletionRun) (step: int64) =
+        run.Events
+        |> Array.fold (fun level e -> if e.Step <= step then e.ToRank else level) run.StartLevel
+
+    /// The runs of one kind read at `step` (events up to `step`; a run diverged by then when its divergence
+    /// step index is below `step`), for the SGD/GD/SDE comparison.
+    let compareAt (p: CompletionParams) (kind: ChainKind) (runs: CompletionRun[]) (step: int64) : KindComparison =
+        let target, _ = Ladder.targetRank p.Task
+
+        let upTo (r: CompletionRun) =
+            r.Events |> Array.filter (fun e -> e.Step <= step)
+
+        let diverged (r: CompletionRun) =
+            match r.DivergenceStep with
+            | Some d -> d < step
+            | None -> false
+
+        let reached =
+            runs
+            |> Array.choose (fun r ->
+                upTo r
+                |> Array.tryFind (fun e -> e.ToRank >= 1 && e.ToRank <= target)
+                |> Option.map (fun e -> float e.Step)
+                |> Option.orElse (
+                    if r.StartLevel >= 1 && r.StartLevel <= target then
+                        Some 0.0
+                    else
+                        None
+                ))
+            |> Array.sort
+
+        {
+            Kind = kind
+            Step = step
+            Runs = runs.Length
+            LevelCounts =
+                runs
+                |> Array.filter (diverged >> not)
+                |> Array.countBy (fun r -> levelAt r step)
+                |> Array.sortBy fst
+            ReachedTarget = reached.Length
+            TargetStepMedian = TwoByTwo.quantile reached 0.5
+            Drops =
+                runs
+                |> Array.sumBy (fun r ->
+                    upTo r
+                    |> Array.filter (fun e -> e.ToRank < e.FromRank && e.ToRank >= 1)
+                    |> Array.length)
+            Returns =
+                runs
+                |> Array.sumBy (fun r -> upTo r |> Array.filter (fun e -> e.ToRank > e.FromRank) |> Array.length)
+            Collapsed =
+                runs
+                |> Array.filter (fun r -> upTo r |> Array.exists (fun e -> e.ToRank = 0))
+                |> Array.length
+            Diverged = runs |> Array.filter diverged |> Array.length
+        }
+
+    /// The comparison rows: SGD at the SDE twins' horizon (when they run and it is shorter than `Steps`),
+    /// SGD at `Steps`, the GD control at `GdSteps`, the SDE twins at `SdeSteps` (when they run).
+    let comparison (p: CompletionParams) (chains: CompletionRun[]) (gd: CompletionRun) (sde: CompletionRun[]) =
+        [|
+            if sde.Length > 0 && p.SdeSteps < p.Steps then
+                yield compareAt p ChainKind.Sgd chains p.SdeSteps
+            yield compareAt p ChainKind.Sgd chains p.Steps
+            yield compareAt p ChainKind.Gd [| gd |] p.GdSteps
+            if sde.Length > 0 then
+                yield compareAt p ChainKind.Sde sde p.SdeSteps
+        |]
+
+    /// The result from the finished units (`cursors` order: SDE twins, SGD units, then the GD control).
     let ofCursors (p: CompletionParams) (units: CompletionCursor[]) : CompletionResult =
         let runs = units |> Array.collect (finish p)
         let chains = runs |> Array.filter (fun r -> r.Kind = ChainKind.Sgd)
+        let sde = runs |> Array.filter (fun r -> r.Kind = ChainKind.Sde)
         let gd = runs |> Array.find (fun r -> r.Kind = ChainKind.Gd)
 
         {
@@ -918,7 +1108,10 @@ module Completion =
             TargetSingular = snd (Ladder.targetRank p.Task)
             Chains = chains
             Gd = gd
+            Sde = sde
             Summary = summarize p chains gd
+            SdeSummary = if sde.Length > 0 then Some(summarize p sde gd) else None
+            Comparison = comparison p chains gd sde
         }
 
     /// Runs every unit to the end (on at most `maxThreads` threads; results are stored by unit, so they
@@ -939,6 +1132,24 @@ module Completion =
 
         ofCursors p units
 
+    /// The m diagonal blocks of θ_0 (block b: rows and columns b·n_ℓ/m .. (b+1)·n_ℓ/m − 1 of each layer), for
+    /// the block references; every width must be a multiple of m.
+    let private diagonalBlocks (p: CompletionParams) (m: int) : Network[] =
+        let start = startNetwork p
+        let widths = widthsOf p
+
+        if widths |> Array.exists (fun w -> w % m <> 0) then
+            invalidArg "p" "every width must be a multiple of the number of blocks"
+
+        Array.init m (fun b ->
+            {
+                W =
+                    start.W
+                    |> Array.mapi (fun l w ->
+                        let r, c = widths.[l + 1] / m, widths.[l] / m
+                        w.SubMatrix(b * r, r, b * c, c))
+            })
+
     /// The blocks family's known answer (issue "The ladder B_R ⊃ … ⊃ B_1"): chain s of a blocks task run
     /// as m separate E1 chains. Step t draws observed entry e from `Rng.stream S s` exactly as the chain
     /// does; block e / 3 takes the SGD step of E1's entry e % 3 on its own 2×2 network, and every other
@@ -946,27 +1157,9 @@ module Completion =
     /// b·n_ℓ/m .. (b+1)·n_ℓ/m − 1 of each layer); off-block entries of θ_0 are ignored, so the result is
     /// the chain only when θ_0 is block-diagonal. Returns the m block networks after `steps` steps.
     let blockReference (p: CompletionParams) (m: int) (epsilon: float) (chain: int) (steps: int64) : Network[] =
-        let start = startNetwork p
-        let widths = widthsOf p
-
-        if widths |> Array.exists (fun w -> w % m <> 0) then
-            invalidArg "p" "every width must be a multiple of the number of blocks"
-
         let e1 = Task.twoByTwo epsilon
         let decay = 1.0 - 2.0 * p.Eta * p.Lambda
-
-        let states =
-            Array.init m (fun b ->
-                let net =
-                    {
-                        W =
-                            start.W
-                            |> Array.mapi (fun l w ->
-                                let r, c = widths.[l + 1] / m, widths.[l] / m
-                                w.SubMatrix(b * r, r, b * c, c))
-                    }
-
-                Engine.create e1 net)
+        let states = diagonalBlocks p m |> Array.map (Engine.create e1)
 
         let mutable rng = Rng.stream p.Seed (uint64 chain)
         let n = p.Task.N
@@ -987,3 +1180,47 @@ module Completion =
                         st.Weights.[k] <- decay * st.Weights.[k]
 
         states |> Array.map Engine.toNetwork
+
+    /// The blocks family's known answer for SDE twin s (C6): the twin run as m separate 2×2 networks. Step t
+    /// draws the N = 3m Gaussians ξ from `sdeStream p s` exactly as the twin does, forms
+    /// c_k = η/N − (η/√N)(ξ_k − ξ̄) over all N entries, and block b takes
+    /// W_ℓ ← (1 − 2ηλ)W_ℓ − Σ_{k in block b} c_k G_k,ℓ with G_k the per-sample data gradient of its entry
+    /// (`Sgd.sampleGradient` on E1's task, at the block's θ before the step). The SDE noise is in the span
+    /// of the per-sample gradients, which are block-diagonal from a block-diagonal start, so the twin stays
+    /// block-diagonal; unlike SGD's, its blocks are not independent E1 chains: every block moves at every
+    /// step, and they share N and the mean draw ξ̄. Block b starts from the diagonal block b of θ_0 (as in
+    /// `blockReference`). Returns the m block networks after `steps` steps.
+    let sdeBlockReference (p: CompletionParams) (m: int) (epsilon: float) (chain: int) (steps: int64) : Network[] =
+        let e1 = Task.twoByTwo epsilon
+        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
+        let n = p.Task.N
+        let noise = p.Eta / sqrt (float n)
+        let mutable nets = diagonalBlocks p m
+
+        let mutable rng = sdeStream p chain
+        let xi = Array.zeroCreate n
+
+        for _ in 1L .. steps do
+            for k in 0 .. n - 1 do
+                xi.[k] <- Rng.nextGaussian &rng
+
+            let xiMean = Array.sum xi / float n
+
+            nets <-
+                nets
+                |> Array.mapi (fun b net ->
+                    let grads = e1.Observed |> Array.map (Sgd.sampleGradient e1 net)
+
+                    {
+                        W =
+                            Array.init net.Depth (fun l ->
+                                let mutable w = decay * net.W.[l]
+
+                                for q in 0 .. grads.Length - 1 do
+                                    let c = p.Eta / float n - noise * (xi.[3 * b + q] - xiMean)
+                                    w <- w - c * grads.[q].[l]
+
+                                w)
+                    })
+
+        nets

@@ -12,6 +12,7 @@ public static class CompletionFigures
 {
     private static readonly Color Chain = Color.FromHex("#4a6fa5").WithAlpha(0.45);
     private static readonly Color Truth = Color.FromHex("#2ca02c");
+    private static readonly Color SdeTwin = Color.FromHex("#9467bd").WithAlpha(0.6);
 
     private static double Log(long step) => Math.Log10(Math.Max(1, step));
 
@@ -47,7 +48,7 @@ public static class CompletionFigures
 
     /// <summary>The staircase: rank level against log step, every SGD chain thin (offset vertically by up to
     /// ±0.15 so that coinciding chains stay visible), the median over the live chains bold, the GD control
-    /// orange, the truth's rank green.</summary>
+    /// orange, the SDE twins thin purple (offset alike, to their horizon), the truth's rank green.</summary>
     public static RenderedFigure StaircaseFigure(CompletionResult r)
     {
         var plt = new Plot();
@@ -60,6 +61,15 @@ public static class CompletionFigures
             s.ConnectStyle = ConnectStyle.StepHorizontal;
             s.Color = Chain; s.LineWidth = 1; s.MarkerSize = 0;
             if (k == 0) s.LegendText = $"SGD chains ({n}; offset ±0.15 to stay visible)";
+        }
+        for (var k = 0; k < r.Sde.Length; k++)
+        {
+            var offset = r.Sde.Length == 1 ? 0 : 0.3 * ((double)k / (r.Sde.Length - 1) - 0.5);
+            var (x, y) = Staircase(r.Sde[k], offset);
+            var s = plt.Add.Scatter(x, y);
+            s.ConnectStyle = ConnectStyle.StepHorizontal;
+            s.Color = SdeTwin; s.LineWidth = 1.2f; s.MarkerSize = 0;
+            if (k == 0) s.LegendText = $"SDE twins ({r.Sde.Length}; to step {r.Params.SdeSteps:N0})";
         }
         var steps = r.Params.Steps;
         var grid = Enumerable.Range(0, 400).Select(i => Math.Pow(10, Log(steps) * i / 399.0)).ToArray();
@@ -86,7 +96,7 @@ public static class CompletionFigures
         E1Figures.LogX(plt, "step (log scale)");
         plt.Axes.Left.Label.Text = "rank level (smallest ρ whose rank condition holds)";
         plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        var top = r.Chains.Append(r.Gd).SelectMany(c => c.Events.Select(e => e.ToRank)).Append(r.Summary.StartLevel).Max();
+        var top = r.Chains.Concat(r.Sde).Append(r.Gd).SelectMany(c => c.Events.Select(e => e.ToRank)).Append(r.Summary.StartLevel).Max();
         plt.Axes.SetLimitsY(-0.4, top + 0.6);
         plt.Axes.SetLimitsX(0, Log(Math.Max(10, steps)));
         plt.Title($"Rank levels: {TaskTitle(r)}, L={r.Params.Depth}, width {r.Params.Width}, η={r.Params.Eta}, λ={r.Params.Lambda}");

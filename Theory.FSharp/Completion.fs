@@ -286,6 +286,8 @@ type KindComparison =
         Collapsed: int
         /// Runs that diverged by `Step`.
         Diverged: int
+        /// Median divergence step over those runs.
+        DivergenceMedian: float option
     }
 
 /// Everything the completion experiment produced.
@@ -391,13 +393,13 @@ module Completion =
 
     /// SGD chain steps that one SDE step costs, by the cost model used for the default horizon and the
     /// progress bar: 2·d_in. An SDE step (`FullBatch.sdeStep`) is a GD step plus N Gaussian draws; measured
-    /// per core against the single-chain engine (docs/completion.md): 1.4·d_in (blocks m = 4, d = w = 8),
-    /// 1.9–2.3·d_in (20×20, w = 20, N = 120 and 200), 1.7·d_in (100×100, N = 2000).
+    /// per core against the single-chain engine (docs/completion.md): 1.7·d_in (blocks m = 4, d = w = 8),
+    /// 3.1·d_in and 2.8·d_in (20×20, w = 20, N = 120 and 200), 1.9·d_in (100×100, N = 2000).
     let sdeCostRatio (task: Task) = 2L * int64 task.DIn
 
     /// Default horizon of the SDE twins: max(1, min(steps, steps / `sdeCostRatio`)), so that the twins cost
-    /// about what the SGD chains cost (a run with them takes about twice as long as without); a longer one
-    /// can be asked for with --sde-steps.
+    /// about what the SGD chains cost (0.85–1.55× by the measured ratios; a run with them takes about twice
+    /// as long as without); a longer one can be asked for with --sde-steps.
     let defaultSdeSteps (task: Task) (steps: int64) =
         max 1L (min steps (steps / sdeCostRatio task))
 
@@ -1082,6 +1084,13 @@ module Completion =
                 |> Array.filter (fun r -> upTo r |> Array.exists (fun e -> e.ToRank = 0))
                 |> Array.length
             Diverged = runs |> Array.filter diverged |> Array.length
+            DivergenceMedian =
+                TwoByTwo.quantile
+                    (runs
+                     |> Array.filter diverged
+                     |> Array.map (fun r -> float r.DivergenceStep.Value)
+                     |> Array.sort)
+                    0.5
         }
 
     /// The comparison rows: SGD at the SDE twins' horizon (when they run and it is shorter than `Steps`),

@@ -48,28 +48,34 @@ public static class CompletionFigures
 
     /// <summary>The staircase: rank level against log step, every SGD chain thin (offset vertically by up to
     /// ±0.15 so that coinciding chains stay visible), the median over the live chains bold, the GD control
-    /// orange, the SDE twins thin purple (offset alike, to their horizon), the truth's rank green.</summary>
+    /// orange, the SDE twins thin purple (offset alike, to their horizon), a cross where a run diverged, the
+    /// truth's rank green.</summary>
     public static RenderedFigure StaircaseFigure(CompletionResult r)
     {
         var plt = new Plot();
         var n = r.Chains.Length;
-        for (var k = 0; k < n; k++)
+        var crosses = new List<(double X, double Y)>();
+        // Thin lines offset by up to ±0.15; a diverged run's line ends in a cross.
+        void Thin(CompletionRun[] runs, Color color, float width, string legend)
         {
-            var offset = n == 1 ? 0 : 0.3 * ((double)k / (n - 1) - 0.5);
-            var (x, y) = Staircase(r.Chains[k], offset);
-            var s = plt.Add.Scatter(x, y);
-            s.ConnectStyle = ConnectStyle.StepHorizontal;
-            s.Color = Chain; s.LineWidth = 1; s.MarkerSize = 0;
-            if (k == 0) s.LegendText = $"SGD chains ({n}; offset ±0.15 to stay visible)";
+            for (var k = 0; k < runs.Length; k++)
+            {
+                var offset = runs.Length == 1 ? 0 : 0.3 * ((double)k / (runs.Length - 1) - 0.5);
+                var (x, y) = Staircase(runs[k], offset);
+                var s = plt.Add.Scatter(x, y);
+                s.ConnectStyle = ConnectStyle.StepHorizontal;
+                s.Color = color; s.LineWidth = width; s.MarkerSize = 0;
+                if (k == 0) s.LegendText = legend;
+                if (FSharpOption<long>.get_IsSome(runs[k].DivergenceStep)) crosses.Add((x[^1], y[^1]));
+            }
         }
-        for (var k = 0; k < r.Sde.Length; k++)
+        Thin(r.Chains, Chain, 1, $"SGD chains ({n}; offset ±0.15 to stay visible)");
+        Thin(r.Sde, SdeTwin, 1.2f, $"SDE twins ({r.Sde.Length}; to step {r.Params.SdeSteps:N0})");
+        if (crosses.Count > 0)
         {
-            var offset = r.Sde.Length == 1 ? 0 : 0.3 * ((double)k / (r.Sde.Length - 1) - 0.5);
-            var (x, y) = Staircase(r.Sde[k], offset);
-            var s = plt.Add.Scatter(x, y);
-            s.ConnectStyle = ConnectStyle.StepHorizontal;
-            s.Color = SdeTwin; s.LineWidth = 1.2f; s.MarkerSize = 0;
-            if (k == 0) s.LegendText = $"SDE twins ({r.Sde.Length}; to step {r.Params.SdeSteps:N0})";
+            var m = plt.Add.Scatter(crosses.Select(c => c.X).ToArray(), crosses.Select(c => c.Y).ToArray());
+            m.LineWidth = 0; m.MarkerSize = 9; m.MarkerShape = MarkerShape.Eks; m.Color = Color.FromHex("#5b3a8c");
+            m.LegendText = $"diverged ({crosses.Count} runs: the line ends there)";
         }
         var steps = r.Params.Steps;
         var grid = Enumerable.Range(0, 400).Select(i => Math.Pow(10, Log(steps) * i / 399.0)).ToArray();

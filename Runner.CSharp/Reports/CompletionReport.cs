@@ -205,6 +205,7 @@ public static class CompletionReport
         returns = k.Returns,
         collapsed = k.Collapsed,
         diverged = k.Diverged,
+        divergenceStepMedian = Opt(k.DivergenceMedian),
     }).ToList();
 
     /// <summary>The summary as a JSON object (<c>levels</c>, <c>totalReturns</c>, <c>finalRankCounts</c> are part of the contract;
@@ -319,7 +320,7 @@ public static class CompletionReport
         var k = r.Summary.TargetRank;
         string Head(KindComparison c) => c.Kind.IsSgd ? $"SGD ({c.Runs}) at step {E1Report.Steps(c.Step)}" : c.Kind.IsGd ? $"GD control at step {E1Report.Steps(c.Step)}" :
             $"SDE twins ({c.Runs}) at step {E1Report.Steps(c.Step)}";
-        string Levels(KindComparison c) => c.LevelCounts.Length == 0 ? "none" : string.Join(", ", c.LevelCounts.Select(x => $"{x.Item1}: {x.Item2}"));
+        string Levels(KindComparison c) => c.LevelCounts.Length == 0 ? "none (every run diverged)" : string.Join(", ", c.LevelCounts.Select(x => $"{x.Item1}: {x.Item2}"));
         IReadOnlyList<string> Line(string name, Func<KindComparison, string> f) => [name, .. ks.Select(f)];
         doc.T(["", .. ks.Select(Head)],
         [
@@ -328,7 +329,7 @@ public static class CompletionReport
             Line("drops (to a lower level ≥ 1)", c => c.Drops.ToString(Inv)),
             Line("returns (rises; C5 claims none for SGD)", c => c.Returns.ToString(Inv)),
             Line("collapsed to level 0", c => $"{c.Collapsed} of {c.Runs}"),
-            Line("diverged", c => $"{c.Diverged} of {c.Runs}"),
+            Line("diverged: runs (median step)", c => $"{c.Diverged} of {c.Runs}" + (c.Diverged > 0 ? $" ({S(Opt(c.DivergenceMedian))})" : "")),
         ]);
     }
 
@@ -360,7 +361,7 @@ public static class CompletionReport
               "A **drop** goes to a lower level ≥ 1; a **return** goes up (C5 says never); a **collapse** goes to level 0 (B_0: the network is near zero at " +
               "scale α) and is counted apart from drops. The hitting step of a level ρ ≥ 1 is the first check with 1 ≤ level ≤ ρ.");
         doc.F("The staircase: rank level against log step for every SGD chain (thin blue), their median (bold red), the GD control (orange), " +
-              (p.Sde ? "the SDE twins (thin purple, to their horizon) " : "") + "and the truth's rank (green).",
+              (p.Sde ? "the SDE twins (thin purple, to their horizon), " : "") + "a cross where a run diverged, and the truth's rank (green).",
             CompletionReport.StaircaseName + ".svg", StaircaseName + ".png", figs.Staircase.Svg);
         var gdLast = r.Gd.Observations.Length > 0 ? r.Gd.Observations[^1] : null;
         doc.T(["quantity", "value"],

@@ -114,6 +114,147 @@ module SweepRun =
         let rc, out, err = CliRun.run [ "sweep"; "plan"; sweep; "--out"; dir ]
         Assert.True((rc = 0), sprintf "plan exit %d: %s %s" rc out err)
 
+    /// `sweep plan` of the file `text` (case `name`) is refused: exit 2, one line `error: FIELD: …`, no plan written.
+    let planRefused (name: string) (text: string) (field: string) =
+        let dir = CliRun.tempDir ()
+
+        try
+            let sweep = write dir "s.json" text
+
+            let rc, out, err =
+                CliRun.run [ "sweep"; "plan"; sweep; "--out"; Path.Combine(dir, "d") ]
+
+            Assert.True((rc = 2), sprintf "%s: exit %d, stdout %s, stderr %s" name rc out err)
+            Assert.Equal(1, err.Trim().Split('\n').Length)
+            Assert.StartsWith(sprintf "error: %s: " field, err)
+            Assert.False(File.Exists(Path.Combine(dir, "d", SweepPlan.FileName)), "a refused sweep left a plan")
+        finally
+            CliRun.cleanup dir
+
+    /// Plans `text` into `dir/a` and `dir/b`: `a` runs by `sweep local`; in `b` unit `stopAt` runs first and is
+    /// stopped in-process at its first checkpoint (one every `checkpointSteps` steps per run), `between b` is
+    /// called, then every unit runs by `sweep run` in `order` (the stopped one resumes). The merge of `b` equals
+    /// that of `a` (everything but provenance and times), unit by unit too; the control: `other` (another
+    /// seed) merges to another report. Returns (a, b).
+    let stoppedMergeEqualsLocal
+        (dir: string)
+        (text: string)
+        (other: string)
+        (stopAt: int)
+        (checkpointSteps: int64)
+        (order: int list)
+        (between: string -> unit)
+        =
+        let a, b = Path.Combine(dir, "a"), Path.Combine(dir, "b")
+        let sweep = write dir "s.json" text
+        plan sweep a
+        plan sweep b
+        let rc, out, err = CliRun.run [ "sweep"; "local"; a; "--parallel"; "2"; "--quiet" ]
+        Assert.True((rc = 0), out + err)
+        let p = SweepPlan.Read(b, SweepKinds.All)
+        Assert.Equal(order.Length, p.Units.Length)
+        let quiet = Progress.Run(true, fun p -> p)
+        use cts = new Threading.CancellationTokenSource()
+        let policy = CheckpointPolicy(0.0, Nullable checkpointSteps)
+        let mutable failure = null
+
+        let stopped =
+            let t =
+                Threading.Tasks.Task.Run(fun () -> SweepUnits.Run(p, stopAt, policy, cts.Token, quiet, &failure))
+
+            Assert.True(LongRun.waitFor (Path.Combine(b, "units", string stopAt, CheckpointFile.Name)) 60.0)
+            cts.Cancel()
+            t.Result
+
+        Assert.Equal(UnitOutcome.Stopped, stopped)
+        Assert.False(SweepUnits.IsDone(p, stopAt))
+        between b
+
+        for id in order do
+            let rcu, _, erru = CliRun.run [ "sweep"; "run"; b; "--unit"; string id; "--quiet" ]
+            Assert.True((rcu = 0), erru)
+
+        let resumed =
+            node
+                (Path.Combine(b, "units", string stopAt, SweepUnits.ResultName))
+                [ "execution"; "resumedFromCheckpoint" ]
+
+        Assert.True(resumed.GetValue<bool>())
+        let rcb, outb, errb = CliRun.run [ "sweep"; "merge"; b; "--quiet" ]
+        Assert.True((rcb = 0), outb + errb)
+        let ra = LongRun.comparable (Path.Combine(a, "report", "results.json"))
+        Assert.Equal(ra, LongRun.comparable (Path.Combine(b, "report", "results.json")))
+
+        for id in order do
+            Assert.Equal(unitResult a id, unitResult b id)
+
+        let c = Path.Combine(dir, "c")
+        plan (write dir "o.json" other) c
+        let rcc, _, errc = CliRun.run [ "sweep"; "local"; c; "--parallel"; "2"; "--quiet" ]
+        Assert.True((rcc = 0), errc)
+        Assert.NotEqual<string>(ra, LongRun.comparable (Path.Combine(c, "report", "results.json")))
+        a, b
+
+    /// Unit 0 of two plans of the same sweep: run whole in `full`; in `cut` stopped by SIGTERM (exit 143: a
+    /// checkpoint and no result), then by SIGKILL after its next checkpoint (exit 137, no result), then run
+    /// again: its result equals the uninterrupted one, after 3 sessions, with no checkpoint left. The stopped
+    /// sessions checkpoint every 100000 steps per run; the unit must run for a few seconds.
+    let termKillRerun (dir: string) (full: string) (cut: string) =
+        let clock0 = Diagnostics.Stopwatch.StartNew()
+        let rc, _, err = CliRun.run [ "sweep"; "run"; full; "--unit"; "0"; "--quiet" ]
+        Assert.True((rc = 0), err)
+        let uninterrupted = clock0.Elapsed.TotalSeconds
+        let ck = Path.Combine(cut, "units", "0", CheckpointFile.Name)
+
+        let args =
+            [
+                "sweep"
+                "run"
+                cut
+                "--unit"
+                "0"
+                "--checkpoint-steps"
+                "100000"
+                "--quiet"
+            ]
+        // SIGTERM: checkpoint and exit 143, no result
+        let term = LongRun.start dir args
+        let p, _, _ = term
+        Assert.True(LongRun.waitFor ck 60.0, "no checkpoint appeared")
+        LongRun.signal "TERM" p.Id
+        let rcTerm, errTerm = LongRun.finish 60 term
+        Assert.True((rcTerm = 143), sprintf "exit %d: %s" rcTerm errTerm)
+        Assert.Contains("stopped by SIGTERM", errTerm)
+        Assert.True(File.Exists ck)
+        Assert.False(File.Exists(Path.Combine(cut, "units", "0", SweepUnits.ResultName)))
+        // SIGKILL after the next checkpoint
+        let stamp = File.GetLastWriteTimeUtc ck
+        let killed = LongRun.start dir args
+        let pk, _, _ = killed
+        let clock = Diagnostics.Stopwatch.StartNew()
+
+        while File.GetLastWriteTimeUtc ck = stamp && clock.Elapsed.TotalSeconds < 60.0 do
+            Threading.Thread.Sleep 20
+
+        LongRun.signal "KILL" pk.Id
+        let rcKill, _ = LongRun.finish 30 killed
+        Assert.Equal(137, rcKill)
+
+        Assert.False(
+            File.Exists(Path.Combine(cut, "units", "0", SweepUnits.ResultName)),
+            sprintf "the unit finished before the kill (uninterrupted: %.1f s)" uninterrupted
+        )
+
+        let rc2, _, err2 = CliRun.run [ "sweep"; "run"; cut; "--unit"; "0"; "--quiet" ]
+        Assert.True((rc2 = 0), err2)
+        Assert.Equal(unitResult full 0, unitResult cut 0)
+        Assert.False(File.Exists ck, "checkpoint left after the unit finished")
+
+        let sessions =
+            node (Path.Combine(cut, "units", "0", SweepUnits.ResultName)) [ "execution"; "sessions" ]
+
+        Assert.Equal(3, sessions.GetValue<int>())
+
 /// Sweeps (issue "Sweeps beyond one machine"): grid expansion, unit IDs and seed blocks; an E1 unit gives
 /// what `experiment two-by-two` gives for the same cell and seeds; a sweep merged from units run in any
 /// order, stopped and resumed, equals `sweep local`; the merge streams 10⁴ units in bounded memory;
@@ -277,59 +418,19 @@ type SweepTests() =
             let grid =
                 """ "eta": [0.2, 0.5], "lambda": {"log": {"from": 0.006, "to": 0.02, "count": 2}} """
 
-            let sweep = SweepRun.write dir "s.json" (SweepRun.e1Sweep 150000 3 2 1 grid)
-            let a, b = Path.Combine(dir, "a"), Path.Combine(dir, "b")
-            SweepRun.plan sweep a
-            SweepRun.plan sweep b
-            let rc, out, err = CliRun.run [ "sweep"; "local"; a; "--parallel"; "2"; "--quiet" ]
-            Assert.True((rc = 0), out + err)
-            let plan = SweepPlan.Read(b, SweepKinds.All)
-            Assert.Equal(8, plan.Units.Length)
-            let quiet = Progress.Run(true, fun p -> p)
-            // unit 2 first, stopped by a token cancelled at its first checkpoint (policy: every segment)
-            use cts = new Threading.CancellationTokenSource()
-            let policy = CheckpointPolicy(0.0, Nullable 20000L)
-            let mutable failure = null
-
-            let stopped =
-                let t =
-                    Threading.Tasks.Task.Run(fun () -> SweepUnits.Run(plan, 2, policy, cts.Token, quiet, &failure))
-
-                Assert.True(LongRun.waitFor (Path.Combine(b, "units", "2", CheckpointFile.Name)) 60.0)
-                cts.Cancel()
-                t.Result
-
-            Assert.Equal(UnitOutcome.Stopped, stopped)
-            Assert.False(SweepUnits.IsDone(plan, 2))
-            // merge before every unit is done: exit 2 naming the missing units
-            let rcm, _, errm = CliRun.run [ "sweep"; "merge"; b; "--quiet" ]
-            Assert.Equal(2, rcm)
-            Assert.Contains("8 of 8 unit(s) are not done: 0-7", errm)
-
-            for id in [ 7; 2; 5; 0; 1; 6; 3; 4 ] do
-                let rcu, _, erru = CliRun.run [ "sweep"; "run"; b; "--unit"; string id; "--quiet" ]
-                Assert.True((rcu = 0), erru)
-
-            let resumed =
-                SweepRun.node
-                    (Path.Combine(b, "units", "2", SweepUnits.ResultName))
-                    [ "execution"; "resumedFromCheckpoint" ]
-
-            Assert.True(resumed.GetValue<bool>())
-            let rcb, outb, errb = CliRun.run [ "sweep"; "merge"; b; "--quiet" ]
-            Assert.True((rcb = 0), outb + errb)
-            let ra = LongRun.comparable (Path.Combine(a, "report", "results.json"))
-            Assert.Equal(ra, LongRun.comparable (Path.Combine(b, "report", "results.json")))
-
-            for id in 0..7 do
-                Assert.Equal(SweepRun.unitResult a id, SweepRun.unitResult b id)
-            // negative control: seed 2 gives another merged report
-            let other = SweepRun.write dir "o.json" (SweepRun.e1Sweep 150000 3 2 2 grid)
-            let c = Path.Combine(dir, "c")
-            SweepRun.plan other c
-            let rcc, _, errc = CliRun.run [ "sweep"; "local"; c; "--parallel"; "2"; "--quiet" ]
-            Assert.True((rcc = 0), errc)
-            Assert.NotEqual<string>(ra, LongRun.comparable (Path.Combine(c, "report", "results.json")))
+            SweepRun.stoppedMergeEqualsLocal
+                dir
+                (SweepRun.e1Sweep 150000 3 2 1 grid)
+                (SweepRun.e1Sweep 150000 3 2 2 grid)
+                2
+                20000L
+                [ 7; 2; 5; 0; 1; 6; 3; 4 ]
+                (fun b ->
+                    // merge before every unit is done: exit 2 naming the missing units
+                    let rcm, _, errm = CliRun.run [ "sweep"; "merge"; b; "--quiet" ]
+                    Assert.Equal(2, rcm)
+                    Assert.Contains("8 of 8 unit(s) are not done: 0-7", errm))
+            |> ignore
         finally
             CliRun.cleanup dir
 
@@ -344,58 +445,7 @@ type SweepTests() =
             let full, cut = Path.Combine(dir, "full"), Path.Combine(dir, "cut")
             SweepRun.plan sweep full
             SweepRun.plan sweep cut
-            let rc, _, err = CliRun.run [ "sweep"; "run"; full; "--unit"; "0"; "--quiet" ]
-            Assert.True((rc = 0), err)
-            let ck = Path.Combine(cut, "units", "0", CheckpointFile.Name)
-
-            let args =
-                [
-                    "sweep"
-                    "run"
-                    cut
-                    "--unit"
-                    "0"
-                    "--checkpoint-steps"
-                    "100000"
-                    "--quiet"
-                ]
-            // SIGTERM: checkpoint and exit 143, no result
-            let term = LongRun.start dir args
-            let p, _, _ = term
-            Assert.True(LongRun.waitFor ck 60.0, "no checkpoint appeared")
-            LongRun.signal "TERM" p.Id
-            let rcTerm, errTerm = LongRun.finish 60 term
-            Assert.True((rcTerm = 143), sprintf "exit %d: %s" rcTerm errTerm)
-            Assert.Contains("stopped by SIGTERM", errTerm)
-            Assert.True(File.Exists ck)
-            Assert.False(File.Exists(Path.Combine(cut, "units", "0", SweepUnits.ResultName)))
-            // SIGKILL after the next checkpoint
-            let stamp = File.GetLastWriteTimeUtc ck
-            let killed = LongRun.start dir args
-            let pk, _, _ = killed
-            let clock = Diagnostics.Stopwatch.StartNew()
-
-            while File.GetLastWriteTimeUtc ck = stamp && clock.Elapsed.TotalSeconds < 60.0 do
-                Threading.Thread.Sleep 20
-
-            LongRun.signal "KILL" pk.Id
-            let rcKill, _ = LongRun.finish 30 killed
-            Assert.Equal(137, rcKill)
-
-            Assert.False(
-                File.Exists(Path.Combine(cut, "units", "0", SweepUnits.ResultName)),
-                "the unit finished before the kill"
-            )
-
-            let rc2, _, err2 = CliRun.run [ "sweep"; "run"; cut; "--unit"; "0"; "--quiet" ]
-            Assert.True((rc2 = 0), err2)
-            Assert.Equal(SweepRun.unitResult full 0, SweepRun.unitResult cut 0)
-            Assert.False(File.Exists ck, "checkpoint left after the unit finished")
-
-            let sessions =
-                SweepRun.node (Path.Combine(cut, "units", "0", SweepUnits.ResultName)) [ "execution"; "sessions" ]
-
-            Assert.Equal(3, sessions.GetValue<int>())
+            SweepRun.termKillRerun dir full cut
             // a finished unit is not run again
             let rc3, out3, _ = CliRun.run [ "sweep"; "run"; cut; "--unit"; "0" ]
             Assert.Equal(0, rc3)
@@ -529,20 +579,7 @@ type SweepTests() =
     [<Theory>]
     [<MemberData(nameof SweepTests.BadSweeps)>]
     member _.``a bad sweep file is exit 2 with one line naming the field``(name: string, text: string, field: string) =
-        let dir = CliRun.tempDir ()
-
-        try
-            let sweep = SweepRun.write dir "s.json" text
-
-            let rc, out, err =
-                CliRun.run [ "sweep"; "plan"; sweep; "--out"; Path.Combine(dir, "d") ]
-
-            Assert.True((rc = 2), sprintf "%s: exit %d, stdout %s, stderr %s" name rc out err)
-            Assert.Equal(1, err.Trim().Split('\n').Length)
-            Assert.StartsWith(sprintf "error: %s: " field, err)
-            Assert.False(File.Exists(Path.Combine(dir, "d", SweepPlan.FileName)), "a refused sweep left a plan")
-        finally
-            CliRun.cleanup dir
+        SweepRun.planRefused name text field
 
     [<Fact>]
     member _.``bad options are exit 2 with one line naming the option (control: a good sweep plans)``() =

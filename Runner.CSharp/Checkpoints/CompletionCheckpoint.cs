@@ -62,7 +62,9 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
 
     private static string KindName(ChainKind k) => k.IsGd ? "gd" : k.IsSde ? "sde" : "sgd";
 
-    private static void WriteCursor(JsonOut w, CompletionCursor c)
+    /// <summary>Writes one cursor (a run unit: its position, streams, engine or ensemble state, records);
+    /// also the unit state and result of a completion sweep unit (<c>CompletionSweep</c>).</summary>
+    public static void WriteCursor(JsonOut w, CompletionCursor c)
     {
         w.BeginObject();
         w.Key("kind"); w.String(KindName(c.Kind));
@@ -195,7 +197,10 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
     private static double[][] Rows(JsonCursor c, string path, int max, int width) =>
         CheckpointFile.ReadList(c, path, "rows", max, e => SnapshotJson.Numbers(c, e, width)).ToArray();
 
-    private static CompletionCursor ReadCursor(JsonCursor c, string path, CompletionParams p, CompletionCursor fresh)
+    /// <summary>Reads a cursor written by <see cref="WriteCursor"/> for the position of <paramref name="fresh"/>
+    /// (its kind, chains and engine shape), strictly: every count is bounded by <paramref name="p"/> and an
+    /// error names the field.</summary>
+    public static CompletionCursor ReadCursor(JsonCursor c, string path, CompletionParams p, CompletionCursor fresh)
     {
         var kind = KindName(fresh.Kind);
         var grid = Completion.gridOf(p, fresh.Kind);
@@ -361,9 +366,12 @@ public static class CompletionRunner
     public static bool Run(CompletionPlan plan, CheckpointPolicy policy, CancellationToken stop, Progress progress, Action checkpoint)
     {
         var p = plan.Params;
-        var sde = Completion.sdeCount(p);
-        var total = (double)p.Seeds * p.Steps + (double)p.Task.DIn * p.GdSteps + Weight(p, ChainKind.Sde) * sde * p.SdeSteps;
-        var stage = progress.Begin($"completion: {p.Seeds} SGD chains + {(sde > 0 ? $"{sde} SDE twins + " : "")}GD control", total);
+        // The plan's own runs (all of the experiment's, or a sweep unit's chains and, in its first block, the control).
+        var chains = plan.Cursors.Where(c => c.Kind.IsSgd).Sum(c => c.Records.Length);
+        var sde = plan.Cursors.Where(c => c.Kind.IsSde).Sum(c => c.Records.Length);
+        var gdRuns = plan.Cursors.Count(c => c.Kind.IsGd);
+        var total = (double)chains * p.Steps + gdRuns * (double)p.Task.DIn * p.GdSteps + Weight(p, ChainKind.Sde) * sde * p.SdeSteps;
+        var stage = progress.Begin($"completion: {chains} SGD chains{(sde > 0 ? $" + {sde} SDE twins" : "")}{(gdRuns > 0 ? " + GD control" : "")}", total);
         stage.Advance(plan.Cursors.Sum(c => Work(p, c)));
         var clock = Stopwatch.StartNew();
         var before = plan.Seconds;

@@ -11,7 +11,7 @@ namespace LowRankVerify.Runner;
 public static class SweepKinds
 {
     /// <summary>Every kind.</summary>
-    public static IReadOnlyList<ISweepKind> All { get; } = [new E1Sweep(), new ExploreSweep(), new HuntSweep()];
+    public static IReadOnlyList<ISweepKind> All { get; } = [new E1Sweep(), new CompletionSweep(), new ExploreSweep(), new HuntSweep()];
 }
 
 /// <summary><c>lowrank sweep plan|run|local|submit|status|merge</c>: a sweep (a grid of a command's

@@ -30,6 +30,8 @@ let private paramsFor (task: Task) (source: TaskSource) (depth: int) (width: int
         OffshootLambda = 0.0
         OffshootMaxSteps = 300L
         GdSteps = 1000L
+        Sde = false
+        SdeSteps = 1L
         ObservationsPerDecade = 5
         EventInterval = 100L
         Ladder = Ladder.defaults task net
@@ -120,12 +122,7 @@ let blockTolerance (steps: int64) (scale: float) =
 
 /// Largest deviation of the block run from the separate runs (diagonal blocks) and largest off-block
 /// weight, with the weights' scale.
-let private blockGap (reference: CompletionParams -> int -> int64 -> Network[]) (c: BlockCase) =
-    let unit, lane =
-        match c.P.Mode with
-        | SgdMode.Single -> c.Chain, 0
-        | SgdMode.Lanes -> 0, c.Chain
-
+let private blockGap (reference: CompletionParams -> int -> int64 -> Network[]) (c: BlockCase) (unit: int) (lane: int) =
     let big = networkAfter c.P unit lane c.Steps
     let blocks = reference c.P c.Chain c.Steps
     let mutable diag = 0.0
@@ -148,16 +145,31 @@ let private blockGap (reference: CompletionParams -> int -> int64 -> Network[]) 
     diag, off, scale
 
 let private blockHolds reference (c: BlockCase) =
-    let diag, off, scale = blockGap reference c
+    let unit, lane =
+        match c.P.Mode with
+        | SgdMode.Single -> c.Chain, 0
+        | SgdMode.Lanes -> 0, c.Chain
+
+    let diag, off, scale = blockGap reference c unit lane
     off = 0.0 && diag <= blockTolerance c.Steps scale
+
+/// The block relation over `cases`: `holds` compares each case with `reference` (m, ε, chain, steps → the
+/// separate block runs) shifted by `chainShift` (0; 1 for the controls driven by another chain's draws).
+let private blockProperty
+    (cases: Gen<BlockCase>)
+    holds
+    (reference: CompletionParams -> int -> float -> int -> int64 -> Network[])
+    (chainShift: int)
+    =
+    Prop.forAll (Arb.fromGen cases) (fun (c: BlockCase) ->
+        holds (fun p chain steps -> reference p c.M c.Epsilon (chain + chainShift) steps) c)
 
 [<Fact>]
 let ``completion.blocks: the block task's chain equals its m blocks run separately under the same draws and decay`` () =
     Harness.check
         "completion.blocks"
         60
-        (Prop.forAll (Arb.fromGen (blockCase StartKind.Identity)) (fun c ->
-            blockHolds (fun p chain steps -> Completion.blockReference p c.M c.Epsilon chain steps) c))
+        (blockProperty (blockCase StartKind.Identity) blockHolds CompletionBlocks.blockReference 0)
     |> ignore
 
 [<Fact>]
@@ -165,8 +177,7 @@ let ``negative control: an off-block (Gaussian) start breaks the block relation`
     Harness.expectFailure
         "completion.blocks.control.offBlockStart"
         60
-        (Prop.forAll (Arb.fromGen (blockCase (StartKind.Gaussian 0.7))) (fun c ->
-            blockHolds (fun p chain steps -> Completion.blockReference p c.M c.Epsilon chain steps) c))
+        (blockProperty (blockCase (StartKind.Gaussian 0.7)) blockHolds CompletionBlocks.blockReference 0)
     |> ignore
 
 [<Fact>]
@@ -174,8 +185,82 @@ let ``negative control: separate runs under another draw schedule break the bloc
     Harness.expectFailure
         "completion.blocks.control.otherDraws"
         60
-        (Prop.forAll (Arb.fromGen (blockCase StartKind.Identity)) (fun c ->
-            blockHolds (fun p chain steps -> Completion.blockReference p c.M c.Epsilon (chain + 1) steps) c))
+        (blockProperty (blockCase StartKind.Identity) blockHolds CompletionBlocks.blockReference 1)
+    |> ignore
+
+/// The SDE twin of a blocks case (`Sde` on, the twin's horizon past the case's steps) and its unit index.
+let private sdeTwin (c: BlockCase) =
+    let p =
+        { c.P with
+            Sde = true
+            SdeSteps = c.P.Steps
+        }
+
+    let unit =
+        Completion.cursors p
+        |> Array.findIndex (fun u -> u.Kind = ChainKind.Sde && u.Records.[0].Chain = c.Chain)
+
+    p, unit
+
+/// Blocks cases for the SDE twin: as `blockCase`, at η ≤ 0.2 (at η = 0.5 the twins diverge within ~10³
+/// steps, measured) and at most 600 steps (the reference allocates matrices at every step).
+let private sdeBlockCase (start: StartKind) =
+    gen {
+        let! c = blockCase start
+        let! eta = Gen.elements [ 0.02; 0.1; 0.2 ]
+        let! steps = Gen.choose (50, 600)
+
+        return
+            { c with
+                P =
+                    { c.P with
+                        Eta = eta
+                        Steps = int64 steps + 1L
+                        EventInterval = int64 steps
+                    }
+                Steps = int64 steps
+            }
+    }
+
+/// Round-off allowance of the SDE block relation: the twin (`FullBatch.sdeStep`: gemm products of the
+/// whole 2m×2m layers, fused multiply-adds) and the reference (MathNet per-entry outer products of each
+/// block) sum the same terms in another order; per step the longest accumulation is n = 3·L·w + 2N + 4
+/// (the products through the layers, the N entries, the decay). First order and without amplification,
+/// the errors accumulate linearly over T steps: γ_{n·T} times the largest weight (the linear model of
+/// `blockTolerance`, a heuristic bound). Measured over 60 cases of up to 600 steps (η ≤ 0.2): at most
+/// 5·10⁻¹⁵ absolute, 3.4·10⁻⁴ of this allowance; a broken relation is off by the noise, O(η/√N) per step.
+let sdeBlockTolerance (p: CompletionParams) (steps: int64) (scale: float) =
+    let w = Completion.widthsOf p |> Array.max
+    let n = 3 * p.Depth * w + 2 * p.Task.N + 4
+    Tolerance.gamma (n * int steps) * max scale 1.0
+
+let private sdeBlockHolds (reference: CompletionParams -> int -> int64 -> Network[]) (c: BlockCase) =
+    let p, unit = sdeTwin c
+    let diag, off, scale = blockGap reference { c with P = p } unit 0
+    off = 0.0 && diag <= sdeBlockTolerance p c.Steps scale
+
+[<Fact>]
+let ``completion.sdeBlocks: the blocks task's SDE twin equals its m blocks run separately under the same draws`` () =
+    Harness.check
+        "completion.sdeBlocks"
+        30
+        (blockProperty (sdeBlockCase StartKind.Identity) sdeBlockHolds CompletionBlocks.sdeBlockReference 0)
+    |> ignore
+
+[<Fact>]
+let ``negative control: an off-block (Gaussian) start breaks the SDE block relation`` () =
+    Harness.expectFailure
+        "completion.sdeBlocks.control.offBlockStart"
+        30
+        (blockProperty (sdeBlockCase (StartKind.Gaussian 0.7)) sdeBlockHolds CompletionBlocks.sdeBlockReference 0)
+    |> ignore
+
+[<Fact>]
+let ``negative control: separate SDE runs under another twin's draws break the block relation`` () =
+    Harness.expectFailure
+        "completion.sdeBlocks.control.otherDraws"
+        30
+        (blockProperty (sdeBlockCase StartKind.Identity) sdeBlockHolds CompletionBlocks.sdeBlockReference 1)
     |> ignore
 
 /// A small experiment cut into segments: a blocks or random task, an engine, a unit and budgets.
@@ -202,8 +287,10 @@ let private segmentCase =
         let! offshoots = Gen.choose (0, 2)
         let! seeds = Gen.choose (1, 6)
         let! seed = Gen.choose (0, System.Int32.MaxValue)
-        let! unit = Gen.choose (0, 10)
+        let! unit = Gen.choose (0, 16)
         let! budgets = Gen.arrayOfLength 3 (Gen.choose (1, 700) |> Gen.map int64)
+        let! sde = Gen.elements [ true; false ]
+        let! sdeSteps = Gen.choose (1, 2500)
 
         let task, source =
             if blocks then
@@ -230,6 +317,8 @@ let private segmentCase =
                 Offshoots = offshoots
                 OffshootEta = min eta 0.02
                 OffshootLambda = 0.0
+                Sde = sde
+                SdeSteps = int64 (min steps sdeSteps)
             }
 
         return
@@ -259,7 +348,7 @@ let private whole (c: SegmentCase) =
     (Completion.advance c.P (Completion.cursors c.P).[c.Unit] System.Int64.MaxValue).Records
 
 [<Fact>]
-let ``completion.segments: a unit cut into segments equals the uninterrupted unit bit for bit (SGD single, ensemble, GD)``
+let ``completion.segments: a unit cut into segments equals the uninterrupted unit bit for bit (SGD single, ensemble, GD, SDE)``
     ()
     =
     Harness.check "completion.segments" 80 (Prop.forAll (Arb.fromGen segmentCase) (fun c -> segmented id c = whole c))
@@ -356,6 +445,45 @@ let ``negative control: a full-batch step with another eta is caught`` () =
         (Prop.forAll (Arb.fromGen gdCase) (fullBatchGap (fun h -> { h with Eta = 1.1 * h.Eta })))
     |> ignore
 
+/// Round-off bound of `FullBatch.sdeStep` against `Sde.stepWith` (draws ξ): as `fullBatchBound`, with the
+/// data coefficient η replaced by the largest total weight of the step's data terms, η·(1 + 2√N·max|ξ|)
+/// (Σ_k |c_k| with c_k = η/N − (η/√N)(ξ_k − ξ̄); `stepWith` sums η/N·G_k and (η/√N)ξ_k(G_k − Ḡ) apart), and
+/// the accumulation longer by 2N (the sums over the entries).
+let private sdeBound (task: Task) (net: Network) (hyper: Hyper) (xi: float[]) =
+    let w = Network.widths net |> Array.max
+    let norms = net.W |> Array.map (fun m -> 1.0 + m.FrobeniusNorm())
+    let residual = Task.targetScale task + Linalg.maxAbs (Network.product net)
+    let xiMax = xi |> Array.map abs |> Array.max
+    let weight = hyper.Eta * (1.0 + 2.0 * sqrt (float task.N) * xiMax)
+
+    Tolerance.gamma (3 * net.Depth * w * max task.DIn task.DOut + 2 * task.N + 4)
+    * (Array.max (net.W |> Array.map Linalg.maxAbs)
+       + weight * residual * Array.fold (*) 1.0 norms)
+
+let private sdeGap (noiseScale: float) (task: Task, net: Network, hyper: Hyper) =
+    let st = Engine.create task net
+    let work = FullBatch.work st
+    let mutable rng = Rng.create (uint64 task.N * 7919UL + uint64 net.Depth)
+    FullBatch.drawInto work &rng
+    let xi = Array.copy work.Xi
+    FullBatch.sdeStep st work hyper noiseScale |> ignore
+    let reference = Sde.stepWith hyper task xi net
+    let fast = Engine.toNetwork st
+
+    Array.map2 (fun (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) b -> Linalg.maxAbs (a - b)) fast.W reference.W
+    |> Array.max
+    <= sdeBound task net hyper xi
+
+[<Fact>]
+let ``FullBatch.sdeStep equals Sde.stepWith (the SDE step of C6) up to round-off`` () =
+    Harness.check "fullBatch.sdeEqualsReference" 200 (Prop.forAll (Arb.fromGen gdCase) (sdeGap 1.0))
+    |> ignore
+
+[<Fact>]
+let ``negative control: an SDE step with 10 % more noise is caught`` () =
+    Harness.expectFailure "fullBatch.sde.control.noise" 200 (Prop.forAll (Arb.fromGen gdCase) (sdeGap 1.1))
+    |> ignore
+
 [<Fact>]
 let ``the GD control's fixed-point skip gives the state of every step taken`` () =
     // m = 1 block, L = 4: GD reaches an exact floating-point fixed point within a few thousand steps.
@@ -388,6 +516,50 @@ let ``the GD control's fixed-point skip gives the state of every step taken`` ()
     let w0 = FullBatch.work s0
     FullBatch.step s0 w0 { Eta = p.Eta; Lambda = p.Lambda } |> ignore
     Assert.False(FullBatch.isFixedPoint s0 w0)
+
+[<Fact>]
+let ``an SDE twin's frozen skip gives the state of every step taken (E1's regime: the twins collapse)`` () =
+    // m = 1 block, L = 4, η = 0.5, λ = 0.02 (E1's regime): SDE twin 0 collapses to level 0 (measured: at
+    // step ~6·10³) and decays to a frozen θ (every weight below 1e-200) by ~4.3·10⁴ steps.
+    let p =
+        { paramsFor (CompletionTask.blocks 1 0.1) (TaskSource.Blocks(1, 0.1)) 4 2 StartKind.Identity SgdMode.Single with
+            Eta = 0.5
+            Lambda = 0.02
+            Steps = 60_000L
+            GdSteps = 1L
+            Seeds = 1
+            Sde = true
+            SdeSteps = 60_000L
+        }
+
+    let unit = Completion.cursors p |> Array.findIndex (fun u -> u.Kind = ChainKind.Sde)
+
+    let twin = Completion.advance p (Completion.cursors p).[unit] System.Int64.MaxValue
+
+    let frozenAt = twin.Records.[0].FixedPointStep
+    Assert.True(twin.Records.[0].DivergenceStep.IsNone, "the twin diverged")
+    Assert.True(frozenAt.IsSome, "the twin never froze (the skip was not exercised)")
+    Assert.True(frozenAt.Value < 60_000L - 1000L)
+    Assert.Equal(0, twin.Records.[0].Level)
+    // Every step taken explicitly, each with its N draws from the twin's stream: the same final observation.
+    let st = Engine.create p.Task (Completion.startNetwork p)
+    let work = FullBatch.work st
+    let mutable rng = Completion.sdeStream p 0
+    let hyper = { Eta = p.Eta; Lambda = p.Lambda }
+    let mutable frozenSeen = false
+
+    for t in 1..60_000 do
+        FullBatch.drawInto work &rng
+        FullBatch.sdeStep st work hyper 1.0 |> ignore
+
+        if int64 t = frozenAt.Value then
+            frozenSeen <- Completion.frozen p st
+
+    Assert.True(frozenSeen, "the explicit run is not frozen where the twin froze")
+    Assert.Equal(Completion.observe p (Engine.toNetwork st) 60_000L, Array.last twin.Records.[0].Observations)
+    // Control: the start is not frozen, and the twin moved (its first level check differs from the last).
+    Assert.False(Completion.frozen p (Engine.create p.Task (Completion.startNetwork p)))
+    Assert.NotEqual(twin.Records.[0].Observations.[0].Level, 0)
 
 /// Random networks of the blocks and random families for the ladder.
 let private ladderCase =

@@ -70,6 +70,10 @@ type CompletionCliTests() =
             "--width"
             "2*eta*lambda >= 1", completion (small @ [ "--eta"; "60" ]), "--eta, --lambda"
             "--gd-steps above --steps", completion (small @ [ "--gd-steps"; "30000" ]), "--gd-steps"
+            "--sde unknown", completion (small @ [ "--sde"; "maybe" ]), "--sde"
+            "--sde-steps 0", completion (small @ [ "--sde-steps"; "0" ]), "--sde-steps"
+            "--sde-steps above --steps", completion (small @ [ "--sde-steps"; "30000" ]), "--sde-steps"
+            "--sde-steps with --sde off", completion (small @ [ "--sde"; "off"; "--sde-steps"; "100" ]), "--sde-steps"
             "--event-interval 0", completion (small @ [ "--event-interval"; "0" ]), "--event-interval"
             "--eps2 1", completion (small @ [ "--eps2"; "1" ]), "--eps2"
             "--alpha negative", completion (small @ [ "--alpha"; "-1" ]), "--alpha"
@@ -86,8 +90,8 @@ type CompletionCliTests() =
         args
         |> List.map (fun a -> a.Replace("{dir}", dir).Replace("{task}", CliRun.exampleTask))
 
-    /// A small blocks experiment (2 blocks, 5 chains: one ensemble unit, and the GD control) advanced 3000
-    /// steps, as the runner would checkpoint it: its checkpoint text and task.json.
+    /// A small blocks experiment (2 blocks, 5 chains: one ensemble unit, 5 SDE twins of 5000 steps, and the GD
+    /// control) advanced 3000 steps, as the runner would checkpoint it: its checkpoint text and task.json.
     let checkpoint =
         lazy
             (let task = CompletionTask.blocks 2 0.1
@@ -111,6 +115,8 @@ type CompletionCliTests() =
                      OffshootLambda = 0.0
                      OffshootMaxSteps = 5000L
                      GdSteps = 20000L
+                     Sde = true
+                     SdeSteps = 5000L
                      ObservationsPerDecade = Completion.defaultObservationsPerDecade
                      EventInterval = 400L
                      Ladder = Ladder.defaults task start
@@ -145,6 +151,21 @@ type CompletionCliTests() =
             "ensemble weights of the wrong length", sub "\"lanes\": \\[" "\"lanes\": [1, ", id, "lanes"
             "NaN weight of the GD control", sub "\"weights\": \\[" "\"weights\": [NaN, ", id, "weights[0]"
             "unit of another kind", sub "\"kind\": \"sgd\"" "\"kind\": \"gd\"", id, "kind"
+            "SDE twin in the GD control's place", sub "\"kind\": \"gd\"" "\"kind\": \"sde\"", id, "cursors[6].kind"
+            "SDE twin past its horizon",
+            sub "\"kind\": \"sde\",\s*\"step\": \d+" "\"kind\": \"sde\", \"step\": 5001",
+            id,
+            "cursors[0].step"
+            "SDE twin with an offshoot",
+            sub
+                "(\"kind\": \"sde\"[\s\S]*?)\"offshoots\": \[\]"
+                "$1\"offshoots\": [{\"branchStep\": 1, \"branchLevel\": 4, \"steps\": 1, \"converged\": true, \"diverged\": false, \"finalTestError\": 1, \"finalTrainError\": 1, \"finalLevel\": 4}]",
+            id,
+            "offshoots"
+            "checkpoint of an older lowrank (version 3)",
+            sub "\"version\": 4" "\"version\": 3",
+            id,
+            "version: is 3, an older checkpoint format"
             "level above the ladder's top", sub "\"level\": \\d+" "\"level\": 99", id, "level"
             "random-number state not a number", sub "\"rngs\": \\[\\s*\"\\d+\"" "\"rngs\": [\"x\"", id, "rngs[0]"
             "event to a rank above the top", sub "\"toRank\": \\[" "\"toRank\": [77, ", id, "toRank"
@@ -183,7 +204,7 @@ type CompletionCliTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(46, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(54, optionCases.Length + checkpointCases.Length)
         finally
             CliRun.cleanup dir
 
@@ -233,8 +254,23 @@ type CompletionCliTests() =
             Assert.Equal(4, c.GetProperty("task").GetProperty("dOut").GetInt32())
             let chains = c.GetProperty "chains"
             Assert.Equal(3, chains.GetArrayLength())
+            // SDE twins (on by default): one per chain, the same fields, their horizon the default.
+            let sde = c.GetProperty "sdeChains"
+            Assert.Equal(3, sde.GetArrayLength())
+            Assert.Equal(2500L, c.GetProperty("parameters").GetProperty("sdeSteps").GetInt64())
 
-            for run in Seq.append (chains.EnumerateArray()) [ c.GetProperty "gdControl" ] do
+            for run in sde.EnumerateArray() do
+                Assert.Equal("sde", run.GetProperty("kind").GetString())
+                Assert.Equal(2500L, run.GetProperty("horizon").GetInt64())
+                Assert.Equal(0, run.GetProperty("offshoots").GetArrayLength())
+
+            for run in
+                Seq.concat
+                    [
+                        Array.ofSeq (chains.EnumerateArray())
+                        Array.ofSeq (sde.EnumerateArray())
+                        [| c.GetProperty "gdControl" |]
+                    ] do
                 for e in run.GetProperty("events").EnumerateArray() do
                     for key in [ "step"; "fromRank"; "toRank" ] do
                         e.GetProperty key |> ignore
@@ -257,6 +293,19 @@ type CompletionCliTests() =
                 |> Seq.sumBy (fun x -> x.Value.GetInt32())
 
             Assert.Equal(3, counts)
+            // The SDE twins' summary and the comparison (SGD at the twins' horizon and at its own, GD, SDE).
+            let ss = s.GetProperty "sde"
+            Assert.Equal(4, ss.GetProperty("levels").GetArrayLength())
+
+            for key in [ "totalReturns"; "finalRankCounts"; "fractionCollapsed"; "fractionDiverged" ] do
+                ss.GetProperty key |> ignore
+
+            let kinds =
+                s.GetProperty("comparison").EnumerateArray()
+                |> Seq.map (fun k -> k.GetProperty("kind").GetString(), k.GetProperty("atStep").GetInt64())
+                |> List.ofSeq
+
+            Assert.Equal<(string * int64) list>([ "sgd", 2500L; "sgd", 20000L; "gd", 20000L; "sde", 2500L ], kinds)
             // task.json reads back as the task that ran (the blocks family's).
             let t =
                 LowRankVerify.Runner.Json.TaskFile.Read("--task", Path.Combine(out, "task.json"))

@@ -158,6 +158,8 @@ type CompletionSweepTests() =
                             "3"
                             "--engine"
                             engine
+                            "--sde"
+                            "off"
                         ]
 
                 Assert.Equal(

@@ -87,11 +87,12 @@ type LongRunHostileTests() =
             "empty checkpoint", (fun _ -> ""), e, "--resume"
             "root is an array", (fun _ -> "[]"), e, "--resume"
             "not a checkpoint (format)", sub "lowrank-checkpoint" "something-else", e, "format"
-            "other version", sub "\"version\": 3" "\"version\": 2", e, "version"
+            "older version", sub "\"version\": 4" "\"version\": 3", e, "version"
+            "newer version", sub "\"version\": 4" "\"version\": 5", e, "version"
             "checkpoint of verify", sub "\"command\": \"experiment two-by-two\"" "\"command\": \"verify\"", e, "command"
             "experiment checkpoint resumed by verify", id, [ "verify"; "--resume"; "{dir}"; "--quiet" ], "command"
-            "duplicate key", sub "\"version\": 3," "\"version\": 3, \"version\": 3,", e, "version"
-            "unknown key", sub "\"version\": 3," "\"version\": 3, \"extra\": 1,", e, "extra"
+            "duplicate key", sub "\"version\": 4," "\"version\": 4, \"version\": 4,", e, "version"
+            "unknown key", sub "\"version\": 4," "\"version\": 4, \"extra\": 1,", e, "extra"
             "NaN weight", sub "\"weights\": \\[" "\"weights\": [NaN, ", e, "engine.weights[0]"
             "Infinity epsilon", sub "\"epsilon\": 0.1" "\"epsilon\": Infinity", e, "e1Parameters.epsilon"
             "number overflowing double", sub "\"epsilon\": 0.1" "\"epsilon\": 1e999", e, "e1Parameters.epsilon"
@@ -459,7 +460,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(91, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(92, optionCases.Length + checkpointCases.Length)
             // Bounded memory: the whole table (a million-number weights array among it) allocates far
             // less than one declared 1e9-element matrix would (8 GB).
             Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)

@@ -277,9 +277,11 @@ type LongRunTests() =
         killAndResume exploreArgs [ "explore" ] [ 0 ]
 
     [<Fact>]
-    member _.``experiment completion: kill -9 mid-run, then --resume equals the uninterrupted run (ensemble and single engine; control: another seed differs)``
+    member _.``experiment completion: kill -9 mid-run, then --resume equals the uninterrupted run (ensemble and single engine, SDE twins; control: another seed differs)``
         ()
         =
+        // SDE twins are on by default and come first in the cursors, so the first round (the GD control and
+        // SDE twin 0) leaves the killed checkpoint with a twin in progress (its θ, Gaussian stream and records).
         let completion extra =
             [
                 "experiment"

@@ -22,8 +22,10 @@ public static class CheckpointFile
     /// <summary>Layout version; a checkpoint of another version is refused. 2: hunt and explore store
     /// <c>taskDigest</c>, and the hunt draws aimed starts (a version-1 hunt state would not continue the
     /// run it came from). 3: E1 cursors hold their kind (sgd, gd, sde) and every-step monitor, the plan its
-    /// SDE chains, and explore's E1 summaries count a jump only without collapse.</summary>
-    public const int Version = 3;
+    /// SDE chains, and explore's E1 summaries count a jump only without collapse. 4: the completion
+    /// experiment's plan holds its SDE twins (cursors of kind sde, <c>--sde</c> and <c>--sde-steps</c> in the
+    /// stored arguments).</summary>
+    public const int Version = 4;
 
     /// <summary>Writes <c>dir/checkpoint.json</c> atomically; <paramref name="body"/> writes the command's
     /// fields into the open root object.</summary>
@@ -79,7 +81,10 @@ public static class CheckpointFile
         };
         all["version"] = p =>
         {
-            if (JsonSchema.ReadInt(c, p) != Version)
+            var v = JsonSchema.ReadInt(c, p);
+            if (v < Version)
+                throw c.Error(p, $"is {v}, an older checkpoint format: this lowrank reads version {Version} only, so the run cannot be resumed (start it again)");
+            if (v != Version)
                 throw c.Error(p, $"must be {Version} (a checkpoint of another lowrank version cannot be resumed)");
             header++;
         };

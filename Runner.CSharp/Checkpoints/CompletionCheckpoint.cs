@@ -9,8 +9,8 @@ using Microsoft.FSharp.Core;
 namespace LowRankVerify.Runner.Checkpoints;
 
 /// <summary>A completion experiment in progress: its parameters, the original arguments (re-parsed on
-/// resume with the same validation), and the cursors of its run units (<c>Completion.cursors</c>: the SGD
-/// units in chain order, then the GD control).</summary>
+/// resume with the same validation), and the cursors of its run units (<c>Completion.cursors</c>: the SDE
+/// twins in chain order, the SGD units in chain order, then the GD control).</summary>
 public sealed class CompletionPlan(CompletionParams parameters, string[] args, CompletionCursor[] cursors, double seconds)
 {
     /// <summary>The parameters.</summary>
@@ -34,17 +34,16 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
     /// <summary>The result of a finished plan.</summary>
     public CompletionResult Result() => Completion.ofCursors(Params, Cursors);
 
-    /// <summary>Rows of the partial report: the SGD chains and the GD control.</summary>
+    /// <summary>Rows of the partial report: the SGD chains, the SDE twins (when they run) and the GD control.</summary>
     public List<PartialReport.JobProgress> Progress()
     {
         PartialReport.JobProgress Row(string label, CompletionCursor[] units, long horizon) => new(label,
             units.Sum(u => u.Done ? u.Records.Length : 0), units.Sum(u => u.Records.Length), units.Sum(u => u.Step * u.Records.Length),
             units.Sum(u => u.Records.Length) * horizon, units.Sum(u => u.Records.Count(r => FSharpOption<long>.get_IsSome(r.DivergenceStep))), Seconds);
-        return
-        [
-            Row("SGD chains", Cursors.Where(c => c.Kind.IsSgd).ToArray(), Params.Steps),
-            Row("GD control", Cursors.Where(c => c.Kind.IsGd).ToArray(), Params.GdSteps),
-        ];
+        var rows = new List<PartialReport.JobProgress> { Row("SGD chains", Cursors.Where(c => c.Kind.IsSgd).ToArray(), Params.Steps) };
+        if (Params.Sde) rows.Add(Row("SDE twins", Cursors.Where(c => c.Kind.IsSde).ToArray(), Params.SdeSteps));
+        rows.Add(Row("GD control", Cursors.Where(c => c.Kind.IsGd).ToArray(), Params.GdSteps));
+        return rows;
     }
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -61,7 +60,7 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
         w.EndArray();
     }
 
-    private static string KindName(ChainKind k) => k.IsGd ? "gd" : "sgd";
+    private static string KindName(ChainKind k) => k.IsGd ? "gd" : k.IsSde ? "sde" : "sgd";
 
     /// <summary>Writes one cursor (a run unit: its position, streams, engine or ensemble state, records);
     /// also the unit state and result of a completion sweep unit (<c>CompletionSweep</c>).</summary>
@@ -183,7 +182,7 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
                     return ReadCursor(c, cp, p, fresh[k]);
                 });
                 if (list.Count != fresh.Length)
-                    throw c.Error(q, $"must hold {fresh.Length} cursors (the SGD units, then the GD control), not {list.Count}");
+                    throw c.Error(q, $"must hold {fresh.Length} cursors (the SDE twins, the SGD units, then the GD control), not {list.Count}");
                 done(new CompletionPlan(p, args!, list.ToArray(), seconds));
             },
         };
@@ -205,7 +204,7 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
     {
         var kind = KindName(fresh.Kind);
         var grid = Completion.gridOf(p, fresh.Kind);
-        var horizon = fresh.Kind.IsGd ? p.GdSteps : p.Steps;
+        var horizon = Completion.horizonOf(p, fresh.Kind);
         var widths = Completion.widthsOf(p);
         var units = fresh.Records.Length;
         long step = 0, chk = -1;
@@ -244,7 +243,7 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
                 records = CheckpointFile.ReadList(c, q, "records", units, rp =>
                 {
                     var k = int.Parse(rp[(rp.LastIndexOf('[') + 1)..^1], Inv);
-                    return ReadRecord(c, rp, p, fresh.Records[k], grid);
+                    return ReadRecord(c, rp, p, fresh.Kind, fresh.Records[k], grid);
                 });
                 if (records.Count != units) throw c.Error(q, $"must hold {units} records (one per run of the unit)");
             },
@@ -266,10 +265,12 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
             lanes is null ? FSharpOption<double[]>.None : FSharpOption<double[]>.Some(lanes), records.ToArray(), done);
     }
 
-    private static ChainRecord ReadRecord(JsonCursor c, string path, CompletionParams p, ChainRecord fresh, long[] grid)
+    private static ChainRecord ReadRecord(JsonCursor c, string path, CompletionParams p, ChainKind kind, ChainRecord fresh, long[] grid)
     {
         var top = p.Ladder.Top;
-        var horizon = fresh.Chain < 0 ? p.GdSteps : p.Steps;
+        var horizon = Completion.horizonOf(p, kind);
+        // Only SGD chains take offshoots.
+        var maxOffshoots = kind.IsSgd ? Math.Max(p.Offshoots, 0) : 0;
         int level = -1;
         FSharpOption<long> divergence = FSharpOption<long>.None, fixedPoint = FSharpOption<long>.None;
         double[] es = [], st = [], pr = [], mlr = [], te = [], tr = [], gn = [];
@@ -309,7 +310,7 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
                 ["trainError"] = r => tr = SnapshotJson.Numbers(c, r, grid.Length),
                 ["gradientNorm"] = r => gn = SnapshotJson.Numbers(c, r, grid.Length),
             }),
-            ["offshoots"] = q => offs = CheckpointFile.ReadList(c, q, "offshoots", Math.Max(p.Offshoots, 0), r =>
+            ["offshoots"] = q => offs = CheckpointFile.ReadList(c, q, "offshoots", maxOffshoots, r =>
             {
                 long branch = 0, steps = 0;
                 int bLevel = 0, fLevel = 0;
@@ -351,12 +352,15 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
 /// <c>Completion.advance</c>), so it can stop at any round boundary and write a checkpoint there;
 /// segmenting does not change the result (property-tested), so a resumed run reports exactly what an
 /// uninterrupted one would. Progress counts chain steps; a GD step weighs d_in chain steps (its measured cost
-/// ratio: 11, 36 and 94 SGD steps at d = w = 8, 20 and 100).</summary>
+/// ratio: 11, 36 and 94 SGD steps at d = w = 8, 20 and 100), an SDE step <c>Completion.sdeCostRatio</c> = 2·d_in.</summary>
 public static class CompletionRunner
 {
     /// <summary>Work units of one cursor's steps for the progress bar.</summary>
-    private static double Work(CompletionParams p, CompletionCursor c) =>
-        c.Kind.IsGd ? (double)p.Task.DIn * c.Step : (double)c.Step * c.Records.Length;
+    private static double Work(CompletionParams p, CompletionCursor c) => Weight(p, c.Kind) * c.Step * c.Records.Length;
+
+    /// <summary>Chain steps one step of a run of <paramref name="kind"/> weighs.</summary>
+    private static double Weight(CompletionParams p, ChainKind kind) =>
+        kind.IsGd ? p.Task.DIn : kind.IsSde ? Completion.sdeCostRatio(p.Task) : 1.0;
 
     /// <summary>Advances every unfinished unit; see <see cref="Rounds.Run"/>.</summary>
     public static bool Run(CompletionPlan plan, CheckpointPolicy policy, CancellationToken stop, Progress progress, Action checkpoint)
@@ -364,9 +368,10 @@ public static class CompletionRunner
         var p = plan.Params;
         // The plan's own runs (all of the experiment's, or a sweep unit's chains and, in its first block, the control).
         var chains = plan.Cursors.Where(c => c.Kind.IsSgd).Sum(c => c.Records.Length);
+        var sde = plan.Cursors.Where(c => c.Kind.IsSde).Sum(c => c.Records.Length);
         var gdRuns = plan.Cursors.Count(c => c.Kind.IsGd);
-        var total = (double)chains * p.Steps + gdRuns * (double)p.Task.DIn * p.GdSteps;
-        var stage = progress.Begin($"completion: {chains} SGD chains{(gdRuns > 0 ? " + GD control" : "")}", total);
+        var total = (double)chains * p.Steps + gdRuns * (double)p.Task.DIn * p.GdSteps + Weight(p, ChainKind.Sde) * sde * p.SdeSteps;
+        var stage = progress.Begin($"completion: {chains} SGD chains{(sde > 0 ? $" + {sde} SDE twins" : "")}{(gdRuns > 0 ? " + GD control" : "")}", total);
         stage.Advance(plan.Cursors.Sum(c => Work(p, c)));
         var clock = Stopwatch.StartNew();
         var before = plan.Seconds;
@@ -375,7 +380,7 @@ public static class CompletionRunner
             {
                 var n = Completion.advance(p, c, policy.SegmentSteps(Completion.segmentSteps(p, c)));
                 // A unit that finished early (divergence, a GD fixed point) has the rest of its work counted at once.
-                var done = n.Done ? (c.Kind.IsGd ? (double)p.Task.DIn * p.GdSteps : (double)p.Steps * n.Records.Length) : Work(p, n);
+                var done = n.Done ? Weight(p, c.Kind) * Completion.horizonOf(p, c.Kind) * n.Records.Length : Work(p, n);
                 stage.Advance(done - Work(p, c));
                 return n;
             },

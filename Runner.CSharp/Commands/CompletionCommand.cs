@@ -9,7 +9,7 @@ using Microsoft.FSharp.Core;
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank experiment completion</c>: the rank ladder B_R ⊃ … ⊃ B_1 on general completion
-/// tasks (core <c>Completion</c>): SGD chains and the GD control, rank-level events, offshoots, report,
+/// tasks (core <c>Completion</c>): SGD chains, their SDE twins and the GD control, rank-level events, offshoots, report,
 /// checkpoints. See docs/completion.md.</summary>
 public static class CompletionCommand
 {
@@ -65,6 +65,10 @@ public static class CompletionCommand
         public Option<long> OffshootSteps { get; } = new("--offshoot-steps") { Description = "most SGD steps of one offshoot (>= 1)", DefaultValueFactory = _ => 1_000_000L };
         /// <summary>--gd-steps.</summary>
         public Option<long?> GdSteps { get; } = new("--gd-steps") { Description = "steps of the GD control (1..steps; default min(steps, 1e6); an exact fixed point ends it early)" };
+        /// <summary>--sde.</summary>
+        public Option<string> Sde { get; } = new("--sde") { Description = "SDE twins (C6): on gives every SGD chain s a twin with the same start, η and λ taking Euler–Maruyama steps with SGD's per-step mean and covariance; off runs none", DefaultValueFactory = _ => "on" };
+        /// <summary>--sde-steps.</summary>
+        public Option<long?> SdeSteps { get; } = new("--sde-steps") { Description = "steps of each SDE twin (1..steps; default max(1, min(steps, steps / (2 d_in))): one SDE step costs about 2 d_in SGD steps, so the twins cost about what the chains cost)" };
         /// <summary>--event-interval.</summary>
         public Option<long?> EventInterval { get; } = new("--event-interval") { Description = "check the rank level every K steps (default 500 x the widest layer)" };
         /// <summary>--alpha.</summary>
@@ -82,7 +86,7 @@ public static class CompletionCommand
 
         /// <summary>Every option of the experiment's parameters.</summary>
         public Option[] All => [Task, Family, Blocks, Epsilon, Size, Rank, Observed, TaskSeed, Depth, Width, Init, Eta, Lambda, Steps, Seeds, Seed,
-            Offshoots, OffshootEta, OffshootLambda, OffshootSteps, GdSteps, EventInterval, Alpha, Eps1, Eps2, C, F, EngineMode];
+            Offshoots, OffshootEta, OffshootLambda, OffshootSteps, GdSteps, Sde, SdeSteps, EventInterval, Alpha, Eps1, Eps2, C, F, EngineMode];
 
         private static bool Given(ParseResult parse, Option o) => parse.GetResult(o) is { Implicit: false };
 
@@ -147,9 +151,17 @@ public static class CompletionCommand
                 "ensemble" => SgdMode.Lanes,
                 var x => throw new InputException("--engine", $"must be auto, single or ensemble, got '{x}'"),
             };
+            var sde = (parse.GetValue(Sde) ?? "") switch
+            {
+                "on" => true,
+                "off" => false,
+                var x => throw new InputException("--sde", $"must be on or off, got '{x}'"),
+            };
+            if (!sde && Given(parse, SdeSteps)) throw new InputException("--sde-steps", "cannot be combined with --sde off (there are no SDE twins)");
             var p = new CompletionParams(task, source, depth, width, start, eta, lambda, steps, seeds, parse.GetValue(Seed),
                 parse.GetValue(Offshoots), parse.GetValue(OffshootEta) ?? eta / 10, parse.GetValue(OffshootLambda) ?? lambda / 400,
-                parse.GetValue(OffshootSteps), parse.GetValue(GdSteps) ?? Completion.defaultGdSteps(steps), Completion.defaultObservationsPerDecade,
+                parse.GetValue(OffshootSteps), parse.GetValue(GdSteps) ?? Completion.defaultGdSteps(steps),
+                sde, parse.GetValue(SdeSteps) ?? (sde ? Completion.defaultSdeSteps(task, steps) : 0L), Completion.defaultObservationsPerDecade,
                 parse.GetValue(EventInterval) ?? Completion.defaultEventInterval(widths), ladder, mode);
             return Options.Unwrap(Completion.validate(p), optionField: true);
         }
@@ -174,7 +186,9 @@ public static class CompletionCommand
         Add("--eta", R(p.Eta)); Add("--lambda", R(p.Lambda)); Add("--steps", p.Steps.ToString(Inv)); Add("--seeds", p.Seeds.ToString(Inv));
         Add("--seed", p.Seed.ToString(Inv)); Add("--offshoots", p.Offshoots.ToString(Inv)); Add("--offshoot-eta", R(p.OffshootEta));
         Add("--offshoot-lambda", R(p.OffshootLambda)); Add("--offshoot-steps", p.OffshootMaxSteps.ToString(Inv));
-        Add("--gd-steps", p.GdSteps.ToString(Inv)); Add("--event-interval", p.EventInterval.ToString(Inv));
+        Add("--gd-steps", p.GdSteps.ToString(Inv)); Add("--sde", p.Sde ? "on" : "off");
+        if (p.Sde) Add("--sde-steps", p.SdeSteps.ToString(Inv));
+        Add("--event-interval", p.EventInterval.ToString(Inv));
         Add("--alpha", R(p.Ladder.Alpha)); Add("--eps1", R(p.Ladder.Eps1)); Add("--eps2", R(p.Ladder.Eps2)); Add("--C", R(p.Ladder.C));
         Add("--f", FAlpha.name(p.Ladder.Family)); Add("--engine", p.Mode.IsLanes ? "ensemble" : "single");
         return a.ToArray();
@@ -192,7 +206,7 @@ public static class CompletionCommand
         var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final lines" };
         var resilience = new ResilienceOptions();
-        var cmd = new Command("completion", "The rank ladder on general completion tasks: SGD chains step down B_R ⊃ … ⊃ B_1, GD control, offshoots, report (docs/completion.md).");
+        var cmd = new Command("completion", "The rank ladder on general completion tasks: SGD chains step down B_R ⊃ … ⊃ B_1, GD control, SDE twins, offshoots, report (docs/completion.md).");
         var parameters = o.All.Append(output).Append(force).ToArray();
         foreach (var x in parameters.Append(quiet)) cmd.Options.Add(x);
         resilience.AddTo(cmd);

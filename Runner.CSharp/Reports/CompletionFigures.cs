@@ -12,6 +12,7 @@ public static class CompletionFigures
 {
     private static readonly Color Chain = Color.FromHex("#4a6fa5").WithAlpha(0.45);
     private static readonly Color Truth = Color.FromHex("#2ca02c");
+    private static readonly Color SdeTwin = Color.FromHex("#9467bd").WithAlpha(0.6);
 
     private static double Log(long step) => Math.Log10(Math.Max(1, step));
 
@@ -47,19 +48,34 @@ public static class CompletionFigures
 
     /// <summary>The staircase: rank level against log step, every SGD chain thin (offset vertically by up to
     /// ±0.15 so that coinciding chains stay visible), the median over the live chains bold, the GD control
-    /// orange, the truth's rank green.</summary>
+    /// orange, the SDE twins thin purple (offset alike, to their horizon), a cross where a run diverged, the
+    /// truth's rank green.</summary>
     public static RenderedFigure StaircaseFigure(CompletionResult r)
     {
         var plt = new Plot();
         var n = r.Chains.Length;
-        for (var k = 0; k < n; k++)
+        var crosses = new List<(double X, double Y)>();
+        // Thin lines offset by up to ±0.15; a diverged run's line ends in a cross.
+        void Thin(CompletionRun[] runs, Color color, float width, string legend)
         {
-            var offset = n == 1 ? 0 : 0.3 * ((double)k / (n - 1) - 0.5);
-            var (x, y) = Staircase(r.Chains[k], offset);
-            var s = plt.Add.Scatter(x, y);
-            s.ConnectStyle = ConnectStyle.StepHorizontal;
-            s.Color = Chain; s.LineWidth = 1; s.MarkerSize = 0;
-            if (k == 0) s.LegendText = $"SGD chains ({n}; offset ±0.15 to stay visible)";
+            for (var k = 0; k < runs.Length; k++)
+            {
+                var offset = runs.Length == 1 ? 0 : 0.3 * ((double)k / (runs.Length - 1) - 0.5);
+                var (x, y) = Staircase(runs[k], offset);
+                var s = plt.Add.Scatter(x, y);
+                s.ConnectStyle = ConnectStyle.StepHorizontal;
+                s.Color = color; s.LineWidth = width; s.MarkerSize = 0;
+                if (k == 0) s.LegendText = legend;
+                if (FSharpOption<long>.get_IsSome(runs[k].DivergenceStep)) crosses.Add((x[^1], y[^1]));
+            }
+        }
+        Thin(r.Chains, Chain, 1, $"SGD chains ({n}; offset ±0.15 to stay visible)");
+        Thin(r.Sde, SdeTwin, 1.2f, $"SDE twins ({r.Sde.Length}; to step {r.Params.SdeSteps:N0})");
+        if (crosses.Count > 0)
+        {
+            var m = plt.Add.Scatter(crosses.Select(c => c.X).ToArray(), crosses.Select(c => c.Y).ToArray());
+            m.LineWidth = 0; m.MarkerSize = 9; m.MarkerShape = MarkerShape.Eks; m.Color = Color.FromHex("#5b3a8c");
+            m.LegendText = $"diverged ({crosses.Count} runs: the line ends there)";
         }
         var steps = r.Params.Steps;
         var grid = Enumerable.Range(0, 400).Select(i => Math.Pow(10, Log(steps) * i / 399.0)).ToArray();
@@ -86,7 +102,7 @@ public static class CompletionFigures
         E1Figures.LogX(plt, "step (log scale)");
         plt.Axes.Left.Label.Text = "rank level (smallest ρ whose rank condition holds)";
         plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        var top = r.Chains.Append(r.Gd).SelectMany(c => c.Events.Select(e => e.ToRank)).Append(r.Summary.StartLevel).Max();
+        var top = r.Chains.Concat(r.Sde).Append(r.Gd).SelectMany(c => c.Events.Select(e => e.ToRank)).Append(r.Summary.StartLevel).Max();
         plt.Axes.SetLimitsY(-0.4, top + 0.6);
         plt.Axes.SetLimitsX(0, Log(Math.Max(10, steps)));
         plt.Title($"Rank levels: {TaskTitle(r)}, L={r.Params.Depth}, width {r.Params.Width}, η={r.Params.Eta}, λ={r.Params.Lambda}");
@@ -167,7 +183,7 @@ public static class CompletionFigures
         for (var j = 0; j < drawn.Length; j++)
         {
             var rho = drawn[j];
-            var hits = r.Chains.Select(c => Completion.hittingStep(c, rho)).Where(FSharpOption<long>.get_IsSome)
+            var hits = r.Chains.Select(c => CompletionStats.hittingStep(c, rho)).Where(FSharpOption<long>.get_IsSome)
                 .Select(h => Log(h.Value)).OrderBy(x => x).ToArray();
             var xs = new List<double> { 0 };
             var ys = new List<double> { 0 };
@@ -228,7 +244,7 @@ public static class CompletionFigures
         {
             var parts = r.Chains.SelectMany(c =>
             {
-                var h = Completion.hittingStep(c, rho);
+                var h = CompletionStats.hittingStep(c, rho);
                 return c.Offshoots.Select(o => (After: FSharpOption<long>.get_IsSome(h) && o.BranchStep >= h.Value, Err: o.FinalTestError));
             }).ToArray();
             foreach (var (after, color, dx) in new[] { (false, E1Figures.Orange, -0.18), (true, E1Figures.DarkBlue, 0.18) })

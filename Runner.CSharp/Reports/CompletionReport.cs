@@ -70,6 +70,11 @@ public static class CompletionReport
         offshootMaxSteps = p.OffshootMaxSteps,
         offshootTolerance = Completion.offshootTolerance,
         gdSteps = p.GdSteps,
+        sde = p.Sde,
+        sdeSteps = p.Sde ? p.SdeSteps : (long?)null,
+        sdeStreams = $"SDE twin s draws its Gaussians from Rng.stream(seed ^ {E1.sdeStreamTag}, s)",
+        sdeStep = "Euler-Maruyama (C6): theta+ = theta - eta grad L_lambda(theta) + (eta/sqrt N) sum_k xi_k (G_k - mean G), N draws xi ~ N(0, 1) per step: " +
+                  "exactly the mean and covariance of one SGD step (full-batch form, FullBatch.sdeStep); no offshoots",
         observationsPerDecade = p.ObservationsPerDecade,
         eventInterval = p.EventInterval,
     };
@@ -92,12 +97,15 @@ public static class CompletionReport
         hitting = "first check at which 1 <= level <= rho (rho >= 1); for rho = 0 the collapse step",
     };
 
+    /// <summary>The name of a run kind in results.json and the report's tables.</summary>
+    public static string KindName(ChainKind k) => k.IsGd ? "gd" : k.IsSde ? "sde" : "sgd";
+
     private static object RunJson(CompletionRun c)
     {
         var last = c.Observations.Length > 0 ? c.Observations[^1] : null;
         return new
         {
-            kind = c.Kind.IsGd ? "gd" : "sgd",
+            kind = KindName(c.Kind),
             chain = c.Chain,
             horizon = c.Horizon,
             startRank = c.StartLevel,
@@ -146,16 +154,14 @@ public static class CompletionReport
         };
     }
 
-    /// <summary>The summary as a JSON object (<c>levels</c>, <c>totalReturns</c>, <c>finalRankCounts</c> are part of the contract).</summary>
-    public static object SummaryJson(CompletionResult r)
+    private static Dictionary<string, int> CountsJson(Tuple<int, int>[] counts) => counts.ToDictionary(x => x.Item1.ToString(Inv), x => x.Item2);
+
+    /// <summary>The fields a summary of SGD chains and of SDE twins share (the SDE twins take no offshoots, so
+    /// their level rows carry no offshoot errors).</summary>
+    private static IEnumerable<KeyValuePair<string, object?>> RunsSummary(CompletionSummary s, bool offshoots)
     {
-        var s = r.Summary;
-        return new
-        {
-            startRank = s.StartLevel,
-            targetRank = s.TargetRank,
-            canFit = s.CanFit,
-            levels = s.Levels.Select(l => new
+        yield return new("levels", s.Levels.Select(l => offshoots
+            ? (object)new
             {
                 rank = l.Rank,
                 fractionReached = l.FractionReached,
@@ -164,18 +170,57 @@ public static class CompletionReport
                 stepQ3 = Opt(l.StepQ3),
                 offshootTestErrorBefore = Opt(l.OffshootErrorBefore),
                 offshootTestErrorAfter = Opt(l.OffshootErrorAfter),
-            }),
-            totalDrops = s.TotalDrops,
-            totalReturns = s.TotalReturns,
-            lastReturnStep = Opt(s.LastReturnStep),
-            finalRankCounts = s.FinalRankCounts.ToDictionary(x => x.Item1.ToString(Inv), x => x.Item2),
-            fractionCollapsed = s.FractionCollapsed,
-            fractionDiverged = s.FractionDiverged,
-            fractionBelowTarget = s.FractionBelowTarget,
-            gdFinalRank = s.GdFinalLevel,
-            gdReturns = r.Gd.Returns,
-            gdFixedPointStep = Opt(r.Gd.FixedPointStep),
-        };
+            }
+            : new { rank = l.Rank, fractionReached = l.FractionReached, stepMedian = Opt(l.StepMedian), stepQ1 = Opt(l.StepQ1), stepQ3 = Opt(l.StepQ3) }).ToList());
+        yield return new("totalDrops", s.TotalDrops);
+        yield return new("totalReturns", s.TotalReturns);
+        yield return new("lastReturnStep", Opt(s.LastReturnStep));
+        yield return new("finalRankCounts", CountsJson(s.FinalRankCounts));
+        yield return new("fractionCollapsed", s.FractionCollapsed);
+        yield return new("fractionDiverged", s.FractionDiverged);
+        yield return new("fractionBelowTarget", s.FractionBelowTarget);
+    }
+
+    /// <summary>The SDE twins' summary (the SGD summary's fields without offshoots, with their number, horizon
+    /// and how many froze), or null without twins.</summary>
+    private static Dictionary<string, object?>? SdeSummaryJson(CompletionResult r)
+    {
+        if (FSharpOption<CompletionSummary>.get_IsNone(r.SdeSummary)) return null;
+        var d = new Dictionary<string, object?> { ["runs"] = r.Sde.Length, ["horizon"] = r.Params.SdeSteps };
+        foreach (var kv in RunsSummary(r.SdeSummary.Value, offshoots: false)) d[kv.Key] = kv.Value;
+        d["frozen"] = r.Sde.Count(c => FSharpOption<long>.get_IsSome(c.FixedPointStep));
+        return d;
+    }
+
+    /// <summary>The SGD/GD/SDE comparison rows as JSON.</summary>
+    private static IEnumerable<object> ComparisonJson(CompletionResult r) => r.Comparison.Select(k => new
+    {
+        kind = KindName(k.Kind),
+        atStep = k.Step,
+        runs = k.Runs,
+        levelCounts = CountsJson(k.LevelCounts),
+        reachedTargetRank = k.ReachedTarget,
+        targetRankStepMedian = Opt(k.TargetStepMedian),
+        drops = k.Drops,
+        returns = k.Returns,
+        collapsed = k.Collapsed,
+        diverged = k.Diverged,
+        divergenceStepMedian = Opt(k.DivergenceMedian),
+    }).ToList();
+
+    /// <summary>The summary as a JSON object (<c>levels</c>, <c>totalReturns</c>, <c>finalRankCounts</c> are part of the contract;
+    /// <c>sde</c> summarises the SDE twins, <c>comparison</c> puts SGD, GD and SDE side by side).</summary>
+    public static object SummaryJson(CompletionResult r)
+    {
+        var s = r.Summary;
+        var d = new Dictionary<string, object?> { ["startRank"] = s.StartLevel, ["targetRank"] = s.TargetRank, ["canFit"] = s.CanFit };
+        foreach (var kv in RunsSummary(s, offshoots: true)) d[kv.Key] = kv.Value;
+        d["gdFinalRank"] = s.GdFinalLevel;
+        d["gdReturns"] = r.Gd.Returns;
+        d["gdFixedPointStep"] = Opt(r.Gd.FixedPointStep);
+        d["sde"] = SdeSummaryJson(r);
+        d["comparison"] = ComparisonJson(r);
+        return d;
     }
 
     /// <summary>The whole result as the <c>completion</c> object of results.json.</summary>
@@ -188,6 +233,7 @@ public static class CompletionReport
         summary = SummaryJson(r),
         gdControl = RunJson(r.Gd),
         chains = r.Chains.Select(RunJson),
+        sdeChains = r.Sde.Select(RunJson),
         replay,
     };
 
@@ -216,7 +262,15 @@ public static class CompletionReport
         var s = r.Summary;
         return $"completion ({CompletionFigures.TaskTitle(r)}): {r.Chains.Length} SGD chains from level {s.StartLevel}, final levels {Counts(s)}; " +
                $"drops {s.TotalDrops}, returns {s.TotalReturns}, collapsed {N(100 * s.FractionCollapsed)}%, diverged {N(100 * s.FractionDiverged)}%; " +
-               $"GD control final level {s.GdFinalLevel}; truth rank {s.TargetRank}; {seconds:0.0}s";
+               $"GD control final level {s.GdFinalLevel}; {SdeConsole(r)}; truth rank {s.TargetRank}; {seconds:0.0}s";
+    }
+
+    private static string SdeConsole(CompletionResult r)
+    {
+        if (FSharpOption<CompletionSummary>.get_IsNone(r.SdeSummary)) return "no SDE twins";
+        var d = r.SdeSummary.Value;
+        return $"{r.Sde.Length} SDE twins to step {E1Report.Steps(r.Params.SdeSteps)}: final levels {Counts(d)}, returns {d.TotalReturns}, " +
+               $"collapsed {N(100 * d.FractionCollapsed)}%, diverged {N(100 * d.FractionDiverged)}%";
     }
 
     private static string TaskText(CompletionResult r)
@@ -245,6 +299,40 @@ public static class CompletionReport
         };
     }
 
+    private static string SdeText(CompletionResult r)
+    {
+        var p = r.Params;
+        if (!p.Sde) return "SDE twins: none (`--sde off`).";
+        var frozen = r.Sde.Count(c => FSharpOption<long>.get_IsSome(c.FixedPointStep));
+        return $"SDE twins (C6): SGD chain s has a twin with the same θ_0, η and λ that takes {E1Report.Steps(p.SdeSteps)} Euler–Maruyama steps " +
+               "θ⁺ = θ − η∇L_λ(θ) + (η/√N) Σ_k ξ_k (G_k − Ḡ) (G_k the per-sample data gradient of observed entry k, N fresh standard normal draws per step " +
+               $"from `Rng.stream({p.Seed} ^ {E1.sdeStreamTag}, s)`): exactly the mean and covariance of one SGD step, without its jumps. " +
+               $"One SDE step costs about {Completion.sdeCostRatio(p.Task)} SGD steps (2·d_in: a full-batch step plus N draws), hence " +
+               (p.SdeSteps < p.Steps ? $"the twins' shorter horizon ({E1Report.Steps(p.SdeSteps)} of {E1Report.Steps(p.Steps)} steps; the comparison below reads SGD at both). " : "their horizon. ") +
+               "The twins take no offshoots (as in E1); they are checked and observed like the chains" +
+               (frozen > 0 ? $"; {frozen} collapsed twin(s) decayed to a θ that no SDE step can change (every weight below 1e-200), and skipped their remaining steps." : ".");
+    }
+
+    /// <summary>SGD, GD and the SDE twins side by side (one column per row of <c>CompletionResult.Comparison</c>).</summary>
+    public static void AddComparison(Document doc, CompletionResult r)
+    {
+        var ks = r.Comparison;
+        var k = r.Summary.TargetRank;
+        string Head(KindComparison c) => c.Kind.IsSgd ? $"SGD ({c.Runs}) at step {E1Report.Steps(c.Step)}" : c.Kind.IsGd ? $"GD control at step {E1Report.Steps(c.Step)}" :
+            $"SDE twins ({c.Runs}) at step {E1Report.Steps(c.Step)}";
+        string Levels(KindComparison c) => c.LevelCounts.Length == 0 ? "none (every run diverged)" : string.Join(", ", c.LevelCounts.Select(x => $"{x.Item1}: {x.Item2}"));
+        IReadOnlyList<string> Line(string name, Func<KindComparison, string> f) => [name, .. ks.Select(f)];
+        doc.T(["", .. ks.Select(Head)],
+        [
+            Line("level at that step (level: runs; diverged runs left out)", Levels),
+            Line($"reached the truth's rank {k} (level 1…{k}): runs (median step)", c => $"{c.ReachedTarget} of {c.Runs} ({S(Opt(c.TargetStepMedian))})"),
+            Line("drops (to a lower level ≥ 1)", c => c.Drops.ToString(Inv)),
+            Line("returns (rises; C5 claims none for SGD)", c => c.Returns.ToString(Inv)),
+            Line("collapsed to level 0", c => $"{c.Collapsed} of {c.Runs}"),
+            Line("diverged: runs (median step)", c => $"{c.Diverged} of {c.Runs}" + (c.Diverged > 0 ? $" ({S(Opt(c.DivergenceMedian))})" : "")),
+        ]);
+    }
+
     /// <summary>Adds the completion section (text, tables, figures) to a report.</summary>
     public static void AddSection(Document doc, CompletionResult r, double seconds, Figures figs, string replay)
     {
@@ -262,7 +350,7 @@ public static class CompletionReport
               $"{(p.Mode.IsLanes ? $"the SIMD ensemble, {Completion.laneUnit} chains per run unit" : "the single-chain engine")}, two run units at a time). " +
               $"Gradient-descent control: same start, same η and λ, {E1Report.Steps(p.GdSteps)} full-batch steps" +
               (FSharpOption<long>.get_IsSome(r.Gd.FixedPointStep) ? $" (it reached an exact floating-point fixed point at step {E1Report.Steps(r.Gd.FixedPointStep.Value)}: θ_(t+1) = θ_t bit for bit, so every later step returns the same θ)" : "") +
-              $". Offshoots: {p.Offshoots} per chain at log-spaced steps, continued with η = {N(p.OffshootEta)}, λ = {N(p.OffshootLambda)} until the loss changes by " +
+              $". {SdeText(r)} Offshoots: {p.Offshoots} per SGD chain at log-spaced steps, continued with η = {N(p.OffshootEta)}, λ = {N(p.OffshootLambda)} until the loss changes by " +
               $"less than {N(Completion.offshootTolerance)} (relative) over two blocks of ⌈100/η⌉ steps, at most {E1Report.Steps(p.OffshootMaxSteps)} steps. Wall time {seconds:0.0} s.");
         doc.P($"The ladder (a choice; the paper gives no constants): B_ρ for ρ = 0 … {b.Top} with the same ε1 = {N(b.Eps1)}, ε2 = {N(b.Eps2)}, α = {N(b.Alpha)}, " +
               $"C = {N(b.C)}, {FAlpha.name(b.Family)} f_α. **Rank level** of θ: the smallest ρ ≥ 0 with max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)) ≤ ρ + ε2, i.e. the " +
@@ -272,7 +360,8 @@ public static class CompletionReport
               "checks, stamped with the later check (so events are resolved to the interval, and a drop and return within one interval would be missed). " +
               "A **drop** goes to a lower level ≥ 1; a **return** goes up (C5 says never); a **collapse** goes to level 0 (B_0: the network is near zero at " +
               "scale α) and is counted apart from drops. The hitting step of a level ρ ≥ 1 is the first check with 1 ≤ level ≤ ρ.");
-        doc.F("The staircase: rank level against log step for every SGD chain (thin), their median (bold red), the GD control (orange) and the truth's rank (green).",
+        doc.F("The staircase: rank level against log step for every SGD chain (thin blue), their median (bold red), the GD control (orange), " +
+              (p.Sde ? "the SDE twins (thin purple, to their horizon), " : "") + "a cross where a run diverged, and the truth's rank (green).",
             CompletionReport.StaircaseName + ".svg", StaircaseName + ".png", figs.Staircase.Svg);
         var gdLast = r.Gd.Observations.Length > 0 ? r.Gd.Observations[^1] : null;
         doc.T(["quantity", "value"],
@@ -288,6 +377,13 @@ public static class CompletionReport
             ["GD control: final level; returns (the last at step)", $"{s.GdFinalLevel}; {r.Gd.Returns} ({(Opt(r.Gd.LastReturnStep) is { } gr ? E1Report.Steps(gr) : "none")})"],
             ["GD control: final training / test error; ‖∇L_λ‖ at its horizon", gdLast is null ? "n/a" : $"{N(gdLast.TrainError)} / {N(gdLast.TestError)}; {N(gdLast.GradientNorm)}"],
         ]);
+        doc.H(3, "SGD, GD and the SDE twins side by side (C5, C6)");
+        doc.P(p.Sde
+            ? "The same start, η and λ for the three dynamics, each read at a stated step (SGD also at the SDE twins' horizon when that is shorter). " +
+              "C5: SGD steps down and never returns; C6: a continuous approximation does not reproduce that: GD (the mean step) can stay at a " +
+              "rank-overestimating point, and the SDE twin, with SGD's exact per-step mean and covariance, should not be absorbed like SGD."
+            : "SGD and the GD control (no SDE twins: `--sde off`).");
+        AddComparison(doc, r);
         if (s.TotalReturns > 0 || r.Gd.Returns > 0)
             doc.P($"Returns: {s.TotalReturns} in {r.Chains.Count(c => c.Returns > 0)} of {r.Chains.Length} chains, the last at step " +
                   $"{(Opt(s.LastReturnStep) is { } last ? E1Report.Steps(last) : "none")}; the GD control: {r.Gd.Returns}. C5 (no return) is claimed for η and λ " +
@@ -324,15 +420,16 @@ public static class CompletionReport
             HittingName + ".svg", HittingName + ".png", figs.Hitting.Svg);
         doc.F("Offshoots: final test error of offshoots branched before (orange) and after (blue) their chain reached each level.",
             OffshootsName + ".svg", OffshootsName + ".png", figs.Offshoots.Svg);
-        var diverged = r.Chains.Append(r.Gd).Where(c => FSharpOption<long>.get_IsSome(c.DivergenceStep)).ToList();
+        var diverged = r.Chains.Concat(r.Sde).Append(r.Gd).Where(c => FSharpOption<long>.get_IsSome(c.DivergenceStep)).ToList();
         if (diverged.Count > 0)
         {
             doc.H(3, "Divergences (η too large)");
             doc.P($"{diverged.Count} run(s) diverged: at the step below the residual or a weight (or A_θ) stopped being finite and the run stopped " +
-                  "(chain −1 is the GD control). A finding about the step size, not a crash; the tables use the last finite state.");
-            doc.T(["chain", "diverged at step", "level before", "last observed step"],
-                diverged.Select(c => (IReadOnlyList<string>)[c.Chain.ToString(Inv), E1Report.Steps(c.DivergenceStep.Value), c.FinalLevel.ToString(Inv),
-                    c.Observations.Length > 0 ? E1Report.Steps(c.Observations[^1].Step) : "none"]));
+                  "(chain −1 is the GD control; an SDE twin diverges when its Gaussian kicks throw θ far enough, a finding about the Euler–Maruyama " +
+                  "chain at this η). A finding about the step size, not a crash; the tables use the last finite state.");
+            doc.T(["run", "chain", "diverged at step", "level before", "last observed step"],
+                diverged.Select(c => (IReadOnlyList<string>)[KindName(c.Kind).ToUpperInvariant(), c.Chain.ToString(Inv), E1Report.Steps(c.DivergenceStep.Value),
+                    c.FinalLevel.ToString(Inv), c.Observations.Length > 0 ? E1Report.Steps(c.Observations[^1].Step) : "none"]));
         }
         doc.P("Replay this experiment (a generated task is regenerated from its family; `--task task.json` with the same options gives the same run):");
         doc.C(replay);

@@ -29,7 +29,7 @@ public static class CompletionSweepReport
         doc.H(2, "The rank ladder over the grid");
         doc.P($"Each cell is `experiment completion` at its parameters with {plan.Spec.Seeds} SGD chains (chain s draws from `Rng.stream({plan.Spec.Seed}, s)`) " +
               "and the gradient-descent control from the same start; the units ran the experiment's cursors (`Completion.advance`) and the summary " +
-              "of a cell is `Completion.summarize` over all its chains, the summary `experiment completion` reports for the same parameters and seeds. " +
+              "of a cell is `CompletionStats.summarize` over all its chains, the summary `experiment completion` reports for the same parameters and seeds. " +
               "The **rank level** of θ is the smallest ρ whose rank condition max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)) ≤ ρ + ε2 holds; it is checked every " +
               "`event-interval` steps and at every observation step; a **drop** goes to a lower level ≥ 1, a **return** goes up (C5 says never, for η " +
               "and λ small enough), a **collapse** goes to level 0 (each cell's ladder constants are in results.json). Category of a cell: most chains " +

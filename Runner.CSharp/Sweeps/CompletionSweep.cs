@@ -28,9 +28,10 @@ public sealed class CompletionSweep : ISweepKind
     /// <inheritdoc/>
     public string Command => CompletionCommand.CommandName;
 
-    /// <summary>The options of the command a sweep does not take as parameters: the task file, and the
-    /// seeds and master seed (the sweep's <c>seeds</c> and <c>seed</c>).</summary>
-    private static readonly string[] Excluded = ["--task", "--seeds", "--seed"];
+    /// <summary>The options of the command a sweep does not take as parameters: the task file, the
+    /// seeds and master seed (the sweep's <c>seeds</c> and <c>seed</c>), and the SDE twins (a sweep cell runs
+    /// the experiment with <c>--sde off</c>: the merged report compares SGD with the GD control only).</summary>
+    private static readonly string[] Excluded = ["--task", "--seeds", "--seed", "--sde", "--sde-steps"];
 
     /// <summary>The experiment's options a sweep takes, by parameter name (the option's name without dashes).</summary>
     private static readonly Dictionary<string, Type> OptionTypes = new CompletionCommand.CompletionOptions().All
@@ -74,7 +75,7 @@ public sealed class CompletionSweep : ISweepKind
         var args = new List<string>();
         foreach (var p in Parameters)
             if (cell.Values.TryGetValue(p.Name, out var v)) args.AddRange(["--" + p.Name, SweepCell.Format(v)]);
-        args.AddRange(["--seeds", seeds.ToString(Inv), "--seed", seed.ToString(Inv)]);
+        args.AddRange(["--seeds", seeds.ToString(Inv), "--seed", seed.ToString(Inv), "--sde", "off"]);
         return args;
     }
 
@@ -236,7 +237,7 @@ public sealed class CompletionSweep : ISweepKind
     public ISweepMerger Merger(SweepPlan plan) => new Merge(this, plan);
 
     /// <summary>A run without its observations but the last: what the merged report needs (start and final
-    /// level, events, hitting steps, offshoots, final errors), a few hundred bytes a chain. <c>Completion.summarize</c>
+    /// level, events, hitting steps, offshoots, final errors), a few hundred bytes a chain. <c>CompletionStats.summarize</c>
     /// reads no observation (the start level is a field of the run), so the summary of compact runs is that of
     /// the full runs (tested against <c>experiment completion</c>).</summary>
     public static CompletionRun Compact(CompletionRun r) => r.Observations.Length <= 1 ? r : new CompletionRun(
@@ -259,9 +260,10 @@ public sealed class CompletionSweep : ISweepKind
         /// <summary>The compact GD control (from block 0).</summary>
         public CompletionRun? Gd { get; set; }
 
-        /// <summary>The cell's result: the summary is <c>Completion.summarize</c> over every chain, as in the experiment.</summary>
+        /// <summary>The cell's result: the summary is <c>CompletionStats.summarize</c> over every chain, as in the experiment.</summary>
         public CompletionResult Result() =>
-            new(Params, Ladder.targetRank(Params.Task).Item2, Chains.ToArray(), Gd!, Completion.summarize(Params, Chains.ToArray(), Gd!));
+            new(Params, Ladder.targetRank(Params.Task).Item2, Chains.ToArray(), Gd!, [], CompletionStats.summarize(Params, Chains.ToArray(), Gd!),
+                FSharpOption<CompletionSummary>.None, CompletionStats.comparison(Params, Chains.ToArray(), Gd!, []));
     }
 
     /// <summary>Categories of a cell for the phase diagram, in legend order.</summary>

@@ -20,13 +20,16 @@ type FullBatchWork =
         T: float[]
         /// Scratch for one layer's gradient B_ℓ Q_{ℓ−1}ᵀ (n_ℓ × n_{ℓ−1}).
         G: float[]
+        /// The standard normal draws ξ_k of the next SDE step (`FullBatch.sdeStep`), one per observed entry.
+        Xi: float[]
     }
 
 /// Full-batch gradient descent θ ← θ − η∇L_λ(θ) (THEORY.md §1, the control of C6) on the engine's flat
 /// layout, for general completion tasks: through the products Q_ℓ = W_ℓ ⋯ W_1 and the back-propagated
 /// masked residual B_ℓ = (W_L ⋯ W_{ℓ+1})ᵀ R, so that ∇_{W_ℓ} = −(1/N) B_ℓ Q_{ℓ−1}ᵀ (Q_0 = I). A step costs
 /// about 3·Σ_ℓ n_ℓ n_{ℓ−1} d_in multiply-adds, against N·L·w² for E1's per-entry `E1.gdStep`, so it is
-/// the fast form whenever N > 3·d_in. Equals `Gd.step` up to round-off (Properties/CompletionTests.fs).
+/// the fast form whenever N > 3·d_in. Equals `Gd.step` up to round-off (Properties/Experiments/CompletionTests.fs). The
+/// same products with a weighted residual give the SDE step of C6 (`sdeStep`).
 [<RequireQualifiedAccess>]
 module FullBatch =
 
@@ -48,6 +51,7 @@ module FullBatch =
             Previous = Array.zeroCreate s.Weights.Length
             T = Array.zeroCreate (dIn * widest + 4)
             G = Array.zeroCreate (widest * widest + 4)
+            Xi = Array.zeroCreate s.ObservedRow.Length
         }
 
     // C[i, 0..n) = Σ_{p<k} A(i, p) · B[p, 0..n) for i < m, with C (at cOff) and B (at bOff) row-major of
@@ -164,12 +168,10 @@ module FullBatch =
 
             i <- i + 1
 
-    /// One gradient-descent step of THEORY.md §1 in place: W_ℓ ← (1 − 2ηλ)W_ℓ + (η/N) B_ℓ Q_{ℓ−1}ᵀ, every
-    /// gradient taken at the θ before the step (B and Q are computed first; layer ℓ's update reads only
-    /// B_ℓ and Q_{ℓ−1}). The state's lazy scales are folded first (`Engine.normalise`), so afterwards every
-    /// scale is 1 and `Weights` holds θ. θ before the step is left in `work.Previous`. Returns false when a
-    /// residual or a new weight is not finite (the run diverged at this step).
-    let step (s: EngineState) (work: FullBatchWork) (hyper: Hyper) : bool =
+    // W_ℓ ← (1 − 2ηλ)W_ℓ + B_ℓ Q_{ℓ−1}ᵀ·(η/N or 1) with B_L = R the masked residual (GD: `sde` false,
+    // R_ij = r_ij, factor η/N) or the masked weighted residual (SDE: R_ij = c_k r_k with
+    // c_k = η/N − noiseScale·(η/√N)(ξ_k − ξ̄) from `work.Xi`, factor 1). See `step` and `sdeStep`.
+    let private stepCore (s: EngineState) (work: FullBatchWork) (hyper: Hyper) (sde: bool) (noiseScale: float) : bool =
         Engine.normalise s
         let depth = Engine.depth s
         let widths = s.Widths
@@ -190,22 +192,37 @@ module FullBatch =
         let dOut = widths.[depth]
         Array.Clear(b, qo.[depth], dOut * dIn)
         let mutable finite = true
+        let n = s.ObservedRow.Length
+        // SDE: the mean draw ξ̄ and the noise factor noiseScale·η/√N (the expressions of `SdeEngine.stepScaled`).
+        let mutable xiMean = 0.0
 
-        for k in 0 .. s.ObservedRow.Length - 1 do
+        if sde then
+            for k in 0 .. n - 1 do
+                xiMean <- xiMean + work.Xi.[k]
+
+            xiMean <- xiMean / float n
+
+        let noise = noiseScale * hyper.Eta / sqrt (float n)
+
+        for k in 0 .. n - 1 do
             let i, j = s.ObservedRow.[k], s.ObservedCol.[k]
             let r = s.Target.[i * dIn + j] - q.[qo.[depth] + i * dIn + j]
 
             if not (Double.IsFinite r) then
                 finite <- false
 
-            b.[qo.[depth] + i * dIn + j] <- r
+            b.[qo.[depth] + i * dIn + j] <-
+                if sde then
+                    (hyper.Eta / float n - noise * (work.Xi.[k] - xiMean)) * r
+                else
+                    r
         // B_ℓ = W_{ℓ+1}ᵀ B_{ℓ+1}: A(i, p) = W_{ℓ+1}[p, i].
         for l in depth - 1 .. -1 .. 1 do
             let rows, cols = widths.[l + 1], widths.[l]
             gemm w off.[l] 1 cols b qo.[l + 1] b qo.[l] cols rows dIn
         // W_ℓ ← decay·W_ℓ + (η/N)·B_ℓ Q_{ℓ−1}ᵀ (Q_0 = I: the first layer's gradient is B_1 itself).
         let decay = 1.0 - 2.0 * hyper.Eta * hyper.Lambda
-        let etaN = hyper.Eta / float s.ObservedRow.Length
+        let etaN = if sde then 1.0 else hyper.Eta / float n
         let t = work.T
         let g = work.G
         let mutable chk = 0.0
@@ -234,6 +251,32 @@ module FullBatch =
         // Bounds (the engine's divergence bookkeeping) follow the new weights.
         Engine.setWeights s w
         finite && chk = 0.0 && s.WeightsFinite
+
+    /// One gradient-descent step of THEORY.md §1 in place: W_ℓ ← (1 − 2ηλ)W_ℓ + (η/N) B_ℓ Q_{ℓ−1}ᵀ, every
+    /// gradient taken at the θ before the step (B and Q are computed first; layer ℓ's update reads only
+    /// B_ℓ and Q_{ℓ−1}). The state's lazy scales are folded first (`Engine.normalise`), so afterwards every
+    /// scale is 1 and `Weights` holds θ. θ before the step is left in `work.Previous`. Returns false when a
+    /// residual or a new weight is not finite (the run diverged at this step).
+    let step (s: EngineState) (work: FullBatchWork) (hyper: Hyper) : bool = stepCore s work hyper false 1.0
+
+    /// The SDE step of C6 (`Sde.stepWith`: Euler–Maruyama with exactly SGD's per-step mean and covariance)
+    /// in place, in full-batch form, with the draws ξ in `work.Xi` and the noise multiplied by `noiseScale`
+    /// (1 for C6; negative controls pass another). The step is θ⁺ = (1 − 2ηλ)θ + Σ_k c_k r_k a_ℓ b_ℓᵀ with
+    /// c_k = η/N − (η/√N)(ξ_k − ξ̄) (`SdeEngine.stepScaled`), and Σ_k c_k r_k a_ℓ b_ℓᵀ = B_ℓ Q_{ℓ−1}ᵀ for the
+    /// masked weighted residual R = Σ_k c_k r_k e_{i_k} e_{j_k}ᵀ: the GD step's products with R in place of
+    /// the residual. A step costs about a GD step (3·Σ_ℓ n_ℓ n_{ℓ−1} d_in multiply-adds) plus N draws, against
+    /// 2·N·Σ_ℓ n_ℓ n_{ℓ−1} for the per-entry `SdeEngine.step` (measured in docs/completion.md: 27× faster at
+    /// 20×20 with N = 120, 400× at 100×100 with N = 2000). Equals `Sde.stepWith` up to round-off
+    /// (Properties/Experiments/CompletionTests.fs). Lazy scales are folded first; returns false when a residual or a new
+    /// weight is not finite.
+    let sdeStep (s: EngineState) (work: FullBatchWork) (hyper: Hyper) (noiseScale: float) : bool =
+        stepCore s work hyper true noiseScale
+
+    /// Fills `work.Xi` with N standard normal draws from `rng` (advanced in place), in the order of
+    /// `SdeEngine.drawInto`.
+    let drawInto (work: FullBatchWork) (rng: byref<Rng>) =
+        for k in 0 .. work.Xi.Length - 1 do
+            work.Xi.[k] <- Rng.nextGaussian &rng
 
     /// True when the last `step` left θ exactly unchanged (bit for bit): θ is then a fixed point of the
     /// floating-point GD map, and every later step returns the same θ (the map is deterministic).

@@ -7,9 +7,9 @@ type ChainKind =
     | Sgd
     /// Full-batch gradient descent from the same start with the same η and λ (the control of C6).
     | Gd
-// An SDE chain (issue "Verdicts that mean something": Langevin steps with SGD's mean and covariance) is
-// to be added here as a third kind: a cursor of its own kind, stepped by its own step function, recorded
-// exactly like the other two.
+    /// The SDE twin of an SGD chain (C6; issue "Verdicts that mean something"): Euler–Maruyama steps with
+    /// exactly SGD's per-step mean and covariance (`FullBatch.sdeStep`, the full-batch form of `Sde.stepWith`).
+    | Sde
 
 /// How the SGD chains are run (results differ between the two only by round-off).
 [<RequireQualifiedAccess>]
@@ -53,6 +53,11 @@ type CompletionParams =
         OffshootMaxSteps: int64
         /// Steps of the gradient-descent control (its horizon, at most `Steps`).
         GdSteps: int64
+        /// With SDE twins (C6): SGD chain s gets an SDE twin with the same θ_0, η and λ, which draws its
+        /// Gaussians from `Rng.stream (S ^^^ E1.sdeStreamTag) s` (E1's rule).
+        Sde: bool
+        /// Steps of each SDE twin (its horizon, 1..`Steps`; unused without `Sde`).
+        SdeSteps: int64
         /// Observation points per decade of the log-spaced grid.
         ObservationsPerDecade: int
         /// The rank level is checked at every multiple of this many steps (and at every grid point).
@@ -129,7 +134,7 @@ type CompletionOffshoot =
 /// Everything recorded for one run (an SGD chain or the GD control) so far.
 type ChainRecord =
     {
-        /// Chain index s (stream `Rng.stream S s`); −1 for the GD control.
+        /// Chain index s (SGD chain s or its SDE twin); −1 for the GD control.
         Chain: int
         /// Level at the last check; −1 before the first.
         Level: int
@@ -141,8 +146,10 @@ type ChainRecord =
         Offshoots: CompletionOffshoot[]
         /// Zero-based index of the step whose residual or weights (or A_θ) stopped being finite.
         DivergenceStep: int64 option
-        /// GD only: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
-        /// stays θ_t for every later step (the floating-point map is deterministic).
+        /// GD: the step t whose update left θ exactly unchanged (θ_{t+1} = θ_t bit for bit), so that θ
+        /// stays θ_t for every later step (the floating-point map is deterministic). SDE: the check step at
+        /// which θ was found at level 0 and `Completion.frozen` (no later SDE step can change it, whatever
+        /// the draws). The remaining steps are skipped.
         FixedPointStep: int64 option
     }
 
@@ -160,7 +167,7 @@ type CompletionCursor =
         Next: int
         /// Step of the last level check (−1 before the first).
         Checked: int64
-        /// Entry stream of each run, advanced to `Step` (unused by the GD control).
+        /// Random stream of each run, advanced to `Step`: entries (SGD), Gaussians (SDE); unused by the GD control.
         Rngs: Rng[]
         /// θ of a single chain or of the GD control, exactly as the engine holds it, while in progress.
         Engine: EngineSnapshot option
@@ -179,7 +186,7 @@ type CompletionRun =
         Kind: ChainKind
         /// Chain index (−1: the GD control).
         Chain: int
-        /// Steps this run was to take (`Steps`, or `GdSteps` for the control).
+        /// Steps this run was to take (`Steps`; `GdSteps` for the control, `SdeSteps` for an SDE twin).
         Horizon: int64
         /// Level at step 0.
         StartLevel: int
@@ -256,6 +263,33 @@ type CompletionSummary =
         CanFit: bool
     }
 
+/// One dynamics of the SGD/GD/SDE comparison (C5, C6), its runs read at a common step.
+type KindComparison =
+    {
+        /// SGD, GD or SDE.
+        Kind: ChainKind
+        /// The step the runs are read at (their horizon, or the SDE twins' horizon for SGD's first row).
+        Step: int64
+        /// Number of runs.
+        Runs: int
+        /// (level at `Step`, number of runs) over the runs that had not diverged by then, ascending.
+        LevelCounts: (int * int)[]
+        /// Runs that reached the truth's rank k by `Step` (some check with 1 ≤ level ≤ k; a collapse does not count).
+        ReachedTarget: int
+        /// Median step of reaching the truth's rank over those runs.
+        TargetStepMedian: float option
+        /// Drops (to a lower level ≥ 1) by `Step`, summed over the runs.
+        Drops: int
+        /// Returns (rises) by `Step`, summed over the runs.
+        Returns: int
+        /// Runs that collapsed to level 0 by `Step`.
+        Collapsed: int
+        /// Runs that diverged by `Step`.
+        Diverged: int
+        /// Median divergence step over those runs.
+        DivergenceMedian: float option
+    }
+
 /// Everything the completion experiment produced.
 type CompletionResult =
     {
@@ -267,8 +301,14 @@ type CompletionResult =
         Chains: CompletionRun[]
         /// The gradient-descent control.
         Gd: CompletionRun
-        /// Summary.
+        /// The SDE twins (one per SGD chain with `Sde`, else none), chain 0 first.
+        Sde: CompletionRun[]
+        /// Summary over the SGD chains.
         Summary: CompletionSummary
+        /// Summary over the SDE twins (None without them; offshoot fields None: the twins take no offshoots).
+        SdeSummary: CompletionSummary option
+        /// SGD (at the SDE twins' horizon when shorter, and at its own), GD and SDE side by side.
+        Comparison: KindComparison[]
     }
 
 type internal Rec(r: ChainRecord) =

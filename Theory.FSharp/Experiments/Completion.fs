@@ -60,6 +60,22 @@ module Completion =
     /// ends it early), so a longer control can be asked for with --gd-steps.
     let defaultGdSteps (steps: int64) = min steps 1_000_000L
 
+    /// SGD chain steps that one SDE step costs, by the cost model used for the default horizon and the
+    /// progress bar: 2·d_in. An SDE step (`FullBatch.sdeStep`) is a GD step plus N Gaussian draws; measured
+    /// per core against the single-chain engine (docs/completion.md): 1.7·d_in (blocks m = 4, d = w = 8),
+    /// 3.1·d_in and 2.8·d_in (20×20, w = 20, N = 120 and 200), 1.9·d_in (100×100, N = 2000).
+    let sdeCostRatio (task: Task) = 2L * int64 task.DIn
+
+    /// Default horizon of the SDE twins: max(1, min(steps, steps / `sdeCostRatio`)), so that the twins cost
+    /// about what the SGD chains cost (0.85–1.55× by the measured ratios; a run with them takes about twice
+    /// as long as without); a longer one can be asked for with --sde-steps.
+    let defaultSdeSteps (task: Task) (steps: int64) =
+        max 1L (min steps (steps / sdeCostRatio task))
+
+    /// The Gaussian stream of SDE twin s: `Rng.stream (S ^^^ E1.sdeStreamTag) s` (E1's rule).
+    let sdeStream (p: CompletionParams) (chain: int) =
+        Rng.stream (p.Seed ^^^ E1.sdeStreamTag) (uint64 chain)
+
     /// The start network θ_0 (`CompletionTask.start`).
     let startNetwork (p: CompletionParams) =
         match CompletionTask.start p.Task (widthsOf p) p.Seed p.Start with
@@ -117,6 +133,8 @@ module Completion =
             | Ok _ ->
                 if p.GdSteps < 1L || p.GdSteps > p.Steps then
                     bad "gd-steps" "must be an integer in 1..steps"
+                elif p.Sde && (p.SdeSteps < 1L || p.SdeSteps > p.Steps) then
+                    bad "sde-steps" "must be an integer in 1..steps"
                 elif p.EventInterval < 1L || p.EventInterval > 10_000_000_000L then
                     bad "event-interval" "must be an integer in 1..1e10"
                 elif p.Ladder.Top <> Ladder.topOf widths then
@@ -130,11 +148,20 @@ module Completion =
                         | Ok _ -> Ok p
 
     /// The observation grid of a run kind: SGD chains observe at `E1.grid` points up to `Steps`
-    /// with the offshoots' branch steps; the GD control up to `GdSteps`.
+    /// with the offshoots' branch steps; the GD control up to `GdSteps`; the SDE twins (no offshoots, as
+    /// in E1) up to `SdeSteps`.
     let gridOf (p: CompletionParams) (kind: ChainKind) =
         match kind with
         | ChainKind.Sgd -> E1.grid p.ObservationsPerDecade p.Steps (E1.branchSteps p.Offshoots p.Steps)
         | ChainKind.Gd -> E1.grid p.ObservationsPerDecade p.GdSteps [||]
+        | ChainKind.Sde -> E1.grid p.ObservationsPerDecade p.SdeSteps [||]
+
+    /// The horizon of a run kind: `Steps`, `GdSteps` or `SdeSteps`.
+    let horizonOf (p: CompletionParams) (kind: ChainKind) =
+        match kind with
+        | ChainKind.Sgd -> p.Steps
+        | ChainKind.Gd -> p.GdSteps
+        | ChainKind.Sde -> p.SdeSteps
 
     /// Steps per segment of a unit when no `--checkpoint-steps` is given: about a tenth of a second of
     /// work by a cost model (SGD: L·w² per chain step; GD: 3·L·w²·d_in per step), so that a signal or a
@@ -146,7 +173,8 @@ module Completion =
         let steps =
             match c.Kind with
             | ChainKind.Sgd -> 5e8 / (cost * float c.Records.Length)
-            | ChainKind.Gd -> 2e8 / (3.0 * cost * float p.Task.DIn)
+            | ChainKind.Gd
+            | ChainKind.Sde -> 2e8 / (3.0 * cost * float p.Task.DIn)
 
         int64 (max 1.0 (min steps 262144.0))
 
@@ -161,7 +189,11 @@ module Completion =
             FixedPointStep = None
         }
 
-    /// The cursors of every run unit before the first step: the SGD units in chain order (one chain each,
+    /// Number of SDE twins: `Seeds` with `Sde`, else 0.
+    let sdeCount (p: CompletionParams) = if p.Sde then p.Seeds else 0
+
+    /// The cursors of every run unit before the first step: the SDE twins in chain order (one each; first,
+    /// so that the scheduler starts these costly units early), the SGD units in chain order (one chain each,
     /// or `laneUnit` chains each in `SgdMode.Lanes`), then the GD control last.
     let cursors (p: CompletionParams) : CompletionCursor[] =
         let unit kind (chains: int[]) =
@@ -173,10 +205,10 @@ module Completion =
                 Rngs =
                     chains
                     |> Array.map (fun s ->
-                        if s < 0 then
-                            Rng.create p.Seed
-                        else
-                            Rng.stream p.Seed (uint64 s))
+                        match kind with
+                        | ChainKind.Gd -> Rng.create p.Seed
+                        | ChainKind.Sde -> sdeStream p s
+                        | ChainKind.Sgd -> Rng.stream p.Seed (uint64 s))
                 Engine = None
                 Lanes = None
                 Records = chains |> Array.map emptyRecord
@@ -189,6 +221,8 @@ module Completion =
             | SgdMode.Lanes -> laneUnit
 
         [|
+            for s in 0 .. sdeCount p - 1 do
+                yield unit ChainKind.Sde [| s |]
             for c0 in 0..size .. p.Seeds - 1 do
                 yield unit ChainKind.Sgd [| c0 .. min p.Seeds (c0 + size) - 1 |]
             yield unit ChainKind.Gd [| -1 |]
@@ -278,6 +312,21 @@ module Completion =
             FinalLevel = o.Level
         }
 
+    /// True when no SDE step can change θ any more, whatever the draws (E1's `E1.frozen` for general
+    /// tasks): L ≥ 3, every lazy scale 1, η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `E1.frozenWeight` and
+    /// (1 − 2ηλ)·w rounds back to w for every weight. Then every data term of `FullBatch.sdeStep` is exactly
+    /// 0: a coefficient |c_k r_k| ≤ 19η·max|A*| ≤ 2·10⁵¹ (c_k = η/N − (η/√N)(ξ_k − ξ̄), Box–Muller draws below
+    /// 8.6), summed over at most 1024 rows through one weight (≤ 10⁻¹⁴⁶), meets a second weight factor
+    /// (every data term holds L − 1 ≥ 2) and underflows to 0; products of two weights are 0 already. A
+    /// collapsed SDE twin decays into this state.
+    let frozen (p: CompletionParams) (s: EngineState) =
+        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
+
+        p.Depth >= 3
+        && p.Eta * max 1.0 (Task.targetScale p.Task) <= 1e50
+        && Array.forall (fun x -> x = 1.0) s.Scales
+        && Array.forall (fun (x: float) -> abs x <= E1.frozenWeight && decay * x = x) s.Weights
+
     let private restoreEngine (p: CompletionParams) (snap: EngineSnapshot option) =
         match snap with
         | None -> Engine.create p.Task (startNetwork p)
@@ -319,22 +368,34 @@ module Completion =
     /// unchanged. The level of every live run is checked at each multiple of `EventInterval` and at each
     /// grid point, in step order; a change of level is an event. SGD chain s draws from `Rng.stream S s`;
     /// the GD control takes `FullBatch.step`s and, once a step leaves θ exactly unchanged, skips the
-    /// remaining steps (they cannot change it). Segmenting is exact: advancing by a then b steps equals
-    /// advancing by a + b.
+    /// remaining steps (they cannot change it); SDE twin s takes `FullBatch.sdeStep`s with N Gaussians per
+    /// step from `sdeStream p s` and, once a check finds it at level 0 and `frozen`, skips the remaining
+    /// steps without drawing. Segmenting is exact: advancing by a then b steps equals advancing by a + b.
     let advance (p: CompletionParams) (c: CompletionCursor) (budget: int64) : CompletionCursor =
         if c.Done then
             c
         else
             let gd = c.Kind = ChainKind.Gd
+            let sde = c.Kind = ChainKind.Sde
             let points = gridOf p c.Kind
 
-            let branches = if gd then [||] else E1.branchSteps p.Offshoots p.Steps
+            let branches =
+                if c.Kind = ChainKind.Sgd then
+                    E1.branchSteps p.Offshoots p.Steps
+                else
+                    [||]
 
             let hyper = { Eta = p.Eta; Lambda = p.Lambda }
-            let lanes = not gd && p.Mode = SgdMode.Lanes
+            let lanes = c.Kind = ChainKind.Sgd && p.Mode = SgdMode.Lanes
             let single = if lanes then None else Some(restoreEngine p c.Engine)
             let ens = if lanes then Some(restoreLanes p c) else None
-            let work = if gd then Some(FullBatch.work single.Value) else None
+
+            let work =
+                if gd || sde then
+                    Some(FullBatch.work single.Value)
+                else
+                    None
+
             let recs = c.Records |> Array.map Rec
             let rngs = Array.copy c.Rngs
             let interval = p.EventInterval
@@ -361,9 +422,9 @@ module Completion =
                 if (atGrid || t % interval = 0L) && checkedAt < t then
                     for k in 0 .. recs.Length - 1 do
                         let r = recs.[k]
-                        let frozen = r.FixedPointStep.IsSome
+                        let skipping = r.FixedPointStep.IsSome
 
-                        if live k && (atGrid || not frozen) then
+                        if live k && (atGrid || not skipping) then
                             let net = networkOf k
 
                             let level =
@@ -402,6 +463,9 @@ module Completion =
                                         }
 
                                 r.Level <- l
+
+                                if sde && l = 0 && not skipping && frozen p single.Value then
+                                    r.FixedPointStep <- Some t
                             | None -> ()
 
                     checkedAt <- t
@@ -431,6 +495,26 @@ module Completion =
 
                         t <- t + n
                         left <- left - n
+                    | None, Some wk when sde ->
+                        let st = single.Value
+                        let r = recs.[0]
+                        let mutable rng = rngs.[0]
+                        let mutable k = 0L
+
+                        while k < n && live 0 do
+                            if r.FixedPointStep.IsSome then
+                                k <- n
+                            else
+                                FullBatch.drawInto wk &rng
+
+                                if not (FullBatch.sdeStep st wk hyper 1.0) then
+                                    r.DivergenceStep <- Some(t + k)
+
+                                k <- k + 1L
+
+                        rngs.[0] <- rng
+                        t <- t + k
+                        left <- left - k
                     | None, Some wk ->
                         let st = single.Value
                         let r = recs.[0]
@@ -512,7 +596,7 @@ module Completion =
         {
             Kind = kind
             Chain = r.Chain
-            Horizon = (if kind = ChainKind.Gd then p.GdSteps else p.Steps)
+            Horizon = horizonOf p kind
             StartLevel = start
             FinalLevel = max r.Level 0
             Events = r.Events
@@ -540,82 +624,11 @@ module Completion =
     /// The runs of a unit, one per record.
     let finish (p: CompletionParams) (c: CompletionCursor) : CompletionRun[] = c.Records |> Array.map (runOf p c.Kind)
 
-    /// First step at which a run was at level ρ or below (ρ ≥ 1: and not collapsed; ρ = 0: the collapse).
-    let hittingStep (run: CompletionRun) (rho: int) =
-        if rho = 0 then
-            run.CollapseStep
-        else
-            run.Hitting |> Array.tryFind (fun (r, _) -> r = rho) |> Option.map snd
-
-    /// Summary over the chains and the control.
-    let summarize (p: CompletionParams) (chains: CompletionRun[]) (gd: CompletionRun) : CompletionSummary =
-        let n = float chains.Length
-        let target, _ = Ladder.targetRank p.Task
-        let start = gd.StartLevel
-
-        let frac f =
-            float (chains |> Array.filter f |> Array.length) / n
-
-        let mean (xs: float[]) =
-            if xs.Length = 0 then None else Some(Array.average xs)
-
-        let levels =
-            [|
-                for rho in start - 1 .. -1 .. 0 ->
-                    let steps =
-                        chains
-                        |> Array.choose (fun c -> hittingStep c rho)
-                        |> Array.map float
-                        |> Array.sort
-
-                    let before, after =
-                        chains
-                        |> Array.collect (fun c ->
-                            let h = hittingStep c rho
-
-                            c.Offshoots
-                            |> Array.map (fun o ->
-                                (match h with
-                                 | Some s -> o.BranchStep >= s
-                                 | None -> false),
-                                o.FinalTestError))
-                        |> Array.partition (fst >> not)
-
-                    {
-                        Rank = rho
-                        FractionReached = float steps.Length / n
-                        StepMedian = E1.quantile steps 0.5
-                        StepQ1 = E1.quantile steps 0.25
-                        StepQ3 = E1.quantile steps 0.75
-                        OffshootErrorBefore = mean (Array.map snd before)
-                        OffshootErrorAfter = mean (Array.map snd after)
-                    }
-            |]
-
-        let alive = chains |> Array.filter (fun c -> c.DivergenceStep.IsNone)
-
-        {
-            StartLevel = start
-            TargetRank = target
-            Levels = levels
-            TotalDrops = chains |> Array.sumBy (fun c -> c.Drops)
-            TotalReturns = chains |> Array.sumBy (fun c -> c.Returns)
-            LastReturnStep =
-                match chains |> Array.choose (fun c -> c.LastReturnStep) with
-                | [||] -> None
-                | xs -> Some(Array.max xs)
-            FinalRankCounts = alive |> Array.countBy (fun c -> c.FinalLevel) |> Array.sortBy fst
-            FractionCollapsed = frac (fun c -> c.CollapseStep.IsSome)
-            FractionDiverged = frac (fun c -> c.DivergenceStep.IsSome)
-            FractionBelowTarget = frac (fun c -> c.DivergenceStep.IsNone && c.FinalLevel >= 1 && c.FinalLevel < target)
-            GdFinalLevel = gd.FinalLevel
-            CanFit = Array.min (widthsOf p) >= target
-        }
-
-    /// The result from the finished units (`cursors` order: SGD units, then the GD control).
+    /// The result from the finished units (`cursors` order: SDE twins, SGD units, then the GD control).
     let ofCursors (p: CompletionParams) (units: CompletionCursor[]) : CompletionResult =
         let runs = units |> Array.collect (finish p)
         let chains = runs |> Array.filter (fun r -> r.Kind = ChainKind.Sgd)
+        let sde = runs |> Array.filter (fun r -> r.Kind = ChainKind.Sde)
         let gd = runs |> Array.find (fun r -> r.Kind = ChainKind.Gd)
 
         {
@@ -623,7 +636,10 @@ module Completion =
             TargetSingular = snd (Ladder.targetRank p.Task)
             Chains = chains
             Gd = gd
-            Summary = summarize p chains gd
+            Sde = sde
+            Summary = CompletionStats.summarize p chains gd
+            SdeSummary = if sde.Length > 0 then Some(CompletionStats.summarize p sde gd) else None
+            Comparison = CompletionStats.comparison p chains gd sde
         }
 
     /// Runs every unit to the end (on at most `maxThreads` threads; results are stored by unit, so they
@@ -643,52 +659,3 @@ module Completion =
         |> ignore
 
         ofCursors p units
-
-    /// The blocks family's known answer (issue "The ladder B_R ⊃ … ⊃ B_1"): chain s of a blocks task run
-    /// as m separate E1 chains. Step t draws observed entry e from `Rng.stream S s` exactly as the chain
-    /// does; block e / 3 takes the SGD step of E1's entry e % 3 on its own 2×2 network, and every other
-    /// block decays by 1 − 2ηλ. Block b starts from the diagonal block b of θ_0 (rows and columns
-    /// b·n_ℓ/m .. (b+1)·n_ℓ/m − 1 of each layer); off-block entries of θ_0 are ignored, so the result is
-    /// the chain only when θ_0 is block-diagonal. Returns the m block networks after `steps` steps.
-    let blockReference (p: CompletionParams) (m: int) (epsilon: float) (chain: int) (steps: int64) : Network[] =
-        let start = startNetwork p
-        let widths = widthsOf p
-
-        if widths |> Array.exists (fun w -> w % m <> 0) then
-            invalidArg "p" "every width must be a multiple of the number of blocks"
-
-        let e1 = Task.e1 epsilon
-        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
-
-        let states =
-            Array.init m (fun b ->
-                let net =
-                    {
-                        W =
-                            start.W
-                            |> Array.mapi (fun l w ->
-                                let r, c = widths.[l + 1] / m, widths.[l] / m
-                                w.SubMatrix(b * r, r, b * c, c))
-                    }
-
-                Engine.create e1 net)
-
-        let mutable rng = Rng.stream p.Seed (uint64 chain)
-        let n = p.Task.N
-
-        for _ in 1L .. steps do
-            let e = Rng.nextInt &rng n
-            let drawn = e / 3
-            let i, j = e1.Observed.[e % 3]
-
-            for b in 0 .. m - 1 do
-                if b = drawn then
-                    Engine.stepWithDecay states.[b] decay p.Eta i j |> ignore
-                else
-                    let st = states.[b]
-                    Engine.normalise st
-
-                    for k in 0 .. st.Weights.Length - 1 do
-                        st.Weights.[k] <- decay * st.Weights.[k]
-
-        states |> Array.map Engine.toNetwork

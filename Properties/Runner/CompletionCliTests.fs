@@ -162,10 +162,10 @@ type CompletionCliTests() =
                 "$1\"offshoots\": [{\"branchStep\": 1, \"branchLevel\": 4, \"steps\": 1, \"converged\": true, \"diverged\": false, \"finalTestError\": 1, \"finalTrainError\": 1, \"finalLevel\": 4}]",
             id,
             "offshoots"
-            "checkpoint of an older lowrank (version 3)",
-            sub "\"version\": 4" "\"version\": 3",
+            "checkpoint of an older lowrank (version 4, the field-by-field format)",
+            sub "\"version\": 5" "\"version\": 4",
             id,
-            "version: is 3, an older checkpoint format"
+            "version: is 4, an older checkpoint format"
             "level above the ladder's top", sub "\"level\": \\d+" "\"level\": 99", id, "level"
             "random-number state not a number", sub "\"rngs\": \\[\\s*\"\\d+\"" "\"rngs\": [\"x\"", id, "rngs[0]"
             "event to a rank above the top", sub "\"toRank\": \\[" "\"toRank\": [77, ", id, "toRank"

@@ -24,8 +24,10 @@ public static class CheckpointFile
     /// run it came from). 3: E1 cursors hold their kind (sgd, gd, sde) and every-step monitor, the plan its
     /// SDE chains, and explore's E1 summaries count a jump only without collapse. 4: the completion
     /// experiment's plan holds its SDE twins (cursors of kind sde, <c>--sde</c> and <c>--sde-steps</c> in the
-    /// stored arguments).</summary>
-    public const int Version = 4;
+    /// stored arguments). 5: the core's state records (E1 and completion cursors with their engine snapshots,
+    /// E1 parameters) are serialised generically (<see cref="CheckpointJson"/>: camelCase fields, observations
+    /// as arrays of records, run kinds as "sgd"/"gd"/"sde"); a version-4 file is refused as an older format.</summary>
+    public const int Version = 5;
 
     /// <summary>Writes <c>dir/checkpoint.json</c> atomically; <paramref name="body"/> writes the command's
     /// fields into the open root object.</summary>
@@ -83,7 +85,7 @@ public static class CheckpointFile
         {
             var v = JsonSchema.ReadInt(c, p);
             if (v < Version)
-                throw c.Error(p, $"is {v}, an older checkpoint format: this lowrank reads version {Version} only, so the run cannot be resumed (start it again)");
+                throw c.Error(p, $"is {v}, an older checkpoint format that this lowrank cannot resume (it reads version {Version} only): start the run again");
             if (v != Version)
                 throw c.Error(p, $"must be {Version} (a checkpoint of another lowrank version cannot be resumed)");
             header++;

@@ -65,24 +65,7 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
     /// <summary>Writes the plan's fields: <c>e1Parameters</c>, <c>variantSteps</c>, <c>variantSeeds</c>, <c>jobs</c>.</summary>
     public void Write(JsonOut w)
     {
-        var p = Main;
-        w.Key("e1Parameters");
-        w.BeginObject();
-        w.Key("epsilon"); w.Number(p.Epsilon, "epsilon");
-        w.Key("depth"); w.Integer(p.Depth);
-        w.Key("width"); w.Integer(p.Width);
-        w.Key("eta"); w.Number(p.Eta, "eta");
-        w.Key("lambda"); w.Number(p.Lambda, "lambda");
-        w.Key("steps"); w.Integer(p.Steps);
-        w.Key("seeds"); w.Integer(p.Seeds);
-        w.Key("sde"); w.Bool(p.Sde);
-        w.Key("seed"); w.String(p.Seed.ToString(Inv));
-        w.Key("offshoots"); w.Integer(p.Offshoots);
-        w.Key("offshootEta"); w.Number(p.OffshootEta, "offshootEta");
-        w.Key("offshootLambda"); w.Number(p.OffshootLambda, "offshootLambda");
-        w.Key("offshootMaxSteps"); w.Integer(p.OffshootMaxSteps);
-        w.Key("observationsPerDecade"); w.Integer(p.ObservationsPerDecade);
-        w.EndObject();
+        w.Key("e1Parameters"); CheckpointJson.Write(w, Main);
         w.Key("variantSteps"); w.Integer(VariantSteps);
         w.Key("variantSeeds"); w.Integer(VariantSeeds);
         w.Key("jobs");
@@ -101,123 +84,12 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
         w.EndArray();
     }
 
-    /// <summary>Writes one run's cursor (also the unit state and result of <c>sweep</c>'s E1 units).</summary>
-    public static void WriteCursor(JsonOut w, E1Cursor c)
-    {
-        w.BeginObject();
-        w.Key("chain"); w.Integer(c.Chain);
-        w.Key("kind"); w.String(KindName(c.Kind));
-        w.Key("step"); w.Integer(c.Step);
-        w.Key("next"); w.Integer(c.Next);
-        w.Key("rng"); w.String(c.Rng.State.ToString(Inv));
-        w.Key("done"); w.Bool(c.Done);
-        w.Key("divergenceStep");
-        if (FSharpOption<long>.get_IsSome(c.DivergenceStep)) w.Integer(c.DivergenceStep.Value); else w.Null();
-        // null before the first step and after the last (E1Cursor.Engine is None then).
-        SnapshotJson.WriteEngine(w, c.Engine);
-        var o = c.Observations;
-        w.Key("observations");
-        w.BeginObject();
-        w.Key("step"); w.Vector(o.Select(x => (double)x.Step).ToArray(), "step");
-        w.Key("s1"); w.Vector(o.Select(x => x.S1).ToArray(), "s1");
-        w.Key("s2"); w.Vector(o.Select(x => x.S2).ToArray(), "s2");
-        w.Key("ratio"); w.Vector(o.Select(x => x.Ratio).ToArray(), "ratio");
-        w.Key("testError"); w.Vector(o.Select(x => x.TestError).ToArray(), "testError");
-        w.Key("inB1"); w.Integers(o.Select(x => x.InB1 ? 1 : 0).ToArray());
-        w.Key("rank"); w.Integers(o.Select(x => x.Rank).ToArray());
-        w.EndObject();
-        w.Key("offshoots");
-        w.BeginArray();
-        foreach (var f in c.Offshoots)
-        {
-            w.BeginObject();
-            w.Key("branchStep"); w.Integer(f.BranchStep);
-            w.Key("steps"); w.Integer(f.Steps);
-            w.Key("converged"); w.Bool(f.Converged);
-            w.Key("finalTestError"); w.Number(f.FinalTestError, "finalTestError");
-            w.Key("finalRatio"); w.Number(f.FinalRatio, "finalRatio");
-            w.Key("finalRank"); w.Integer(f.FinalRank);
-            w.Key("diverged"); w.Bool(f.Diverged);
-            w.EndObject();
-        }
-        w.EndArray();
-        WriteMonitor(w, c.Monitor);
-        w.EndObject();
-    }
+    /// <summary>Writes one run's cursor, the core's <c>E1Cursor</c> as it is (<see cref="CheckpointJson"/>); also
+    /// the unit state and result of <c>sweep</c>'s E1 units.</summary>
+    public static void WriteCursor(JsonOut w, E1Cursor c) => CheckpointJson.Write(w, c);
 
     /// <summary>The checkpoint name of a run kind: sgd, gd or sde.</summary>
     public static string KindName(E1RunKind k) => k.IsSgd ? "sgd" : k.IsGd ? "gd" : "sde";
-
-    private static void WriteMonitor(JsonOut w, E1MonitorState m)
-    {
-        void Opt(string key, FSharpOption<long> o)
-        {
-            w.Key(key);
-            if (FSharpOption<long>.get_IsSome(o)) w.Integer(o.Value); else w.Null();
-        }
-        w.Key("monitor");
-        w.BeginObject();
-        w.Key("seenRankTwo"); w.Bool(m.SeenRankTwo);
-        w.Key("rank"); w.Integer(m.Rank);
-        w.Key("inB1"); w.Bool(m.InB1);
-        Opt("jumpStep", m.JumpStep);
-        Opt("collapseStep", m.CollapseStep);
-        w.Key("returns"); w.Integer(m.Returns);
-        w.Key("returnSteps"); w.Vector(m.ReturnSteps.Select(x => (double)x).ToArray(), "returnSteps");
-        w.Key("roundOffReturns"); w.Integer(m.RoundOffReturns);
-        w.Key("b1Exits"); w.Integer(m.B1Exits);
-        w.Key("b1ExitSteps"); w.Vector(m.B1ExitSteps.Select(x => (double)x).ToArray(), "b1ExitSteps");
-        w.Key("stepsOutsideB1"); w.Integer(m.StepsOutsideB1);
-        w.Key("maxRatioAfterJump"); w.Number(m.MaxRatioAfterJump, "maxRatioAfterJump");
-        // +infinity (a run that left every bound of B_1 before diverging) is stored as -1.
-        w.Key("maxExcessAfterJump"); w.Number(double.IsFinite(m.MaxExcessAfterJump) ? m.MaxExcessAfterJump : -1, "maxExcessAfterJump");
-        w.EndObject();
-    }
-
-    private static E1MonitorState ReadMonitor(JsonCursor c, string path, long maxStep)
-    {
-        bool seen = false, inB1 = false;
-        int rank = -1, returns = 0, roundOff = 0, exits = 0;
-        long? jump = null, collapse = null;
-        long outside = 0;
-        double maxRatio = 0, maxExcess = 0;
-        long[] returnSteps = [], exitSteps = [];
-        long[] Steps(string q) => CheckpointFile.ReadList(c, q, "steps", E1Monitor.maxRecordedEvents, e => CheckpointFile.ReadLong(c, e, 0, maxStep)).ToArray();
-        long? OptStep(string q) => c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, 0, maxStep);
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
-        {
-            ["seenRankTwo"] = q => seen = CheckpointFile.ReadBool(c, q),
-            ["rank"] = q => rank = (int)CheckpointFile.ReadLong(c, q, -1, 2),
-            ["inB1"] = q => inB1 = CheckpointFile.ReadBool(c, q),
-            ["jumpStep"] = q => jump = OptStep(q),
-            ["collapseStep"] = q => collapse = OptStep(q),
-            ["returns"] = q => returns = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
-            ["returnSteps"] = q => returnSteps = Steps(q),
-            ["roundOffReturns"] = q => roundOff = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
-            ["b1Exits"] = q => exits = (int)CheckpointFile.ReadLong(c, q, 0, int.MaxValue),
-            ["b1ExitSteps"] = q => exitSteps = Steps(q),
-            ["stepsOutsideB1"] = q => outside = CheckpointFile.ReadLong(c, q, 0, maxStep),
-            ["maxRatioAfterJump"] = q =>
-            {
-                maxRatio = JsonSchema.ReadFinite(c, q);
-                if (maxRatio < 0) throw c.Error(q, "must be >= 0");
-            },
-            ["maxExcessAfterJump"] = q =>
-            {
-                maxExcess = JsonSchema.ReadFinite(c, q);
-                if (maxExcess < 0 && maxExcess != -1) throw c.Error(q, "must be >= 0 (or -1 for an infinite excess)");
-                if (maxExcess == -1) maxExcess = double.PositiveInfinity;
-            },
-        });
-        if (returnSteps.Length != Math.Min(returns, E1Monitor.maxRecordedEvents))
-            throw c.Error($"{path}.returnSteps", $"must hold the first min(returns, {E1Monitor.maxRecordedEvents}) return steps");
-        if (exitSteps.Length != Math.Min(exits, E1Monitor.maxRecordedEvents))
-            throw c.Error($"{path}.b1ExitSteps", $"must hold the first min(b1Exits, {E1Monitor.maxRecordedEvents}) exit steps");
-        return new E1MonitorState(seen, rank, inB1,
-            jump is { } j ? FSharpOption<long>.Some(j) : FSharpOption<long>.None,
-            collapse is { } k ? FSharpOption<long>.Some(k) : FSharpOption<long>.None,
-            returns, returnSteps, roundOff, exits, exitSteps, outside, maxRatio, maxExcess);
-    }
 
     /// <summary>Handlers for the plan's fields in <see cref="CheckpointFile.Read"/>; <paramref name="done"/>
     /// receives the plan once the jobs are read. Every count is bounded by what the parameters allow, and
@@ -252,29 +124,7 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
 
     private static E1Params ReadParams(JsonCursor c, string path)
     {
-        double eps = 0, eta = 0, lambda = 0, offEta = 0, offLambda = 0;
-        int depth = 0, width = 0, seeds = 0, offshoots = 0, perDecade = 0;
-        var sde = false;
-        long steps = 0, offSteps = 0;
-        ulong seed = 0;
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
-        {
-            ["epsilon"] = p => eps = JsonSchema.ReadFinite(c, p),
-            ["depth"] = p => depth = JsonSchema.ReadInt(c, p),
-            ["width"] = p => width = JsonSchema.ReadInt(c, p),
-            ["eta"] = p => eta = JsonSchema.ReadFinite(c, p),
-            ["lambda"] = p => lambda = JsonSchema.ReadFinite(c, p),
-            ["steps"] = p => steps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
-            ["seeds"] = p => seeds = JsonSchema.ReadInt(c, p),
-            ["sde"] = p => sde = CheckpointFile.ReadBool(c, p),
-            ["seed"] = p => seed = SnapshotJson.ReadUInt64(c, p),
-            ["offshoots"] = p => offshoots = JsonSchema.ReadInt(c, p),
-            ["offshootEta"] = p => offEta = JsonSchema.ReadFinite(c, p),
-            ["offshootLambda"] = p => offLambda = JsonSchema.ReadFinite(c, p),
-            ["offshootMaxSteps"] = p => offSteps = CheckpointFile.ReadLong(c, p, 1, 10_000_000_000L),
-            ["observationsPerDecade"] = p => perDecade = JsonSchema.ReadInt(c, p),
-        });
-        var q = new E1Params(eps, depth, width, eta, lambda, steps, seeds, sde, seed, offshoots, offEta, offLambda, offSteps, perDecade);
+        var q = CheckpointJson.Read<E1Params>(c, path, 64);
         var v = E1.validate(q);
         if (v.IsError) throw c.Error($"{path}.{v.ErrorValue.Field}", v.ErrorValue.Rule);
         return q;
@@ -312,89 +162,63 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
         return new E1Job(label!, fresh.Params, cursors!, seconds);
     }
 
-    /// <summary>Reads one run's cursor for parameters <paramref name="p"/> at the position of <paramref name="fresh"/> (strict).</summary>
+    /// <summary>Reads one run's cursor for parameters <paramref name="p"/> at the position of <paramref name="fresh"/>:
+    /// generically (<see cref="CheckpointJson.Read"/>, bounded by what <paramref name="p"/> allows), then every
+    /// count, step and shape checked against <paramref name="p"/> (errors name the field).</summary>
     public static E1Cursor ReadCursor(JsonCursor c, string path, E1Params p, E1Cursor fresh)
     {
         var grid = E1.gridOf(p, fresh.Kind);
         var widths = E1.widths(p);
-        int chain = 0, next = 0;
-        long step = 0;
-        ulong rng = 0;
-        bool done = false;
-        long? divergence = null;
-        EngineSnapshot? engine = null;
-        double[] st = [], s1 = [], s2 = [], ratio = [], err = [], inB = [], rank = [];
-        var offs = new List<E1Offshoot>();
-        var monitor = E1Monitor.empty;
-        double[] Vec(string q, int max) => SnapshotJson.Numbers(c, q, max);
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        var weights = Enumerable.Range(0, widths.Length - 1).Sum(l => (long)widths[l + 1] * widths[l]);
+        var budget = 64 + weights + 2L * widths.Length + 8L * grid.Length + 8L * p.Offshoots + 2L * E1Monitor.maxRecordedEvents;
+        var x = CheckpointJson.Read<E1Cursor>(c, path, budget);
+        var check = new StateCheck(c, path);
+        check.Equal("chain", x.Chain, fresh.Chain);
+        check.That("kind", x.Kind.Equals(fresh.Kind), $"must be '{KindName(fresh.Kind)}' at this position, not '{KindName(x.Kind)}'");
+        check.Range("step", x.Step, 0, p.Steps);
+        check.Range("next", x.Next, 0, grid.Length);
+        check.Option("divergenceStep", x.DivergenceStep, -1, p.Steps);
+        check.That("next", x.Next == x.Observations.Length, $"must equal the number of observations ({x.Observations.Length}), not {x.Next}");
+        for (var k = 0; k < x.Observations.Length; k++)
         {
-            ["chain"] = q =>
-            {
-                chain = JsonSchema.ReadInt(c, q);
-                if (chain != fresh.Chain) throw c.Error(q, $"must be {fresh.Chain} at this position, not {chain}");
-            },
-            ["kind"] = q =>
-            {
-                var kind = CheckpointFile.ReadString(c, q);
-                if (kind != KindName(fresh.Kind)) throw c.Error(q, $"must be '{KindName(fresh.Kind)}' at this position, not '{kind}'");
-            },
-            ["monitor"] = q => monitor = ReadMonitor(c, q, p.Steps),
-            ["step"] = q => step = CheckpointFile.ReadLong(c, q, 0, p.Steps),
-            ["next"] = q => next = (int)CheckpointFile.ReadLong(c, q, 0, grid.Length),
-            ["rng"] = q => rng = SnapshotJson.ReadUInt64(c, q),
-            ["done"] = q => done = CheckpointFile.ReadBool(c, q),
-            ["divergenceStep"] = q => divergence = c.Type == JsonTokenType.Null ? null : CheckpointFile.ReadLong(c, q, -1, p.Steps),
-            ["engine"] = q => engine = SnapshotJson.ReadEngine(c, q, E1.task(p), widths),
-            ["observations"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
-            {
-                ["step"] = r => st = Vec(r, grid.Length),
-                ["s1"] = r => s1 = Vec(r, grid.Length),
-                ["s2"] = r => s2 = Vec(r, grid.Length),
-                ["ratio"] = r => ratio = Vec(r, grid.Length),
-                ["testError"] = r => err = Vec(r, grid.Length),
-                ["inB1"] = r => inB = Vec(r, grid.Length),
-                ["rank"] = r => rank = Vec(r, grid.Length),
-            }),
-            ["offshoots"] = q => offs = CheckpointFile.ReadList(c, q, "offshoots", Math.Max(p.Offshoots, 0), r =>
-            {
-                long branch = 0, steps = 0;
-                bool converged = false, diverged = false;
-                double fe = 0, fr = 0;
-                int frank = 0;
-                JsonSchema.ReadObject(c, r, new Dictionary<string, Action<string>>
-                {
-                    ["branchStep"] = x => branch = CheckpointFile.ReadLong(c, x, 0, p.Steps),
-                    ["steps"] = x => steps = CheckpointFile.ReadLong(c, x, 0, p.OffshootMaxSteps),
-                    ["converged"] = x => converged = CheckpointFile.ReadBool(c, x),
-                    ["finalTestError"] = x => fe = JsonSchema.ReadFinite(c, x),
-                    ["finalRatio"] = x => fr = JsonSchema.ReadFinite(c, x),
-                    ["finalRank"] = x => frank = (int)CheckpointFile.ReadLong(c, x, 0, 2),
-                    ["diverged"] = x => diverged = CheckpointFile.ReadBool(c, x),
-                });
-                return new E1Offshoot(branch, steps, converged, fe, fr, frank, diverged);
-            }),
-        });
-        var n = st.Length;
-        if (new[] { s1, s2, ratio, err, inB, rank }.Any(a => a.Length != n))
-            throw c.Error($"{path}.observations", "every column must have the same length");
-        if (n != next)
-            throw c.Error($"{path}.next", $"must equal the number of observations ({n}), not {next}");
-        for (var k = 0; k < n; k++)
-        {
-            if (st[k] != grid[k]) throw c.Error($"{path}.observations.step[{k}]", $"must be {grid[k]} (the observation grid of these parameters)");
-            if (inB[k] is not (0 or 1)) throw c.Error($"{path}.observations.inB1[{k}]", "must be 0 or 1");
-            if (rank[k] is not (0 or 1 or 2)) throw c.Error($"{path}.observations.rank[{k}]", "must be 0, 1 or 2");
+            var o = x.Observations[k];
+            check.That($"observations[{k}].step", o.Step == grid[k], $"must be {grid[k]} (the observation grid of these parameters)");
+            check.Range($"observations[{k}].rank", o.Rank, 0, 2);
         }
-        var started = step > 0 || next > 0;
-        if (!done && started && engine is null)
+        check.Range("offshoots", x.Offshoots.Length, 0, Math.Max(p.Offshoots, 0));
+        for (var k = 0; k < x.Offshoots.Length; k++)
+        {
+            var f = x.Offshoots[k];
+            check.Range($"offshoots[{k}].branchStep", f.BranchStep, 0, p.Steps);
+            check.Range($"offshoots[{k}].steps", f.Steps, 0, p.OffshootMaxSteps);
+            check.Range($"offshoots[{k}].finalRank", f.FinalRank, 0, 2);
+        }
+        CheckMonitor(check, x.Monitor, p.Steps);
+        var started = x.Step > 0 || x.Next > 0;
+        var engine = FSharpOption<EngineSnapshot>.get_IsSome(x.Engine);
+        if (!x.Done && started && !engine)
             throw c.Error($"{path}.engine", "must hold the engine state of a run in progress");
-        if ((done || !started) && engine is not null)
+        if ((x.Done || !started) && engine)
             throw c.Error($"{path}.engine", "must be null for a run that has not started or is done");
-        var obs = Enumerable.Range(0, n)
-            .Select(k => new E1Observation((long)st[k], s1[k], s2[k], ratio[k], err[k], inB[k] == 1, (int)rank[k])).ToArray();
-        return new E1Cursor(chain, fresh.Kind, step, next, new Rng(rng),
-            engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine), obs, offs.ToArray(),
-            monitor, divergence is { } d ? FSharpOption<long>.Some(d) : FSharpOption<long>.None, done);
+        if (engine) SnapshotJson.CheckEngine(c, $"{path}.engine", x.Engine.Value, E1.task(p), widths);
+        return x;
+    }
+
+    private static void CheckMonitor(StateCheck check, E1MonitorState m, long maxStep)
+    {
+        var max = E1Monitor.maxRecordedEvents;
+        check.Range("monitor.rank", m.Rank, -1, 2);
+        check.Option("monitor.jumpStep", m.JumpStep, 0, maxStep);
+        check.Option("monitor.collapseStep", m.CollapseStep, 0, maxStep);
+        check.Range("monitor.returns", m.Returns, 0, int.MaxValue);
+        check.Range("monitor.roundOffReturns", m.RoundOffReturns, 0, int.MaxValue);
+        check.Range("monitor.b1Exits", m.B1Exits, 0, int.MaxValue);
+        check.Range("monitor.stepsOutsideB1", m.StepsOutsideB1, 0, maxStep);
+        check.That("monitor.maxRatioAfterJump", m.MaxRatioAfterJump >= 0, "must be >= 0");
+        check.That("monitor.maxExcessAfterJump", m.MaxExcessAfterJump >= 0, "must be >= 0 (or \"Infinity\")");
+        check.That("monitor.returnSteps", m.ReturnSteps.Length == Math.Min(m.Returns, max), $"must hold the first min(returns, {max}) return steps");
+        check.That("monitor.b1ExitSteps", m.B1ExitSteps.Length == Math.Min(m.B1Exits, max), $"must hold the first min(b1Exits, {max}) exit steps");
+        for (var k = 0; k < m.ReturnSteps.Length; k++) check.Range($"monitor.returnSteps[{k}]", m.ReturnSteps[k], 0, maxStep);
+        for (var k = 0; k < m.B1ExitSteps.Length; k++) check.Range($"monitor.b1ExitSteps[{k}]", m.B1ExitSteps[k], 0, maxStep);
     }
 }

@@ -45,9 +45,16 @@ public static class SnapshotJson
             ["weightsFinite"] = r => finite = CheckpointFile.ReadBool(c, r),
         });
         var engine = new EngineSnapshot(w, sc, b, finite);
+        CheckEngine(c, path, engine, task, widths);
+        return engine;
+    }
+
+    /// <summary>Requires <paramref name="engine"/> to be a snapshot that <c>Engine.restore</c> accepts for
+    /// <paramref name="task"/> and <paramref name="widths"/> (errors name the field under <paramref name="path"/>).</summary>
+    public static void CheckEngine(JsonCursor c, string path, EngineSnapshot engine, LowRankVerify.Theory.Task task, int[] widths)
+    {
         var restored = Engine.restore(task, widths, engine);
         if (restored.IsError) throw c.Error($"{path}.{restored.ErrorValue.Field}", restored.ErrorValue.Rule);
-        return engine;
     }
 
     /// <summary>An array of at most <paramref name="max"/> finite numbers.</summary>
@@ -61,4 +68,29 @@ public static class SnapshotJson
             throw c.Error(path, "must be a string holding an unsigned 64-bit integer");
         return x;
     }
+}
+
+/// <summary>Semantic checks of a state record read generically (<see cref="CheckpointJson"/>): each names the
+/// field under the record's path and the rule it breaks.</summary>
+public sealed class StateCheck(JsonCursor c, string path)
+{
+    /// <summary>Requires <paramref name="ok"/>; else the field breaks <paramref name="rule"/>.</summary>
+    public void That(string field, bool ok, string rule)
+    {
+        if (!ok) throw c.Error($"{path}.{field}", rule);
+    }
+
+    /// <summary>Requires <paramref name="x"/> in [<paramref name="lo"/>, <paramref name="hi"/>].</summary>
+    public void Range(string field, long x, long lo, long hi) =>
+        That(field, x >= lo && x <= hi, $"must be an integer in {lo}..{hi}, not {x}");
+
+    /// <summary>Requires an absent value or one in [<paramref name="lo"/>, <paramref name="hi"/>].</summary>
+    public void Option(string field, FSharpOption<long> x, long lo, long hi)
+    {
+        if (FSharpOption<long>.get_IsSome(x)) Range(field, x.Value, lo, hi);
+    }
+
+    /// <summary>Requires <paramref name="x"/> = <paramref name="expected"/> (the value at this position).</summary>
+    public void Equal(string field, long x, long expected) =>
+        That(field, x == expected, $"must be {expected} at this position, not {x}");
 }

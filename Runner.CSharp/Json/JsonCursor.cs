@@ -39,6 +39,9 @@ public sealed class JsonCursor : IDisposable
     /// <summary>The current number as an int when it is written as an integer in int range, else null.</summary>
     public int? Integer { get; private set; }
 
+    /// <summary>The current number exactly as written in the file (null for other tokens).</summary>
+    public string? NumberText { get; private set; }
+
     /// <summary>The current property name or string value (null for other tokens).</summary>
     public string? Text { get; private set; }
 
@@ -106,6 +109,7 @@ public sealed class JsonCursor : IDisposable
         FiniteNumber = null;
         Integer = null;
         Text = null;
+        NumberText = null;
         switch (reader.TokenType)
         {
             case JsonTokenType.Number:
@@ -113,6 +117,7 @@ public sealed class JsonCursor : IDisposable
                     FiniteNumber = d;
                 if (reader.TryGetInt32(out var i))
                     Integer = i;
+                NumberText = System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
                 break;
             case JsonTokenType.PropertyName:
             case JsonTokenType.String:

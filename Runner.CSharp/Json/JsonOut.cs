@@ -111,6 +111,13 @@ public sealed class JsonOut
         sb.Append(JsonSerializer.Serialize(s));
     }
 
+    /// <summary>A value already serialised as JSON (one line), e.g. a core record from <c>CheckpointJson</c>.</summary>
+    public void Raw(string json)
+    {
+        Separator();
+        sb.Append(json);
+    }
+
     /// <summary>A vector of finite numbers on one line.</summary>
     public void Vector(IReadOnlyList<double> xs, string field)
     {

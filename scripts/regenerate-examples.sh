@@ -9,7 +9,8 @@
 # results.json, or the sweep file beside the report) with --out/--force added, run from a Release build of
 # this checkout. report.html is regenerated here and not committed (.gitignore); everything else the run
 # writes (report.md, results.json, figures, task.json) is. Wall times (2 shared cores) are in
-# reports/README.md: `all` takes about 20 minutes, 11 of them the 100x100 completion example.
+# reports/README.md: `all` took about 20 minutes before the completion examples had SDE twins, 11 of them
+# the 100x100 completion example.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,21 +49,21 @@ run() {
         "${lowrank[@]}" experiment completion --family blocks --blocks 4 --epsilon 0.1 --depth 4 --width 8 \
             --init identity --eta 0.5 --lambda 0.005 --steps 10000000 --seeds 16 --seed 1 --offshoots 6 \
             --offshoot-eta 0.05 --offshoot-lambda 1.25E-05 --offshoot-steps 1000000 --gd-steps 1000000 \
-            --event-interval 4000 --alpha 0.794512429103535 --eps1 1.0099999999999998 --eps2 0.1 \
+            --sde on --sde-steps 625000 --event-interval 4000 --alpha 0.794512429103535 --eps1 1.0099999999999998 --eps2 0.1 \
             --C 50.84879546262624 --f piecewise --engine ensemble \
             --out reports/example-completion/blocks-m4 --force --quiet ;;
     completion-20x20)
         "${lowrank[@]}" experiment completion --family random --size 20 --rank 3 --observed 0.3 --task-seed 1 \
             --depth 3 --width 20 --init identity --eta 0.1 --lambda 0.0007 --steps 10000000 --seeds 16 --seed 1 \
             --offshoots 6 --offshoot-eta 0.01 --offshoot-lambda 1.75E-06 --offshoot-steps 1000000 \
-            --gd-steps 10000000 --event-interval 10000 --alpha 1.091062773565176 --eps1 3.543662330321367 \
+            --gd-steps 10000000 --sde on --sde-steps 2000000 --event-interval 10000 --alpha 1.091062773565176 --eps1 3.543662330321367 \
             --eps2 0.1 --C 80 --f piecewise --engine single \
             --out reports/example-completion/random-20x20-rank3 --force --quiet ;;
     completion-100x100)
         "${lowrank[@]}" experiment completion --family random --size 100 --rank 5 --observed 0.2 --task-seed 1 \
             --depth 3 --width 100 --init identity --eta 0.03 --lambda 0.0001 --steps 3000000 --seeds 3 --seed 1 \
             --offshoots 2 --offshoot-eta 0.003 --offshoot-lambda 2.5E-07 --offshoot-steps 1000000 \
-            --gd-steps 1000000 --event-interval 50000 --alpha 2.6904928981061795 --eps1 19.750362424804123 \
+            --gd-steps 1000000 --sde on --sde-steps 100000 --event-interval 50000 --alpha 2.6904928981061795 --eps1 19.750362424804123 \
             --eps2 0.1 --C 400 --f piecewise --engine single \
             --out reports/example-completion/random-100x100-rank5 --force --quiet ;;
     sweep-e1-jump-times) sweep e1-jump-times ;;

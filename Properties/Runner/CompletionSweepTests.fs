@@ -66,17 +66,8 @@ module CompletionSweepRun =
         else
             (SweepRun.node results [ "completion"; "chains" ]).[chain]
 
-    /// Events of a unit record (column-wise) as the experiment writes them (a list of objects).
-    let events (r: JsonNode) =
-        let col (k: string) =
-            (r.["events"].[k] :?> JsonArray)
-            |> Seq.map (fun x -> x.GetValue<float>() |> int64)
-            |> Seq.toList
-
-        List.zip3 (col "step") (col "fromRank") (col "toRank")
-
-    /// Events of an experiment run.
-    let experimentEvents (e: JsonNode) =
+    /// Events of a run (an experiment's run or a unit record: both lists of objects).
+    let events (e: JsonNode) =
         (e.["events"] :?> JsonArray)
         |> Seq.map (fun x ->
             x.["step"].GetValue<int64>(), x.["fromRank"].GetValue<int64>(), x.["toRank"].GetValue<int64>())
@@ -103,12 +94,25 @@ module CompletionSweepRun =
         |> Seq.map (fun o -> o.["finalTestError"].ToJsonString())
         |> Seq.toList
 
-    /// True when the unit record equals the experiment's run: every observation column, the events and the
+    /// A JSON number or (nested) array of numbers as a flat list of doubles, so values are compared, not texts.
+    let rec numbers (x: JsonNode) : float list =
+        match x with
+        | :? JsonArray as a -> a |> Seq.collect numbers |> List.ofSeq
+        | v -> [ v.GetValue<float>() ]
+
+    /// True when the unit record (observations a list of records, `CheckpointJson`) equals the experiment's run
+    /// (results.json: observations column-wise): every observation column bit for bit, the events and the
     /// offshoots' final errors.
     let sameRun (r: JsonNode) (e: JsonNode) =
+        let obs = r.["observations"] :?> JsonArray
+
         columns
-        |> List.forall (fun k -> e.["observations"].[k].ToJsonString() = r.["observations"].[k].ToJsonString())
-        && events r = experimentEvents e
+        |> List.forall (fun k ->
+            let column = e.["observations"].[k] :?> JsonArray
+
+            column.Count = obs.Count
+            && Seq.forall2 (fun (o: JsonNode) c -> numbers o.[k] = numbers c) obs column)
+        && events r = events e
         && offshootErrors r = offshootErrors e
 
 /// Sweeps of `experiment completion` (issue "Sweeps beyond one machine", kind `CompletionSweep`): a unit

@@ -62,84 +62,9 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
 
     private static string KindName(ChainKind k) => k.IsGd ? "gd" : k.IsSde ? "sde" : "sgd";
 
-    /// <summary>Writes one cursor (a run unit: its position, streams, engine or ensemble state, records);
+    /// <summary>Writes one cursor, the core's <c>CompletionCursor</c> as it is (<see cref="CheckpointJson"/>);
     /// also the unit state and result of a completion sweep unit (<c>CompletionSweep</c>).</summary>
-    public static void WriteCursor(JsonOut w, CompletionCursor c)
-    {
-        w.BeginObject();
-        w.Key("kind"); w.String(KindName(c.Kind));
-        w.Key("step"); w.Integer(c.Step);
-        w.Key("next"); w.Integer(c.Next);
-        w.Key("checked"); w.Integer(c.Checked);
-        w.Key("rngs");
-        w.BeginArray();
-        foreach (var r in c.Rngs) w.String(r.State.ToString(Inv));
-        w.EndArray();
-        w.Key("done"); w.Bool(c.Done);
-        SnapshotJson.WriteEngine(w, c.Engine);
-        w.Key("lanes");
-        if (FSharpOption<double[]>.get_IsSome(c.Lanes)) w.Vector(c.Lanes.Value, "lanes"); else w.Null();
-        w.Key("records");
-        w.BeginArray();
-        foreach (var r in c.Records) WriteRecord(w, r);
-        w.EndArray();
-        w.EndObject();
-    }
-
-    private static void OptionalStep(JsonOut w, string key, FSharpOption<long> x)
-    {
-        w.Key(key);
-        if (FSharpOption<long>.get_IsSome(x)) w.Integer(x.Value); else w.Null();
-    }
-
-    private static void WriteRecord(JsonOut w, ChainRecord r)
-    {
-        w.BeginObject();
-        w.Key("chain"); w.Integer(r.Chain);
-        w.Key("level"); w.Integer(r.Level);
-        OptionalStep(w, "divergenceStep", r.DivergenceStep);
-        OptionalStep(w, "fixedPointStep", r.FixedPointStep);
-        w.Key("events");
-        w.BeginObject();
-        w.Key("step"); w.Vector(r.Events.Select(e => (double)e.Step).ToArray(), "step");
-        w.Key("fromRank"); w.Integers(r.Events.Select(e => e.FromRank).ToArray());
-        w.Key("toRank"); w.Integers(r.Events.Select(e => e.ToRank).ToArray());
-        w.EndObject();
-        var o = r.Observations;
-        w.Key("observations");
-        w.BeginObject();
-        w.Key("step"); w.Vector(o.Select(x => (double)x.Step).ToArray(), "step");
-        w.Key("singular"); w.Matrix(o.Select(x => x.Singular).ToArray(), "singular");
-        w.Key("numericalRank"); w.Integers(o.Select(x => x.NumericalRank).ToArray());
-        w.Key("productRank"); w.Vector(o.Select(x => x.ProductRank).ToArray(), "productRank");
-        w.Key("level"); w.Integers(o.Select(x => x.Level).ToArray());
-        w.Key("maxLayerRank"); w.Vector(o.Select(x => x.MaxLayerRank).ToArray(), "maxLayerRank");
-        w.Key("balancedness"); w.Matrix(o.Select(x => x.Balancedness).ToArray(), "balancedness");
-        w.Key("layerNorms"); w.Matrix(o.Select(x => x.LayerNorms).ToArray(), "layerNorms");
-        w.Key("balanced"); w.Integers(o.Select(x => x.Balanced ? 1 : 0).ToArray());
-        w.Key("bounded"); w.Integers(o.Select(x => x.Bounded ? 1 : 0).ToArray());
-        w.Key("testError"); w.Vector(o.Select(x => x.TestError).ToArray(), "testError");
-        w.Key("trainError"); w.Vector(o.Select(x => x.TrainError).ToArray(), "trainError");
-        w.Key("gradientNorm"); w.Vector(o.Select(x => x.GradientNorm).ToArray(), "gradientNorm");
-        w.EndObject();
-        w.Key("offshoots");
-        w.BeginArray();
-        foreach (var f in r.Offshoots)
-        {
-            w.BeginObject();
-            w.Key("branchStep"); w.Integer(f.BranchStep);
-            w.Key("branchLevel"); w.Integer(f.BranchLevel);
-            w.Key("steps"); w.Integer(f.Steps);
-            w.Key("converged"); w.Bool(f.Converged);
-            w.Key("diverged"); w.Bool(f.Diverged);
-            w.Key("finalTestError"); w.Number(f.FinalTestError, "finalTestError");
-            w.Key("finalTrainError"); w.Number(f.FinalTrainError, "finalTrainError");
-            w.Key("finalLevel"); w.Integer(f.FinalLevel);
-            w.EndObject();
-        }
-        w.EndArray();
-        w.EndObject();
-    }
+    public static void WriteCursor(JsonOut w, CompletionCursor c) => CheckpointJson.Write(w, c);
 
     /// <summary>Handlers for the plan's fields in <see cref="CheckpointFile.Read"/>. <paramref name="reparse"/>
     /// turns the stored arguments into parameters (the same validation as a fresh run); the task digest must
@@ -188,163 +113,84 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
         };
     }
 
-    private static FSharpOption<long> ReadOptionalStep(JsonCursor c, string path, long max) =>
-        c.Type == JsonTokenType.Null ? FSharpOption<long>.None : FSharpOption<long>.Some(CheckpointFile.ReadLong(c, path, 0, max));
-
-    private static int[] Ints(JsonCursor c, string path, int max, int lo, int hi) =>
-        CheckpointFile.ReadList(c, path, "integers", max, e => (int)CheckpointFile.ReadLong(c, e, lo, hi)).ToArray();
-
-    private static double[][] Rows(JsonCursor c, string path, int max, int width) =>
-        CheckpointFile.ReadList(c, path, "rows", max, e => SnapshotJson.Numbers(c, e, width)).ToArray();
-
-    /// <summary>Reads a cursor written by <see cref="WriteCursor"/> for the position of <paramref name="fresh"/>
-    /// (its kind, chains and engine shape), strictly: every count is bounded by <paramref name="p"/> and an
-    /// error names the field.</summary>
+    /// <summary>Reads a cursor written by <see cref="WriteCursor"/> for the position of <paramref name="fresh"/>:
+    /// generically (<see cref="CheckpointJson.Read"/>, bounded by what <paramref name="p"/> allows), then its kind,
+    /// chains, counts, steps, levels and engine or ensemble shape checked against <paramref name="p"/> (errors
+    /// name the field).</summary>
     public static CompletionCursor ReadCursor(JsonCursor c, string path, CompletionParams p, CompletionCursor fresh)
     {
-        var kind = KindName(fresh.Kind);
         var grid = Completion.gridOf(p, fresh.Kind);
         var horizon = Completion.horizonOf(p, fresh.Kind);
         var widths = Completion.widthsOf(p);
         var units = fresh.Records.Length;
-        long step = 0, chk = -1;
-        int next = 0;
-        var done = false;
-        var rngs = new List<Rng>();
-        EngineSnapshot? engine = null;
-        double[]? lanes = null;
-        var records = new List<ChainRecord>();
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
-        {
-            ["kind"] = q =>
-            {
-                if (CheckpointFile.ReadString(c, q) != kind) throw c.Error(q, $"must be \"{kind}\" at this position");
-            },
-            ["step"] = q => step = CheckpointFile.ReadLong(c, q, 0, horizon),
-            ["next"] = q => next = (int)CheckpointFile.ReadLong(c, q, 0, grid.Length),
-            ["checked"] = q => chk = CheckpointFile.ReadLong(c, q, -1, horizon),
-            ["rngs"] = q =>
-            {
-                rngs = CheckpointFile.ReadList(c, q, "states", units, e => new Rng(SnapshotJson.ReadUInt64(c, e)));
-                if (rngs.Count != units) throw c.Error(q, $"must hold {units} states (one per run of the unit)");
-            },
-            ["done"] = q => done = CheckpointFile.ReadBool(c, q),
-            ["engine"] = q => engine = SnapshotJson.ReadEngine(c, q, p.Task, widths),
-            ["lanes"] = q =>
-            {
-                if (c.Type == JsonTokenType.Null) return;
-                var size = (units + Ensemble.lanes - 1) / Ensemble.lanes * Ensemble.lanes *
-                           Enumerable.Range(0, p.Depth).Sum(l => widths[l + 1] * widths[l]);
-                lanes = SnapshotJson.Numbers(c, q, size);
-                if (lanes.Length != size) throw c.Error(q, $"must hold {size} numbers (the ensemble's weights), not {lanes.Length}");
-            },
-            ["records"] = q =>
-            {
-                records = CheckpointFile.ReadList(c, q, "records", units, rp =>
-                {
-                    var k = int.Parse(rp[(rp.LastIndexOf('[') + 1)..^1], Inv);
-                    return ReadRecord(c, rp, p, fresh.Kind, fresh.Records[k], grid);
-                });
-                if (records.Count != units) throw c.Error(q, $"must hold {units} records (one per run of the unit)");
-            },
-        });
-        var started = step > 0 || chk >= 0;
-        var lanesMode = fresh.Kind.IsSgd && p.Mode.IsLanes;
-        var hasState = lanesMode ? lanes is not null : engine is not null;
-        if (!done && started && !hasState)
-            throw c.Error($"{path}.{(lanesMode ? "lanes" : "engine")}", "must hold the state of a unit in progress");
-        if ((done || !started) && (engine is not null || lanes is not null))
-            throw c.Error($"{path}.engine", "must be null for a unit that has not started or is done (and lanes too)");
-        if (lanesMode && engine is not null) throw c.Error($"{path}.engine", "must be null for an ensemble unit");
-        if (!lanesMode && lanes is not null) throw c.Error($"{path}.lanes", "must be null for a single-run unit");
-        foreach (var r in records.Where(r => FSharpOption<long>.get_IsNone(r.DivergenceStep)))
-            if (r.Observations.Length != next)
-                throw c.Error($"{path}.next", $"must equal the number of observations of each live run ({r.Observations.Length}), not {next}");
-        return new CompletionCursor(fresh.Kind, step, next, chk, rngs.ToArray(),
-            engine is null ? FSharpOption<EngineSnapshot>.None : FSharpOption<EngineSnapshot>.Some(engine),
-            lanes is null ? FSharpOption<double[]>.None : FSharpOption<double[]>.Some(lanes), records.ToArray(), done);
-    }
-
-    private static ChainRecord ReadRecord(JsonCursor c, string path, CompletionParams p, ChainKind kind, ChainRecord fresh, long[] grid)
-    {
+        var weights = Enumerable.Range(0, p.Depth).Sum(l => (long)widths[l + 1] * widths[l]);
+        var laneSize = (units + Ensemble.lanes - 1) / Ensemble.lanes * Ensemble.lanes * weights;
+        // Only SGD chains take offshoots; at most one event per check: one per interval and one per grid point.
+        var maxOffshoots = fresh.Kind.IsSgd ? Math.Max(p.Offshoots, 0) : 0;
+        var maxEvents = Math.Min(int.MaxValue - 1, horizon / p.EventInterval + grid.Length + 1);
+        var perRecord = 16 + 3 * maxEvents + grid.Length * (16L + Completion.leading + 2L * p.Depth) + 9L * maxOffshoots;
+        var x = CheckpointJson.Read<CompletionCursor>(c, path, 64 + weights + 2L * p.Depth + laneSize + units * (1 + perRecord));
+        var check = new StateCheck(c, path);
         var top = p.Ladder.Top;
-        var horizon = Completion.horizonOf(p, kind);
-        // Only SGD chains take offshoots.
-        var maxOffshoots = kind.IsSgd ? Math.Max(p.Offshoots, 0) : 0;
-        int level = -1;
-        FSharpOption<long> divergence = FSharpOption<long>.None, fixedPoint = FSharpOption<long>.None;
-        double[] es = [], st = [], pr = [], mlr = [], te = [], tr = [], gn = [];
-        int[] ef = [], et = [], nr = [], lv = [], bal = [], bnd = [];
-        double[][] sg = [], bl = [], ln = [];
-        var offs = new List<CompletionOffshoot>();
-        // At most one event per check: one per interval and one per grid point.
-        var maxEvents = (int)Math.Min(int.MaxValue - 1, horizon / p.EventInterval + grid.Length + 1);
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        check.That("kind", x.Kind.Equals(fresh.Kind), $"must be \"{KindName(fresh.Kind)}\" at this position");
+        check.Range("step", x.Step, 0, horizon);
+        check.Range("next", x.Next, 0, grid.Length);
+        check.Range("checked", x.Checked, -1, horizon);
+        check.That("rngs", x.Rngs.Length == units, $"must hold {units} states (one per run of the unit)");
+        var lanesMode = fresh.Kind.IsSgd && p.Mode.IsLanes;
+        var engine = FSharpOption<EngineSnapshot>.get_IsSome(x.Engine);
+        var lanes = FSharpOption<double[]>.get_IsSome(x.Lanes);
+        if (engine) SnapshotJson.CheckEngine(c, $"{path}.engine", x.Engine.Value, p.Task, widths);
+        if (lanes) check.That("lanes", x.Lanes.Value.Length == laneSize, $"must hold {laneSize} numbers (the ensemble's weights), not {x.Lanes.Value.Length}");
+        check.That("records", x.Records.Length == units, $"must hold {units} records (one per run of the unit)");
+        for (var k = 0; k < units; k++)
         {
-            ["chain"] = q =>
+            var r = x.Records[k];
+            var at = $"records[{k}]";
+            check.That($"{at}.chain", r.Chain == fresh.Records[k].Chain, $"must be {fresh.Records[k].Chain} at this position");
+            check.Range($"{at}.level", r.Level, -1, top);
+            check.Option($"{at}.divergenceStep", r.DivergenceStep, 0, horizon);
+            check.Option($"{at}.fixedPointStep", r.FixedPointStep, 0, horizon);
+            check.Range($"{at}.events", r.Events.Length, 0, maxEvents);
+            for (var e = 0; e < r.Events.Length; e++)
             {
-                if (JsonSchema.ReadInt(c, q) != fresh.Chain) throw c.Error(q, $"must be {fresh.Chain} at this position");
-            },
-            ["level"] = q => level = (int)CheckpointFile.ReadLong(c, q, -1, top),
-            ["divergenceStep"] = q => divergence = ReadOptionalStep(c, q, horizon),
-            ["fixedPointStep"] = q => fixedPoint = ReadOptionalStep(c, q, horizon),
-            ["events"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
+                check.Range($"{at}.events[{e}].step", r.Events[e].Step, 0, horizon);
+                check.Range($"{at}.events[{e}].fromRank", r.Events[e].FromRank, 0, top);
+                check.Range($"{at}.events[{e}].toRank", r.Events[e].ToRank, 0, top);
+            }
+            check.Range($"{at}.observations", r.Observations.Length, 0, grid.Length);
+            for (var o = 0; o < r.Observations.Length; o++)
             {
-                ["step"] = r => es = SnapshotJson.Numbers(c, r, maxEvents),
-                ["fromRank"] = r => ef = Ints(c, r, maxEvents, 0, top),
-                ["toRank"] = r => et = Ints(c, r, maxEvents, 0, top),
-            }),
-            ["observations"] = q => JsonSchema.ReadObject(c, q, new Dictionary<string, Action<string>>
+                var ob = r.Observations[o];
+                var op = $"{at}.observations[{o}]";
+                check.That($"{op}.step", ob.Step == grid[o], $"must be {grid[o]} (the observation grid of these parameters)");
+                check.Range($"{op}.singular", ob.Singular.Length, 0, Completion.leading);
+                check.Range($"{op}.numericalRank", ob.NumericalRank, 0, top);
+                check.Range($"{op}.level", ob.Level, 0, top);
+                check.Range($"{op}.balancedness", ob.Balancedness.Length, 0, p.Depth);
+                check.Range($"{op}.layerNorms", ob.LayerNorms.Length, 0, p.Depth);
+            }
+            check.Range($"{at}.offshoots", r.Offshoots.Length, 0, maxOffshoots);
+            for (var o = 0; o < r.Offshoots.Length; o++)
             {
-                ["step"] = r => st = SnapshotJson.Numbers(c, r, grid.Length),
-                ["singular"] = r => sg = Rows(c, r, grid.Length, Completion.leading),
-                ["numericalRank"] = r => nr = Ints(c, r, grid.Length, 0, top),
-                ["productRank"] = r => pr = SnapshotJson.Numbers(c, r, grid.Length),
-                ["level"] = r => lv = Ints(c, r, grid.Length, 0, top),
-                ["maxLayerRank"] = r => mlr = SnapshotJson.Numbers(c, r, grid.Length),
-                ["balancedness"] = r => bl = Rows(c, r, grid.Length, p.Depth),
-                ["layerNorms"] = r => ln = Rows(c, r, grid.Length, p.Depth),
-                ["balanced"] = r => bal = Ints(c, r, grid.Length, 0, 1),
-                ["bounded"] = r => bnd = Ints(c, r, grid.Length, 0, 1),
-                ["testError"] = r => te = SnapshotJson.Numbers(c, r, grid.Length),
-                ["trainError"] = r => tr = SnapshotJson.Numbers(c, r, grid.Length),
-                ["gradientNorm"] = r => gn = SnapshotJson.Numbers(c, r, grid.Length),
-            }),
-            ["offshoots"] = q => offs = CheckpointFile.ReadList(c, q, "offshoots", maxOffshoots, r =>
-            {
-                long branch = 0, steps = 0;
-                int bLevel = 0, fLevel = 0;
-                bool converged = false, diverged = false;
-                double fe = 0, ft = 0;
-                JsonSchema.ReadObject(c, r, new Dictionary<string, Action<string>>
-                {
-                    ["branchStep"] = x => branch = CheckpointFile.ReadLong(c, x, 0, p.Steps),
-                    ["branchLevel"] = x => bLevel = (int)CheckpointFile.ReadLong(c, x, 0, top),
-                    ["steps"] = x => steps = CheckpointFile.ReadLong(c, x, 0, p.OffshootMaxSteps),
-                    ["converged"] = x => converged = CheckpointFile.ReadBool(c, x),
-                    ["diverged"] = x => diverged = CheckpointFile.ReadBool(c, x),
-                    ["finalTestError"] = x => fe = JsonSchema.ReadFinite(c, x),
-                    ["finalTrainError"] = x => ft = JsonSchema.ReadFinite(c, x),
-                    ["finalLevel"] = x => fLevel = (int)CheckpointFile.ReadLong(c, x, 0, top),
-                });
-                return new CompletionOffshoot(branch, bLevel, steps, converged, diverged, fe, ft, fLevel);
-            }),
-        });
-        if (ef.Length != es.Length || et.Length != es.Length)
-            throw c.Error($"{path}.events", "every column must have the same length");
-        var n = st.Length;
-        if (new[] { sg.Length, nr.Length, pr.Length, lv.Length, mlr.Length, bl.Length, ln.Length, bal.Length, bnd.Length, te.Length, tr.Length, gn.Length }.Any(x => x != n))
-            throw c.Error($"{path}.observations", "every column must have the same length");
-        for (var k = 0; k < n; k++)
-            if (st[k] != grid[k]) throw c.Error($"{path}.observations.step[{k}]", $"must be {grid[k]} (the observation grid of these parameters)");
-        var events = Enumerable.Range(0, es.Length).Select(k =>
-        {
-            if (es[k] != Math.Floor(es[k]) || es[k] < 0 || es[k] > horizon) throw c.Error($"{path}.events.step[{k}]", $"must be an integer in 0..{horizon}");
-            return new LevelEvent((long)es[k], ef[k], et[k]);
-        }).ToArray();
-        var obs = Enumerable.Range(0, n).Select(k => new CompletionObservation((long)st[k], sg[k], nr[k], pr[k], lv[k], mlr[k], bl[k], ln[k],
-            bal[k] == 1, bnd[k] == 1, te[k], tr[k], gn[k])).ToArray();
-        return new ChainRecord(fresh.Chain, level, events, obs, offs.ToArray(), divergence, fixedPoint);
+                var f = r.Offshoots[o];
+                var op = $"{at}.offshoots[{o}]";
+                check.Range($"{op}.branchStep", f.BranchStep, 0, p.Steps);
+                check.Range($"{op}.branchLevel", f.BranchLevel, 0, top);
+                check.Range($"{op}.steps", f.Steps, 0, p.OffshootMaxSteps);
+                check.Range($"{op}.finalLevel", f.FinalLevel, 0, top);
+            }
+        }
+        var started = x.Step > 0 || x.Checked >= 0;
+        if (!x.Done && started && !(lanesMode ? lanes : engine))
+            throw c.Error($"{path}.{(lanesMode ? "lanes" : "engine")}", "must hold the state of a unit in progress");
+        if ((x.Done || !started) && (engine || lanes))
+            throw c.Error($"{path}.engine", "must be null for a unit that has not started or is done (and lanes too)");
+        if (lanesMode && engine) throw c.Error($"{path}.engine", "must be null for an ensemble unit");
+        if (!lanesMode && lanes) throw c.Error($"{path}.lanes", "must be null for a single-run unit");
+        foreach (var r in x.Records.Where(r => FSharpOption<long>.get_IsNone(r.DivergenceStep)))
+            check.That("next", r.Observations.Length == x.Next, $"must equal the number of observations of each live run ({r.Observations.Length}), not {x.Next}");
+        return x;
     }
 }
 

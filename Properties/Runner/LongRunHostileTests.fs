@@ -384,7 +384,7 @@ type LongRunHostileTests() =
             huntText,
             sub "\"target\": \\[" ("\"target\": [" + String.replicate 100_000 "[0], "),
             h,
-            "state.best.case.target"
+            "state.best.case.task.target"
             "hunt: duplicate key", huntText, sub "\"stale\": 0," "\"stale\": 0, \"stale\": 0,", h, "state.stale"
             "hunt checkpoint resumed by explore", huntText, id, x, "command"
             "hunt: task changed since the checkpoint",

@@ -4,6 +4,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Theory;
+using MathNet.Numerics.LinearAlgebra;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using Microsoft.FSharp.Reflection;
 
 namespace LowRankVerify.Runner.Checkpoints;
 
@@ -26,8 +30,12 @@ namespace LowRankVerify.Runner.Checkpoints;
 public static class CheckpointJson
 {
     /// <summary>Records whose floats may be infinite: <c>E1MonitorState.MaxExcessAfterJump</c> is +∞ for a run
-    /// that left every bound of B_1 before diverging.</summary>
-    public static readonly Type[] InfinityRecords = [typeof(E1MonitorState)];
+    /// that left every bound of B_1 before diverging; a hunt finding's violation, bound and score may be ±∞;
+    /// an <c>E1Summary</c>'s optional medians and offshoot errors were always read with ±∞ allowed.</summary>
+    public static readonly Type[] InfinityRecords = [typeof(E1MonitorState), typeof(HuntFinding), typeof(E1Summary)];
+
+    /// <summary>Largest side of a matrix in a checkpoint (hunted tasks and widths are at most 8; margin).</summary>
+    public const int MaxMatrixSide = 64;
 
     /// <summary>The options of every checkpoint value.</summary>
     public static readonly JsonSerializerOptions Options = Create(allowInfinity: false);
@@ -44,6 +52,8 @@ public static class CheckpointJson
         o.Converters.Add(new FloatConverter(allowInfinity));
         o.Converters.Add(new UInt64Converter());
         o.Converters.Add(new RngConverter());
+        o.Converters.Add(new MatrixConverter());
+        o.Converters.Add(new ClaimIdConverter());
         if (!allowInfinity)
             foreach (var t in InfinityRecords)
                 o.Converters.Add((JsonConverter)Activator.CreateInstance(typeof(WithInfinities<>).MakeGenericType(t))!);
@@ -97,13 +107,15 @@ public static class CheckpointJson
         return c.Error(path, message.TrimEnd('.').Length == 0 ? "has the wrong type or value" : $"has the wrong type or value: {message.TrimEnd('.')}");
     }
 
-    private static (string Path, JsonException Error) Locate(JsonElement e, Type type, string path, JsonException error)
+    private static (string Path, JsonException Error) Locate(JsonElement e, Type type, string path, JsonException error, JsonSerializerOptions? options = null)
     {
+        // Below a record of InfinityRecords, its parts are deserialised as its converter does.
+        options = InfinityRecords.Contains(type) ? InfinityOptions.Value : options ?? Options;
         JsonException? Fails(JsonElement x, Type t)
         {
             try
             {
-                x.Deserialize(t, Options);
+                x.Deserialize(t, options);
                 return null;
             }
             catch (JsonException f)
@@ -111,28 +123,30 @@ public static class CheckpointJson
                 return f;
             }
         }
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Microsoft.FSharp.Core.FSharpOption<>) && e.ValueKind != JsonValueKind.Null)
-            return Locate(e, type.GetGenericArguments()[0], path, error);
-        if (type.IsArray && e.ValueKind == JsonValueKind.Array)
+        var generic = type.IsGenericType ? type.GetGenericTypeDefinition() : null;
+        if (generic == typeof(FSharpOption<>) && e.ValueKind != JsonValueKind.Null)
+            return Locate(e, type.GetGenericArguments()[0], path, error, options);
+        var element = type.IsArray ? type.GetElementType() : generic == typeof(FSharpList<>) ? type.GetGenericArguments()[0] : null;
+        if (element is not null && e.ValueKind == JsonValueKind.Array)
         {
             var k = 0;
             foreach (var x in e.EnumerateArray())
             {
-                if (Fails(x, type.GetElementType()!) is { } f)
-                    return Locate(x, type.GetElementType()!, $"{path}[{k}]", f);
+                if (Fails(x, element) is { } f)
+                    return Locate(x, element, $"{path}[{k}]", f, options);
                 k++;
             }
         }
-        if (Microsoft.FSharp.Reflection.FSharpType.IsRecord(type, null) && e.ValueKind == JsonValueKind.Object)
+        if (FSharpType.IsRecord(type, null) && e.ValueKind == JsonValueKind.Object)
         {
-            foreach (var field in Microsoft.FSharp.Reflection.FSharpType.GetRecordFields(type, null))
+            foreach (var field in FSharpType.GetRecordFields(type, null))
             {
                 var name = JsonNamingPolicy.CamelCase.ConvertName(field.Name);
                 var child = path.Length == 0 ? name : $"{path}.{name}";
                 if (!e.TryGetProperty(name, out var x))
                     return (child, new JsonException("missing required field"));
                 if (Fails(x, field.PropertyType) is { } f)
-                    return Locate(x, field.PropertyType, child, f);
+                    return Locate(x, field.PropertyType, child, f, options);
             }
         }
         return (path, error);
@@ -284,6 +298,59 @@ public static class CheckpointJson
 
         public override void Write(Utf8JsonWriter writer, Rng value, JsonSerializerOptions options) =>
             Word.Write(writer, value.State, options);
+    }
+
+    /// <summary>A matrix as an array of rows: at least 1×1, rectangular, at most
+    /// <see cref="MaxMatrixSide"/> on a side, finite entries.</summary>
+    private sealed class MatrixConverter : JsonConverter<Matrix<double>>
+    {
+        public override Matrix<double> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            const string Rule = "must be a matrix: a non-empty array of non-empty rows of finite numbers";
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException(Rule);
+            var rows = new List<double[]>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException(Rule);
+                var row = new List<double>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.Number || !double.IsFinite(reader.GetDouble())) throw new JsonException(Rule);
+                    if (row.Count == MaxMatrixSide) throw new JsonException($"must be at most {MaxMatrixSide}x{MaxMatrixSide}");
+                    row.Add(reader.GetDouble());
+                }
+                if (rows.Count == MaxMatrixSide) throw new JsonException($"must be at most {MaxMatrixSide}x{MaxMatrixSide}");
+                rows.Add(row.ToArray());
+            }
+            if (rows.Count == 0 || rows[0].Length == 0) throw new JsonException(Rule);
+            if (rows.Any(r => r.Length != rows[0].Length)) throw new JsonException("must be a rectangular matrix (rows of equal length)");
+            return Matrix<double>.Build.DenseOfRowArrays(rows);
+        }
+
+        public override void Write(Utf8JsonWriter writer, Matrix<double> value, JsonSerializerOptions options)
+        {
+            writer.WriteStartArray();
+            foreach (var row in value.ToRowArrays())
+            {
+                writer.WriteStartArray();
+                foreach (var x in row)
+                    if (double.IsFinite(x)) writer.WriteNumberValue(x);
+                    else throw new InvalidOperationException($"a checkpoint holds only finite numbers, not {x}");
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+        }
+    }
+
+    /// <summary>A claim ID as its text ("C1").</summary>
+    private sealed class ClaimIdConverter : JsonConverter<ClaimId>
+    {
+        public override ClaimId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 and <= 32 } s
+                ? ClaimId.NewClaimId(s)
+                : throw new JsonException("must be a claim ID such as \"C1\"");
+
+        public override void Write(Utf8JsonWriter writer, ClaimId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Text);
     }
 
     /// <summary>A record of <see cref="InfinityRecords"/>: the same encoding, with ±∞ allowed in its floats.</summary>

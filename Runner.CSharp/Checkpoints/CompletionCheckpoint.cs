@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;

@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Theory;
-using MathNet.Numerics.LinearAlgebra;
-using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Checkpoints;
@@ -21,7 +18,7 @@ public static class HuntCheckpoint
     public const int MaxArgs = 200;
 
     /// <summary>Largest matrix side in a stored case (hunted tasks and widths are at most 8; margin).</summary>
-    public const int MaxSide = 64;
+    public const int MaxSide = CheckpointJson.MaxMatrixSide;
 
     /// <summary>Largest depth of a stored case.</summary>
     public const int MaxDepth = 16;
@@ -96,260 +93,85 @@ public static class HuntCheckpoint
         }
     }
 
-    /// <summary>A float: a round-trip number, or the string "Infinity"/"-Infinity" (scores may be infinite).</summary>
-    public static void Float(JsonOut w, double x, string field)
-    {
-        if (double.IsPositiveInfinity(x)) w.String("Infinity");
-        else if (double.IsNegativeInfinity(x)) w.String("-Infinity");
-        else w.Number(x, field);
-    }
+    /// <summary>Writes a finding, the core's <c>HuntFinding</c> as it is (<see cref="CheckpointJson"/>).</summary>
+    public static void WriteFinding(JsonOut w, HuntFinding f) => CheckpointJson.Write(w, f);
 
-    /// <summary>Reads <see cref="Float"/>.</summary>
-    public static double ReadFloat(JsonCursor c, string path)
-    {
-        if (c.Type == JsonTokenType.String)
-            return c.Text switch
-            {
-                "Infinity" => double.PositiveInfinity,
-                "-Infinity" => double.NegativeInfinity,
-                _ => throw c.Error(path, "must be a finite number, \"Infinity\" or \"-Infinity\""),
-            };
-        return JsonSchema.ReadFinite(c, path);
-    }
-
-    /// <summary>Reads an unsigned 64-bit integer stored as a decimal string (random-number states).</summary>
-    public static ulong ReadUInt64(JsonCursor c, string path)
-    {
-        if (!ulong.TryParse(CheckpointFile.ReadString(c, path), NumberStyles.None, Inv, out var x))
-            throw c.Error(path, "must be a string holding an unsigned 64-bit integer");
-        return x;
-    }
-
-    private static string Word(Verdict v) => v.IsCounterexample ? "Counterexample" : v.IsInconclusive ? "Inconclusive" : "Holds";
-
-    private static Verdict ReadVerdict(JsonCursor c, string path) => CheckpointFile.ReadString(c, path) switch
-    {
-        "Counterexample" => Verdict.Counterexample,
-        "Inconclusive" => Verdict.Inconclusive,
-        "Holds" => Verdict.Holds,
-        _ => throw c.Error(path, "must be Counterexample, Inconclusive or Holds"),
-    };
-
-    private static void Matrix(JsonOut w, Matrix<double> m, string field) => w.Matrix(m.ToRowArrays(), field);
-
-    private static Matrix<double> ReadMatrix(JsonCursor c, string path)
-    {
-        long budget = 0;
-        var rows = JsonSchema.ReadMatrix(c, path, ref budget, (long)MaxSide * MaxSide, path, "entries");
-        if (rows.Any(r => r.Length != rows[0].Length)) throw c.Error(path, "must be a rectangular matrix (rows of equal length)");
-        if (rows.Length > MaxSide || rows[0].Length > MaxSide) throw c.Error(path, $"must be at most {MaxSide}x{MaxSide}");
-        return Matrix<double>.Build.DenseOfRowArrays(rows);
-    }
-
-    /// <summary>Writes a finding (the claim comes from the settings).</summary>
-    public static void WriteFinding(JsonOut w, HuntFinding f)
-    {
-        w.BeginObject();
-        w.Key("violation"); Float(w, f.Violation, "violation");
-        w.Key("bound"); Float(w, f.Bound, "bound");
-        w.Key("status"); w.String(Word(f.Status));
-        w.Key("score"); Float(w, f.Score, "score");
-        w.Key("evaluation"); w.Integer(f.Evaluation);
-        w.Key("seconds"); w.Number(f.Seconds, "seconds");
-        w.Key("inRegime"); w.Bool(f.InRegime);
-        w.Key("parameters");
-        w.BeginArray();
-        foreach (var (k, v) in f.Parameters)
-        {
-            w.BeginArray(); w.String(k); w.String(v); w.EndArray();
-        }
-        w.EndArray();
-        w.Key("description"); w.String(f.Description);
-        w.Key("size"); w.Integer(f.Size);
-        w.Key("shrunk"); w.Bool(f.Shrunk);
-        w.Key("case");
-        if (f.Case is null) w.Null();
-        else
-        {
-            var k = f.Case.Value;
-            w.BeginObject();
-            w.Key("target"); Matrix(w, k.Task.Target, "case.target");
-            w.Key("observed");
-            w.BeginArray();
-            foreach (var (i, j) in k.Task.Observed) w.Integers([i, j]);
-            w.EndArray();
-            w.Key("depth"); w.Integer(k.Depth);
-            w.Key("r"); w.Integer(k.Region.R);
-            w.Key("eps1"); w.Number(k.Region.Eps1, "case.eps1");
-            w.Key("eps2"); w.Number(k.Region.Eps2, "case.eps2");
-            w.Key("alpha"); w.Number(k.Region.Alpha, "case.alpha");
-            w.Key("C"); w.Number(k.Region.C, "case.C");
-            w.Key("family"); w.String(FAlpha.name(k.Region.Family));
-            w.Key("eta"); w.Number(k.Hyper.Eta, "case.eta");
-            w.Key("lambda"); w.Number(k.Hyper.Lambda, "case.lambda");
-            w.Key("point");
-            w.BeginArray();
-            foreach (var m in k.Point.W) Matrix(w, m, "case.point");
-            w.EndArray();
-            w.EndObject();
-        }
-        w.EndObject();
-    }
-
-    /// <summary>Reads a finding of <paramref name="claim"/>; <paramref name="maxEvaluation"/> bounds its
+    /// <summary>Reads a finding of <paramref name="claim"/> generically; <paramref name="maxEvaluation"/> bounds its
     /// evaluation index.</summary>
     public static HuntFinding ReadFinding(JsonCursor c, string path, ClaimId claim, int maxEvaluation)
     {
-        double violation = 0, bound = 0, score = 0, seconds = 0;
-        Verdict status = Verdict.Holds;
-        int evaluation = 0, size = 0;
-        bool inRegime = false, shrunk = false;
-        var parameters = new List<Tuple<string, string>>();
-        string description = "";
-        FSharpOption<ClosureCase> kase = FSharpOption<ClosureCase>.None;
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
-        {
-            ["violation"] = p => violation = ReadFloat(c, p),
-            ["bound"] = p => bound = ReadFloat(c, p),
-            ["status"] = p => status = ReadVerdict(c, p),
-            ["score"] = p => score = ReadFloat(c, p),
-            ["evaluation"] = p => evaluation = (int)CheckpointFile.ReadLong(c, p, 0, maxEvaluation),
-            ["seconds"] = p => seconds = NonNegative(c, p),
-            ["inRegime"] = p => inRegime = CheckpointFile.ReadBool(c, p),
-            ["parameters"] = p => parameters = CheckpointFile.ReadList(c, p, "[name, value] pairs", 64, q =>
-            {
-                var pair = CheckpointFile.ReadList(c, q, "strings", 2, e => CheckpointFile.ReadString(c, e, 200));
-                if (pair.Count != 2) throw c.Error(q, "must be a [name, value] pair");
-                return Tuple.Create(pair[0], pair[1]);
-            }),
-            ["description"] = p => description = CheckpointFile.ReadString(c, p, 4000),
-            ["size"] = p => size = (int)CheckpointFile.ReadLong(c, p, 0, 1_000_000),
-            ["shrunk"] = p => shrunk = CheckpointFile.ReadBool(c, p),
-            ["case"] = p =>
-            {
-                if (c.Type == JsonTokenType.Null) return;
-                if (!claim.Equals(ClaimId.C1)) throw c.Error(p, "must be null (only C1 findings carry a case)");
-                kase = ReadCase(c, p);
-            },
-        });
-        return new HuntFinding(claim, violation, bound, status, score, evaluation, seconds, inRegime,
-            ListModule.OfSeq(parameters), description, kase, size, shrunk);
+        var f = CheckpointJson.Read<HuntFinding>(c, path, FindingValues);
+        CheckFinding(c, path, f, claim, maxEvaluation);
+        return f;
     }
 
-    private static double NonNegative(JsonCursor c, string p)
-    {
-        var x = JsonSchema.ReadFinite(c, p);
-        if (x < 0) throw c.Error(p, "must be >= 0");
-        return x;
-    }
+    /// <summary>Most values (scalars, arrays, objects) one finding may hold: its fields, 64 parameters and a case
+    /// of matrices at most <see cref="MaxSide"/> on a side (target, observed pairs, <see cref="MaxDepth"/> layers).</summary>
+    private const long FindingValues = 256 + 3 * 64 + (3L + MaxDepth) * (MaxSide + 1) * (MaxSide + 1);
 
-    private static ClosureCase ReadCase(JsonCursor c, string path)
+    /// <summary>The rules of a finding read generically (errors name the field under <paramref name="path"/>): the hunted claim, counts in range, a case only for C1 and
+    /// one the core accepts (task, depth, region, shapes).</summary>
+    public static void CheckFinding(JsonCursor c, string path, HuntFinding f, ClaimId claim, int maxEvaluation)
     {
-        Matrix<double>? target = null;
-        var observed = new List<int[]>();
-        int depth = 0, r = 0;
-        double eps1 = 0, eps2 = 0, alpha = 0, cc = 0, eta = 0, lambda = 0;
-        FAlphaFamily family = FAlphaFamily.Piecewise;
-        var point = new List<Matrix<double>>();
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        var check = new StateCheck(c, path);
+        check.That("claim", f.Claim.Equals(claim), $"must be {claim.Text} (the hunted claim), not {f.Claim.Text}");
+        check.Range("evaluation", f.Evaluation, 0, maxEvaluation);
+        check.That("seconds", f.Seconds >= 0, "must be >= 0");
+        check.Range("parameters", f.Parameters.Length, 0, 64);
+        var k = 0;
+        foreach (var (name, value) in f.Parameters)
         {
-            ["target"] = p => target = ReadMatrix(c, p),
-            ["observed"] = p => observed = CheckpointFile.ReadList(c, p, "[i, j] pairs", MaxSide * MaxSide,
-                q => CheckpointFile.ReadList(c, q, "integers", 2, e => (int)CheckpointFile.ReadLong(c, e, 0, MaxSide - 1)).ToArray()),
-            ["depth"] = p => depth = (int)CheckpointFile.ReadLong(c, p, 1, MaxDepth),
-            ["r"] = p => r = (int)CheckpointFile.ReadLong(c, p, 0, MaxSide),
-            ["eps1"] = p => eps1 = NonNegative(c, p),
-            ["eps2"] = p => eps2 = NonNegative(c, p),
-            ["alpha"] = p => alpha = NonNegative(c, p),
-            ["C"] = p => cc = NonNegative(c, p),
-            ["family"] = p => family = Options.Unwrap(FAlpha.parse(p, CheckpointFile.ReadString(c, p)), optionField: false),
-            ["eta"] = p => eta = NonNegative(c, p),
-            ["lambda"] = p => lambda = NonNegative(c, p),
-            ["point"] = p => point = CheckpointFile.ReadList(c, p, "matrices", MaxDepth, q => ReadMatrix(c, q)),
-        });
-        var task = TaskModule.create(target!.ToRowArrays(), observed.ToArray());
-        if (task.IsError) throw c.Error($"{path}.{task.ErrorValue.Field}", task.ErrorValue.Rule);
-        if (point.Count != depth) throw c.Error($"{path}.point", $"must hold depth = {depth} matrices, not {point.Count}");
-        for (var l = 0; l < depth; l++)
-        {
-            var rows = l == depth - 1 ? task.ResultValue.DOut : point[l + 1].ColumnCount;
-            var cols = l == 0 ? task.ResultValue.DIn : point[l - 1].RowCount;
-            if (point[l].RowCount != rows || point[l].ColumnCount != cols)
-                throw c.Error($"{path}.point[{l}]", $"must be {rows}x{cols} (consecutive shapes agree with the task)");
+            check.That($"parameters[{k}]", name.Length <= 200 && value.Length <= 200, "must be a [name, value] pair of at most 200 characters each");
+            k++;
         }
-        return new ClosureCase(task.ResultValue, depth, new RegionParams(r, eps1, eps2, alpha, cc, family),
-            new Hyper(eta, lambda), new Network(point.ToArray()));
-    }
-
-    /// <summary>Writes a hunt's state.</summary>
-    public static void WriteState(JsonOut w, HuntState s)
-    {
-        w.BeginObject();
-        w.Key("rng"); w.String(s.Rng.State.ToString(Inv));
-        w.Key("evaluations"); w.Integer(s.Evaluations);
-        w.Key("valid"); w.Integer(s.Valid);
-        w.Key("restarts"); w.Integer(s.Restarts);
-        w.Key("climbIndex"); w.Integer(s.ClimbIndex);
-        w.Key("initLeft"); w.Integer(s.InitLeft);
-        w.Key("stale"); w.Integer(s.Stale);
-        w.Key("seconds"); w.Number(s.Seconds, "seconds");
-        w.Key("finished"); w.Bool(s.Finished);
-        w.Key("best");
-        if (s.Best is null) w.Null(); else WriteFinding(w, s.Best.Value);
-        w.Key("confirmed");
-        w.BeginArray();
-        foreach (var f in s.Confirmed) WriteFinding(w, f);
-        w.EndArray();
-        w.Key("firstConfirmed");
-        if (s.FirstConfirmed is null) w.Null();
-        else
+        check.That("description", f.Description.Length <= 4000, "must be at most 4000 characters");
+        check.Range("size", f.Size, 0, 1_000_000);
+        if (FSharpOption<ClosureCase>.get_IsNone(f.Case)) return;
+        check.That("case", claim.Equals(ClaimId.C1), "must be null (only C1 findings carry a case)");
+        var x = f.Case.Value;
+        var task = TaskModule.create(x.Task.Target.ToRowArrays(), x.Task.Observed.Select(o => new[] { o.Item1, o.Item2 }).ToArray());
+        if (task.IsError) throw c.Error($"{path}.case.task.{task.ErrorValue.Field}", task.ErrorValue.Rule);
+        check.Range("case.depth", x.Depth, 1, MaxDepth);
+        check.Range("case.region.r", x.Region.R, 0, MaxSide);
+        check.That("case.region", x.Region.Eps1 >= 0 && x.Region.Eps2 >= 0 && x.Region.Alpha >= 0 && x.Region.C >= 0, "must hold eps1, eps2, alpha and c >= 0");
+        check.That("case.hyper", x.Hyper.Eta >= 0 && x.Hyper.Lambda >= 0, "must hold eta and lambda >= 0");
+        var point = x.Point.W;
+        check.That("case.point.w", point.Length == x.Depth, $"must hold depth = {x.Depth} matrices, not {point.Length}");
+        for (var l = 0; l < point.Length; l++)
         {
-            w.BeginObject();
-            w.Key("evaluation"); w.Integer(s.FirstConfirmed.Value.Item1);
-            w.Key("seconds"); w.Number(s.FirstConfirmed.Value.Item2, "seconds");
-            w.EndObject();
+            var rows = l == point.Length - 1 ? x.Task.DOut : point[l + 1].ColumnCount;
+            var cols = l == 0 ? x.Task.DIn : point[l - 1].RowCount;
+            check.That($"case.point.w[{l}]", point[l].RowCount == rows && point[l].ColumnCount == cols,
+                $"must be {rows}x{cols} (consecutive shapes agree with the task)");
         }
-        w.EndObject();
     }
 
-    /// <summary>Reads a hunt's state for <paramref name="settings"/> (counts bounded by its evaluation budget).</summary>
+    /// <summary>Writes a hunt's state, the core's <c>HuntState</c> as it is (<see cref="CheckpointJson"/>).</summary>
+    public static void WriteState(JsonOut w, HuntState s) => CheckpointJson.Write(w, s);
+
+    /// <summary>Reads a hunt's state for <paramref name="settings"/> generically, then its counts (bounded by the
+    /// evaluation budget) and findings checked (errors name the field).</summary>
     public static HuntState ReadState(JsonCursor c, string path, HuntSettings settings)
     {
         var max = settings.MaxEvaluations;
-        ulong rng = 0;
-        int n = 0, valid = 0, restarts = 0, climb = 0, initLeft = 0, stale = 0;
-        double seconds = 0;
-        bool finished = false;
-        FSharpOption<HuntFinding> best = FSharpOption<HuntFinding>.None;
-        var confirmed = new List<HuntFinding>();
-        FSharpOption<Tuple<int, double>> first = FSharpOption<Tuple<int, double>>.None;
-        JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
+        var s = CheckpointJson.Read<HuntState>(c, path, 64 + (1L + Hunt.maxConfirmed) * FindingValues);
+        var check = new StateCheck(c, path);
+        check.Range("evaluations", s.Evaluations, 0, max);
+        check.Range("valid", s.Valid, 0, s.Evaluations);
+        check.Range("restarts", s.Restarts, 0, max);
+        check.Range("climbIndex", s.ClimbIndex, 0, max);
+        check.Range("initLeft", s.InitLeft, -max - 1, Hunt.initialSamples);
+        check.Range("stale", s.Stale, 0, max);
+        check.That("seconds", s.Seconds >= 0, "must be >= 0");
+        if (FSharpOption<HuntFinding>.get_IsSome(s.Best)) CheckFinding(c, $"{path}.best", s.Best.Value, settings.Claim, max);
+        check.Range("confirmed", s.Confirmed.Length, 0, Hunt.maxConfirmed);
+        var k = 0;
+        foreach (var f in s.Confirmed) CheckFinding(c, $"{path}.confirmed[{k++}]", f, settings.Claim, max);
+        if (FSharpOption<Tuple<int, double>>.get_IsSome(s.FirstConfirmed))
         {
-            ["rng"] = p => rng = ReadUInt64(c, p),
-            ["evaluations"] = p => n = (int)CheckpointFile.ReadLong(c, p, 0, max),
-            ["valid"] = p => valid = (int)CheckpointFile.ReadLong(c, p, 0, max),
-            ["restarts"] = p => restarts = (int)CheckpointFile.ReadLong(c, p, 0, max),
-            ["climbIndex"] = p => climb = (int)CheckpointFile.ReadLong(c, p, 0, max),
-            ["initLeft"] = p => initLeft = (int)CheckpointFile.ReadLong(c, p, -max - 1, Hunt.initialSamples),
-            ["stale"] = p => stale = (int)CheckpointFile.ReadLong(c, p, 0, max),
-            ["seconds"] = p => seconds = NonNegative(c, p),
-            ["finished"] = p => finished = CheckpointFile.ReadBool(c, p),
-            ["best"] = p => best = c.Type == JsonTokenType.Null ? FSharpOption<HuntFinding>.None : ReadFinding(c, p, settings.Claim, max),
-            ["confirmed"] = p => confirmed = CheckpointFile.ReadList(c, p, "findings", Hunt.maxConfirmed, q => ReadFinding(c, q, settings.Claim, max)),
-            ["firstConfirmed"] = p =>
-            {
-                if (c.Type == JsonTokenType.Null) return;
-                int e = 0;
-                double s = 0;
-                JsonSchema.ReadObject(c, p, new Dictionary<string, Action<string>>
-                {
-                    ["evaluation"] = q => e = (int)CheckpointFile.ReadLong(c, q, 1, max),
-                    ["seconds"] = q => s = NonNegative(c, q),
-                });
-                first = Tuple.Create(e, s);
-            },
-        });
-        if (valid > n) throw c.Error($"{path}.valid", $"must be at most evaluations = {n}");
-        return new HuntState(new Rng(rng), n, valid, restarts, climb, initLeft, stale, best, ListModule.OfSeq(confirmed), first, seconds, finished);
+            check.Range("firstConfirmed[0]", s.FirstConfirmed.Value.Item1, 1, max);
+            check.That("firstConfirmed[1]", s.FirstConfirmed.Value.Item2 >= 0, "must be >= 0 (seconds)");
+        }
+        return s;
     }
 }

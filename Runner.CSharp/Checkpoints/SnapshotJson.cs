@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Theory;
 using Microsoft.FSharp.Core;

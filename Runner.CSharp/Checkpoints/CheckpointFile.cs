@@ -137,6 +137,21 @@ public static class CheckpointFile
         return s;
     }
 
+    /// <summary>An array of exactly <paramref name="count"/> elements, each read by <paramref name="element"/> from
+    /// its index and path: one too many is refused while reading (a huge declared array never allocates), too
+    /// few after; the message says what the elements are (<paramref name="what"/>, e.g. "cursors (one per run)").</summary>
+    public static T[] ReadExactly<T>(JsonCursor c, string path, int count, string what, Func<int, string, T> element)
+    {
+        var list = new List<T>();
+        JsonSchema.ReadArray(c, path, what, nonEmpty: false, (k, child) =>
+        {
+            if (k >= count) throw c.Error(path, $"must hold {count} {what}, not more");
+            list.Add(element(k, child));
+        });
+        if (list.Count != count) throw c.Error(path, $"must hold {count} {what}, not {list.Count}");
+        return list.ToArray();
+    }
+
     /// <summary>An array of at most <paramref name="max"/> elements (checked while reading, so a huge
     /// declared array never allocates).</summary>
     public static List<T> ReadList<T>(JsonCursor c, string path, string what, int max, Func<string, T> element)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
 using LowRankVerify.Theory;
@@ -44,8 +43,6 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
         rows.Add(Row("GD control", Cursors.Where(c => c.Kind.IsGd).ToArray(), Params.GdSteps));
         return rows;
     }
-
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Writes the checkpoint fields: <c>args</c>, <c>taskDigest</c>, <c>seconds</c>, <c>cursors</c>.</summary>
     public void Write(JsonOut w)
@@ -100,14 +97,9 @@ public sealed class CompletionPlan(CompletionParams parameters, string[] args, C
             {
                 if (p is null || !digest || !secondsRead) throw c.Error(q, "must come after args, taskDigest and seconds");
                 var fresh = Completion.cursors(p);
-                var list = CheckpointFile.ReadList(c, q, "cursors", fresh.Length, cp =>
-                {
-                    var k = int.Parse(cp[(cp.LastIndexOf('[') + 1)..^1], Inv);
-                    return ReadCursor(c, cp, p, fresh[k]);
-                });
-                if (list.Count != fresh.Length)
-                    throw c.Error(q, $"must hold {fresh.Length} cursors (the SDE twins, the SGD units, then the GD control), not {list.Count}");
-                done(new CompletionPlan(p, args!, list.ToArray(), seconds));
+                var list = CheckpointFile.ReadExactly(c, q, fresh.Length, "cursors (the SDE twins, the SGD units, then the GD control)",
+                    (k, cp) => ReadCursor(c, cp, p, fresh[k]));
+                done(new CompletionPlan(p, args!, list, seconds));
             },
         };
     }

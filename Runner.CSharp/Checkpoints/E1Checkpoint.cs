@@ -1,4 +1,3 @@
-using System.Globalization;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Theory;
 using Microsoft.FSharp.Core;
@@ -59,8 +58,6 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
         return new E1Plan(p, variantSteps, variantSeeds, jobs);
     }
 
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
     /// <summary>Writes the plan's fields: <c>e1Parameters</c>, <c>variantSteps</c>, <c>variantSeeds</c>, <c>jobs</c>.</summary>
     public void Write(JsonOut w)
     {
@@ -109,14 +106,9 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
                 if (main is null || variantSteps is null || variantSeeds is null)
                     throw c.Error(p, "must come after e1Parameters, variantSteps and variantSeeds");
                 var fresh = Fresh(main, variantSteps.Value, variantSeeds.Value);
-                var jobs = CheckpointFile.ReadList(c, p, "jobs", fresh.Jobs.Count, jp =>
-                {
-                    var k = int.Parse(jp[(jp.LastIndexOf('[') + 1)..^1], Inv);
-                    return ReadJob(c, jp, fresh.Jobs[k]);
-                });
-                if (jobs.Count != fresh.Jobs.Count)
-                    throw c.Error(p, $"must hold {fresh.Jobs.Count} jobs for these parameters (main + variants), not {jobs.Count}");
-                done(new E1Plan(main, variantSteps.Value, variantSeeds.Value, jobs));
+                var jobs = CheckpointFile.ReadExactly(c, p, fresh.Jobs.Count, "jobs for these parameters (main + variants)",
+                    (k, jp) => ReadJob(c, jp, fresh.Jobs[k]));
+                done(new E1Plan(main, variantSteps.Value, variantSeeds.Value, [.. jobs]));
             },
         };
     }
@@ -146,17 +138,8 @@ public sealed class E1Plan(E1Params main, long variantSteps, int variantSeeds, L
                 seconds = JsonSchema.ReadFinite(c, p);
                 if (seconds < 0) throw c.Error(p, "must be >= 0");
             },
-            ["cursors"] = p =>
-            {
-                var list = CheckpointFile.ReadList(c, p, "cursors", fresh.Cursors.Length, cp =>
-                {
-                    var k = int.Parse(cp[(cp.LastIndexOf('[') + 1)..^1], Inv);
-                    return ReadCursor(c, cp, fresh.Params, fresh.Cursors[k]);
-                });
-                if (list.Count != fresh.Cursors.Length)
-                    throw c.Error(p, $"must hold {fresh.Cursors.Length} cursors (one per SGD seed, one per SDE seed, then the GD control), not {list.Count}");
-                cursors = list.ToArray();
-            },
+            ["cursors"] = p => cursors = CheckpointFile.ReadExactly(c, p, fresh.Cursors.Length,
+                "cursors (one per SGD seed, one per SDE seed, then the GD control)", (k, cp) => ReadCursor(c, cp, fresh.Params, fresh.Cursors[k])),
         });
         return new E1Job(label!, fresh.Params, cursors!, seconds);
     }

@@ -58,18 +58,12 @@ public static class ExploreCheckpoint
 
     /// <summary>An array of exactly <paramref name="count"/> cells, each null or a <typeparamref name="T"/> of at most
     /// <paramref name="values"/> values read generically and checked by <paramref name="check"/> (cell index, its checks, the cell).</summary>
-    private static T?[] ReadCells<T>(JsonCursor c, string path, int count, long values, Action<int, StateCheck, T> check) where T : class
-    {
-        var list = CheckpointFile.ReadList(c, path, "cells", count, p =>
+    private static T?[] ReadCells<T>(JsonCursor c, string path, int count, long values, Action<int, StateCheck, T> check) where T : class =>
+        CheckpointFile.ReadExactly(c, path, count, "cells (one per grid point, null when not done)", (k, p) =>
         {
             if (c.Type == System.Text.Json.JsonTokenType.Null) return null;
             var x = CheckpointJson.Read<T>(c, p, values);
-            check(Index(p), new StateCheck(c, p), x);
+            check(k, new StateCheck(c, p), x);
             return x;
         });
-        if (list.Count != count) throw c.Error(path, $"must hold {count} cells (one per grid point, null when not done), not {list.Count}");
-        return list.ToArray();
-
-        static int Index(string p) => int.Parse(p[(p.LastIndexOf('[') + 1)..^1], System.Globalization.CultureInfo.InvariantCulture);
-    }
 }

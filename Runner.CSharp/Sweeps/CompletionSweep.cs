@@ -198,11 +198,9 @@ public sealed class CompletionSweep : ISweepKind
     /// <summary>Reads a list of cursors for <paramref name="fresh"/>'s positions (unit state and result).</summary>
     public static CompletionCursor[] ReadCursors(JsonCursor c, string path, CompletionParams p, CompletionCursor[] fresh)
     {
-        var list = CheckpointFile.ReadList(c, path, "runs", fresh.Length, q =>
-            CompletionPlan.ReadCursor(c, q, p, fresh[int.Parse(q[(q.LastIndexOf('[') + 1)..^1], Inv)]));
-        if (list.Count != fresh.Length)
-            throw c.Error(path, $"must hold {fresh.Length} runs (this unit's SGD chains in {(p.Mode.IsLanes ? $"groups of at most {Completion.laneUnit}" : "one run each")}, then the GD control in block 0), not {list.Count}");
-        return list.ToArray();
+        return CheckpointFile.ReadExactly(c, path, fresh.Length,
+            $"runs (this unit's SGD chains in {(p.Mode.IsLanes ? $"groups of at most {Completion.laneUnit}" : "one run each")}, then the GD control in block 0)",
+            (k, q) => CompletionPlan.ReadCursor(c, q, p, fresh[k]));
     }
 
     private static void WriteRuns(JsonOut w, CompletionCursor[] cursors)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LowRankVerify.Runner.Checkpoints;
 using LowRankVerify.Runner.Json;
 using LowRankVerify.Runner.Reports;
@@ -15,7 +14,6 @@ namespace LowRankVerify.Runner.Sweeps;
 /// <c>experiment two-by-two --seeds N</c>.</summary>
 public sealed class E1Sweep : ISweepKind
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <inheritdoc/>
     public string Command => ExperimentCommand.CommandName;
@@ -103,11 +101,8 @@ public sealed class E1Sweep : ISweepKind
     /// <summary>Reads a list of cursors for <paramref name="fresh"/>'s positions (unit state and result).</summary>
     public static E1Cursor[] ReadCursors(JsonCursor c, string path, E1Params p, E1Cursor[] fresh)
     {
-        var list = CheckpointFile.ReadList(c, path, "runs", fresh.Length, q =>
-            E1Plan.ReadCursor(c, q, p, fresh[int.Parse(q[(q.LastIndexOf('[') + 1)..^1], Inv)]));
-        if (list.Count != fresh.Length)
-            throw c.Error(path, $"must hold {fresh.Length} runs (this unit's SGD chains, their SDE twins, then the GD control in block 0), not {list.Count}");
-        return list.ToArray();
+        return CheckpointFile.ReadExactly(c, path, fresh.Length, "runs (this unit's SGD chains, their SDE twins, then the GD control in block 0)",
+            (k, q) => E1Plan.ReadCursor(c, q, p, fresh[k]));
     }
 
     private sealed class Work(E1Params p, SweepUnit unit) : ISweepUnitWork

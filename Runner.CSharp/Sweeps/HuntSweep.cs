@@ -118,13 +118,8 @@ public sealed class HuntSweep : ISweepKind
 
         public void ReadState(JsonCursor c, string path) => JsonSchema.ReadObject(c, path, new Dictionary<string, Action<string>>
         {
-            ["hunts"] = q =>
-            {
-                var list = CheckpointFile.ReadList(c, q, "hunt states", settings.Length, e =>
-                    HuntCheckpoint.ReadState(c, e, settings[int.Parse(e[(e.LastIndexOf('[') + 1)..^1], Inv)]));
-                if (list.Count != settings.Length) throw c.Error(q, $"must hold {settings.Length} hunt states (one per seed of the unit), not {list.Count}");
-                states = list.ToArray();
-            },
+            ["hunts"] = q => states = CheckpointFile.ReadExactly(c, q, settings.Length, "hunt states (one per seed of the unit)",
+                (k, e) => HuntCheckpoint.ReadState(c, e, settings[k])),
         });
 
         public bool Advance(CheckpointPolicy policy, CancellationToken stop, Action checkpoint, Progress progress)

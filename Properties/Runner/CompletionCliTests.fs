@@ -167,6 +167,10 @@ type CompletionCliTests() =
             sub "\"version\": 5" "\"version\": 4",
             id,
             "version: is 4, an older checkpoint format"
+            "observation with an unknown field",
+            sub "\"gradientNorm\": " "\"extra\": 1, \"gradientNorm\": ",
+            id,
+            "observations[0].extra"
             "level above the ladder's top", sub "\"level\": \\d+" "\"level\": 99", id, "level"
             "random-number state not a number", sub "\"rngs\": \\[\\s*\"\\d+\"" "\"rngs\": [\"x\"", id, "rngs[0]"
             "event to a rank above the top", sub "\"toRank\": \\d+" "\"toRank\": 77", id, "events[0].toRank"
@@ -205,7 +209,7 @@ type CompletionCliTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(54, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(55, optionCases.Length + checkpointCases.Length)
         finally
             CliRun.cleanup dir
 

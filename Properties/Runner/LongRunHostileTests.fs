@@ -108,6 +108,10 @@ type LongRunHostileTests() =
             "run kinds swapped", sub "\"kind\": \"sgd\"" "\"kind\": \"sde\"", e, "cursors[0].kind"
             "monitor with a negative return count", sub "\"returns\": 0" "\"returns\": -1", e, "monitor.returns"
             "monitor missing a field", sub "\"roundOffReturns\": 0,\\s*" "", e, "monitor.roundOffReturns"
+            "monitor with an unknown field",
+            sub "\"roundOffReturns\": 0," "\"roundOffReturns\": 0, \"bogus\": 1,",
+            e,
+            "monitor.bogus"
             "eta with lambda breaks 2*eta*lambda < 1", sub "\"eta\": 0.5" "\"eta\": 40", e, "e1Parameters.eta"
             "one weight too many", sub "\"weights\": \\[" "\"weights\": [0, ", e, "engine.weights"
             "one weight too few", sub "\"weights\": \\[[^,]+,\\s*" "\"weights\": [", e, "engine.weights"
@@ -385,6 +389,11 @@ type LongRunHostileTests() =
             sub "\"target\": \\[" ("\"target\": [" + String.replicate 100_000 "[0], "),
             h,
             "state.best.case.task.target"
+            "hunt: unknown field in a finding's case",
+            huntText,
+            sub "\"depth\": 2" "\"depth\": 2, \"bogus\": 0",
+            h,
+            "state.best.case.bogus"
             "hunt: duplicate key", huntText, sub "\"stale\": 0," "\"stale\": 0, \"stale\": 0,", h, "state.stale"
             "hunt checkpoint resumed by explore", huntText, id, x, "command"
             "hunt: task changed since the checkpoint",
@@ -461,7 +470,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(92, optionCases.Length + checkpointCases.Length)
+            Assert.Equal(93, optionCases.Length + checkpointCases.Length)
             // Bounded memory: the whole table (a million-number weights array among it) allocates far
             // less than one declared 1e9-element matrix would (8 GB).
             Assert.True(GC.GetTotalMemory false - before < 1_000_000_000L)
@@ -507,7 +516,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(36, resumeOptionCases.Length + resumeCheckpointCases.Length)
+            Assert.Equal(37, resumeOptionCases.Length + resumeCheckpointCases.Length)
         finally
             CliRun.cleanup dir
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LowRankVerify.Runner.Json;
@@ -21,12 +20,14 @@ namespace LowRankVerify.Runner.Checkpoints;
 /// JSON number is a double; floats are JSON numbers written in shortest round-trip form (bit-exact on reading)
 /// and must be finite, except in the records of <see cref="InfinityRecords"/>, where ±∞ is the string
 /// <c>"Infinity"</c> or <c>"-Infinity"</c> (NaN never).</para>
-/// <para>Reading is strict, in three stages: the bounded <see cref="JsonCursor"/> copies the value into a
-/// checked buffer (token size, depth and a budget of values bounded; duplicate keys and non-finite or
-/// overflowing numbers refused), the generic converters deserialise it (wrong types and missing fields
-/// refused; the failing field is located by deserialising the value's parts), then unknown keys are refused (a key
-/// of the input that the value, serialised back, lacks). Semantic rules (shapes, ranges) are the caller's,
-/// on the typed value. Every error is an <see cref="InputException"/> naming the field path.</para></summary>
+/// <para>Reading is strict, in two stages: the bounded <see cref="JsonCursor"/> copies the value into a
+/// checked buffer (token size, depth and a budget of values bounded; duplicate keys, keys the type does not
+/// have (<see cref="Shape"/>) and non-finite or overflowing numbers refused), then the generic converters
+/// deserialise it (wrong types and missing fields refused; the failing field is located by deserialising the
+/// value's parts). Semantic rules (shapes, ranges) are the caller's, on the typed value. Every error is an
+/// <see cref="InputException"/> naming the field path.</para>
+/// <para>Encoding of the other types: matrices (a hunt finding's case) are arrays of rows, at most
+/// <see cref="MaxMatrixSide"/> on a side; a claim ID is its text ("C1"); tuples are arrays.</para></summary>
 public static class CheckpointJson
 {
     /// <summary>Records whose floats may be infinite: <c>E1MonitorState.MaxExcessAfterJump</c> is +∞ for a run
@@ -77,7 +78,7 @@ public static class CheckpointJson
     public static T Read<T>(JsonCursor c, string path, long maxValues)
     {
         var copy = new CheckedCopy(c, maxValues);
-        copy.Value(path);
+        copy.Value(path, Shape.Of(typeof(T)));
         var bytes = copy.Finish();
         T value;
         try
@@ -89,7 +90,6 @@ public static class CheckpointJson
         {
             throw Explain(c, e, bytes, typeof(T), path);
         }
-        RequireKnownKeys(c, path, bytes, Encoding.UTF8.GetBytes(Serialize(value)));
         return value;
     }
 
@@ -152,36 +152,42 @@ public static class CheckpointJson
         return (path, error);
     }
 
-    /// <summary>Refuses a key of <paramref name="input"/> absent from the same place of <paramref name="output"/>
-    /// (the value serialised back): the converters skip unknown keys, this check refuses them.</summary>
-    private static void RequireKnownKeys(JsonCursor c, string root, byte[] input, byte[] output)
+    /// <summary>The keys a value of a type may hold, for refusing unknown keys while copying (FSharp.SystemTextJson
+    /// skips them whatever <see cref="JsonSerializerOptions.UnmappedMemberHandling"/> says: its issue #208): a record's
+    /// camelCase field names, a union case's (<c>{"case": {"field": …}}</c>), and the shape of an array's or an
+    /// option's element. Null: a value whose insides are not checked (numbers, strings, converter-written types,
+    /// tuples, whose elements hold no objects here).</summary>
+    private sealed class Shape
     {
-        using var a = JsonDocument.Parse(input);
-        using var b = JsonDocument.Parse(output);
-        Compare(a.RootElement, b.RootElement, root);
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Shape?> Cache = new();
 
-        void Compare(JsonElement x, JsonElement y, string path)
+        /// <summary>Allowed keys and the shape of each value; null when the value is not an object.</summary>
+        public Dictionary<string, Shape?>? Fields { get; private init; }
+
+        /// <summary>Shape of the elements of an array.</summary>
+        public Shape? Element { get; private init; }
+
+        private static string Name(string n) => JsonNamingPolicy.CamelCase.ConvertName(n);
+
+        public static Shape? Of(Type t) => Cache.GetOrAdd(t, Build);
+
+        private static Shape? Build(Type t)
         {
-            if (x.ValueKind == JsonValueKind.Object && y.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var p in x.EnumerateObject())
+            var generic = t.IsGenericType ? t.GetGenericTypeDefinition() : null;
+            if (generic == typeof(FSharpOption<>)) return Of(t.GetGenericArguments()[0]);
+            if (t.IsArray) return Of(t.GetElementType()!) is { } e ? new Shape { Element = e } : null;
+            if (generic == typeof(FSharpList<>)) return Of(t.GetGenericArguments()[0]) is { } e ? new Shape { Element = e } : null;
+            if (FSharpType.IsRecord(t, null))
+                return new Shape { Fields = FSharpType.GetRecordFields(t, null).ToDictionary(f => Name(f.Name), f => Of(f.PropertyType)) };
+            if (FSharpType.IsUnion(t, null) && t != typeof(ClaimId) && FSharpType.GetUnionCases(t, null).Any(u => u.GetFields().Length > 0))
+                return new Shape
                 {
-                    var child = path.Length == 0 ? p.Name : $"{path}.{p.Name}";
-                    if (!y.TryGetProperty(p.Name, out var q))
-                        throw c.Error(child, $"unknown field (expected only {string.Join(", ", y.EnumerateObject().Select(f => f.Name))})");
-                    Compare(p.Value, q, child);
-                }
-            }
-            else if (x.ValueKind == JsonValueKind.Array && y.ValueKind == JsonValueKind.Array)
-            {
-                var k = 0;
-                using var ys = y.EnumerateArray();
-                foreach (var e in x.EnumerateArray())
-                {
-                    if (!ys.MoveNext()) break;
-                    Compare(e, ys.Current, $"{path}[{k++}]");
-                }
-            }
+                    Fields = FSharpType.GetUnionCases(t, null).ToDictionary(u => Name(u.Name), u => (Shape?)new Shape
+                    {
+                        Fields = u.GetFields().ToDictionary(f => Name(f.Name), f => Of(f.PropertyType)),
+                    }),
+                };
+            return null;
         }
     }
 
@@ -194,7 +200,7 @@ public static class CheckpointJson
 
         private Utf8JsonWriter W => writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = 64 });
 
-        public void Value(string path)
+        public void Value(string path, Shape? shape)
         {
             if (++values > maxValues)
                 throw c.Error(path, $"holds more values than this checkpoint can ({maxValues})");
@@ -210,9 +216,12 @@ public static class CheckpointJson
                         var key = c.Text!;
                         var child = path.Length == 0 ? key : $"{path}.{key}";
                         if (!seen.Add(key)) throw c.Error(child, "duplicate key: the field appears twice");
+                        Shape? inner = null;
+                        if (shape?.Fields is { } fields && !fields.TryGetValue(key, out inner))
+                            throw c.Error(child, $"unknown field (expected only {string.Join(", ", fields.Keys)})");
                         W.WritePropertyName(key);
                         c.Expect(child);
-                        Value(child);
+                        Value(child, inner);
                     }
                     W.WriteEndObject();
                     break;
@@ -224,7 +233,7 @@ public static class CheckpointJson
                         var child = $"{path}[{k}]";
                         c.Expect(child);
                         if (c.Type == JsonTokenType.EndArray) break;
-                        Value(child);
+                        Value(child, shape?.Element);
                         k++;
                     }
                     W.WriteEndArray();

@@ -8,9 +8,9 @@ namespace LowRankVerify.Runner.Checkpoints;
 /// <summary>The checkpoint file of a long run: <c>checkpoint.json</c> in the run's report directory,
 /// written atomically (<see cref="OutputDirectory.WriteAtomic"/>) and read back strictly (the same
 /// <see cref="JsonCursor"/> rules as every input file: one-line errors naming the field, bounded
-/// memory). Layout: <c>{"format": "lowrank-checkpoint", "version": 1, "command": ..., ...command fields}</c>.
+/// memory). Layout: <c>{"format": "lowrank-checkpoint", "version": 5, "command": ..., ...command fields}</c>.
 /// A command adopts it by writing its own fields (parameters first, then its state) through
-/// <see cref="Write"/> and reading them with <see cref="Read"/>; see README "Long runs".</summary>
+/// <see cref="Write"/> and reading them with <see cref="Read"/>; see docs/long-runs.md.</summary>
 public static class CheckpointFile
 {
     /// <summary>File name inside the report directory.</summary>
@@ -25,8 +25,9 @@ public static class CheckpointFile
     /// SDE chains, and explore's E1 summaries count a jump only without collapse. 4: the completion
     /// experiment's plan holds its SDE twins (cursors of kind sde, <c>--sde</c> and <c>--sde-steps</c> in the
     /// stored arguments). 5: the core's state records (E1 and completion cursors with their engine snapshots,
-    /// E1 parameters) are serialised generically (<see cref="CheckpointJson"/>: camelCase fields, observations
-    /// as arrays of records, run kinds as "sgd"/"gd"/"sde"); a version-4 file is refused as an older format.</summary>
+    /// E1 parameters, hunt states and findings, explore cells) are serialised generically
+    /// (<see cref="CheckpointJson"/>: camelCase fields, observations and events as arrays of records, run kinds
+    /// as "sgd"/"gd"/"sde"; docs/file-formats.md); a version-4 file is refused as an older format.</summary>
     public const int Version = 5;
 
     /// <summary>Writes <c>dir/checkpoint.json</c> atomically; <paramref name="body"/> writes the command's

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary>Options shared by the commands (files, η, λ, the B_r constants, an entry) and their rules.

@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
-using System.Text.Json;
-using LowRankVerify.Theory;
 using MathNet.Numerics.LinearAlgebra;
-using Microsoft.FSharp.Core;
 using Spectre.Console;
 using TheoryTask = LowRankVerify.Theory.Task;
 

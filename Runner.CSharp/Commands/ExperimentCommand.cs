@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank experiment two-by-two</c>: the slides' experiment E1 (THEORY.md §5) with a report.</summary>

@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank explore</c>: the map of "small enough η and λ" (THEORY.md §4, core <c>Explore</c>):

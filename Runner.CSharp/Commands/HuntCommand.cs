@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank hunt --claim C1|C2|C3|C4|C6</c>: targeted counterexample search (THEORY.md §4,

@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner;
 
 /// <summary>The sweep kinds <c>lowrank sweep</c> knows (one line each to add a kind).</summary>

@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank verify</c>: the main job. Checks every claim C1–C7 and its negative controls,

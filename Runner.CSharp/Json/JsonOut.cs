@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-
 namespace LowRankVerify.Runner.Json;
 
 /// <summary>A small JSON writer for the runner's output: objects and arrays of structures one item per

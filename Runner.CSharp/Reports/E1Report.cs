@@ -1,7 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>One variant of E1 (the same experiment at contrasting parameters, <c>E1.variants</c>), with its result

@@ -1,5 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
 using ScottPlot;
 
 namespace LowRankVerify.Runner.Reports;

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>Counterexample hunts (<c>Hunt</c> in the core) in a report and in results.json: the

@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Reports;
 

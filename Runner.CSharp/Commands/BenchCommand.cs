@@ -87,7 +87,7 @@ public static class BenchCommand
                 peakGflopsPerCore = peak,
                 configs = rows.Select(r => new { d = r.D, depth = r.Depth, width = r.Width, mode = r.Mode, stepsPerSecond = r.StepsPerSecond, gflops = r.Gflops }),
             };
-            Console.WriteLine(JsonSerializer.Serialize(doc));
+            Console.Write(JsonOut.Serialize(doc));
         }
         else
         {

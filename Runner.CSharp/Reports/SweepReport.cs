@@ -49,17 +49,13 @@ public static class SweepReport
         doc.C($"lowrank sweep plan sweep.json --out DIR && lowrank sweep local DIR --parallel 2\n# or on a Slurm cluster: lowrank sweep submit DIR; lowrank sweep status DIR; lowrank sweep merge DIR\n{spec.Canonical().TrimEnd()}");
         var json = new
         {
-            schemaVersion = ReportWriter.SchemaVersion,
-            command = "sweep merge",
-            run,
             sweep = JsonNode.Parse(spec.Canonical()),
             digest = plan.Digest,
             cells = plan.Cells.Length,
             units = plan.Units.Length,
-            wallSeconds = unitSeconds,
             merged = merged.Json,
         };
-        return ReportWriter.Write(dir, json, doc);
+        return ReportWriter.Write(dir, new ResultsEnvelope("sweep merge", run, null, false, unitSeconds, null), json, doc);
     }
 
     private static string AxisText(SweepAxis a) => a switch

@@ -94,17 +94,6 @@ public static partial class ExploreCommand
     public const string CommandName = "explore";
 
     /// <summary>The replay line: the original arguments without the options that do not change the maps (--out, --force, --quiet, checkpoint policy).</summary>
-    public static string Replay(string[] args)
-    {
-        var kept = new List<string>();
-        for (var k = 0; k < args.Length; k++)
-        {
-            var a = args[k];
-            if (a is "--force" or "--quiet") continue;
-            if (a is "--checkpoint-every" or "--checkpoint-steps" or "--out") { k++; continue; }
-            if (a.StartsWith("--checkpoint-every=", StringComparison.Ordinal) || a.StartsWith("--checkpoint-steps=", StringComparison.Ordinal) || a.StartsWith("--out=", StringComparison.Ordinal)) continue;
-            kept.Add(RunInfo.Quote(a));
-        }
-        return RunInfo.Replay(string.Join(' ', kept));
-    }
+    public static string Replay(string[] args) =>
+        RunInfo.Replay(args, ["--checkpoint-every", "--checkpoint-steps", "--out"], ["--force", "--quiet"]);
 }

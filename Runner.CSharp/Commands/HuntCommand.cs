@@ -10,22 +10,11 @@ public static partial class HuntCommand
     /// <summary>Command name in checkpoints.</summary>
     public const string CommandName = "hunt";
 
-    // options that do not change the hunt's result (dropped from the replay line)
-    private static readonly string[] Dropped = ["--budget", "--evaluations", "--out", "--save-regression", "--checkpoint-every", "--checkpoint-steps"];
-
-    /// <summary>The command line that replays a hunt (the evaluation count makes it deterministic).</summary>
-    public static string ReplayCommand(string[] args, HuntResult r)
-    {
-        var kept = new List<string>();
-        for (var k = 0; k < args.Length; k++)
-        {
-            var a = args[k];
-            if (a is "--budget" or "--evaluations" or "--out" or "--save-regression" or "--checkpoint-every" or "--checkpoint-steps") { k++; continue; }
-            if (Dropped.Any(d => a.StartsWith(d + "=", StringComparison.Ordinal)) || a is "--force" or "--quiet" or "--compare-random") continue;
-            kept.Add(RunInfo.Quote(a));
-        }
-        return RunInfo.Replay(string.Join(' ', kept) + $" --evaluations {r.Evaluations} --budget 86400");
-    }
+    /// <summary>The command line that replays a hunt: its arguments without the options that do not change the
+    /// result, with the evaluation count that makes it deterministic.</summary>
+    public static string ReplayCommand(string[] args, HuntResult r) =>
+        RunInfo.Replay(args, ["--budget", "--evaluations", "--out", "--save-regression", "--checkpoint-every", "--checkpoint-steps"],
+            ["--force", "--quiet", "--compare-random"], $" --evaluations {r.Evaluations} --budget 86400");
 
     /// <summary>A hunt in progress: its settings, state and arguments (saved in the checkpoint).</summary>
     private sealed class Plan(HuntSettings settings, HuntState state, string[] args, bool compare, string? save)

@@ -141,11 +141,13 @@ public static partial class CompletionCommand
                 var x => throw new InputException("--sde", $"must be on or off, got '{x}'"),
             };
             if (!sde && Given(parse, SdeSteps)) throw new InputException("--sde-steps", "cannot be combined with --sde off (there are no SDE twins)");
-            var p = new CompletionParams(task, source, depth, width, start, eta, lambda, steps, seeds, parse.GetValue(Seed),
-                parse.GetValue(Offshoots), parse.GetValue(OffshootEta) ?? eta / 10, parse.GetValue(OffshootLambda) ?? lambda / 400,
-                parse.GetValue(OffshootSteps), parse.GetValue(GdSteps) ?? Completion.defaultGdSteps(steps),
-                sde, parse.GetValue(SdeSteps) ?? (sde ? Completion.defaultSdeSteps(task, steps) : 0L), Completion.defaultObservationsPerDecade,
-                parse.GetValue(EventInterval) ?? Completion.defaultEventInterval(widths), ladder, mode);
+            var p = new CompletionParams(task: task, source: source, depth: depth, width: width, start: start, eta: eta, lambda: lambda,
+                steps: steps, seeds: seeds, seed: parse.GetValue(Seed), offshoots: parse.GetValue(Offshoots),
+                offshootEta: parse.GetValue(OffshootEta) ?? eta / 10, offshootLambda: parse.GetValue(OffshootLambda) ?? lambda / 400,
+                offshootMaxSteps: parse.GetValue(OffshootSteps), gdSteps: parse.GetValue(GdSteps) ?? Completion.defaultGdSteps(steps),
+                sde: sde, sdeSteps: parse.GetValue(SdeSteps) ?? (sde ? Completion.defaultSdeSteps(task, steps) : 0L),
+                observationsPerDecade: Completion.defaultObservationsPerDecade,
+                eventInterval: parse.GetValue(EventInterval) ?? Completion.defaultEventInterval(widths), ladder: ladder, mode: mode);
             return Options.Unwrap(Completion.validate(p), optionField: true);
         }
     }

@@ -35,10 +35,10 @@ public static class ExperimentCommand
             quiet: "no progress output, only the final line");
         E1Plan Fresh(ParseResult parse)
         {
-            var p = new E1Params(
-                parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
-                parse.GetValue(steps), parse.GetValue(seeds), !parse.GetValue(noSde), parse.GetValue(seed), parse.GetValue(offshoots),
-                parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
+            var p = new E1Params(epsilon: parse.GetValue(epsilon), depth: parse.GetValue(depth), width: parse.GetValue(width),
+                eta: parse.GetValue(eta), lambda: parse.GetValue(lambda), steps: parse.GetValue(steps), seeds: parse.GetValue(seeds),
+                sde: !parse.GetValue(noSde), seed: parse.GetValue(seed), offshoots: parse.GetValue(offshoots), offshootEta: parse.GetValue(offEta),
+                offshootLambda: parse.GetValue(offLambda), offshootMaxSteps: parse.GetValue(offSteps), observationsPerDecade: d.ObservationsPerDecade);
             Validate(p);
             var rs = parse.GetValue(variantSteps);
             var rn = parse.GetValue(variantSeeds);

@@ -123,9 +123,11 @@ public static partial class HuntCommand
             };
             if (inRegime && claim.Equals(ClaimId.C1) && depth is not null && depth < 3)
                 throw new InputException("--depth", "L = 2 lies outside the C1 regime (R3); pass --scope any to hunt it as a control");
-            var o = new HuntOverrides(task, Opt(depth), Opt(eta), etaFactor, Opt(lambda), Opt(r), Opt(eps1), Opt(eps2), Opt(alpha), Opt(c), family, inRegime);
+            var o = new HuntOverrides(task: task, depth: Opt(depth), eta: Opt(eta), etaFactor: etaFactor, lambda: Opt(lambda), r: Opt(r), eps1: Opt(eps1),
+                eps2: Opt(eps2), alpha: Opt(alpha), c: Opt(c), family: family, inRegimeOnly: inRegime);
             var d = Hunt.defaults(claim, parse.GetValue(Seed));
-            return new HuntSettings(claim, d.Seed, evals, budget, d.Patience, false, true, steps, o);
+            return new HuntSettings(claim: claim, seed: d.Seed, maxEvaluations: evals, maxSeconds: budget, patience: d.Patience, stopAtFirst: false, shrink: true,
+                steps: steps, overrides: o);
         }
 
         private static FSharpOption<T> Opt<T>(T? x) where T : struct => x is null ? FSharpOption<T>.None : x.Value;

@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
-using System.Text.Json;
-using LowRankVerify.Theory;
 using MathNet.Numerics.LinearAlgebra;
-using Microsoft.FSharp.Core;
 using Spectre.Console;
 using TheoryTask = LowRankVerify.Theory.Task;
 
@@ -92,7 +87,7 @@ public static class BenchCommand
                 peakGflopsPerCore = peak,
                 configs = rows.Select(r => new { d = r.D, depth = r.Depth, width = r.Width, mode = r.Mode, stepsPerSecond = r.StepsPerSecond, gflops = r.Gflops }),
             };
-            Console.WriteLine(JsonSerializer.Serialize(doc));
+            Console.Write(JsonOut.Serialize(doc));
         }
         else
         {

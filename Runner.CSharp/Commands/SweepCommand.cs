@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner;
 
 /// <summary>The sweep kinds <c>lowrank sweep</c> knows (one line each to add a kind).</summary>
@@ -55,7 +48,7 @@ public static class SweepCommand
             var sorted = cost.OrderBy(x => x).ToArray();
             Console.WriteLine($"{(existed ? "already planned (the same sweep): " : "planned ")}{plan.Units.Length} unit(s) = {plan.Cells.Length} cell(s) x {spec.BlocksPerCell} seed block(s) of at most {spec.SeedsPerUnit} seed(s) ({spec.Seeds} per cell) of '{spec.Kind.Command}'");
             Console.WriteLine($"estimated cost per unit (one core, rough): median {Seconds(sorted[sorted.Length / 2])}, min {Seconds(sorted[0])}, max {Seconds(sorted[^1])}; all units {Seconds(cost.Sum())}");
-            Console.WriteLine($"plan: {Path.Combine(plan.Dir, SweepPlan.FileName)} (digest {plan.Digest[..16]}…); next: lowrank sweep submit {RunInfo.Quote(parse.GetValue(output)!)}  or  lowrank sweep local {RunInfo.Quote(parse.GetValue(output)!)}");
+            Console.WriteLine($"plan: {Path.Combine(plan.Dir, SweepPlan.FileName)} (digest {plan.Digest[..16]}…); next: {RunInfo.Replay($"sweep submit {RunInfo.Quote(parse.GetValue(output)!)}")}  or  {RunInfo.Replay($"sweep local {RunInfo.Quote(parse.GetValue(output)!)}")}");
             return Cli.Ok;
         });
         return cmd;
@@ -160,7 +153,7 @@ public static class SweepCommand
             });
             if (stopped > 0 || signal.Stopped)
             {
-                Console.Error.WriteLine($"stopped by {signal.Name}: {stopped} unit(s) not finished (checkpoints written); run `lowrank sweep local` again to continue");
+                Console.Error.WriteLine($"stopped by {signal.Name}: {stopped} unit(s) not finished (checkpoints written); run `{RunInfo.Replay("sweep local DIR")}` again to continue");
                 return signal.ExitCode == 0 ? StopSignal.SigTermExit : signal.ExitCode;
             }
             if (!failures.IsEmpty)
@@ -198,7 +191,7 @@ public static class SweepCommand
             var queued = queue?.Count ?? 0;
             if (ids.Length == 0)
             {
-                Console.WriteLine(queued > 0 ? $"nothing to submit: every unit not done ({queued}) is queued or running" : $"nothing to submit: all {plan.Units.Length} units are done; next: lowrank sweep merge {RunInfo.Quote(parse.GetValue(dir)!)}");
+                Console.WriteLine(queued > 0 ? $"nothing to submit: every unit not done ({queued}) is queued or running" : $"nothing to submit: all {plan.Units.Length} units are done; next: {RunInfo.Replay($"sweep merge {RunInfo.Quote(parse.GetValue(dir)!)}")}");
                 return Cli.Ok;
             }
             if (!parse.GetValue(dry) && Slurm.MaxArraySize() is { } max && ids.Max() >= max)

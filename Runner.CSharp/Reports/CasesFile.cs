@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary><c>verify --cases-out DIR</c>: every case each claim check tried, one JSON object a line, a

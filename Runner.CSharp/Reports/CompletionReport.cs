@@ -1,7 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>The completion experiment in a report (docs/completion.md): the results.json part (the

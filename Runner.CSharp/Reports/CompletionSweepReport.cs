@@ -1,8 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>The part of a merged sweep's report for <c>experiment completion</c>: a phase diagram over the

@@ -1,7 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>One variant of E1 (the same experiment at contrasting parameters, <c>E1.variants</c>), with its result
@@ -277,6 +273,17 @@ public static class E1Report
                   $"infinite excess left out); the SGD chains' {N(sgdExcess)}. A chain entering B_1 crosses its boundary, so it can leave again " +
                   "for a few steps right after; SGD then stays.");
         }
+    }
+
+    /// <summary>A finished plan's main result, its wall time and its variants.</summary>
+    public static (E1Result Result, double Seconds, List<E1Variant> Variants) Outcome(E1Plan plan) =>
+        (plan.Jobs[0].Result(), plan.Jobs[0].Seconds, plan.Jobs.Skip(1).Select(j => new E1Variant(j.Label, j.Result(), j.Seconds)).ToList());
+
+    /// <summary>Draws the E1 figures into <paramref name="dir"/> and adds the E1 section that shows them.</summary>
+    public static void AddSection(Document doc, OutputDirectory dir, E1Result r, double seconds, IReadOnlyList<E1Variant> variants, string replay)
+    {
+        var figs = WriteFigures(dir, r);
+        AddSection(doc, r, seconds, figs.Slides, figs.Jumps, variants, replay);
     }
 
     /// <summary>Adds the E1 section (text, figures, tables, variants) to a report.</summary>

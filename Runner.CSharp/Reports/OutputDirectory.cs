@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>Where a run writes its report, and how: atomic writes (temp file, then rename), a fresh

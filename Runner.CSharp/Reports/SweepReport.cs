@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Reports;
 
@@ -50,20 +46,16 @@ public static class SweepReport
         merged.Section(doc);
         doc.H(2, "Replay");
         doc.P("The sweep file is `sweep.json` in the sweep directory (its canonical form is below); on one machine:");
-        doc.C($"lowrank sweep plan sweep.json --out DIR && lowrank sweep local DIR --parallel 2\n# or on a Slurm cluster: lowrank sweep submit DIR; lowrank sweep status DIR; lowrank sweep merge DIR\n{spec.Canonical().TrimEnd()}");
+        doc.C($"{RunInfo.Replay("sweep plan sweep.json --out DIR")} && {RunInfo.Replay("sweep local DIR --parallel 2")}\n# or on a Slurm cluster: lowrank sweep submit DIR; lowrank sweep status DIR; lowrank sweep merge DIR\n{spec.Canonical().TrimEnd()}");
         var json = new
         {
-            schemaVersion = ReportWriter.SchemaVersion,
-            command = "sweep merge",
-            run,
             sweep = JsonNode.Parse(spec.Canonical()),
             digest = plan.Digest,
             cells = plan.Cells.Length,
             units = plan.Units.Length,
-            wallSeconds = unitSeconds,
             merged = merged.Json,
         };
-        return ReportWriter.Write(dir, json, doc);
+        return ReportWriter.Write(dir, new ResultsEnvelope("sweep merge", run, null, false, unitSeconds, null), json, doc);
     }
 
     private static string AxisText(SweepAxis a) => a switch

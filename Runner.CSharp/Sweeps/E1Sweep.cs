@@ -1,10 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Sweeps of <c>experiment two-by-two</c> (E1, THEORY.md §5). A cell is E1's parameters; its

@@ -10,7 +10,7 @@ public static class SweepKinds
 /// <summary><c>lowrank sweep plan|run|local|submit|status|merge</c>: a sweep (a grid of a command's
 /// parameters times blocks of seeds) as units with stable IDs that run unchanged on one machine
 /// (<c>local</c>) or as a Slurm array job (<c>submit</c>), resume from their checkpoints, and merge into
-/// one report that does not depend on where they ran (README "Sweeps", docs/sweeps.md).</summary>
+/// one report that does not depend on where they ran (docs/sweeps.md).</summary>
 public static class SweepCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

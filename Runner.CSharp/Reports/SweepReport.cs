@@ -6,7 +6,7 @@ namespace LowRankVerify.Runner.Reports;
 /// digest and the kind's merged cells), report.md and report.html with the kind's tables and figures.
 /// Nothing in it depends on where or when the units ran except <c>run</c> (provenance) and the
 /// <c>wallSeconds</c> fields, so a sweep merged from a cluster equals the same sweep run by
-/// <c>sweep local</c> (README "Sweeps").</summary>
+/// <c>sweep local</c> (docs/sweeps.md).</summary>
 public static class SweepReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

@@ -20,10 +20,11 @@ public static class Options
     };
 
     /// <summary><c>--out DIR</c>: the report directory, by default <c>reports/&lt;UTC timestamp&gt;-<paramref name="dirName"/>/</c>
-    /// (<see cref="Reports.OutputDirectory.Prepare"/>); <paramref name="extra"/> is added to the description.</summary>
-    public static Option<string?> Out(string dirName, string extra = "") => new("--out")
+    /// (<see cref="Reports.OutputDirectory.Prepare"/>) or, when given, <paramref name="defaultDir"/> (e.g. a sweep's
+    /// <c>DIR/report</c>); <paramref name="extra"/> is added to the description.</summary>
+    public static Option<string?> Out(string dirName, string extra = "", string? defaultDir = null) => new("--out")
     {
-        Description = $"report directory (default reports/<UTC timestamp>-{dirName}/){extra}",
+        Description = $"report directory (default {defaultDir ?? $"reports/<UTC timestamp>-{dirName}/"}){extra}",
     };
 
     /// <summary><c>--force</c>: write into an existing non-empty <c>--out</c> directory.</summary>

@@ -49,7 +49,7 @@ public static class PartialReport
         if (done.Count > 0) doc.P("Stages finished before the stop: " + string.Join("; ", done) + ".");
         if (jobs.Count > 0)
             doc.T([jobWord, "runs done", "steps done", "divergences so far"],
-                jobs.Select(j => (IReadOnlyList<string>)[j.Label, $"{j.RunsDone} / {j.Runs}", $"{E1Report.Steps(j.StepsDone)} / {E1Report.Steps(j.Steps)}", j.Divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+                jobs.Select(j => (IReadOnlyList<string>)[j.Label, $"{j.RunsDone} / {j.Runs}", $"{ReportFormat.Steps(j.StepsDone)} / {ReportFormat.Steps(j.Steps)}", j.Divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
         var where = ReportWriter.Write(dir, envelope, json, doc);
         Console.Error.WriteLine($"stopped by {signal.Name}: checkpoint and partial report written; resume with: {resume}");
         Console.WriteLine(where);

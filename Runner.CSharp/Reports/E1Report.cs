@@ -1,3 +1,5 @@
+using static LowRankVerify.Runner.Reports.ReportFormat;
+
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>One variant of E1 (the same experiment at contrasting parameters, <c>E1.variants</c>), with its result
@@ -10,22 +12,6 @@ public static class E1Report
     /// <summary>File names of the E1 figures inside a report directory.</summary>
     public const string SlidesSvg = "e1-slides.svg", SlidesPng = "e1-slides.png",
         JumpsSvg = "e1-jump-steps.svg", JumpsPng = "e1-jump-steps.png";
-
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    private static long? Opt(FSharpOption<long> o) => FSharpOption<long>.get_IsSome(o) ? o.Value : null;
-    private static double? Opt(FSharpOption<double> o) => FSharpOption<double>.get_IsSome(o) ? o.Value : null;
-
-    /// <summary>Formats a number for text: invariant culture, 4 significant digits.</summary>
-    public static string N(double x) => x.ToString("G4", Inv);
-
-    private static string N(double? x) => x is { } v ? N(v) : "n/a";
-
-    /// <summary>A step count (possibly interpolated, e.g. a median) rounded to an integer, or n/a.</summary>
-    private static string S(double? x) => x is { } v ? Steps(Math.Round(v)) : "n/a";
-
-    /// <summary>Steps with thousands separators.</summary>
-    public static string Steps(double x) => x.ToString("N0", Inv);
 
     /// <summary>The parameters as a JSON object (every one, with the B_1 constants).</summary>
     public static object ParamsJson(E1Params p) => new

@@ -101,7 +101,7 @@ public static class SweepReport
 
     private static double? Opt(FSharpOption<double> o) => FSharpOption<double>.get_IsSome(o) ? o.Value : null;
 
-    private static string Steps(double? x) => x is { } v ? E1Report.Steps(Math.Round(v)) : "—";
+    private static string Steps(double? x) => x is { } v ? ReportFormat.Steps(Math.Round(v)) : "—";
 
     /// <summary>The E1 section: per-cell table, pooled jump-time distributions, phase diagrams.</summary>
     public static void AddE1(Document doc, OutputDirectory dir, SweepPlan plan, IReadOnlyList<(E1Sweep.Cell Cell, E1Result Result)> cells)

@@ -24,7 +24,7 @@ public static partial class SweepCommand
     {
         var missing = plan.Units.Where(u => !SweepUnits.IsDone(plan, u.Id)).Select(u => u.Id).ToList();
         if (missing.Count > 0)
-            throw new InputException("DIR", $"{missing.Count} of {plan.Units.Length} unit(s) are not done: {Clip(Sweep.ranges(missing))} (run them: lowrank sweep local DIR or lowrank sweep submit DIR; lowrank sweep status DIR says why)");
+            throw new InputException("DIR", $"{missing.Count} of {plan.Units.Length} unit(s) are not done: {Clip(Sweep.ranges(missing))} (run them: {RunInfo.Replay("sweep local DIR")} or {RunInfo.Replay("sweep submit DIR")}; {RunInfo.Replay("sweep status DIR")} says why)");
         var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
         var dir = OutputDirectory.Prepare(output ?? Path.Combine(plan.Dir, "report"), "sweep", force || output is null, run.StartedUtc);
         var merger = plan.Kind.Merger(plan);

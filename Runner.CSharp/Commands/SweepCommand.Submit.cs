@@ -44,7 +44,7 @@ public static partial class SweepCommand
                 return Cli.Ok;
             }
             var r = Slurm.Exec("sbatch", ["--parsable", path], 120)
-                    ?? throw new InputException("submit", "sbatch is not installed here (Slurm's client); use --dry-run to only write the script, or `lowrank sweep local`");
+                    ?? throw new InputException("submit", $"sbatch is not installed here (Slurm's client); use --dry-run to only write the script, or `{RunInfo.Replay("sweep local DIR")}`");
             if (r.Code != 0)
             {
                 Console.Error.WriteLine($"error: sbatch failed (exit {r.Code}): {r.Err.Trim()}");

@@ -46,7 +46,7 @@ public static class SweepReport
         merged.Section(doc);
         doc.H(2, "Replay");
         doc.P("The sweep file is `sweep.json` in the sweep directory (its canonical form is below); on one machine:");
-        doc.C($"{RunInfo.Replay("sweep plan sweep.json --out DIR")} && {RunInfo.Replay("sweep local DIR --parallel 2")}\n# or on a Slurm cluster: lowrank sweep submit DIR; lowrank sweep status DIR; lowrank sweep merge DIR\n{spec.Canonical().TrimEnd()}");
+        doc.C($"{RunInfo.Replay("sweep plan sweep.json --out DIR")} && {RunInfo.Replay("sweep local DIR --parallel 2")}\n# or on a Slurm cluster: {RunInfo.Replay("sweep submit DIR")}; {RunInfo.Replay("sweep status DIR")}; {RunInfo.Replay("sweep merge DIR")}\n{spec.Canonical().TrimEnd()}");
         var json = new
         {
             sweep = JsonNode.Parse(spec.Canonical()),

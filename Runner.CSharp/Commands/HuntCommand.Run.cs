@@ -52,8 +52,4 @@ public static partial class HuntCommand
         pl.Result = Hunt.finish(settings, true, pl.State);
         return true;
     }
-
-    /// <summary>"evaluation n (t s)" or "none".</summary>
-    public static string First(HuntResult r) =>
-        r.FirstConfirmed is null ? $"none in {r.Evaluations} evaluations" : $"evaluation {r.FirstConfirmed.Value.Item1} ({r.FirstConfirmed.Value.Item2.ToString("0.000", Inv)} s)";
 }

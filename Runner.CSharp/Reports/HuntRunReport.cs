@@ -20,7 +20,7 @@ public static partial class HuntReport
             doc.P("**Warning**: no candidate lay inside the scope, so nothing was tested (use `--scope any` for controls).");
         doc.T(Header, new[] { Row("hunter", hunt) }.Concat(random is null ? [] : [Row("random testing", random)]));
         if (random is not null)
-            doc.P("Time to the first confirmed counterexample: hunter " + HuntCommand.First(hunt) + ", random testing " + HuntCommand.First(random) + ".");
+            doc.P("Time to the first confirmed counterexample: hunter " + First(hunt) + ", random testing " + First(random) + ".");
         doc.H(2, "Counterexamples");
         AddFindings(doc, hunt, replay);
         if (store.Count > 0)
@@ -64,8 +64,8 @@ public static partial class HuntReport
             regressionFiles = saved,
         };
         var where = x.Write(doc, json, replay);
-        Console.WriteLine($"{settings.Claim.Text} hunt: {hunt.Evaluations} evaluations in {hunt.Seconds:0.0}s, {hunt.Confirmed.Length} confirmed counterexample(s), first at {HuntCommand.First(hunt)}" +
-                          (random is null ? "" : $"; random testing: first at {HuntCommand.First(random)}"));
+        Console.WriteLine($"{settings.Claim.Text} hunt: {hunt.Evaluations} evaluations in {hunt.Seconds:0.0}s, {hunt.Confirmed.Length} confirmed counterexample(s), first at {First(hunt)}" +
+                          (random is null ? "" : $"; random testing: first at {First(random)}"));
         if (hunt.Valid == 0)
             Console.WriteLine("warning: no candidate lay inside the scope (e.g. the regime with a fixed L = 2): nothing was tested; use --scope any");
         if (hunt.Best is not null)
@@ -76,4 +76,8 @@ public static partial class HuntReport
     }
 
     private static T? Val<T>(FSharpOption<T> x) where T : struct => x is null ? null : x.Value;
+
+    /// <summary>"evaluation n (t s)" or "none".</summary>
+    public static string First(HuntResult r) =>
+        r.FirstConfirmed is null ? $"none in {r.Evaluations} evaluations" : $"evaluation {r.FirstConfirmed.Value.Item1} ({r.FirstConfirmed.Value.Item2.ToString("0.000", CultureInfo.InvariantCulture)} s)";
 }

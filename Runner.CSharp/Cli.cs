@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace LowRankVerify.Runner;
 
 /// <summary>Exit codes and error reporting shared by every command.</summary>

@@ -1,11 +1,7 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
-/// <summary>Options shared by the commands (files, η, λ, the B_r constants, an entry) and their rules.
+/// <summary>Options shared by the commands (seed, report directory, files, η, λ, the B_r constants, an entry) and
+/// their rules; each is declared here once.
 /// Each factory returns a fresh option to add to one command; each <c>Read*</c> method returns the
 /// validated value or throws <see cref="InputException"/> naming the option and the rule.</summary>
 public static class Options
@@ -15,6 +11,27 @@ public static class Options
 
     /// <summary>Default f_α family when --f is not given (reported in every output).</summary>
     public const string DefaultFamily = "piecewise";
+
+    /// <summary><c>--seed S</c>: the master seed of a run (default 1); <paramref name="meaning"/> says what it seeds.</summary>
+    public static Option<ulong> Seed(string meaning, ulong fallback = 1UL) => new("--seed")
+    {
+        Description = meaning,
+        DefaultValueFactory = _ => fallback,
+    };
+
+    /// <summary><c>--out DIR</c>: the report directory, by default <c>reports/&lt;UTC timestamp&gt;-<paramref name="dirName"/>/</c>
+    /// (<see cref="Reports.OutputDirectory.Prepare"/>) or, when given, <paramref name="defaultDir"/> (e.g. a sweep's
+    /// <c>DIR/report</c>); <paramref name="extra"/> is added to the description.</summary>
+    public static Option<string?> Out(string dirName, string extra = "", string? defaultDir = null) => new("--out")
+    {
+        Description = $"report directory (default {defaultDir ?? $"reports/<UTC timestamp>-{dirName}/"}){extra}",
+    };
+
+    /// <summary><c>--force</c>: write into an existing non-empty <c>--out</c> directory.</summary>
+    public static Option<bool> Force() => new("--force") { Description = "write into an existing non-empty --out directory" };
+
+    /// <summary><c>--quiet</c>: no progress output.</summary>
+    public static Option<bool> Quiet(string what = "no progress output") => new("--quiet") { Description = what };
 
     /// <summary><c>--task FILE</c>, required.</summary>
     public static Option<string> Task() => new("--task")

@@ -346,3 +346,44 @@ type BenchCliTests() =
             Assert.Contains(c.GetProperty("mode").GetString(), [ "single"; "ensemble"; "reference" ])
             Assert.Equal(sps * 6.0 * float depth * float (width * width) / 1e9, c.GetProperty("gflops").GetDouble(), 9)
             Assert.True(c.GetProperty("d").GetInt32() >= 2)
+
+/// `BenchRates.BestRate`, the timer behind `lowrank bench`: a rate is steps over a measurable time, never
+/// infinity (a batch read as taking 0 s once put "Infinity" into `bench --json`, which the JSON writer refused).
+type BenchRateTests() =
+
+    /// About `n` dependent integer multiply-adds (a few nanoseconds each) that the JIT cannot drop; returns the
+    /// steps it counts.
+    static let spin (n: int64) =
+        let mutable x = 1L
+
+        for i in 1L .. n do
+            x <- x * 3L + i
+
+        if x = -1L then 0L else n
+
+    [<Fact>]
+    member _.``BestRate of work that takes no measurable time is an error with a message, not infinity``() =
+        let e =
+            Assert.Throws<InvalidOperationException>(fun () ->
+                LowRankVerify.Runner.BenchRates.BestRate((fun n -> n), 0.01) |> ignore)
+
+        Assert.Contains("measurable", e.Message)
+
+    [<Fact>]
+    member _.``BestRate is finite when slow first calls (JIT, preemption) stop the calibration at a tiny batch``() =
+        // The first calls sleep 3 ms, more than the 2 ms calibration target: the batch stays at 16 steps, which
+        // then run in tens of nanoseconds, under the clock's resolution as Stopwatch.Elapsed reads it.
+        let mutable calls = 0
+
+        let run n =
+            calls <- calls + 1
+
+            if calls <= 3 then
+                Threading.Thread.Sleep 3
+
+            spin n
+
+        let rate = LowRankVerify.Runner.BenchRates.BestRate(Func<int64, int64> run, 0.05)
+        Assert.True(Double.IsFinite rate && rate > 0.0, $"rate {rate}")
+        // one spin step is a dependent multiply-add: no core does 1e11 of them a second
+        Assert.True(rate < 1e11, $"rate {rate}")

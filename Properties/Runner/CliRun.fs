@@ -25,7 +25,7 @@ type HostileCase =
         Field: string
     }
 
-/// Helpers of the CLI tests: in-process runs with captured output, temp files, the README example.
+/// Helpers of the CLI tests: in-process runs with captured output, temp files, the worked example of docs/file-formats.md.
 module CliRun =
 
     /// Runs `lowrank args` in-process; returns exit code, stdout and stderr.
@@ -56,7 +56,7 @@ module CliRun =
         if Directory.Exists d then
             Directory.Delete(d, true)
 
-    /// The repository's `examples/` folder (the README's worked example), found above the test binary.
+    /// The repository's `examples/` folder (the worked example of docs/file-formats.md), found above the test binary.
     let examples =
         let rec up (d: DirectoryInfo) =
             if isNull d then

@@ -1,4 +1,4 @@
-/// Resumable hunts (README "Long runs"; THEORY.md §4): a hunt advanced in segments, with its plain-data
+/// Resumable hunts (docs/long-runs.md; THEORY.md §4): a hunt advanced in segments, with its plain-data
 /// `HuntState` carried between them (as a checkpoint does), equals the uninterrupted hunt apart from
 /// wall-clock seconds; negative controls that restart the random stream or forget the climb index between
 /// segments are caught.

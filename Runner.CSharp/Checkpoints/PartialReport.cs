@@ -39,16 +39,8 @@ public static class PartialReport
         IReadOnlyList<JobProgress> jobs, IReadOnlyList<string> done)
     {
         var resume = RunInfo.Replay($"{command} --resume {RunInfo.Quote(dir.Path)}");
-        var json = new Dictionary<string, object?>
-        {
-            ["schemaVersion"] = ReportWriter.SchemaVersion,
-            ["command"] = command,
-            ["run"] = run,
-            ["execution"] = new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume },
-            ["partial"] = true,
-            ["stagesDone"] = done,
-            [progressKey] = jobs,
-        };
+        var envelope = new ResultsEnvelope(command, run, new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume }, true, null, resume);
+        var json = new Dictionary<string, object?> { ["stagesDone"] = done, [progressKey] = jobs };
         var doc = new Document($"LowRankVerify: PARTIAL report ({command}, stopped by {signal.Name})");
         ReportWriter.AddProvenance(doc, run);
         doc.P($"This run was stopped by {signal.Name} before it finished; nothing below is a result. Its state is in " +
@@ -57,8 +49,8 @@ public static class PartialReport
         if (done.Count > 0) doc.P("Stages finished before the stop: " + string.Join("; ", done) + ".");
         if (jobs.Count > 0)
             doc.T([jobWord, "runs done", "steps done", "divergences so far"],
-                jobs.Select(j => (IReadOnlyList<string>)[j.Label, $"{j.RunsDone} / {j.Runs}", $"{E1Report.Steps(j.StepsDone)} / {E1Report.Steps(j.Steps)}", j.Divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
-        var where = ReportWriter.Write(dir, json, doc);
+                jobs.Select(j => (IReadOnlyList<string>)[j.Label, $"{j.RunsDone} / {j.Runs}", $"{ReportFormat.Steps(j.StepsDone)} / {ReportFormat.Steps(j.Steps)}", j.Divergences.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        var where = ReportWriter.Write(dir, envelope, json, doc);
         Console.Error.WriteLine($"stopped by {signal.Name}: checkpoint and partial report written; resume with: {resume}");
         Console.WriteLine(where);
         return signal.ExitCode;

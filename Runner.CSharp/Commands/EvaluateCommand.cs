@@ -1,7 +1,3 @@
-using System.CommandLine;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank evaluate</c>: every quantity of THEORY.md §1 at one network θ for one task,

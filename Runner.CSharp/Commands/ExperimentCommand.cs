@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank experiment two-by-two</c>: the slides' experiment E1 (THEORY.md §5) with a report.</summary>
@@ -28,82 +21,53 @@ public static class ExperimentCommand
         var steps = new Option<long>("--steps") { Description = "SGD steps per chain and GD steps of the control (1..1e10)", DefaultValueFactory = _ => d.Steps };
         var seeds = new Option<int>("--seeds") { Description = "number of SGD chains N (1..100000)", DefaultValueFactory = _ => d.Seeds };
         var noSde = new Option<bool>("--no-sde") { Description = "run no SDE chains (by default every SGD chain s has an SDE twin: same start, η, λ and steps)" };
-        var seed = new Option<ulong>("--seed") { Description = "master seed S: chain s uses Rng.stream(S, s)", DefaultValueFactory = _ => d.Seed };
+        var seed = Options.Seed("master seed S: chain s uses Rng.stream(S, s)", d.Seed);
         var offshoots = new Option<int>("--offshoots") { Description = "offshoots per chain K (0..1000)", DefaultValueFactory = _ => d.Offshoots };
         var offEta = new Option<double>("--offshoot-eta") { Description = "offshoot learning rate (0 < value <= eta)", DefaultValueFactory = _ => d.OffshootEta };
         var offLambda = new Option<double>("--offshoot-lambda") { Description = "offshoot regularisation (0 <= value <= lambda)", DefaultValueFactory = _ => d.OffshootLambda };
         var offSteps = new Option<long>("--offshoot-steps") { Description = "most SGD steps of one offshoot (>= 1)", DefaultValueFactory = _ => d.OffshootMaxSteps };
         var variantSteps = new Option<long>("--variant-steps", "--regime-steps") { Description = "steps per chain of the variants, the same experiment at contrasting parameters (0 skips them; --regime-steps is the former name)", DefaultValueFactory = _ => 1_000_000L };
         var variantSeeds = new Option<int>("--variant-seeds", "--regime-seeds") { Description = "seeds per variant (1..10000; --regime-seeds is the former name)", DefaultValueFactory = _ => 8 };
-        var output = new Option<string?>("--out") { Description = "report directory (default reports/<UTC timestamp>-experiment-two-by-two/)" };
-        var force = new Option<bool>("--force") { Description = "write into an existing non-empty --out directory" };
-        var quiet = new Option<bool>("--quiet") { Description = "no progress output, only the final line" };
-        var resilience = new ResilienceOptions();
-
         var e1 = new Command("two-by-two", "E1 (also: experiment e1): SGD on [[1, *], [ε, 1]] jumps from rank 2 to rank 1; offshoots, GD control, SDE chains, variants, report.");
         e1.Aliases.Add("e1");
-        var parameters = new Option[] { epsilon, depth, width, eta, lambda, steps, seeds, noSde, seed, offshoots, offEta, offLambda, offSteps, variantSteps, variantSeeds, output, force };
-        foreach (var o in parameters.Append(quiet))
-            e1.Options.Add(o);
-        resilience.AddTo(e1);
-        e1.SetAction(parse =>
+        var run = new LongRun(e1, CommandName, "experiment-two-by-two",
+            [epsilon, depth, width, eta, lambda, steps, seeds, noSde, seed, offshoots, offEta, offLambda, offSteps, variantSteps, variantSeeds],
+            quiet: "no progress output, only the final line");
+        E1Plan Fresh(ParseResult parse)
         {
-            var policy = resilience.Policy(parse);
-            var resumeDir = resilience.ResumeDir(parse, parameters);
-            E1Plan plan;
-            OutputDirectory dir;
-            var run = RunInfo.Collect(Environment.GetCommandLineArgs().Skip(1).ToArray());
-            if (resumeDir is not null)
+            var p = new E1Params(epsilon: parse.GetValue(epsilon), depth: parse.GetValue(depth), width: parse.GetValue(width),
+                eta: parse.GetValue(eta), lambda: parse.GetValue(lambda), steps: parse.GetValue(steps), seeds: parse.GetValue(seeds),
+                sde: !parse.GetValue(noSde), seed: parse.GetValue(seed), offshoots: parse.GetValue(offshoots), offshootEta: parse.GetValue(offEta),
+                offshootLambda: parse.GetValue(offLambda), offshootMaxSteps: parse.GetValue(offSteps), observationsPerDecade: d.ObservationsPerDecade);
+            Validate(p);
+            var rs = parse.GetValue(variantSteps);
+            var rn = parse.GetValue(variantSeeds);
+            if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--variant-steps", "must be an integer in 0..1e10 (0 skips the variants)");
+            if (rn < 1 || rn > 10_000) throw new InputException("--variant-seeds", "must be an integer in 1..10000");
+            return E1Plan.Fresh(p, rs, rn);
+        }
+        e1.SetAction(parse => run.Run(parse,
+            resume: dir =>
             {
                 E1Plan? loaded = null;
-                CheckpointFile.Read(CheckpointFile.Locate(resumeDir), CommandName, c => E1Plan.Fields(c, pl => loaded = pl));
-                plan = loaded!;
-                dir = OutputDirectory.Existing(resumeDir);
-            }
-            else
+                CheckpointFile.Read(CheckpointFile.Locate(dir), CommandName, c => E1Plan.Fields(c, pl => loaded = pl));
+                return loaded!;
+            },
+            fresh: () => Fresh(parse),
+            save: (w, plan) => plan.Write(w),
+            work: (x, plan, progress) => E1Runner.Run(plan, x.Policy, x.Signal.Token, progress, x.Save),
+            stopped: (x, plan) => x.Stopped(plan, []),
+            report: (x, plan) =>
             {
-                var p = new E1Params(
-                    parse.GetValue(epsilon), parse.GetValue(depth), parse.GetValue(width), parse.GetValue(eta), parse.GetValue(lambda),
-                    parse.GetValue(steps), parse.GetValue(seeds), !parse.GetValue(noSde), parse.GetValue(seed), parse.GetValue(offshoots),
-                    parse.GetValue(offEta), parse.GetValue(offLambda), parse.GetValue(offSteps), d.ObservationsPerDecade);
-                Validate(p);
-                var rs = parse.GetValue(variantSteps);
-                var rn = parse.GetValue(variantSeeds);
-                if (rs < 0 || rs > 10_000_000_000L) throw new InputException("--variant-steps", "must be an integer in 0..1e10 (0 skips the variants)");
-                if (rn < 1 || rn > 10_000) throw new InputException("--variant-seeds", "must be an integer in 1..10000");
-                plan = E1Plan.Fresh(p, rs, rn);
-                dir = OutputDirectory.Prepare(parse.GetValue(output), "experiment-two-by-two", parse.GetValue(force), run.StartedUtc);
-            }
-            var isQuiet = parse.GetValue(quiet);
-
-            using var signal = new StopSignal();
-            void Save() => CheckpointFile.Write(dir.Path, CommandName, plan.Write);
-            var completed = Progress.Run(isQuiet, progress => E1Runner.Run(plan, policy, signal.Token, progress, Save));
-            if (!completed)
-                return PartialReport.Write(dir, run, CommandName, signal, plan, []);
-
-            var result = plan.Jobs[0].Result();
-            var seconds = plan.Jobs[0].Seconds;
-            var variants = plan.Jobs.Skip(1).Select(j => new E1Variant(j.Label, j.Result(), j.Seconds)).ToList();
-            var doc = new Document("LowRankVerify: the slides' experiment E1");
-            ReportWriter.AddProvenance(doc, run);
-            var figs = E1Report.WriteFigures(dir, result);
-            E1Report.AddSection(doc, result, seconds, figs.Slides, figs.Jumps, variants, ReplayCommand(plan.Main, plan.VariantSteps, plan.VariantSeeds));
-            var json = new
-            {
-                schemaVersion = ReportWriter.SchemaVersion,
-                command = CommandName,
-                run,
-                execution = PartialReport.Execution(resumeDir, policy, completed: true, signal),
-                partial = false,
-                e1 = E1Report.Json(result, seconds, variants),
-            };
-            var where = ReportWriter.Write(dir, json, doc);
-            CheckpointFile.Delete(dir.Path);
-            Console.WriteLine(E1Report.ConsoleLine(result, seconds));
-            Console.WriteLine(where);
-            return Cli.Ok;
-        });
+                var (result, seconds, variants) = E1Report.Outcome(plan);
+                var doc = x.Document("LowRankVerify: the slides' experiment E1");
+                var replay = ReplayCommand(plan.Main, plan.VariantSteps, plan.VariantSeeds);
+                E1Report.AddSection(doc, x.Dir, result, seconds, variants, replay);
+                var where = x.Write(doc, new { e1 = E1Report.Json(result, seconds, variants) }, replay);
+                Console.WriteLine(E1Report.ConsoleLine(result, seconds));
+                Console.WriteLine(where);
+                return Cli.Ok;
+            }));
 
         var cmd = new Command("experiment", "Experiments of THEORY.md (E1: two-by-two, alias e1; the rank ladder on general tasks: completion).");
         cmd.Subcommands.Add(e1);
@@ -114,12 +78,7 @@ public static class ExperimentCommand
     /// <summary>Validates E1 parameters; an error names the option and the rule (exit 2).</summary>
     public static void Validate(E1Params p)
     {
-        var v = E1.validate(p);
-        if (v.IsError)
-        {
-            var field = string.Join(", ", v.ErrorValue.Field.Split(", ").Select(f => "--" + f));
-            throw new InputException(field, v.ErrorValue.Rule);
-        }
+        Options.Unwrap(E1.validate(p), optionField: true);
     }
 
     /// <summary>The command line that replays an E1 run.</summary>

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner;
 
 /// <summary><c>lowrank step</c>: one SGD step (THEORY.md §1, <c>Sgd.step</c>) on one observed entry;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace LowRankVerify.Runner.Json;
 
 /// <summary>A strict, streaming token cursor over one JSON file (System.Text.Json's

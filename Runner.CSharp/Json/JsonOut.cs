@@ -1,13 +1,12 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-
 namespace LowRankVerify.Runner.Json;
 
-/// <summary>A small JSON writer for the runner's output: objects and arrays of structures one item per
-/// line, vectors and matrix rows inline. Numbers use round-trip formatting ("R", invariant culture), so
-/// a value read back is bit-identical. A non-finite number is never written: it raises an
-/// <see cref="InputException"/> naming the output field, so NaN or Infinity cannot reach stdout.</summary>
+/// <summary>The runner's one JSON writer (results.json, checkpoints, unit results, the counterexample store,
+/// stdout): objects and arrays of structures one item per line, vectors and matrix rows inline. Numbers use
+/// round-trip formatting ("R", invariant culture), so a value read back is bit-identical. A number written
+/// with <see cref="Number"/> is never non-finite: it raises an <see cref="InputException"/> naming the output
+/// field, so NaN or Infinity cannot reach stdout. <see cref="Value"/> writes a whole object (a record, an
+/// anonymous object, a dictionary) by its properties in camelCase, at the current indentation; there a
+/// non-finite number (a diverged run's statistic) is written as the string "NaN", "Infinity" or "-Infinity".</summary>
 public sealed class JsonOut
 {
     private readonly StringBuilder sb = new();
@@ -146,6 +145,43 @@ public sealed class JsonOut
 
     private static string Inline(IReadOnlyList<double> xs, string field) =>
         "[" + string.Join(", ", xs.Select((x, k) => Format(x, $"{field}[{k}]"))) + "]";
+
+    /// <summary>How <see cref="Value"/> writes an object: indented, camelCase property names, non-finite numbers
+    /// as strings, non-ASCII text as it is.</summary>
+    private static readonly JsonSerializerOptions ObjectOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>A whole value (record, anonymous object, dictionary, list, number, string, null): its
+    /// properties one a line at the current indentation, arrays of plain numbers and booleans on one line.</summary>
+    public void Value(object? x)
+    {
+        Separator();
+        var text = CompactArrays(JsonSerializer.Serialize(x, ObjectOptions)).ReplaceLineEndings("\n");
+        sb.Append(text.Replace("\n", "\n" + new string(' ', 2 * first.Count)));
+    }
+
+    /// <summary>The properties of <paramref name="x"/> (an object) as name (camelCase) and value, in order.</summary>
+    public static IEnumerable<(string Name, JsonElement Value)> Properties(object x) =>
+        JsonSerializer.SerializeToElement(x, ObjectOptions).EnumerateObject().Select(p => (p.Name, p.Value));
+
+    /// <summary><paramref name="x"/> as a JSON document (see <see cref="Value"/>), with a final newline.</summary>
+    public static string Serialize(object? x)
+    {
+        var w = new JsonOut();
+        w.Value(x);
+        return w.ToString();
+    }
+
+    /// <summary>Puts arrays of plain numbers and booleans on one line (indented JSON would give each
+    /// number its own line); strings and nested objects are left alone.</summary>
+    private static string CompactArrays(string json) =>
+        System.Text.RegularExpressions.Regex.Replace(json, @"\[(\s*(-?[0-9.eE+\-]+|true|false|null|""-?Infinity""|""NaN"")\s*,?)+\s*\]",
+            m => System.Text.RegularExpressions.Regex.Replace(m.Value, @"\s+", ""));
 
     /// <summary>The document written so far, with a final newline.</summary>
     public override string ToString() => sb + "\n";

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace LowRankVerify.Runner.Json;
 
 /// <summary>Typed readers over a <see cref="JsonCursor"/>. Convention: each reader starts with the

@@ -1,6 +1,3 @@
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Json;
 
 /// <summary>The network file <c>{"layers": [W_1, ..., W_L]}</c>, each W an array of rows (W_1 is

@@ -1,5 +1,3 @@
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Json;
 
 /// <summary>The task file <c>{"target": [[...], ...], "observed": [[i, j], ...]}</c>: the true matrix

@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary><c>verify --cases-out DIR</c>: every case each claim check tried, one JSON object a line, a
@@ -20,19 +16,7 @@ public static class CasesFile
         if (requested is null) return null;
         if (string.IsNullOrWhiteSpace(requested))
             throw new InputException("--cases-out", "must name a directory");
-        if (File.Exists(requested))
-            throw new InputException("--cases-out", $"'{requested}' is a file; give a directory");
-        if (Directory.Exists(requested) && Directory.EnumerateFileSystemEntries(requested).Any() && !force)
-            throw new InputException("--cases-out", $"directory '{requested}' exists and is not empty; choose another or pass --force to overwrite");
-        try
-        {
-            Directory.CreateDirectory(requested);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new InputException("--cases-out", $"cannot create directory '{requested}': {e.Message}");
-        }
-        return Path.GetFullPath(requested);
+        return OutputDirectory.Create("--cases-out", requested, force);
     }
 
     /// <summary>Writes one file per claim, each atomically.</summary>

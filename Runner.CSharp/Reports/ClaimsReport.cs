@@ -1,6 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>The claim checks C1–C7 and their negative controls in a report (tables, counterexamples

@@ -1,5 +1,3 @@
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
 using ScottPlot;
 
 namespace LowRankVerify.Runner.Reports;

@@ -1,6 +1,4 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
+using static LowRankVerify.Runner.Reports.ReportFormat;
 
 namespace LowRankVerify.Runner.Reports;
 
@@ -12,13 +10,6 @@ public static class CompletionReport
     public const string StaircaseName = "completion-staircase", SingularName = "completion-singular-values",
         HittingName = "completion-hitting-times", OffshootsName = "completion-offshoots";
 
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    private static long? Opt(FSharpOption<long> o) => FSharpOption<long>.get_IsSome(o) ? o.Value : null;
-    private static double? Opt(FSharpOption<double> o) => FSharpOption<double>.get_IsSome(o) ? o.Value : null;
-    private static string N(double x) => E1Report.N(x);
-    private static string N(double? x) => x is { } v ? N(v) : "n/a";
-    private static string S(double? x) => x is { } v ? E1Report.Steps(Math.Round(v)) : "n/a";
     private static string I(long x) => x.ToString(Inv);
 
     /// <summary>The task's description as a JSON object.</summary>
@@ -269,7 +260,7 @@ public static class CompletionReport
     {
         if (FSharpOption<CompletionSummary>.get_IsNone(r.SdeSummary)) return "no SDE twins";
         var d = r.SdeSummary.Value;
-        return $"{r.Sde.Length} SDE twins to step {E1Report.Steps(r.Params.SdeSteps)}: final levels {Counts(d)}, returns {d.TotalReturns}, " +
+        return $"{r.Sde.Length} SDE twins to step {Steps(r.Params.SdeSteps)}: final levels {Counts(d)}, returns {d.TotalReturns}, " +
                $"collapsed {N(100 * d.FractionCollapsed)}%, diverged {N(100 * d.FractionDiverged)}%";
     }
 
@@ -304,11 +295,11 @@ public static class CompletionReport
         var p = r.Params;
         if (!p.Sde) return "SDE twins: none (`--sde off`).";
         var frozen = r.Sde.Count(c => FSharpOption<long>.get_IsSome(c.FixedPointStep));
-        return $"SDE twins (C6): SGD chain s has a twin with the same θ_0, η and λ that takes {E1Report.Steps(p.SdeSteps)} Euler–Maruyama steps " +
+        return $"SDE twins (C6): SGD chain s has a twin with the same θ_0, η and λ that takes {Steps(p.SdeSteps)} Euler–Maruyama steps " +
                "θ⁺ = θ − η∇L_λ(θ) + (η/√N) Σ_k ξ_k (G_k − Ḡ) (G_k the per-sample data gradient of observed entry k, N fresh standard normal draws per step " +
                $"from `Rng.stream({p.Seed} ^ {E1.sdeStreamTag}, s)`): exactly the mean and covariance of one SGD step, without its jumps. " +
                $"One SDE step costs about {Completion.sdeCostRatio(p.Task)} SGD steps (2·d_in: a full-batch step plus N draws), hence " +
-               (p.SdeSteps < p.Steps ? $"the twins' shorter horizon ({E1Report.Steps(p.SdeSteps)} of {E1Report.Steps(p.Steps)} steps; the comparison below reads SGD at both). " : "their horizon. ") +
+               (p.SdeSteps < p.Steps ? $"the twins' shorter horizon ({Steps(p.SdeSteps)} of {Steps(p.Steps)} steps; the comparison below reads SGD at both). " : "their horizon. ") +
                "The twins take no offshoots (as in E1); they are checked and observed like the chains" +
                (frozen > 0 ? $"; {frozen} collapsed twin(s) decayed to a θ that no SDE step can change (every weight below 1e-200), and skipped their remaining steps." : ".");
     }
@@ -318,8 +309,8 @@ public static class CompletionReport
     {
         var ks = r.Comparison;
         var k = r.Summary.TargetRank;
-        string Head(KindComparison c) => c.Kind.IsSgd ? $"SGD ({c.Runs}) at step {E1Report.Steps(c.Step)}" : c.Kind.IsGd ? $"GD control at step {E1Report.Steps(c.Step)}" :
-            $"SDE twins ({c.Runs}) at step {E1Report.Steps(c.Step)}";
+        string Head(KindComparison c) => c.Kind.IsSgd ? $"SGD ({c.Runs}) at step {Steps(c.Step)}" : c.Kind.IsGd ? $"GD control at step {Steps(c.Step)}" :
+            $"SDE twins ({c.Runs}) at step {Steps(c.Step)}";
         string Levels(KindComparison c) => c.LevelCounts.Length == 0 ? "none (every run diverged)" : string.Join(", ", c.LevelCounts.Select(x => $"{x.Item1}: {x.Item2}"));
         IReadOnlyList<string> Line(string name, Func<KindComparison, string> f) => [name, .. ks.Select(f)];
         doc.T(["", .. ks.Select(Head)],
@@ -346,17 +337,17 @@ public static class CompletionReport
             doc.P($"**The network cannot fit the data**: its narrowest width ({widths.Min()}) is below the truth's rank {s.TargetRank}, so every " +
                   "run is confined to ranks below the truth's (allowed; the levels below are still measured).");
         doc.P($"Network: depth L = {p.Depth}, widths {string.Join("–", widths)}, start `{CompletionTask.startName(p.Start)}`. SGD with η = {N(p.Eta)}, " +
-              $"λ = {N(p.Lambda)} for {E1Report.Steps(p.Steps)} steps on {p.Seeds} chains (chain s draws from `Rng.stream({p.Seed}, s)`; engine: " +
+              $"λ = {N(p.Lambda)} for {Steps(p.Steps)} steps on {p.Seeds} chains (chain s draws from `Rng.stream({p.Seed}, s)`; engine: " +
               $"{(p.Mode.IsLanes ? $"the SIMD ensemble, {Completion.laneUnit} chains per run unit" : "the single-chain engine")}, two run units at a time). " +
-              $"Gradient-descent control: same start, same η and λ, {E1Report.Steps(p.GdSteps)} full-batch steps" +
-              (FSharpOption<long>.get_IsSome(r.Gd.FixedPointStep) ? $" (it reached an exact floating-point fixed point at step {E1Report.Steps(r.Gd.FixedPointStep.Value)}: θ_(t+1) = θ_t bit for bit, so every later step returns the same θ)" : "") +
+              $"Gradient-descent control: same start, same η and λ, {Steps(p.GdSteps)} full-batch steps" +
+              (FSharpOption<long>.get_IsSome(r.Gd.FixedPointStep) ? $" (it reached an exact floating-point fixed point at step {Steps(r.Gd.FixedPointStep.Value)}: θ_(t+1) = θ_t bit for bit, so every later step returns the same θ)" : "") +
               $". {SdeText(r)} Offshoots: {p.Offshoots} per SGD chain at log-spaced steps, continued with η = {N(p.OffshootEta)}, λ = {N(p.OffshootLambda)} until the loss changes by " +
-              $"less than {N(Completion.offshootTolerance)} (relative) over two blocks of ⌈100/η⌉ steps, at most {E1Report.Steps(p.OffshootMaxSteps)} steps. Wall time {seconds:0.0} s.");
+              $"less than {N(Completion.offshootTolerance)} (relative) over two blocks of ⌈100/η⌉ steps, at most {Steps(p.OffshootMaxSteps)} steps. Wall time {seconds:0.0} s.");
         doc.P($"The ladder (a choice; the paper gives no constants): B_ρ for ρ = 0 … {b.Top} with the same ε1 = {N(b.Eps1)}, ε2 = {N(b.Eps2)}, α = {N(b.Alpha)}, " +
               $"C = {N(b.C)}, {FAlpha.name(b.Family)} f_α. **Rank level** of θ: the smallest ρ ≥ 0 with max_ℓ Σ_i f_α(s_i(W_ℓᵀW_ℓ)) ≤ ρ + ε2, i.e. the " +
               "smallest ρ whose rank condition holds on every layer; θ ∈ B_ρ exactly when ρ ≥ the level and θ is balanced and bounded (the two " +
               "conditions every B_ρ shares; the observations record both). The level is checked at step 0, at every multiple of " +
-              $"{E1Report.Steps(p.EventInterval)} steps and at every observation step ({p.ObservationsPerDecade} per decade); an **event** is a change between two " +
+              $"{Steps(p.EventInterval)} steps and at every observation step ({p.ObservationsPerDecade} per decade); an **event** is a change between two " +
               "checks, stamped with the later check (so events are resolved to the interval, and a drop and return within one interval would be missed). " +
               "A **drop** goes to a lower level ≥ 1; a **return** goes up (C5 says never); a **collapse** goes to level 0 (B_0: the network is near zero at " +
               "scale α) and is counted apart from drops. The hitting step of a level ρ ≥ 1 is the first check with 1 ≤ level ≤ ρ.");
@@ -370,11 +361,11 @@ public static class CompletionReport
             ["rank of the truth A*", s.TargetRank.ToString(Inv)],
             ["SGD chains: final level (chains)", Counts(s)],
             ["drops, summed over chains", s.TotalDrops.ToString(Inv)],
-            ["returns (rises), summed over chains (claim: 0); the last at step", $"{s.TotalReturns}; {(Opt(s.LastReturnStep) is { } lr ? E1Report.Steps(lr) : "none")}"],
+            ["returns (rises), summed over chains (claim: 0); the last at step", $"{s.TotalReturns}; {(Opt(s.LastReturnStep) is { } lr ? Steps(lr) : "none")}"],
             ["chains that collapsed to level 0", $"{N(100 * s.FractionCollapsed)} %"],
             ["chains that ended below the truth's rank without collapsing", $"{N(100 * s.FractionBelowTarget)} %"],
             ["chains that diverged", $"{N(100 * s.FractionDiverged)} %"],
-            ["GD control: final level; returns (the last at step)", $"{s.GdFinalLevel}; {r.Gd.Returns} ({(Opt(r.Gd.LastReturnStep) is { } gr ? E1Report.Steps(gr) : "none")})"],
+            ["GD control: final level; returns (the last at step)", $"{s.GdFinalLevel}; {r.Gd.Returns} ({(Opt(r.Gd.LastReturnStep) is { } gr ? Steps(gr) : "none")})"],
             ["GD control: final training / test error; ‖∇L_λ‖ at its horizon", gdLast is null ? "n/a" : $"{N(gdLast.TrainError)} / {N(gdLast.TestError)}; {N(gdLast.GradientNorm)}"],
         ]);
         doc.H(3, "SGD, GD and the SDE twins side by side (C5, C6)");
@@ -386,7 +377,7 @@ public static class CompletionReport
         AddComparison(doc, r);
         if (s.TotalReturns > 0 || r.Gd.Returns > 0)
             doc.P($"Returns: {s.TotalReturns} in {r.Chains.Count(c => c.Returns > 0)} of {r.Chains.Length} chains, the last at step " +
-                  $"{(Opt(s.LastReturnStep) is { } last ? E1Report.Steps(last) : "none")}; the GD control: {r.Gd.Returns}. C5 (no return) is claimed for η and λ " +
+                  $"{(Opt(s.LastReturnStep) is { } last ? Steps(last) : "none")}; the GD control: {r.Gd.Returns}. C5 (no return) is claimed for η and λ " +
                   "small enough (THEORY.md §2; the derived regime of C1 is far below the η and λ of a run that shows a staircase in this budget), so a " +
                   "return here is a measurement outside that regime; one that the GD control shows too is the deterministic growth of a data " +
                   "direction past α early in the run, not a jump back caused by SGD's noise.");
@@ -410,7 +401,7 @@ public static class CompletionReport
                 N(g.Average(c => c.Observations[^1].TestError)),
                 g.Key < s.TargetRank ? (g.Key == 0 ? "collapsed" : "below the truth's rank: underfits") : g.Key == s.TargetRank ? "the truth's rank" : "above it",
             ]).ToList();
-        doc.P($"At the horizon of {E1Report.Steps(p.Steps)} steps: the chains grouped by final level, with their mean training error (RMS on the observed " +
+        doc.P($"At the horizon of {Steps(p.Steps)} steps: the chains grouped by final level, with their mean training error (RMS on the observed " +
               "entries) and test error. A level below the truth's rank cannot fit generic observations of a rank-k truth; its training error says how " +
               "far from fitting it is.");
         doc.T(["final level", "chains", "mean training error", "mean test error", "reading"], byLevel);
@@ -428,8 +419,8 @@ public static class CompletionReport
                   "(chain −1 is the GD control; an SDE twin diverges when its Gaussian kicks throw θ far enough, a finding about the Euler–Maruyama " +
                   "chain at this η). A finding about the step size, not a crash; the tables use the last finite state.");
             doc.T(["run", "chain", "diverged at step", "level before", "last observed step"],
-                diverged.Select(c => (IReadOnlyList<string>)[KindName(c.Kind).ToUpperInvariant(), c.Chain.ToString(Inv), E1Report.Steps(c.DivergenceStep.Value),
-                    c.FinalLevel.ToString(Inv), c.Observations.Length > 0 ? E1Report.Steps(c.Observations[^1].Step) : "none"]));
+                diverged.Select(c => (IReadOnlyList<string>)[KindName(c.Kind).ToUpperInvariant(), c.Chain.ToString(Inv), Steps(c.DivergenceStep.Value),
+                    c.FinalLevel.ToString(Inv), c.Observations.Length > 0 ? Steps(c.Observations[^1].Step) : "none"]));
         }
         doc.P("Replay this experiment (a generated task is regenerated from its family; `--task task.json` with the same options gives the same run):");
         doc.C(replay);

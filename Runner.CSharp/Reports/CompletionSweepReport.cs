@@ -1,8 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>The part of a merged sweep's report for <c>experiment completion</c>: a phase diagram over the
@@ -18,7 +13,7 @@ public static class CompletionSweepReport
 
     private static string G(double x) => x.ToString("G4", Inv);
 
-    private static string S(FSharpOption<double> x) => FSharpOption<double>.get_IsSome(x) ? E1Report.Steps(Math.Round(x.Value)) : "—";
+    private static string S(FSharpOption<double> x) => FSharpOption<double>.get_IsSome(x) ? ReportFormat.Steps(Math.Round(x.Value)) : "—";
 
     private static string Counts(CompletionSummary s) =>
         s.FinalRankCounts.Length == 0 ? "none" : string.Join(", ", s.FinalRankCounts.Select(x => $"{x.Item1}: {x.Item2}"));

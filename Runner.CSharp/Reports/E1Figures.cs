@@ -1,4 +1,3 @@
-using LowRankVerify.Theory;
 using ScottPlot;
 
 namespace LowRankVerify.Runner.Reports;

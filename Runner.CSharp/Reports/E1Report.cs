@@ -1,6 +1,4 @@
-using System.Globalization;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
+using static LowRankVerify.Runner.Reports.ReportFormat;
 
 namespace LowRankVerify.Runner.Reports;
 
@@ -14,22 +12,6 @@ public static class E1Report
     /// <summary>File names of the E1 figures inside a report directory.</summary>
     public const string SlidesSvg = "e1-slides.svg", SlidesPng = "e1-slides.png",
         JumpsSvg = "e1-jump-steps.svg", JumpsPng = "e1-jump-steps.png";
-
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    private static long? Opt(FSharpOption<long> o) => FSharpOption<long>.get_IsSome(o) ? o.Value : null;
-    private static double? Opt(FSharpOption<double> o) => FSharpOption<double>.get_IsSome(o) ? o.Value : null;
-
-    /// <summary>Formats a number for text: invariant culture, 4 significant digits.</summary>
-    public static string N(double x) => x.ToString("G4", Inv);
-
-    private static string N(double? x) => x is { } v ? N(v) : "n/a";
-
-    /// <summary>A step count (possibly interpolated, e.g. a median) rounded to an integer, or n/a.</summary>
-    private static string S(double? x) => x is { } v ? Steps(Math.Round(v)) : "n/a";
-
-    /// <summary>Steps with thousands separators.</summary>
-    public static string Steps(double x) => x.ToString("N0", Inv);
 
     /// <summary>The parameters as a JSON object (every one, with the B_1 constants).</summary>
     public static object ParamsJson(E1Params p) => new
@@ -277,6 +259,17 @@ public static class E1Report
                   $"infinite excess left out); the SGD chains' {N(sgdExcess)}. A chain entering B_1 crosses its boundary, so it can leave again " +
                   "for a few steps right after; SGD then stays.");
         }
+    }
+
+    /// <summary>A finished plan's main result, its wall time and its variants.</summary>
+    public static (E1Result Result, double Seconds, List<E1Variant> Variants) Outcome(E1Plan plan) =>
+        (plan.Jobs[0].Result(), plan.Jobs[0].Seconds, plan.Jobs.Skip(1).Select(j => new E1Variant(j.Label, j.Result(), j.Seconds)).ToList());
+
+    /// <summary>Draws the E1 figures into <paramref name="dir"/> and adds the E1 section that shows them.</summary>
+    public static void AddSection(Document doc, OutputDirectory dir, E1Result r, double seconds, IReadOnlyList<E1Variant> variants, string replay)
+    {
+        var figs = WriteFigures(dir, r);
+        AddSection(doc, r, seconds, figs.Slides, figs.Jumps, variants, replay);
     }
 
     /// <summary>Adds the E1 section (text, figures, tables, variants) to a report.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Theory;
 using ScottPlot;
 
 namespace LowRankVerify.Runner.Reports;
@@ -29,6 +27,37 @@ public static class ExploreReport
         s.MarkerShape = shape;
         s.Color = Color.FromHex(color);
         s.LegendText = legend;
+    }
+
+    /// <summary>The report of a finished explore run (the maps, their figures and tables, results.json) and its
+    /// console lines; exit 0 (a map has no pass/fail).</summary>
+    public static int Finish(LongRun.Context x, ExploreCommand.ExplorePlan pl, string replay)
+    {
+        var map = pl.Task is null ? null : Explore.closureMapOf(pl.Task, pl.Depth, pl.Rank, pl.Family, pl.EtaGrid, pl.LambdaGrid, pl.Kappas, pl.Evaluations, pl.Closure.Select(c => c!).ToArray());
+        var cells = pl.Dynamics.Select(c => c!).ToArray();
+        var dp = pl.Dyn;
+        var doc = x.Document("LowRankVerify: the map of small enough eta and lambda");
+        if (map is not null) AddClosure(doc, x.Dir, map, pl.TaskLabel);
+        if (dp is not null) AddDynamics(doc, x.Dir, cells, dp, pl.DynDepths);
+        doc.H(2, "Replay");
+        doc.P($"Wall time {x.Clock.Elapsed.TotalSeconds:0} s.");
+        doc.C(replay);
+        var where = x.Write(doc, new
+        {
+            seed = pl.Seed,
+            c1 = map is null ? null : ClosureJson(map),
+            dynamics = dp is null ? null : new { epsilon = dp.Epsilon, width = dp.Width, steps = dp.Steps, seeds = dp.Seeds, cells = DynamicsJson(cells) },
+        }, replay, x.Clock.Elapsed.TotalSeconds);
+        if (map is not null)
+        {
+            Console.WriteLine($"C1 map: {map.Cells.Count(c => c.Holds)}/{map.Cells.Length} cells held, {map.Cells.Count(c => c.InRegime)} inside the derived regime ({map.Cells.Count(c => c.InRegime && !c.Holds)} of them failed)");
+            foreach (var t in Explore.boundary(map))
+                Console.WriteLine($"  lambda {G(t.Item1)}: derived etaMax {G(t.Item2)}, held up to eta {(t.Item3 is null ? "none" : G(t.Item3.Value))}, first failure at {(t.Item4 is null ? "none" : G(t.Item4.Value))}");
+        }
+        if (dp is not null)
+            Console.WriteLine("E1 dynamics: " + string.Join("; ", Explore.phases.Select(ph => $"{ph}: {cells.Count(c => c.Phase == ph)}")));
+        Console.WriteLine(where);
+        return Cli.Ok;
     }
 
     /// <summary>The C1 phase diagram: one marker per (log10 η, log10 λ) cell: C1 held inside the derived

@@ -1,13 +1,9 @@
-using System.Globalization;
-using System.Text.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>Counterexample hunts (<c>Hunt</c> in the core) in a report and in results.json: the
 /// counterexample store (one JSON file per confirmed case), the regression files that <c>dotnet test</c>
 /// replays, the report sections (used by <c>lowrank hunt</c> and by the "Hunts" section of verify).</summary>
-public static class HuntReport
+public static partial class HuntReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -61,7 +57,7 @@ public static class HuntReport
         foreach (var f in r.Confirmed)
         {
             var name = $"counterexamples/{r.Claim.Text}-seed{r.Seed}-{++k}.json";
-            dir.WriteText(name, ReportWriter.ToJson(FindingJson(f, r.Seed, replay)));
+            dir.WriteText(name, JsonOut.Serialize(FindingJson(f, r.Seed, replay)));
             names.Add(name);
         }
         return names;
@@ -115,8 +111,7 @@ public static class HuntReport
                 ["xi"] = Array.Empty<double>(),
             };
             var path = Path.Combine(folder, name + ".json");
-            OutputDirectory.WriteAtomic(path, new System.Text.UTF8Encoding(false).GetBytes(
-                JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true }) + "\n"));
+            OutputDirectory.WriteAtomic(path, new UTF8Encoding(false).GetBytes(JsonOut.Serialize(o)));
             paths.Add(path);
         }
         return paths;

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LowRankVerify.Runner.Reports;
 
 /// <summary>Where a run writes its report, and how: atomic writes (temp file, then rename), a fresh
@@ -29,22 +27,28 @@ public sealed class OutputDirectory
                 path = System.IO.Path.Combine(ReportsRoot, $"{stamp}-{command}-{k}");
         }
         else
-        {
             path = requested;
-            if (File.Exists(path))
-                throw new InputException("--out", $"'{path}' is a file; give a directory");
-            if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any() && !force)
-                throw new InputException("--out", $"directory '{path}' exists and is not empty; choose another or pass --force to overwrite");
-        }
+        return new OutputDirectory(Create("--out", path, force));
+    }
+
+    /// <summary>Creates the directory <paramref name="path"/> named by option <paramref name="field"/> and returns its
+    /// full path; a file, or an existing non-empty directory without <paramref name="force"/>, is refused (exit 2
+    /// naming <paramref name="field"/>).</summary>
+    public static string Create(string field, string path, bool force)
+    {
+        if (File.Exists(path))
+            throw new InputException(field, $"'{path}' is a file; give a directory");
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any() && !force)
+            throw new InputException(field, $"directory '{path}' exists and is not empty; choose another or pass --force to overwrite");
         try
         {
             Directory.CreateDirectory(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new InputException("--out", $"cannot create directory '{path}': {e.Message}");
+            throw new InputException(field, $"cannot create directory '{path}': {e.Message}");
         }
-        return new OutputDirectory(System.IO.Path.GetFullPath(path));
+        return System.IO.Path.GetFullPath(path);
     }
 
     /// <summary>The existing directory of an interrupted run, for <c>--resume</c>: its partial report is

@@ -1,7 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace LowRankVerify.Runner.Reports;
+
+/// <summary>The envelope of every results.json, the same top-level fields for every command, before the
+/// command's own fields: <c>schemaVersion</c>, <c>command</c>, <c>run</c> (provenance: tool, version, commit,
+/// machine, start time, command line), <c>execution</c> (how the run went: resumed, checkpoints, stopped by a
+/// signal; null when the command has none), <c>partial</c>, <c>wallSeconds</c> and <c>replay</c> (the command line
+/// that reproduces the results; null when there is none).</summary>
+public sealed record ResultsEnvelope(string Command, RunInfo Run, object? Execution, bool Partial, double? WallSeconds, string? Replay);
 
 /// <summary>Writes the three report files of a run: results.json (machine-readable, every parameter,
 /// seed and provenance), report.md and the self-contained report.html; then points reports/latest at it.</summary>
@@ -10,28 +14,36 @@ public static class ReportWriter
     /// <summary>Version of the results.json layout; raised on every incompatible change.</summary>
     public const int SchemaVersion = 1;
 
-    private static readonly JsonSerializerOptions Options = new()
+    /// <summary>results.json: the envelope, then the properties of <paramref name="body"/> (an anonymous
+    /// object or a record; names in camelCase), through the one writer <see cref="JsonOut"/>.</summary>
+    public static string ResultsJson(ResultsEnvelope e, object body)
     {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+        var w = new JsonOut();
+        w.BeginObject();
+        w.Key("schemaVersion"); w.Integer(SchemaVersion);
+        w.Key("command"); w.String(e.Command);
+        w.Key("run"); w.Value(e.Run);
+        w.Key("execution"); w.Value(e.Execution);
+        w.Key("partial"); w.Bool(e.Partial);
+        w.Key("wallSeconds"); w.Value(e.WallSeconds);
+        w.Key("replay"); w.Value(e.Replay);
+        foreach (var (name, value) in JsonOut.Properties(body))
+        {
+            w.Key(name);
+            w.Value(value);
+        }
+        w.EndObject();
+        return w.ToString();
+    }
 
-    /// <summary>Serialises <paramref name="results"/> (anonymous objects and records) as indented JSON.</summary>
-    public static string ToJson(object results) => CompactArrays(JsonSerializer.Serialize(results, Options)) + "\n";
+    /// <summary><paramref name="results"/> as JSON text (<see cref="JsonOut.Serialize"/>).</summary>
+    public static string ToJson(object results) => JsonOut.Serialize(results);
 
-    /// <summary>Puts arrays of plain numbers and booleans on one line (indented JSON would give each
-    /// number its own line); strings and nested objects are left alone.</summary>
-    private static string CompactArrays(string json) =>
-        System.Text.RegularExpressions.Regex.Replace(json, @"\[(\s*(-?[0-9.eE+\-]+|true|false|null|""-?Infinity""|""NaN"")\s*,?)+\s*\]",
-            m => System.Text.RegularExpressions.Regex.Replace(m.Value, @"\s+", ""));
-
-    /// <summary>Writes results.json, report.md and report.html atomically, updates reports/latest, and
-    /// returns a line naming the directory (and whether latest points at it).</summary>
-    public static string Write(OutputDirectory dir, object results, Document doc)
+    /// <summary>Writes results.json (<see cref="ResultsJson"/>), report.md and report.html atomically, updates
+    /// reports/latest, and returns a line naming the directory (and whether latest points at it).</summary>
+    public static string Write(OutputDirectory dir, ResultsEnvelope envelope, object body, Document doc)
     {
-        dir.WriteText("results.json", ToJson(results));
+        dir.WriteText("results.json", ResultsJson(envelope, body));
         dir.WriteText("report.md", doc.ToMarkdown());
         dir.WriteText("report.html", doc.ToHtml());
         var latest = dir.UpdateLatest();

@@ -42,6 +42,23 @@ public sealed record RunInfo(
     public static string Replay(string arguments) =>
         (InstalledAsTool ? "lowrank " : "dotnet run --project Runner.CSharp -c Release -- ") + arguments;
 
+    /// <summary>The replay line of a run started with <paramref name="args"/>, without the options that do not
+    /// change its results: <paramref name="valued"/> (with their value, also as <c>--x=value</c>) and
+    /// <paramref name="flags"/>; <paramref name="suffix"/> is appended (e.g. the evaluation count that makes a hunt
+    /// deterministic).</summary>
+    public static string Replay(IReadOnlyList<string> args, string[] valued, string[] flags, string suffix = "")
+    {
+        var kept = new List<string>();
+        for (var k = 0; k < args.Count; k++)
+        {
+            var a = args[k];
+            if (valued.Contains(a)) { k++; continue; }
+            if (flags.Contains(a) || valued.Any(d => a.StartsWith(d + "=", StringComparison.Ordinal))) continue;
+            kept.Add(Quote(a));
+        }
+        return Replay(string.Join(' ', kept) + suffix);
+    }
+
     /// <summary>The command line of a claim check's replay (the core's <c>Replay</c> data; this is the one place
     /// that turns it into text): <c>verify</c> at its seed, with <c>--tier</c> unless the tier is quick (the
     /// default), <c>--cases-out DIR (C2.jsonl, case 5)</c> when it points at a recorded case, and the row's name

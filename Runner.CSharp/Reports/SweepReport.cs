@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using LowRankVerify.Runner.Sweeps;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
 
 namespace LowRankVerify.Runner.Reports;
 
@@ -10,7 +6,7 @@ namespace LowRankVerify.Runner.Reports;
 /// digest and the kind's merged cells), report.md and report.html with the kind's tables and figures.
 /// Nothing in it depends on where or when the units ran except <c>run</c> (provenance) and the
 /// <c>wallSeconds</c> fields, so a sweep merged from a cluster equals the same sweep run by
-/// <c>sweep local</c> (README "Sweeps").</summary>
+/// <c>sweep local</c> (docs/sweeps.md).</summary>
 public static class SweepReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -50,20 +46,16 @@ public static class SweepReport
         merged.Section(doc);
         doc.H(2, "Replay");
         doc.P("The sweep file is `sweep.json` in the sweep directory (its canonical form is below); on one machine:");
-        doc.C($"lowrank sweep plan sweep.json --out DIR && lowrank sweep local DIR --parallel 2\n# or on a Slurm cluster: lowrank sweep submit DIR; lowrank sweep status DIR; lowrank sweep merge DIR\n{spec.Canonical().TrimEnd()}");
+        doc.C($"{RunInfo.Replay("sweep plan sweep.json --out DIR")} && {RunInfo.Replay("sweep local DIR --parallel 2")}\n# or on a Slurm cluster: {RunInfo.Replay("sweep submit DIR")}; {RunInfo.Replay("sweep status DIR")}; {RunInfo.Replay("sweep merge DIR")}\n{spec.Canonical().TrimEnd()}");
         var json = new
         {
-            schemaVersion = ReportWriter.SchemaVersion,
-            command = "sweep merge",
-            run,
             sweep = JsonNode.Parse(spec.Canonical()),
             digest = plan.Digest,
             cells = plan.Cells.Length,
             units = plan.Units.Length,
-            wallSeconds = unitSeconds,
             merged = merged.Json,
         };
-        return ReportWriter.Write(dir, json, doc);
+        return ReportWriter.Write(dir, new ResultsEnvelope("sweep merge", run, null, false, unitSeconds, null), json, doc);
     }
 
     private static string AxisText(SweepAxis a) => a switch
@@ -109,7 +101,7 @@ public static class SweepReport
 
     private static double? Opt(FSharpOption<double> o) => FSharpOption<double>.get_IsSome(o) ? o.Value : null;
 
-    private static string Steps(double? x) => x is { } v ? E1Report.Steps(Math.Round(v)) : "—";
+    private static string Steps(double? x) => x is { } v ? ReportFormat.Steps(Math.Round(v)) : "—";
 
     /// <summary>The E1 section: per-cell table, pooled jump-time distributions, phase diagrams.</summary>
     public static void AddE1(Document doc, OutputDirectory dir, SweepPlan plan, IReadOnlyList<(E1Sweep.Cell Cell, E1Result Result)> cells)

@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Sweeps of <c>experiment completion</c> (the rank ladder B_R ⊃ … ⊃ B_1 on a generated completion

@@ -1,9 +1,3 @@
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Sweeps of <c>experiment two-by-two</c> (E1, THEORY.md §5). A cell is E1's parameters; its
@@ -65,7 +59,7 @@ public sealed class E1Sweep : ISweepKind
     /// <inheritdoc/>
     public void CheckCell(SweepCell cell, int seeds, ulong seed) => ExperimentCommand.Validate(Params(cell, seeds, seed));
 
-    /// <summary>Measured SGD steps per second of one chain at L = 4, width 2 (README "Performance",
+    /// <summary>Measured SGD steps per second of one chain at L = 4, width 2 (docs/performance.md,
     /// 1.6e7 there; 1e7 here for the observations and a busy core). Cost scales with L·max(w, 2)².</summary>
     public const double StepsPerSecond = 1e7;
 

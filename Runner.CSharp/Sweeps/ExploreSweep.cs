@@ -1,10 +1,3 @@
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-using Microsoft.FSharp.Core;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Sweeps of <c>explore</c>: one unit per cell, the cell being <c>Explore.dynamicsCell</c>

@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Sweeps of <c>hunt</c>: a cell is the hunt's options; its seeds are independent hunts with

@@ -1,8 +1,3 @@
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>A command that a sweep can run, plugged in through one small interface: the unit's

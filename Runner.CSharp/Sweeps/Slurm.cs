@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
 
 namespace LowRankVerify.Runner.Sweeps;
 

@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>A planned sweep: its directory, the sweep (canonical), its digest and units. plan.json

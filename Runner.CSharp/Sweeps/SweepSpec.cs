@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>The JSON type of a sweep parameter.</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using LowRankVerify.Runner.Checkpoints;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>Where a sweep's units stand, from their directories (result, checkpoint, failure) and, when

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using LowRankVerify.Runner.Checkpoints;
-using LowRankVerify.Runner.Json;
-using LowRankVerify.Runner.Reports;
-using LowRankVerify.Theory;
-
 namespace LowRankVerify.Runner.Sweeps;
 
 /// <summary>How a unit's run ended.</summary>

@@ -1,6 +1,6 @@
 namespace LowRankVerify.Theory
 
-/// A parameter value of a sweep (README "Sweeps"): the sweep file's JSON values, typed.
+/// A parameter value of a sweep (docs/sweeps.md): the sweep file's JSON values, typed.
 [<RequireQualifiedAccess>]
 type SweepValue =
     /// A real number (finite).
@@ -46,7 +46,7 @@ type SweepQuartiles =
         Q3: float option
     }
 
-/// Sweeps (README "Sweeps", docs/sweeps.md): a grid of parameter values times blocks of seeds, expanded
+/// Sweeps (docs/sweeps.md): a grid of parameter values times blocks of seeds, expanded
 /// into units with stable IDs; pure functions shared by `sweep plan`, `sweep run` and `sweep merge`.
 [<RequireQualifiedAccess>]
 module Sweep =

@@ -82,7 +82,7 @@ type HuntResult =
 
 /// Plain-data state of a hunt at a (re)start boundary (no climb in progress), from which `Hunt.advance`
 /// continues exactly as the uninterrupted hunt would: checkpointable (THEORY.md §4 "Counterexample
-/// hunting"; README "Long runs").
+/// hunting"; docs/long-runs.md).
 type HuntState =
     {
         /// The search's random-number state (one `uint64`).
@@ -267,7 +267,7 @@ module Hunt =
     /// Fresh samples drawn at each (re)start before climbing from the best of them, aimed (`Problem.Aimed`)
     /// on even and plain (`Problem.Sample`) on odd draws: the aimed ones make the hunt faster than random
     /// testing on the standard controls, the plain ones keep it from being much slower where the aimed
-    /// region misses (README "Hunting counterexamples").
+    /// region misses (docs/hunting-and-maps.md, "Hunts").
     [<Literal>]
     let initialSamples = 8
 
@@ -497,7 +497,7 @@ module Hunt =
         |> finish settings false
 
     /// Ablation of `run` without aimed starts (every initial sample from `Problem.Sample`): what the aimed
-    /// starts are worth (README race table).
+    /// starts are worth (the race table of docs/hunting-and-maps.md, "Hunter against random testing").
     let runUnaimed (h: Hunter) (settings: HuntSettings) : HuntResult =
         h.Search settings true HuntStarts.Plain (start settings) (fun _ -> false)
         |> finish settings true

@@ -140,7 +140,7 @@ public sealed class SweepPlan
     public static SweepPlan Read(string dir, IReadOnlyList<ISweepKind> kinds)
     {
         if (string.IsNullOrWhiteSpace(dir)) throw new InputException("DIR", "must name a sweep directory");
-        if (!Directory.Exists(dir)) throw new InputException("DIR", $"directory '{dir}' does not exist (plan the sweep into it first: lowrank sweep plan SWEEP.json --out DIR)");
+        if (!Directory.Exists(dir)) throw new InputException("DIR", $"directory '{dir}' does not exist (plan the sweep into it first: {RunInfo.Replay("sweep plan SWEEP.json --out DIR")})");
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) throw new InputException("DIR", $"'{dir}' holds no {FileName}: not a planned sweep directory");
         SweepSpec? spec = null;

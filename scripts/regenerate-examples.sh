@@ -9,7 +9,7 @@
 # results.json, or the sweep file beside the report) with --out/--force added, run from a Release build of
 # this checkout. report.html is regenerated here and not committed (.gitignore); everything else the run
 # writes (report.md, results.json, figures, task.json) is. Wall times (2 shared cores) are in
-# reports/README.md: `all` took about 20 minutes before the completion examples had SDE twins, 11 of them
+# reports/README.md: `all` takes about 25 minutes, 12 of them
 # the 100x100 completion example.
 set -euo pipefail
 

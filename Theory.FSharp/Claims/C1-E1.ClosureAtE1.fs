@@ -292,13 +292,13 @@ module C1E1 =
 
     /// C1-E1 in the registry: an exploratory row (not in verify's exit code), no controls, no hunt.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C1E1
-            Name = "Closure at the slides' operating point (exploratory)"
-            Criterion = criterion
+        { ClaimDefinition.asserted
+              ClaimId.C1E1
+              "Closure at the slides' operating point (exploratory)"
+              criterion
+              Required.Cases
+              check
+              []
+              None with
             Exploratory = true
-            Required = Required.Cases
-            Check = check
-            Controls = []
-            Hunter = None
         }

@@ -691,13 +691,4 @@ module C1 =
 
     /// C1 in the registry.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C1
-            Name = "Closure"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Cases
-            Check = check
-            Controls = controls
-            Hunter = Some hunter
-        }
+        ClaimDefinition.asserted ClaimId.C1 "Closure" criterion Required.Cases check controls (Some hunter)

@@ -658,13 +658,4 @@ module C2 =
 
     /// C2 in the registry.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C2
-            Name = "Critical points"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Cases
-            Check = check
-            Controls = controls
-            Hunter = Some hunter
-        }
+        ClaimDefinition.asserted ClaimId.C2 "Critical points" criterion Required.Cases check controls (Some hunter)

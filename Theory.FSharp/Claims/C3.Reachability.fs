@@ -479,13 +479,4 @@ module C3 =
 
     /// C3 in the registry.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C3
-            Name = "Reachability"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Runs
-            Check = check
-            Controls = controls
-            Hunter = Some hunter
-        }
+        ClaimDefinition.asserted ClaimId.C3 "Reachability" criterion Required.Runs check controls (Some hunter)

@@ -525,13 +525,4 @@ module C4 =
 
     /// C4 in the registry.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C4
-            Name = "Absorption"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Runs
-            Check = check
-            Controls = controls
-            Hunter = Some hunter
-        }
+        ClaimDefinition.asserted ClaimId.C4 "Absorption" criterion Required.Runs check controls (Some hunter)

@@ -165,13 +165,4 @@ module C5 =
 
     /// C5 in the registry (no hunt: C5 follows from C1 + C3, and its check monitors every step of E1's chains).
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C5
-            Name = "One-way jumps"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Runs
-            Check = check
-            Controls = controls
-            Hunter = None
-        }
+        ClaimDefinition.asserted ClaimId.C5 "One-way jumps" criterion Required.Runs check controls None

@@ -553,13 +553,11 @@ module C6 =
 
     /// C6 in the registry.
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C6
-            Name = "No continuous analogue"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Runs
-            Check = check
-            Controls = controls
-            Hunter = Some hunter
-        }
+        ClaimDefinition.asserted
+            ClaimId.C6
+            "No continuous analogue"
+            criterion
+            Required.Runs
+            check
+            controls
+            (Some hunter)

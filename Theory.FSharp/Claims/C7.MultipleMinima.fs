@@ -256,13 +256,4 @@ module C7 =
 
     /// C7 in the registry (no hunt: the check is exact, on D7's closed-form points).
     let definition: ClaimDefinition =
-        {
-            Id = ClaimId.C7
-            Name = "Multiple minima"
-            Criterion = criterion
-            Exploratory = false
-            Required = Required.Cases
-            Check = check
-            Controls = controls
-            Hunter = None
-        }
+        ClaimDefinition.asserted ClaimId.C7 "Multiple minima" criterion Required.Cases check controls None

@@ -193,6 +193,34 @@ type ClaimDefinition =
         Hunter: Hunter option
     }
 
+/// Building the registry entries of `Claims.all`.
+[<RequireQualifiedAccess>]
+module ClaimDefinition =
+
+    /// The definition of a claim that verify asserts (not exploratory: its verdict is part of verify's exit
+    /// code): its ID, short name, non-triviality criterion (one sentence), the unit of its required count
+    /// (`Required.Cases` or `Required.Runs`), its check, its negative controls (each must fail) and its hunt
+    /// objective (None when the claim has none). An exploratory row is `{ asserted … with Exploratory = true }`.
+    let asserted
+        (id: ClaimId)
+        (name: string)
+        (criterion: string)
+        (required: Required)
+        (check: CheckBudget -> (string -> unit) -> CheckResult)
+        (controls: (CheckBudget -> (string -> unit) -> ControlOutcome) list)
+        (hunter: Hunter option)
+        : ClaimDefinition =
+        {
+            Id = id
+            Name = name
+            Criterion = criterion
+            Exploratory = false
+            Required = required
+            Check = check
+            Controls = controls
+            Hunter = hunter
+        }
+
 /// Claim-level verdicts from case verdicts and non-trivial counts.
 [<RequireQualifiedAccess>]
 module ClaimOutcome =

@@ -122,17 +122,25 @@ type SweepTests() =
                     // results.json holds observations as columns, the unit's cursor (the core's record) as
                     // an array of observation records: the same numbers, bit for bit.
                     let column (k: string) =
-                        r.["observations"] :?> JsonArray |> Seq.map (fun o -> o.[k].GetValue<double>()) |> Seq.toList
+                        r.["observations"] :?> JsonArray
+                        |> Seq.map (fun o -> o.[k].GetValue<double>())
+                        |> Seq.toList
 
                     for k in [ "step"; "s1"; "s2"; "ratio"; "testError"; "rank" ] do
                         Assert.Equal<double list>(
-                            e.["observations"].[k] :?> JsonArray |> Seq.map (fun x -> x.GetValue<double>()) |> Seq.toList,
+                            e.["observations"].[k] :?> JsonArray
+                            |> Seq.map (fun x -> x.GetValue<double>())
+                            |> Seq.toList,
                             column k
                         )
 
                     Assert.Equal<bool list>(
-                        e.["observations"].["inB1"] :?> JsonArray |> Seq.map (fun x -> x.GetValue<bool>()) |> Seq.toList,
-                        r.["observations"] :?> JsonArray |> Seq.map (fun o -> o.["inB1"].GetValue<bool>()) |> Seq.toList
+                        e.["observations"].["inB1"] :?> JsonArray
+                        |> Seq.map (fun x -> x.GetValue<bool>())
+                        |> Seq.toList,
+                        r.["observations"] :?> JsonArray
+                        |> Seq.map (fun o -> o.["inB1"].GetValue<bool>())
+                        |> Seq.toList
                     )
 
                     let offs (a: JsonNode) =
@@ -165,8 +173,12 @@ type SweepTests() =
                 (SweepRun.node (Path.Combine(dir, "ot", "units", "0", SweepUnits.ResultName)) [ "result"; "runs" ]).[0]
 
             Assert.NotEqual<double list>(
-                chains.[0].["observations"].["s1"] :?> JsonArray |> Seq.map (fun x -> x.GetValue<double>()) |> Seq.toList,
-                r0.["observations"] :?> JsonArray |> Seq.map (fun o -> o.["s1"].GetValue<double>()) |> Seq.toList
+                chains.[0].["observations"].["s1"] :?> JsonArray
+                |> Seq.map (fun x -> x.GetValue<double>())
+                |> Seq.toList,
+                r0.["observations"] :?> JsonArray
+                |> Seq.map (fun o -> o.["s1"].GetValue<double>())
+                |> Seq.toList
             )
         finally
             CliRun.cleanup dir

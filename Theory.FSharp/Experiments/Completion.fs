@@ -638,7 +638,11 @@ module Completion =
             Gd = gd
             Sde = sde
             Summary = CompletionStats.summarize p chains gd
-            SdeSummary = if sde.Length > 0 then Some(CompletionStats.summarize p sde gd) else None
+            SdeSummary =
+                if sde.Length > 0 then
+                    Some(CompletionStats.summarize p sde gd)
+                else
+                    None
             Comparison = CompletionStats.comparison p chains gd sde
         }
 

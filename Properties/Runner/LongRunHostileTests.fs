@@ -389,6 +389,11 @@ type LongRunHostileTests() =
             sub "\"target\": \\[" ("\"target\": [" + String.replicate 100_000 "[0], "),
             h,
             "state.best.case.task.target"
+            "hunt: a null layer in a finding's point (no stack trace)",
+            huntText,
+            sub "\"w\": \\[" "\"w\": [null, ",
+            h,
+            "state.best.case.point"
             "hunt: unknown field in a finding's case",
             huntText,
             sub "\"depth\": 2" "\"depth\": 2, \"bogus\": 0",
@@ -516,7 +521,7 @@ type LongRunHostileTests() =
                 ]
 
             Assert.True(failures.IsEmpty, String.Join("\n", failures))
-            Assert.Equal(37, resumeOptionCases.Length + resumeCheckpointCases.Length)
+            Assert.Equal(38, resumeOptionCases.Length + resumeCheckpointCases.Length)
         finally
             CliRun.cleanup dir
 

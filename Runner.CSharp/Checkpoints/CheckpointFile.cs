@@ -75,12 +75,10 @@ public static class CheckpointFile
     {
         using var c = InputFile.Open("--resume", path);
         var all = fields(c);
-        var header = 0;
         all["format"] = p =>
         {
             if (c.Type != JsonTokenType.String || c.Text != Format)
                 throw c.Error(p, $"must be \"{Format}\" (not a lowrank checkpoint)");
-            header++;
         };
         all["version"] = p =>
         {
@@ -89,7 +87,6 @@ public static class CheckpointFile
                 throw c.Error(p, $"is {v}, an older checkpoint format that this lowrank cannot resume (it reads version {Version} only): start the run again");
             if (v != Version)
                 throw c.Error(p, $"must be {Version} (a checkpoint of another lowrank version cannot be resumed)");
-            header++;
         };
         all["command"] = p =>
         {
@@ -97,15 +94,8 @@ public static class CheckpointFile
                 throw c.Error(p, $"must be a string, got {JsonSchema.Kind(c.Type)}");
             if (c.Text != command)
                 throw c.Error(p, $"the checkpoint is of '{c.Text}', not '{command}': resume it with that command");
-            header++;
         };
         JsonSchema.ReadDocument(c, all);
-    }
-
-    /// <summary>Requires the header (format, version, command) before any other field.</summary>
-    public static void RequireHeaderFirst(JsonCursor c, string path, bool seen)
-    {
-        if (!seen) throw c.Error(path, "must come after format, version and command");
     }
 
     /// <summary>The current token as an integer in [<paramref name="min"/>, <paramref name="max"/>]
@@ -119,14 +109,6 @@ public static class CheckpointFile
             throw c.Error(path, $"must be an integer in {min}..{max}");
         return (long)x;
     }
-
-    /// <summary>The current token as a boolean.</summary>
-    public static bool ReadBool(JsonCursor c, string path) => c.Type switch
-    {
-        JsonTokenType.True => true,
-        JsonTokenType.False => false,
-        _ => throw c.Error(path, $"must be true or false, got {JsonSchema.Kind(c.Type)}"),
-    };
 
     /// <summary>The current token as a string of at most <paramref name="maxLength"/> characters.</summary>
     public static string ReadString(JsonCursor c, string path, int maxLength = 200)

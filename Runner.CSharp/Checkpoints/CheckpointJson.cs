@@ -313,6 +313,10 @@ public static class CheckpointJson
     /// <see cref="MaxMatrixSide"/> on a side, finite entries.</summary>
     private sealed class MatrixConverter : JsonConverter<Matrix<double>>
     {
+        /// <summary>Null reaches <see cref="Read"/> (and is refused there): without it System.Text.Json would put a
+        /// null matrix into an array of layers unasked.</summary>
+        public override bool HandleNull => true;
+
         public override Matrix<double> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             const string Rule = "must be a matrix: a non-empty array of non-empty rows of finite numbers";

@@ -93,18 +93,6 @@ public static class HuntCheckpoint
         }
     }
 
-    /// <summary>Writes a finding, the core's <c>HuntFinding</c> as it is (<see cref="CheckpointJson"/>).</summary>
-    public static void WriteFinding(JsonOut w, HuntFinding f) => CheckpointJson.Write(w, f);
-
-    /// <summary>Reads a finding of <paramref name="claim"/> generically; <paramref name="maxEvaluation"/> bounds its
-    /// evaluation index.</summary>
-    public static HuntFinding ReadFinding(JsonCursor c, string path, ClaimId claim, int maxEvaluation)
-    {
-        var f = CheckpointJson.Read<HuntFinding>(c, path, FindingValues);
-        CheckFinding(c, path, f, claim, maxEvaluation);
-        return f;
-    }
-
     /// <summary>Most values (scalars, arrays, objects) one finding may hold: its fields, 64 parameters and a case
     /// of matrices at most <see cref="MaxSide"/> on a side (target, observed pairs, <see cref="MaxDepth"/> layers).</summary>
     private const long FindingValues = 256 + 3 * 64 + (3L + MaxDepth) * (MaxSide + 1) * (MaxSide + 1);

@@ -292,13 +292,9 @@ module C1E1 =
 
     /// C1-E1 in the registry: an exploratory row (not in verify's exit code), no controls, no hunt.
     let definition: ClaimDefinition =
-        { ClaimDefinition.asserted
-              ClaimId.C1E1
-              "Closure at the slides' operating point (exploratory)"
-              criterion
-              Required.Cases
-              check
-              []
-              None with
-            Exploratory = true
-        }
+        ClaimDefinition.exploratory
+            ClaimId.C1E1
+            "Closure at the slides' operating point (exploratory)"
+            criterion
+            Required.Cases
+            check

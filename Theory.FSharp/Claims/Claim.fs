@@ -200,7 +200,8 @@ module ClaimDefinition =
     /// The definition of a claim that verify asserts (not exploratory: its verdict is part of verify's exit
     /// code): its ID, short name, non-triviality criterion (one sentence), the unit of its required count
     /// (`Required.Cases` or `Required.Runs`), its check, its negative controls (each must fail) and its hunt
-    /// objective (None when the claim has none). An exploratory row is `{ asserted … with Exploratory = true }`.
+    /// objective (None when the claim has none). At least one control is required: a claim verify asserts
+    /// without one could not show that its check can fail (an exploratory row is built by `exploratory`).
     let asserted
         (id: ClaimId)
         (name: string)
@@ -210,6 +211,11 @@ module ClaimDefinition =
         (controls: (CheckBudget -> (string -> unit) -> ControlOutcome) list)
         (hunter: Hunter option)
         : ClaimDefinition =
+        if List.isEmpty controls then
+            invalidArg
+                (nameof controls)
+                (sprintf "claim %s has no negative control: an asserted claim needs at least one" id.Text)
+
         {
             Id = id
             Name = name
@@ -219,6 +225,27 @@ module ClaimDefinition =
             Check = check
             Controls = controls
             Hunter = hunter
+        }
+
+    /// An exploratory row (like C1-E1): checked outside the regime where the claim is asserted, reported beside
+    /// the claims with its own verdict and non-trivial count, not part of verify's exit code; no controls, no
+    /// hunter.
+    let exploratory
+        (id: ClaimId)
+        (name: string)
+        (criterion: string)
+        (required: Required)
+        (check: CheckBudget -> (string -> unit) -> CheckResult)
+        : ClaimDefinition =
+        {
+            Id = id
+            Name = name
+            Criterion = criterion
+            Exploratory = true
+            Required = required
+            Check = check
+            Controls = []
+            Hunter = None
         }
 
 /// Claim-level verdicts from case verdicts and non-trivial counts.

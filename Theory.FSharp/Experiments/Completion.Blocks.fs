@@ -56,14 +56,16 @@ module CompletionBlocks =
         states |> Array.map Engine.toNetwork
 
     /// The blocks family's known answer for SDE twin s (C6): the twin run as m separate 2×2 networks. Step t
-    /// draws the N = 3m Gaussians ξ from `Completion.sdeStream p s` exactly as the twin does, forms
-    /// c_k = η/N − (η/√N)(ξ_k − ξ̄) over all N entries, and block b takes
-    /// W_ℓ ← (1 − 2ηλ)W_ℓ − Σ_{k in block b} c_k G_k,ℓ with G_k the per-sample data gradient of its entry
-    /// (`Sgd.sampleGradient` on E1's task, at the block's θ before the step). The SDE noise is in the span
-    /// of the per-sample gradients, which are block-diagonal from a block-diagonal start, so the twin stays
-    /// block-diagonal; unlike SGD's, its blocks are not independent E1 chains: every block moves at every
-    /// step, and they share N and the mean draw ξ̄. Block b starts from the diagonal block b of θ_0 (as in
-    /// `blockReference`). Returns the m block networks after `steps` steps.
+    /// draws the N = 3m Gaussians ξ from `Completion.sdeStream p s` exactly as the twin does and applies the
+    /// SDE step in its definition form, θ⁺ = (1 − 2ηλ)θ − ηḠ + (η/√N) Σ_k ξ_k (G_k − Ḡ), written here
+    /// independently of the engines' weighted-residual form c_k = η/N − (η/√N)(ξ_k − ξ̄): G_k is the
+    /// per-sample data gradient of entry k (`Sgd.sampleGradient` on E1's task, at the block's θ before the
+    /// step), zero outside its block, so block b takes W_ℓ ← (1 − 2ηλ)W_ℓ − ηḠ_b,ℓ + (η/√N)(Σ_{k in b} ξ_k G_k,ℓ
+    /// − (Σ_k ξ_k) Ḡ_b,ℓ) with Ḡ_b = (1/N) Σ_{k in b} G_k. The SDE noise is in the span of the per-sample
+    /// gradients, which are block-diagonal from a block-diagonal start, so the twin stays block-diagonal;
+    /// unlike SGD's, its blocks are not independent E1 chains: every block moves at every step, and they
+    /// share N and Σ_k ξ_k. Block b starts from the diagonal block b of θ_0 (as in `blockReference`).
+    /// Returns the m block networks after `steps` steps.
     let sdeBlockReference (p: CompletionParams) (m: int) (epsilon: float) (chain: int) (steps: int64) : Network[] =
         let e1 = Task.e1 epsilon
         let decay = 1.0 - 2.0 * p.Eta * p.Lambda
@@ -78,7 +80,7 @@ module CompletionBlocks =
             for k in 0 .. n - 1 do
                 xi.[k] <- Rng.nextGaussian &rng
 
-            let xiMean = Array.sum xi / float n
+            let xiSum = Array.sum xi
 
             nets <-
                 nets
@@ -88,13 +90,13 @@ module CompletionBlocks =
                     {
                         W =
                             Array.init net.Depth (fun l ->
-                                let mutable w = decay * net.W.[l]
+                                let gBar = (grads |> Array.map (fun g -> g.[l]) |> Array.reduce (+)) / float n
+                                let mutable xiG = -xiSum * gBar
 
                                 for q in 0 .. grads.Length - 1 do
-                                    let c = p.Eta / float n - noise * (xi.[3 * b + q] - xiMean)
-                                    w <- w - c * grads.[q].[l]
+                                    xiG <- xiG + xi.[3 * b + q] * grads.[q].[l]
 
-                                w)
+                                decay * net.W.[l] - p.Eta * gBar + noise * xiG)
                     })
 
         nets

@@ -258,6 +258,11 @@ type LongRunTests() =
                     "SIG" + name,
                     doc.RootElement.GetProperty("execution").GetProperty("stoppedBy").GetString()
                 )
+                // the partial report's execution is the run's (its checkpoint policy; resumedFrom null for a fresh run)
+                let execution = doc.RootElement.GetProperty("execution")
+                Assert.Equal(50000L, execution.GetProperty("checkpointSteps").GetInt64())
+                Assert.Equal(JsonValueKind.Null, execution.GetProperty("resumedFrom").ValueKind)
+                Assert.False(execution.GetProperty("completed").GetBoolean())
 
                 Assert.Contains("PARTIAL", File.ReadAllText(Path.Combine(dir, out, "report.md")))
         finally

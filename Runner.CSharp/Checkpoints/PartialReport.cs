@@ -7,15 +7,15 @@ namespace LowRankVerify.Runner.Checkpoints;
 /// got and how to resume.</summary>
 public static class PartialReport
 {
-    /// <summary>The run-specific <c>execution</c> object of results.json (excluded, with <c>run</c> and
+    /// <summary>The run-specific <c>execution</c> object of a finished run's results.json (excluded, with <c>run</c> and
     /// every <c>wallSeconds</c>/<c>seconds</c>, when comparing a resumed run with an uninterrupted one).</summary>
-    public static object Execution(string? resumedFrom, CheckpointPolicy policy, bool completed, StopSignal signal) => new
+    public static object Execution(string? resumedFrom, CheckpointPolicy policy) => new
     {
         resumedFrom = resumedFrom is null ? null : Path.GetFullPath(resumedFrom),
         checkpointEverySeconds = policy.Seconds,
         checkpointSteps = policy.Steps,
-        completed,
-        stoppedBy = completed ? null : signal.Name,
+        completed = true,
+        stoppedBy = (string?)null,
     };
 
     /// <summary>How far one job of a stopped run got (a row of the partial report).</summary>
@@ -24,22 +24,36 @@ public static class PartialReport
     /// <summary>Writes the partial report for a run of <paramref name="command"/> stopped by
     /// <paramref name="signal"/> (its checkpoint is in <paramref name="dir"/>), prints where it is, and
     /// returns the exit code (130 after SIGINT, 143 after SIGTERM).</summary>
-    public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, E1Plan? plan, IReadOnlyList<string> done)
+    public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, E1Plan? plan, IReadOnlyList<string> done,
+        string? resumedFrom = null, CheckpointPolicy? policy = null)
     {
         var jobs = plan?.Jobs.Select(j => new JobProgress(j.Label, j.Cursors.Count(c => c.Done), j.Cursors.Length, j.Cursors.Sum(c => c.Step),
             j.Cursors.Length * j.Params.Steps, j.Cursors.Count(c => Microsoft.FSharp.Core.FSharpOption<long>.get_IsSome(c.DivergenceStep)),
             j.Seconds)).ToList() ?? [];
-        return Write(dir, run, command, signal, "e1Progress", "E1 job", jobs, done);
+        return Write(dir, run, command, signal, "e1Progress", "E1 job", jobs, done, resumedFrom, policy);
     }
 
     /// <summary><see cref="Write(OutputDirectory, RunInfo, string, StopSignal, E1Plan?, IReadOnlyList{string})"/>
     /// for any experiment: <paramref name="jobs"/> go into results.json under <paramref name="progressKey"/>
-    /// and into a table whose first column is headed <paramref name="jobWord"/>.</summary>
+    /// and into a table whose first column is headed <paramref name="jobWord"/>. The <c>execution</c> object is
+    /// <see cref="Execution"/>'s (with <paramref name="resumedFrom"/> and <paramref name="policy"/> when the run
+    /// has them, so that a resumed run stopped again keeps where it was resumed from) plus the checkpoint's path and
+    /// the resume command.</summary>
     public static int Write(OutputDirectory dir, RunInfo run, string command, StopSignal signal, string progressKey, string jobWord,
-        IReadOnlyList<JobProgress> jobs, IReadOnlyList<string> done)
+        IReadOnlyList<JobProgress> jobs, IReadOnlyList<string> done, string? resumedFrom = null, CheckpointPolicy? policy = null)
     {
         var resume = RunInfo.Replay($"{command} --resume {RunInfo.Quote(dir.Path)}");
-        var envelope = new ResultsEnvelope(command, run, new { completed = false, stoppedBy = signal.Name, checkpoint = Path.Combine(dir.Path, CheckpointFile.Name), resume }, true, null, resume);
+        var execution = new Dictionary<string, object?>
+        {
+            ["resumedFrom"] = resumedFrom is null ? null : Path.GetFullPath(resumedFrom),
+            ["checkpointEverySeconds"] = policy?.Seconds,
+            ["checkpointSteps"] = policy?.Steps,
+            ["completed"] = false,
+            ["stoppedBy"] = signal.Name,
+            ["checkpoint"] = Path.Combine(dir.Path, CheckpointFile.Name),
+            ["resume"] = resume,
+        };
+        var envelope = new ResultsEnvelope(command, run, execution, true, null, resume);
         var json = new Dictionary<string, object?> { ["stagesDone"] = done, [progressKey] = jobs };
         var doc = new Document($"LowRankVerify: PARTIAL report ({command}, stopped by {signal.Name})");
         ReportWriter.AddProvenance(doc, run);

@@ -67,7 +67,7 @@ public static partial class CompletionCommand
             created: (dir, plan) => dir.WriteText("task.json", TaskFile.Write(plan.Params.Task)),
             save: (w, plan) => plan.Write(w),
             work: (x, plan, progress) => CompletionRunner.Run(plan, x.Policy, x.Signal.Token, progress, x.Save),
-            stopped: (x, plan) => PartialReport.Write(x.Dir, x.Run, CommandName, x.Signal, "completionProgress", "runs", plan.Progress(), []),
+            stopped: (x, plan) => PartialReport.Write(x.Dir, x.Run, CommandName, x.Signal, "completionProgress", "runs", plan.Progress(), [], x.ResumedFrom, x.Policy),
             report: (x, plan) =>
             {
                 var result = plan.Result();

@@ -96,6 +96,9 @@ public sealed class LongRun
         /// <summary>When to write checkpoints.</summary>
         public CheckpointPolicy Policy { get; } = policy;
 
+        /// <summary>The checkpoint this run was resumed from (null for a fresh run).</summary>
+        public string? ResumedFrom { get; } = resumedFrom;
+
         /// <summary>SIGINT/SIGTERM.</summary>
         public StopSignal Signal { get; } = signal;
 
@@ -136,9 +139,9 @@ public sealed class LongRun
         /// <paramref name="wallSeconds"/>, then <paramref name="body"/>) and returns the line naming it.</summary>
         public string Write(Document doc, object body, string? replay, double? wallSeconds = null) =>
             ReportWriter.Write(Dir, new ResultsEnvelope(Command, Run,
-                PartialReport.Execution(resumedFrom, Policy, completed: true, Signal), false, wallSeconds, replay), body, doc);
+                PartialReport.Execution(ResumedFrom, Policy), false, wallSeconds, replay), body, doc);
 
         /// <summary>The partial report of a run stopped with E1 jobs (<paramref name="plan"/>) and finished stages.</summary>
-        public int Stopped(E1Plan? plan, IReadOnlyList<string> done) => PartialReport.Write(Dir, Run, Command, Signal, plan, done);
+        public int Stopped(E1Plan? plan, IReadOnlyList<string> done) => PartialReport.Write(Dir, Run, Command, Signal, plan, done, ResumedFrom, Policy);
     }
 }

@@ -135,7 +135,7 @@ type LongRunHostileTests() =
                     .Replace("\"jobs\"", "\"e1Parameters\"")
                     .Replace("\"zz\"", "\"jobs\"")),
             e,
-            "--resume"
+            "jobs"
         ]
 
     /// (name, args, field) for options; {dir} is a fresh empty temp directory, {file} a file in it.
@@ -369,7 +369,7 @@ type LongRunHostileTests() =
             huntText,
             (fun t -> t.Replace("\"args\"", "\"zz\"").Replace("\"state\"", "\"args\"").Replace("\"zz\"", "\"state\"")),
             h,
-            "--resume"
+            "state"
             "hunt: rng not a uint64", huntText, sub "\"rng\": \"\\d+\"" "\"rng\": \"x\"", h, "state.rng"
             "hunt: evaluations beyond --evaluations",
             huntText,
@@ -406,7 +406,7 @@ type LongRunHostileTests() =
             sub "\"taskDigest\": \"[^\"]*\"" "\"taskDigest\": \"0123\"",
             h,
             "taskDigest"
-            "hunt: no taskDigest (older checkpoint)", huntText, sub "\"taskDigest\": \"[^\"]*\"," "", h, "--resume"
+            "hunt: no taskDigest (older checkpoint)", huntText, sub "\"taskDigest\": \"[^\"]*\"," "", h, "taskDigest"
             "explore: task changed since the checkpoint",
             exploreText,
             sub "\"taskDigest\": \"[^\"]*\"" "\"taskDigest\": \"none\"",

@@ -74,6 +74,34 @@ public static class HuntCheckpoint
             throw c.Error(path, $"the task differs from the checkpoint's (digest {now} now, {stored} stored): the --task file changed since the run began; restore it or start a new run");
     }
 
+    /// <summary>Reads the checkpoint of a command whose plan is rebuilt from its stored arguments (hunt, explore):
+    /// <c>args</c> (re-parsed with <paramref name="cmd"/> and <paramref name="read"/>), <c>taskDigest</c> (checked
+    /// against the task <paramref name="taskOf"/> finds in the parsed arguments; a missing one is refused by the
+    /// strict reader) and the command's own <paramref name="fields"/>, whose handlers get the parsed arguments
+    /// through the function they are given (which refuses a field that comes before <c>args</c>).</summary>
+    public static (string[] Args, T Parsed) ReadWithArgs<T>(string path, string command, System.CommandLine.Command cmd,
+        Func<System.CommandLine.ParseResult, T> read, Func<T, LowRankVerify.Theory.Task?> taskOf,
+        Func<JsonCursor, Func<string, T>, Dictionary<string, Action<string>>> fields)
+    {
+        string[]? args = null;
+        T? parsed = default;
+        var has = false;
+        CheckpointFile.Read(path, command, c =>
+        {
+            T After(string p) => has ? parsed! : throw c.Error(p, "must come after args");
+            var all = fields(c, After);
+            all["args"] = p =>
+            {
+                args = ReadArgs(c, p);
+                parsed = Reparse(cmd, args, path, read);
+                has = true;
+            };
+            all["taskDigest"] = p => CheckTaskDigest(c, p, taskOf(After(p)));
+            return all;
+        });
+        return (args!, parsed!);
+    }
+
     /// <summary>Re-parses stored arguments (the command's name first) with <paramref name="cmd"/>; a parse or validation error names
     /// the checkpoint field and the option.</summary>
     public static T Reparse<T>(System.CommandLine.Command cmd, string[] args, string checkpointPath, Func<System.CommandLine.ParseResult, T> read)

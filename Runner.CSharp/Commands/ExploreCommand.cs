@@ -16,40 +16,26 @@ public static partial class ExploreCommand
         cmd.SetAction(parse => run.Run(parse,
             resume: dir =>
             {
-                var path = CheckpointFile.Locate(dir);
-                ExplorePlan? loaded = null;
-                var digestChecked = false;
-                CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
-                {
-                    ["args"] = p =>
+                var (stored, loaded) = HuntCheckpoint.ReadWithArgs(CheckpointFile.Locate(dir), CommandName, cmd, o.Read, pl => pl.Task,
+                    (c, plan) => new Dictionary<string, Action<string>>
                     {
-                        args = HuntCheckpoint.ReadArgs(c, p);
-                        loaded = HuntCheckpoint.Reparse(cmd, args, path, o.Read);
-                    },
-                    ["taskDigest"] = p =>
-                    {
-                        if (loaded is null) throw c.Error(p, "must come after args");
-                        HuntCheckpoint.CheckTaskDigest(c, p, loaded.Task);
-                        digestChecked = true;
-                    },
-                    ["closureCells"] = p =>
-                    {
-                        if (loaded is null) throw c.Error(p, "must come after args");
-                        if (c.Type == JsonTokenType.Null && loaded.ClosureGrid.Length == 0) return;
-                        if (loaded.ClosureGrid.Length == 0) throw c.Error(p, "must be null (the run has no C1 map)");
-                        loaded.Closure = ExploreCheckpoint.ReadClosureCells(c, p, loaded.ClosureGrid, loaded.Evaluations);
-                    },
-                    ["dynamicsCells"] = p =>
-                    {
-                        if (loaded is null) throw c.Error(p, "must come after args");
-                        if (c.Type == JsonTokenType.Null && loaded.Dyn is null) return;
-                        if (loaded.Dyn is null) throw c.Error(p, "must be null (the run has no dynamics map)");
-                        loaded.Dynamics = ExploreCheckpoint.ReadDynamicsCells(c, p, loaded.DynGrid, loaded.Dyn.Steps, loaded.Dyn.Seeds);
-                    },
-                });
-                if (!digestChecked)
-                    throw new InputException("--resume", $"{path} has no taskDigest (written by an older lowrank); start a new run");
-                return loaded!;
+                        ["closureCells"] = p =>
+                        {
+                            var pl = plan(p);
+                            if (c.Type == JsonTokenType.Null && pl.ClosureGrid.Length == 0) return;
+                            if (pl.ClosureGrid.Length == 0) throw c.Error(p, "must be null (the run has no C1 map)");
+                            pl.Closure = ExploreCheckpoint.ReadClosureCells(c, p, pl.ClosureGrid, pl.Evaluations);
+                        },
+                        ["dynamicsCells"] = p =>
+                        {
+                            var pl = plan(p);
+                            if (c.Type == JsonTokenType.Null && pl.Dyn is null) return;
+                            if (pl.Dyn is null) throw c.Error(p, "must be null (the run has no dynamics map)");
+                            pl.Dynamics = ExploreCheckpoint.ReadDynamicsCells(c, p, pl.DynGrid, pl.Dyn.Steps, pl.Dyn.Seeds);
+                        },
+                    });
+                args = stored;
+                return loaded;
             },
             fresh: () => o.Read(parse),
             save: (w, pl) =>

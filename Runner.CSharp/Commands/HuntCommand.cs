@@ -27,35 +27,15 @@ public static partial class HuntCommand
         cmd.SetAction(parse => run.Run(parse,
             resume: dir =>
             {
-                var path = CheckpointFile.Locate(dir);
-                string[]? a = null;
-                (HuntSettings, bool, string?)? read = null;
                 HuntState? loaded = null;
-                var digestChecked = false;
-                CheckpointFile.Read(path, CommandName, c => new Dictionary<string, Action<string>>
-                {
-                    ["args"] = p =>
+                var (a, read) = HuntCheckpoint.ReadWithArgs(CheckpointFile.Locate(dir), CommandName, cmd,
+                    q => (Settings: h.Read(q), Compare: q.GetValue(compare), Save: q.GetValue(save)),
+                    r => FSharpOption<LowRankVerify.Theory.Task>.get_IsSome(r.Settings.Overrides.Task) ? r.Settings.Overrides.Task.Value : null,
+                    (c, parsed) => new Dictionary<string, Action<string>>
                     {
-                        a = HuntCheckpoint.ReadArgs(c, p);
-                        read = HuntCheckpoint.Reparse(cmd, a, path, q => (h.Read(q), q.GetValue(compare), q.GetValue(save)));
-                    },
-                    ["taskDigest"] = p =>
-                    {
-                        if (read is null) throw c.Error(p, "must come after args");
-                        var t = read.Value.Item1.Overrides.Task;
-                        HuntCheckpoint.CheckTaskDigest(c, p, FSharpOption<LowRankVerify.Theory.Task>.get_IsSome(t) ? t.Value : null);
-                        digestChecked = true;
-                    },
-                    ["state"] = p =>
-                    {
-                        if (read is null) throw c.Error(p, "must come after args");
-                        loaded = HuntCheckpoint.ReadState(c, p, read.Value.Item1);
-                    },
-                });
-                if (!digestChecked)
-                    throw new InputException("--resume", $"{path} has no taskDigest (written by an older lowrank); start a new run");
-                var (settings, doCompare, saveFolder) = read!.Value;
-                return new Plan(settings, loaded!, a!, doCompare, saveFolder);
+                        ["state"] = p => loaded = HuntCheckpoint.ReadState(c, p, parsed(p).Settings),
+                    });
+                return new Plan(read.Settings, loaded!, a, read.Compare, read.Save);
             },
             fresh: () =>
             {

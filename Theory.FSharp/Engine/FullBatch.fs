@@ -274,9 +274,7 @@ module FullBatch =
 
     /// Fills `work.Xi` with N standard normal draws from `rng` (advanced in place), in the order of
     /// `SdeEngine.drawInto`.
-    let drawInto (work: FullBatchWork) (rng: byref<Rng>) =
-        for k in 0 .. work.Xi.Length - 1 do
-            work.Xi.[k] <- Rng.nextGaussian &rng
+    let drawInto (work: FullBatchWork) (rng: byref<Rng>) = Rng.fillGaussians work.Xi &rng
 
     /// True when the last `step` left θ exactly unchanged (bit for bit): θ is then a fixed point of the
     /// floating-point GD map, and every later step returns the same θ (the map is deterministic).

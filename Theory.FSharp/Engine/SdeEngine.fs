@@ -142,6 +142,4 @@ module SdeEngine =
     let step (s: EngineState) (sc: SdeScratch) (hyper: Hyper) : bool = stepScaled s sc hyper 1.0
 
     /// Fills `sc.Xi` with N standard normal draws from `rng` (advanced in place).
-    let drawInto (sc: SdeScratch) (rng: byref<Rng>) =
-        for k in 0 .. sc.Xi.Length - 1 do
-            sc.Xi.[k] <- Rng.nextGaussian &rng
+    let drawInto (sc: SdeScratch) (rng: byref<Rng>) = Rng.fillGaussians sc.Xi &rng

@@ -77,8 +77,7 @@ module CompletionBlocks =
         let xi = Array.zeroCreate n
 
         for _ in 1L .. steps do
-            for k in 0 .. n - 1 do
-                xi.[k] <- Rng.nextGaussian &rng
+            Rng.fillGaussians xi &rng
 
             let xiSum = Array.sum xi
 

@@ -316,16 +316,11 @@ module Completion =
     /// tasks): L ≥ 3, every lazy scale 1, η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `E1.frozenWeight` and
     /// (1 − 2ηλ)·w rounds back to w for every weight. Then every data term of `FullBatch.sdeStep` is exactly
     /// 0: a coefficient |c_k r_k| ≤ 19η·max|A*| ≤ 2·10⁵¹ (c_k = η/N − (η/√N)(ξ_k − ξ̄), Box–Muller draws below
-    /// 8.6), summed over at most 1024 rows through one weight (≤ 10⁻¹⁴⁶), meets a second weight factor
+    /// 8.6), summed over at most 1024 rows through one weight (about 2·10⁻¹⁴⁶ at most), meets a second weight factor
     /// (every data term holds L − 1 ≥ 2) and underflows to 0; products of two weights are 0 already. A
     /// collapsed SDE twin decays into this state.
     let frozen (p: CompletionParams) (s: EngineState) =
-        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
-
-        p.Depth >= 3
-        && p.Eta * max 1.0 (Task.targetScale p.Task) <= 1e50
-        && Array.forall (fun x -> x = 1.0) s.Scales
-        && Array.forall (fun (x: float) -> abs x <= E1.frozenWeight && decay * x = x) s.Weights
+        E1.frozenAt p.Eta p.Lambda (Task.targetScale p.Task) s
 
     let private restoreEngine (p: CompletionParams) (snap: EngineSnapshot option) =
         match snap with

@@ -221,17 +221,23 @@ module E1 =
     [<Literal>]
     let frozenWeight = 1e-200
 
+    /// The test behind `frozen` on any task whose largest |A*_ij| is `targetScale` (also the completion
+    /// experiment's, `Completion.frozen`): depth L = widths − 1 ≥ 3, every lazy scale 1,
+    /// η·max(1, targetScale) ≤ 10⁵⁰, every |w| ≤ `frozenWeight` and (1 − 2ηλ)·w = w for every weight.
+    let frozenAt (eta: float) (lambda: float) (targetScale: float) (s: EngineState) =
+        let decay = 1.0 - 2.0 * eta * lambda
+
+        s.Widths.Length > 3
+        && eta * max 1.0 targetScale <= 1e50
+        && Array.forall (fun x -> x = 1.0) s.Scales
+        && Array.forall (fun (x: float) -> abs x <= frozenWeight && decay * x = x) s.Weights
+
     /// True when no SGD, GD or SDE step of E1 can change θ any more, exactly: L ≥ 3, every lazy scale 1,
     /// η·max(1, max|A*|) ≤ 10⁵⁰, every |w| ≤ `frozenWeight` (so every data term is exactly 0) and
     /// (1 − 2ηλ)·w rounds back to w for every weight (0, or a subnormal a few ulps wide that the decay no
     /// longer moves). A collapsed run decays into this state.
     let frozen (p: E1Params) (s: EngineState) =
-        let decay = 1.0 - 2.0 * p.Eta * p.Lambda
-
-        s.Widths.Length > 3
-        && p.Eta * max 1.0 (max 1.0 p.Epsilon) <= 1e50
-        && Array.forall (fun x -> x = 1.0) s.Scales
-        && Array.forall (fun (x: float) -> abs x <= frozenWeight && decay * x = x) s.Weights
+        frozenAt p.Eta p.Lambda (max 1.0 p.Epsilon) s
 
     /// The start of every run: W_ℓ = I (rectangular identity) for every layer.
     let start (p: E1Params) = Network.identityLike 1.0 (widths p)

@@ -49,6 +49,12 @@ module Rng =
         let u2 = nextFloat &rng
         sqrt (-2.0 * log u1) * cos (2.0 * System.Math.PI * u2)
 
+    /// Fills `xs` with standard normal samples (`nextGaussian`, in index order), in place: the SDE steps' N
+    /// draws per step (`SdeEngine.drawInto`, `FullBatch.drawInto`, the blocks reference), no allocation.
+    let fillGaussians (xs: float[]) (rng: byref<Rng>) =
+        for k in 0 .. xs.Length - 1 do
+            xs.[k] <- nextGaussian &rng
+
     /// A mutable copy helper for callers that hold the state in an immutable binding.
     let gaussians (rng: Rng) (count: int) : float[] * Rng =
         let mutable r = rng

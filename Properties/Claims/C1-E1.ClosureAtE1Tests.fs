@@ -12,13 +12,7 @@ open LowRankVerify.Properties.CaseArbitraries
 /// C1-E1's check.
 type C1E1ClosureAtE1Tests(output: ITestOutputHelper) =
 
-    let report = ClaimLog.report output
-    let timed name f = ClaimLog.timed output name f
     let timedOutcome name f = ClaimLog.timedOutcome output name f
-    let control name count prop = ClaimLog.control output name count prop
-
-    /// The seed of a named check's own streams (simulation runs): the harness's seed of that name.
-    let streamSeed name = Harness.seedOf name
 
     [<Fact>]
     member _.``C1.e1Point: exploratory row at the slides' operating point; perturbed rank-1 minima on B_1's boundary leave it``

@@ -16,11 +16,7 @@ type C1ClosureTests(output: ITestOutputHelper) =
 
     let report = ClaimLog.report output
     let timed name f = ClaimLog.timed output name f
-    let timedOutcome name f = ClaimLog.timedOutcome output name f
     let control name count prop = ClaimLog.control output name count prop
-
-    /// The seed of a named check's own streams (simulation runs): the harness's seed of that name.
-    let streamSeed name = Harness.seedOf name
 
     /// Least fraction of C1.closure's checked cases that must be non-trivial (`ClosureEvidence`):
     /// measured 0.45–0.5 on the CI seed; the property fails below 0.3, so that it cannot pass vacuously.

@@ -52,7 +52,6 @@ type C2CriticalPointsTests(output: ITestOutputHelper) =
 
     let report = ClaimLog.report output
     let timed name f = ClaimLog.timed output name f
-    let timedOutcome name f = ClaimLog.timedOutcome output name f
     let control name count prop = ClaimLog.control output name count prop
 
     /// The seed of a named check's own streams (simulation runs): the harness's seed of that name.

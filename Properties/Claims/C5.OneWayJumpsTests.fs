@@ -14,11 +14,7 @@ type C5OneWayJumpsTests(output: ITestOutputHelper) =
 
     let report = ClaimLog.report output
     let timed name f = ClaimLog.timed output name f
-    let timedOutcome name f = ClaimLog.timedOutcome output name f
     let control name count prop = ClaimLog.control output name count prop
-
-    /// The seed of a named check's own streams (simulation runs): the harness's seed of that name.
-    let streamSeed name = Harness.seedOf name
 
     [<Fact>]
     member _.``C5.e1OneWay: E1 SGD runs that entered B_1 at rank 1 never return to rank 2 (every step)``() =
